@@ -1,0 +1,390 @@
+//! The boilerplate rules of `boilerplate.toml`, compiled once.
+//!
+//! The text normalizer asks questions of a line ("is this a share bar?",
+//! "does the article end here?"); this module answers them from the tables,
+//! so adding a site's noise is a data change.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Deserialize;
+
+const RULES_TOML: &str = include_str!("boilerplate.toml");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesFile {
+    title_junk: Vec<String>,
+    title_separators: Vec<String>,
+    junk_lines: Vec<String>,
+    junk_starts: Vec<String>,
+    list_headers: Vec<String>,
+    end_markers: Vec<String>,
+    credit_starts: Vec<String>,
+    credit_contains: Vec<String>,
+    comment_signals: Vec<String>,
+    share_words: Vec<String>,
+    social_networks: Vec<String>,
+    byline_openers: Vec<String>,
+    byline_roles: Vec<String>,
+    published_words: Vec<String>,
+    updated_words: Vec<String>,
+    months: HashMap<String, Vec<String>>,
+}
+
+/// Which date a stated-date line sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateKind {
+    Published,
+    Updated,
+}
+
+/// The compiled rules.
+pub struct Boilerplate {
+    title_junk: Regex,
+    pub title_separators: Vec<String>,
+    junk_lines: Regex,
+    junk_starts: Regex,
+    list_headers: Regex,
+    end_markers: Regex,
+    credit_starts: Regex,
+    credit_contains: Regex,
+    comment_signals: Regex,
+    share_words: HashSet<String>,
+    social_networks: HashSet<String>,
+    byline: Regex,
+    byline_roles: HashSet<String>,
+    date_line: Regex,
+    months: HashMap<String, u32>,
+}
+
+/// Trailing punctuation a junk line may carry ("Advertisement:", "Share ·").
+const TAIL: &str = r"[\s:.!|·•»›>\-–—]*";
+
+fn alternation(patterns: &[String]) -> String {
+    patterns
+        .iter()
+        .map(|p| format!("(?:{p})"))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn phrases(words: &[String]) -> String {
+    let mut words: Vec<&String> = words.iter().collect();
+    // Longest first, so "published on" wins over "published".
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    words
+        .iter()
+        .map(|w| regex::escape(w).replace(' ', r"\s+"))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+impl Boilerplate {
+    /// The rules shipped in `boilerplate.toml`.
+    pub fn builtin() -> &'static Boilerplate {
+        static RULES: LazyLock<Boilerplate> = LazyLock::new(|| {
+            Boilerplate::from_toml(RULES_TOML)
+                .unwrap_or_else(|e| panic!("built-in boilerplate.toml is invalid: {e}"))
+        });
+        &RULES
+    }
+
+    /// Compiles a rules file; the error names the table and pattern at fault.
+    pub fn from_toml(text: &str) -> Result<Boilerplate, String> {
+        let f: RulesFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let build = |table: &str, src: String| {
+            Regex::new(&src).map_err(|e| format!("table `{table}`: {e}"))
+        };
+        let mut months = HashMap::new();
+        for (number, names) in &f.months {
+            let n: u32 = number
+                .parse()
+                .map_err(|_| format!("table `months`: `{number}` is not a month number"))?;
+            for name in names {
+                months.insert(name.to_lowercase(), n);
+            }
+        }
+        let lower = |v: &[String]| v.iter().map(|w| w.to_lowercase()).collect::<HashSet<_>>();
+        Ok(Boilerplate {
+            title_junk: build(
+                "title_junk",
+                format!(
+                    r"(?i)^(?:{})(?:\s+|[\s:|·\-–—]+|$)",
+                    alternation(&f.title_junk)
+                ),
+            )?,
+            title_separators: f.title_separators,
+            junk_lines: build(
+                "junk_lines",
+                format!(r"(?i)^(?:{}){TAIL}$", alternation(&f.junk_lines)),
+            )?,
+            junk_starts: build(
+                "junk_starts",
+                format!(r"(?i)^(?:{})", alternation(&f.junk_starts)),
+            )?,
+            list_headers: build(
+                "list_headers",
+                format!(r"(?i)^(?:{}){TAIL}$", alternation(&f.list_headers)),
+            )?,
+            end_markers: build(
+                "end_markers",
+                format!(r"(?i)^(?:{})", alternation(&f.end_markers)),
+            )?,
+            credit_starts: build(
+                "credit_starts",
+                format!(r"(?i)^(?:{})", alternation(&f.credit_starts)),
+            )?,
+            credit_contains: build(
+                "credit_contains",
+                format!(r"(?i)(?:{})", alternation(&f.credit_contains)),
+            )?,
+            comment_signals: build(
+                "comment_signals",
+                format!(r"(?i)^(?:{})", alternation(&f.comment_signals)),
+            )?,
+            share_words: lower(&f.share_words),
+            social_networks: lower(&f.social_networks),
+            byline: build(
+                "byline_openers",
+                format!(r"(?i)^(?:{})\s*(.+)$", phrases(&f.byline_openers)),
+            )?,
+            byline_roles: lower(&f.byline_roles),
+            date_line: build(
+                "published_words/updated_words",
+                format!(
+                    r"(?i)^(?:({})|({}))\b\s*:?\s*(.*)$",
+                    phrases(&f.updated_words),
+                    phrases(&f.published_words)
+                ),
+            )?,
+            months,
+        })
+    }
+
+    /// Strips tracking/navigation junk from the front of a page-title line.
+    pub fn strip_title_junk<'a>(&self, mut line: &'a str) -> &'a str {
+        while let Some(m) = self.title_junk.find(line) {
+            if m.end() == 0 || m.end() >= line.len() {
+                break;
+            }
+            line = &line[m.end()..];
+        }
+        line
+    }
+
+    /// True when the whole line is a title-junk word ("Skip to main content").
+    pub fn is_title_junk(&self, line: &str) -> bool {
+        self.title_junk
+            .find(line)
+            .is_some_and(|m| m.end() >= line.len())
+    }
+
+    /// A line that is never article text.
+    pub fn is_junk(&self, line: &str) -> bool {
+        self.junk_lines.is_match(line)
+            || (word_count(line) <= 40 && self.junk_starts.is_match(line))
+            || self.is_share_bar(line)
+    }
+
+    pub fn is_list_header(&self, line: &str) -> bool {
+        self.list_headers.is_match(line)
+    }
+
+    pub fn is_end_marker(&self, line: &str) -> bool {
+        self.end_markers.is_match(line)
+    }
+
+    pub fn is_comment_signal(&self, line: &str) -> bool {
+        self.comment_signals.is_match(line)
+    }
+
+    /// An image caption or photo credit. `in_lead` widens the test to credits
+    /// anywhere in a short line, which is only safe above the body.
+    pub fn is_credit(&self, line: &str, in_lead: bool) -> bool {
+        self.credit_starts.is_match(line)
+            || ((in_lead || word_count(line) <= 12) && self.credit_contains.is_match(line))
+    }
+
+    fn is_share_bar(&self, line: &str) -> bool {
+        if line.len() > 200 {
+            return false;
+        }
+        let mut networks = 0;
+        for token in line
+            .split(|c: char| c.is_whitespace() || ",|·•:/".contains(c))
+            .filter(|t| !t.is_empty())
+        {
+            let t = token.to_lowercase();
+            if self.social_networks.contains(&t) {
+                networks += 1;
+            } else if !self.share_words.contains(&t)
+                && !t
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '.' || c == 'k')
+            {
+                return false;
+            }
+        }
+        networks > 0
+    }
+
+    /// The text after a byline opener ("By …"), if the line starts with one.
+    pub fn byline_rest<'a>(&self, line: &'a str) -> Option<&'a str> {
+        self.byline
+            .captures(line)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str())
+    }
+
+    pub fn is_role_word(&self, word: &str) -> bool {
+        self.byline_roles.contains(&word.to_lowercase())
+    }
+
+    /// Splits a stated-date line into which date it sets and the date text.
+    pub fn date_line<'a>(&self, line: &'a str) -> Option<(DateKind, &'a str)> {
+        let c = self.date_line.captures(line)?;
+        let kind = if c.get(1).is_some() {
+            DateKind::Updated
+        } else {
+            DateKind::Published
+        };
+        Some((kind, c.get(3).map_or("", |m| m.as_str())))
+    }
+
+    /// The month number of a month name or abbreviation, any language.
+    pub fn month(&self, word: &str) -> Option<u32> {
+        self.months
+            .get(word.trim_end_matches('.').to_lowercase().as_str())
+            .copied()
+    }
+}
+
+pub fn word_count(line: &str) -> usize {
+    line.split_whitespace().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> &'static Boilerplate {
+        Boilerplate::builtin()
+    }
+
+    #[test]
+    fn builtin_rules_compile() {
+        assert!(Boilerplate::from_toml(RULES_TOML).is_ok());
+    }
+
+    #[test]
+    fn bad_pattern_names_its_table() {
+        let broken = RULES_TOML.replacen("'quantcast'", "'quant(cast'", 1);
+        let err = Boilerplate::from_toml(&broken).err().unwrap_or_default();
+        assert!(err.contains("title_junk"), "{err}");
+    }
+
+    #[test]
+    fn title_junk_is_stripped_repeatedly() {
+        let r = rules();
+        assert_eq!(
+            r.strip_title_junk("Quantcast i24NEWS - Headline"),
+            "i24NEWS - Headline"
+        );
+        assert_eq!(
+            r.strip_title_junk("Skip to main content Toggle navigation Headline | Site"),
+            "Headline | Site"
+        );
+        assert_eq!(
+            r.strip_title_junk("Menus of the world"),
+            "Menus of the world"
+        );
+        assert_eq!(
+            r.strip_title_junk("Searchlight on graft"),
+            "Searchlight on graft"
+        );
+    }
+
+    #[test]
+    fn junk_lines_go_but_sentences_with_junk_words_stay() {
+        let r = rules();
+        for junk in [
+            "Advertisement",
+            "ADVERTISEMENT",
+            "Publicité",
+            "Anzeige",
+            "Share this:",
+            "Share this: Facebook Twitter WhatsApp Email",
+            "Facebook Twitter WhatsApp Email",
+            "Partager : Facebook Twitter",
+            "Compartir",
+            "Read more: Ports brace for a second week of walkouts",
+            "Lesen Sie auch: Die Bahn streikt wieder",
+            "Lire aussi : La grève continue",
+            "Leer más: El puerto sigue cerrado",
+            "Tags: Economy, Ports, Unions",
+            "© 2019 Daily Ledger. All rights reserved.",
+            "Copyright 2020 The Courier",
+            "Click here to subscribe",
+            "Sign up for our morning newsletter",
+            "We use cookies to improve your experience. Accept",
+        ] {
+            assert!(r.is_junk(junk), "should be junk: {junk}");
+        }
+        for body in [
+            "The advertisement ran on Tuesday in three papers.",
+            "Shares fell 3% after the announcement.",
+            "Readers can share this story with friends, the editor said.",
+            "He said the cookies were baked in 1920.",
+            "Facebook and Twitter both declined to comment on the ruling.",
+            "Tags on the crates showed they came from Rotterdam.",
+        ] {
+            assert!(!r.is_junk(body), "should survive: {body}");
+        }
+    }
+
+    #[test]
+    fn navigation_with_glued_digits_ends_the_article() {
+        let r = rules();
+        assert!(r.is_end_marker("8Previous articlePalestinian shot by settler"));
+        assert!(r.is_end_marker("8Next articleIsraeli President meets sheikhs"));
+        assert!(r.is_end_marker("Article suivantLa grève continue"));
+        assert!(r.is_end_marker("Nächster Artikel Die Bahn"));
+        assert!(r.is_end_marker("3 Comments"));
+        assert!(!r.is_end_marker("Next, the article said the talks had failed."));
+    }
+
+    #[test]
+    fn bylines_and_date_lines() {
+        let r = rules();
+        assert_eq!(
+            r.byline_rest("By Jane Roe, Staff Writer"),
+            Some("Jane Roe, Staff Writer")
+        );
+        assert_eq!(r.byline_rest("Par Jeanne Dupont"), Some("Jeanne Dupont"));
+        assert_eq!(
+            r.date_line("Updated: 2019-03-04T10:00:00Z"),
+            Some((DateKind::Updated, "2019-03-04T10:00:00Z"))
+        );
+        assert_eq!(
+            r.date_line("Published May 17, 2017 at 3:04 pm"),
+            Some((DateKind::Published, "May 17, 2017 at 3:04 pm"))
+        );
+        assert_eq!(
+            r.date_line("Mis à jour le 4 mars 2019"),
+            Some((DateKind::Updated, "4 mars 2019"))
+        );
+        assert_eq!(r.month("Sept."), Some(9));
+        assert_eq!(r.month("März"), Some(3));
+    }
+
+    #[test]
+    fn credits() {
+        let r = rules();
+        assert!(r.is_credit("Photo: Ana Ruiz/Reuters", false));
+        assert!(r.is_credit("Dock workers at the gate. (Photo: AFP)", true));
+        assert!(r.is_credit("Foto: dpa", false));
+        assert!(!r.is_credit("The photographer said the harbour was quiet.", false));
+    }
+}

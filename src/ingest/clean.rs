@@ -1,0 +1,135 @@
+//! Text and HTML hygiene shared by every input format.
+//!
+//! Everything stored must later be writable as XML 1.0, so characters XML
+//! forbids are removed here, once, at ingest (the `rss` and `atom_syndication`
+//! writers pass them through as-is). HTML from outside is sanitized with
+//! `ammonia`; entities left in plain text are decoded with `html-escape`.
+
+use std::borrow::Cow;
+
+use ammonia::UrlRelative;
+
+/// Decodes HTML entities (`&amp;`, `&#8217;`, `&eacute;`) left in plain text.
+pub fn decode_entities(text: &str) -> Cow<'_, str> {
+    if !text.contains('&') {
+        return Cow::Borrowed(text);
+    }
+    html_escape::decode_html_entities(text)
+}
+
+/// True for characters XML 1.0 does not allow, plus C1 controls and
+/// noncharacters, which strict readers warn about and no article needs.
+fn is_unwanted(c: char) -> bool {
+    match c {
+        '\t' | '\n' | '\r' => false,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
+        '\u{fdd0}'..='\u{fdef}' => true,
+        _ => (c as u32) & 0xfffe == 0xfffe,
+    }
+}
+
+/// Removes characters that would make XML output ill-formed.
+pub fn strip_invalid_chars(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unwanted) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.chars().filter(|&c| !is_unwanted(c)).collect())
+}
+
+/// Collapses every run of whitespace (including no-break and zero-width
+/// spaces) to one space and trims the ends.
+pub fn collapse_whitespace(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() || matches!(c, '\u{200b}' | '\u{feff}') {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One line of scraped text made clean: entities decoded, forbidden
+/// characters removed, whitespace collapsed.
+pub fn clean_line(text: &str) -> String {
+    collapse_whitespace(&strip_invalid_chars(&decode_entities(text)))
+}
+
+/// Sanitizes untrusted HTML: no script, style, event handlers or
+/// `javascript:` URLs; relative URLs made absolute against `base` (dropped
+/// when there is no base, since a feed reader could not resolve them).
+pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
+    let mut builder = ammonia::Builder::default();
+    builder.link_rel(Some("noopener noreferrer"));
+    match base {
+        Some(base) => builder.url_relative(UrlRelative::RewriteWithBase(base.clone())),
+        None => builder.url_relative(UrlRelative::Deny),
+    };
+    let cleaned = builder.clean(html).to_string();
+    strip_invalid_chars(&cleaned).into_owned()
+}
+
+/// Cuts `text` to at most `max` characters on a word boundary, adding an
+/// ellipsis when anything was cut.
+pub fn truncate_words(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut = text.char_indices().nth(max).map_or(text.len(), |(i, _)| i);
+    let head = &text[..cut];
+    let head = match head.rfind(char::is_whitespace) {
+        Some(i) if i > max / 2 => &head[..i],
+        _ => head,
+    };
+    let head = head.trim_end_matches(|c: char| c.is_whitespace() || ",;:–—-".contains(c));
+    format!("{head}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entities_are_decoded() {
+        assert_eq!(
+            clean_line("AT&amp;T&#8217;s &quot;deal&quot;&nbsp;done"),
+            "AT&T’s \"deal\" done"
+        );
+    }
+
+    #[test]
+    fn xml_forbidden_characters_are_removed() {
+        assert_eq!(
+            strip_invalid_chars("a\u{0}b\u{b}c\u{fffe}d\u{85}e\tf"),
+            "abcde\tf"
+        );
+    }
+
+    #[test]
+    fn whitespace_collapses() {
+        assert_eq!(collapse_whitespace("  a \u{a0}\t b\u{200b} c  "), "a b c");
+    }
+
+    #[test]
+    fn truncation_stops_on_a_word() {
+        let t = truncate_words("The quick brown fox jumps over the lazy dog", 20);
+        assert_eq!(t, "The quick brown fox…");
+        assert_eq!(truncate_words("short", 20), "short");
+    }
+
+    #[test]
+    fn sanitizer_strips_scripts_and_resolves_links() {
+        let base = url::Url::parse("https://example.org/news/a.html").unwrap();
+        let html = r#"<p onclick="x()">Hi <a href="/b">b</a><script>alert(1)</script><a href="javascript:alert(1)">j</a><img src="pic.jpg"></p>"#;
+        let out = sanitize_html(html, Some(&base));
+        assert!(!out.contains("script") && !out.contains("onclick") && !out.contains("javascript"));
+        assert!(out.contains(r#"href="https://example.org/b""#));
+        assert!(out.contains(r#"src="https://example.org/news/pic.jpg""#));
+    }
+}

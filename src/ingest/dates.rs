@@ -1,0 +1,270 @@
+//! Stated dates → UTC timestamps.
+//!
+//! Machine formats (RFC 3339, RFC 2822, ISO 8601 without a zone) go to
+//! `chrono`'s parsers. Human dates as scrapes state them ("May 17, 2017 at
+//! 3:04 pm", "3 mars 2019 à 10h30", "4. März 2019, 08:15 Uhr", "5 de marzo
+//! de 2019") are taken apart into day, month name (from the boilerplate
+//! table, any language), year and time, then built with `chrono`. A time
+//! without a zone is taken as UTC; a date without a time is midnight UTC.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use regex::Regex;
+
+use super::boilerplate::Boilerplate;
+
+/// Zone abbreviations scrapes use, with their offsets in hours.
+const ZONES: &[(&str, i32)] = &[
+    ("utc", 0),
+    ("gmt", 0),
+    ("z", 0),
+    ("bst", 1),
+    ("cet", 1),
+    ("cest", 2),
+    ("mez", 1),
+    ("mesz", 2),
+    ("eet", 2),
+    ("eest", 3),
+    ("est", -5),
+    ("edt", -4),
+    ("cst", -6),
+    ("cdt", -5),
+    ("mst", -7),
+    ("mdt", -6),
+    ("pst", -8),
+    ("pdt", -7),
+];
+
+static TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(\d{1,2})\s*(?::|h|\.)\s*(\d{2})(?::(\d{2}))?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?)(?:\s|$|[,)]))?|\b(\d{1,2})\s*(a\.?m\.?|p\.?m\.?)(?:\s|$|[,)])",
+    )
+    .unwrap_or_else(|e| panic!("TIME regex: {e}"))
+});
+static ZONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt)\b|(?:utc|gmt)?\s*([+-])(\d{1,2}):?(\d{2})?\b)")
+        .unwrap_or_else(|e| panic!("ZONE regex: {e}"))
+});
+static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})\b")
+        .unwrap_or_else(|e| panic!("NUMERIC regex: {e}"))
+});
+static WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(\d{1,4})(?:st|nd|rd|th|er|\.|º|°)?|([\p{L}]+\.?)")
+        .unwrap_or_else(|e| panic!("WORD regex: {e}"))
+});
+
+/// Parses a stated date; `None` when the text holds no complete date.
+pub fn parse_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
+    let text = text.trim().trim_end_matches(['.', ',', '|']).trim();
+    if text.is_empty() || text.len() > 120 {
+        return None;
+    }
+    machine_date(text).or_else(|| human_date(text, rules))
+}
+
+fn machine_date(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_rfc2822(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, fmt) {
+            return Some(Utc.from_utc_datetime(&t));
+        }
+    }
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%z",
+        "%Y-%m-%d %H:%M%z",
+        "%Y-%m-%dT%H:%M%:z",
+    ] {
+        if let Ok(t) = DateTime::parse_from_str(text, fmt) {
+            return Some(t.with_timezone(&Utc));
+        }
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| Utc.from_utc_datetime(&t))
+}
+
+fn human_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
+    // A numeric date first ("17.05.2017" looks like a time too), then the
+    // time, so its digits are not taken for a day or a year.
+    let mut rest = text.to_owned();
+    let numeric = NUMERIC.find(text).and_then(|m| {
+        let d = numeric_date(m.as_str())?;
+        rest.replace_range(m.range(), " ");
+        Some(d)
+    });
+    let mut time = NaiveTime::from_hms_opt(0, 0, 0)?;
+    if let Some(c) = TIME.captures(&rest.clone()) {
+        let (h, m, s, ampm) = if c.get(5).is_some() {
+            (num(c.get(5))?, 0, 0, c.get(6))
+        } else {
+            (
+                num(c.get(1))?,
+                num(c.get(2))?,
+                num(c.get(3)).unwrap_or(0),
+                c.get(4),
+            )
+        };
+        let h = match ampm.map(|m| m.as_str().to_lowercase()) {
+            Some(x) if x.starts_with('p') && h < 12 => h + 12,
+            Some(x) if x.starts_with('a') && h == 12 => 0,
+            _ => h,
+        };
+        time = NaiveTime::from_hms_opt(h, m, s)?;
+        let span = c.get(0)?.range();
+        rest.replace_range(span, " ");
+    }
+    let offset = zone_offset(&rest).unwrap_or(0);
+
+    let date = match numeric {
+        Some(d) => d,
+        None => named_date(&rest, rules)?,
+    };
+    let local = date.and_time(time);
+    let zone = FixedOffset::east_opt(offset)?;
+    zone.from_local_datetime(&local)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn num(m: Option<regex::Match<'_>>) -> Option<u32> {
+    m?.as_str().parse().ok()
+}
+
+fn zone_offset(text: &str) -> Option<i32> {
+    let c = ZONE.captures(text)?;
+    if let Some(abbr) = c.get(1) {
+        let abbr = abbr.as_str().to_lowercase();
+        return ZONES
+            .iter()
+            .find(|(name, _)| *name == abbr)
+            .map(|(_, h)| h * 3600);
+    }
+    let sign = if c.get(2)?.as_str() == "-" { -1 } else { 1 };
+    let hours: i32 = c.get(3)?.as_str().parse().ok()?;
+    let minutes: i32 = c.get(4).map_or(Some(0), |m| m.as_str().parse().ok())?;
+    Some(sign * (hours * 3600 + minutes * 60))
+}
+
+/// 17.05.2017, 2017-05-17, 05/17/2017 (US order only when the day can't be first).
+fn numeric_date(text: &str) -> Option<NaiveDate> {
+    let c = NUMERIC.captures(text)?;
+    let a: i32 = c.get(1)?.as_str().parse().ok()?;
+    let b: u32 = c.get(3)?.as_str().parse().ok()?;
+    let y_raw = c.get(5)?.as_str();
+    let last: i32 = y_raw.parse().ok()?;
+    if c.get(1)?.as_str().len() == 4 {
+        return NaiveDate::from_ymd_opt(a, b, u32::try_from(last).ok()?);
+    }
+    let year = if y_raw.len() == 2 { 2000 + last } else { last };
+    let a = u32::try_from(a).ok()?;
+    let slash = c.get(2)?.as_str() == "/";
+    if slash && a <= 12 && b > 12 {
+        NaiveDate::from_ymd_opt(year, a, b)
+    } else {
+        NaiveDate::from_ymd_opt(year, b, a)
+    }
+}
+
+/// "May 17, 2017", "17 May 2017", "3 mars 2019", "4. März 2019", "5 de marzo de 2019".
+fn named_date(text: &str, rules: &Boilerplate) -> Option<NaiveDate> {
+    let (mut day, mut month, mut year) = (None, None, None);
+    for c in WORD.captures_iter(text) {
+        if let Some(n) = c.get(1) {
+            let v: i32 = n.as_str().parse().ok()?;
+            if n.as_str().len() == 4 && year.is_none() {
+                year = Some(v);
+            } else if n.as_str().len() <= 2 && day.is_none() && (1..=31).contains(&v) {
+                day = Some(u32::try_from(v).ok()?);
+            }
+        } else if let Some(w) = c.get(2)
+            && month.is_none()
+        {
+            month = rules.month(w.as_str());
+        }
+    }
+    NaiveDate::from_ymd_opt(year?, month?, day.unwrap_or(1)).filter(|_| day.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Option<String> {
+        parse_date(s, Boilerplate::builtin()).map(|t| crate::model::rfc3339(&t))
+    }
+
+    #[test]
+    fn machine_formats() {
+        assert_eq!(
+            p("2019-03-04T10:00:00Z").as_deref(),
+            Some("2019-03-04T10:00:00Z")
+        );
+        assert_eq!(
+            p("2019-03-04T12:00:00+02:00").as_deref(),
+            Some("2019-03-04T10:00:00Z")
+        );
+        assert_eq!(
+            p("Tue, 16 May 2017 09:30:00 GMT").as_deref(),
+            Some("2017-05-16T09:30:00Z")
+        );
+        assert_eq!(p("2019-03-04").as_deref(), Some("2019-03-04T00:00:00Z"));
+    }
+
+    #[test]
+    fn english_human_dates() {
+        assert_eq!(
+            p("May 17, 2017 at 3:04 pm").as_deref(),
+            Some("2017-05-17T15:04:00Z")
+        );
+        assert_eq!(p("12 March 2018").as_deref(), Some("2018-03-12T00:00:00Z"));
+        assert_eq!(
+            p("Wednesday, May 17th 2017, 9:15 AM EDT").as_deref(),
+            Some("2017-05-17T13:15:00Z")
+        );
+        assert_eq!(
+            p("Sept. 3, 2020 12:30 a.m.").as_deref(),
+            Some("2020-09-03T00:30:00Z")
+        );
+    }
+
+    #[test]
+    fn other_languages() {
+        assert_eq!(
+            p("3 mars 2019 à 10h30").as_deref(),
+            Some("2019-03-03T10:30:00Z")
+        );
+        assert_eq!(
+            p("4. März 2019, 08:15 Uhr").as_deref(),
+            Some("2019-03-04T08:15:00Z")
+        );
+        assert_eq!(
+            p("5 de marzo de 2019").as_deref(),
+            Some("2019-03-05T00:00:00Z")
+        );
+        assert_eq!(
+            p("17.05.2017 14:00").as_deref(),
+            Some("2017-05-17T14:00:00Z")
+        );
+    }
+
+    #[test]
+    fn incomplete_or_impossible_dates_are_none() {
+        assert_eq!(p("May 2017"), None);
+        assert_eq!(p("February 30, 2019"), None);
+        assert_eq!(p("the talks went on"), None);
+        assert_eq!(p(""), None);
+    }
+}

@@ -1,0 +1,223 @@
+//! Markdown with YAML (`---`) or TOML (`+++`) front matter → a [`Draft`].
+//!
+//! Front matter carries the metadata under the same names as JSON articles
+//! (it is converted to a JSON object and read by the same code); the body is
+//! parsed with `pulldown-cmark` into blocks and rendered to HTML, which is
+//! then sanitized like any other outside HTML.
+
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde_json::{Map, Value};
+
+use super::boilerplate::Boilerplate;
+use super::clean::{clean_line, sanitize_html};
+use super::{Draft, IngestError, json};
+use crate::model::{Block, BlockKind};
+
+pub fn parse(input: &str, rules: &Boilerplate) -> Result<Draft, IngestError> {
+    let (front, body) = split_front_matter(input)?;
+    let mut draft = match front {
+        Some(obj) => json::metadata(&obj, "front matter", rules)?,
+        None => Draft::default(),
+    };
+    let (title, blocks) = blocks(body);
+    if draft.title.is_empty() {
+        draft.title = title.unwrap_or_default();
+    }
+    draft.blocks = blocks;
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(body, options()));
+    let base = draft.url.as_deref().and_then(|u| url::Url::parse(u).ok());
+    draft.html = Some(sanitize_html(&html, base.as_ref()));
+    if draft.title.is_empty() {
+        return Err(IngestError::Field {
+            format: "front matter",
+            field: Some("title".into()),
+            reason: "missing, and the body has no `# Heading` to take it from".into(),
+        });
+    }
+    Ok(draft)
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION
+}
+
+type FrontMatter = Map<String, Value>;
+
+/// Splits off front matter and converts it to a JSON object.
+fn split_front_matter(input: &str) -> Result<(Option<FrontMatter>, &str), IngestError> {
+    let err = |reason: String| IngestError::Field {
+        format: "front matter",
+        field: None,
+        reason,
+    };
+    for (fence, yaml) in [("---", true), ("+++", false)] {
+        let Some(rest) = input.strip_prefix(fence).and_then(|r| r.strip_prefix('\n')) else {
+            continue;
+        };
+        let close = format!("\n{fence}");
+        let Some(end) = rest
+            .find(&close)
+            .or_else(|| rest.starts_with(fence).then_some(0))
+        else {
+            return Err(err(format!("opened with `{fence}` but never closed")));
+        };
+        let (matter, after) = rest.split_at(end);
+        let body = after
+            .trim_start_matches('\n')
+            .strip_prefix(fence)
+            .unwrap_or(after)
+            .trim_start_matches(['\n', '\r']);
+        let value: Value = if yaml {
+            serde_yaml_ng::from_str(matter).map_err(|e| err(format!("invalid YAML: {e}")))?
+        } else {
+            let t: toml::Value =
+                toml::from_str(matter).map_err(|e| err(format!("invalid TOML: {e}")))?;
+            toml_to_json(t)
+        };
+        return match value {
+            Value::Object(obj) => Ok((Some(obj), body)),
+            Value::Null => Ok((None, body)),
+            _ => Err(err("expected key/value pairs".into())),
+        };
+    }
+    Ok((None, input))
+}
+
+fn toml_to_json(v: toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => Value::from(f),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        // TOML has a date type; articles want it as text for the date parser.
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+    }
+}
+
+/// Blocks of the body, and the text of a leading `# Heading` if any.
+fn blocks(body: &str) -> (Option<String>, Vec<Block>) {
+    let mut out = Vec::new();
+    let mut title = None;
+    let mut text = String::new();
+    let mut current: Option<BlockKind> = None;
+    let mut quote_depth = 0usize;
+    let mut in_item = 0usize;
+    let mut is_h1 = false;
+    for event in Parser::new_ext(body, options()) {
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                is_h1 = level == HeadingLevel::H1;
+                current = Some(BlockKind::Subheading);
+                text.clear();
+            }
+            Event::Start(Tag::Paragraph) => {
+                current = Some(if quote_depth > 0 {
+                    BlockKind::Quote
+                } else if in_item > 0 {
+                    BlockKind::ListItem
+                } else {
+                    BlockKind::Paragraph
+                });
+                text.clear();
+            }
+            Event::Start(Tag::BlockQuote(_)) => quote_depth += 1,
+            Event::End(TagEnd::BlockQuote(_)) => quote_depth = quote_depth.saturating_sub(1),
+            Event::Start(Tag::Item) => {
+                in_item += 1;
+                current = Some(BlockKind::ListItem);
+                text.clear();
+            }
+            Event::End(TagEnd::Item) => {
+                in_item = in_item.saturating_sub(1);
+                push(&mut out, current.take(), &text);
+                text.clear();
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                let t = clean_line(&text);
+                if is_h1 && title.is_none() && out.is_empty() {
+                    title = Some(t);
+                } else {
+                    push(&mut out, Some(BlockKind::Subheading), &t);
+                }
+                current = None;
+                text.clear();
+            }
+            Event::End(TagEnd::Paragraph) => {
+                push(&mut out, current.take(), &text);
+                text.clear();
+                if in_item > 0 {
+                    current = Some(BlockKind::ListItem);
+                }
+            }
+            Event::Text(t) | Event::Code(t) => text.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            _ => {}
+        }
+    }
+    (title, out)
+}
+
+fn push(out: &mut Vec<Block>, kind: Option<BlockKind>, text: &str) {
+    let text = clean_line(text);
+    if let Some(kind) = kind
+        && !text.is_empty()
+    {
+        out.push(Block::new(kind, text));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml_front_matter_and_blocks() {
+        let md = "---\ntitle: Port strike\nauthor: Jane Roe\ndate: 2024-05-17T15:04:00Z\nurl: https://example.org/a\n---\n\nDock workers walked out.\n\n## Demands\n\n> We will not go back.\n\n- Higher pay\n- Safety rules\n";
+        let d = parse(md, Boilerplate::builtin()).unwrap();
+        assert_eq!(d.title, "Port strike");
+        assert_eq!(d.authors, vec!["Jane Roe"]);
+        assert!(d.published.is_some());
+        let kinds: Vec<_> = d.blocks.iter().map(|b| (b.kind, b.text.as_str())).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                (BlockKind::Paragraph, "Dock workers walked out."),
+                (BlockKind::Subheading, "Demands"),
+                (BlockKind::Quote, "We will not go back."),
+                (BlockKind::ListItem, "Higher pay"),
+                (BlockKind::ListItem, "Safety rules"),
+            ]
+        );
+        assert!(d.html.unwrap_or_default().contains("<h2>Demands</h2>"));
+    }
+
+    #[test]
+    fn toml_front_matter_with_a_date_value() {
+        let md =
+            "+++\ntitle = \"Port strike\"\ndate = 2024-05-17T15:04:00Z\n+++\nBody text here.\n";
+        let d = parse(md, Boilerplate::builtin()).unwrap();
+        assert_eq!(
+            d.published.map(|t| crate::model::rfc3339(&t)).as_deref(),
+            Some("2024-05-17T15:04:00Z")
+        );
+    }
+
+    #[test]
+    fn title_from_heading_and_errors() {
+        let d = parse("# Port strike\n\nBody.", Boilerplate::builtin()).unwrap();
+        assert_eq!(d.title, "Port strike");
+        let e = parse("---\ntitle: [unclosed\n---\nx", Boilerplate::builtin())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("front matter") && e.contains("YAML"), "{e}");
+        let e = parse("---\ntitle: x\nbody", Boilerplate::builtin())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("never closed"), "{e}");
+    }
+}

@@ -1,0 +1,299 @@
+//! Ingest: raw bytes → one normalized [`Article`].
+//!
+//! Pure and synchronous: no clock reads, no IO. The bytes are decoded
+//! (`decode`), their format sniffed (`detect`), handed to one parser per
+//! format (`text`, `html`, `json`, `markdown`), each of which fills a
+//! [`Draft`]; `assemble` then derives what every article has whatever its
+//! source: language, summary, sanitized HTML, id and fingerprint.
+//! Boilerplate patterns live in `boilerplate.toml`, not in code.
+
+pub mod boilerplate;
+pub mod clean;
+pub mod dates;
+pub mod decode;
+pub mod detect;
+pub mod html;
+pub mod identity;
+pub mod json;
+pub mod lang;
+pub mod markdown;
+pub mod text;
+
+use chrono::{DateTime, Utc};
+
+pub use boilerplate::Boilerplate;
+pub use detect::Format;
+
+use crate::model::{Article, Block, BlockKind};
+
+/// How long a summary may be, in characters.
+pub const SUMMARY_CHARS: usize = 300;
+
+/// Why an input gave no article. Messages are shown to users as
+/// "FILE: message", so they say what is wrong and, where it helps, what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("not text: the input holds binary data")]
+    Binary,
+    #[error("empty: the input holds nothing but whitespace")]
+    Empty,
+    #[error("no article found: {0}")]
+    NoArticle(&'static str),
+    #[error("{format}: {}{reason}", field.as_ref().map(|f| format!("field `{f}`: ")).unwrap_or_default())]
+    Field {
+        format: &'static str,
+        field: Option<String>,
+        reason: String,
+    },
+    #[error("HTML: {0}")]
+    Html(String),
+    #[error("this is an RSS/Atom feed, not an article: list it in feeds/sources.toml to poll it")]
+    Feed,
+}
+
+/// One input to normalize.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Input<'a> {
+    pub bytes: &'a [u8],
+    /// File name or URL path, used only as a format hint.
+    pub name: Option<&'a str>,
+    /// Where the document came from, if known: its canonical form becomes the id.
+    pub url: Option<&'a str>,
+}
+
+impl<'a> Input<'a> {
+    pub fn new(bytes: &'a [u8]) -> Self {
+        Input {
+            bytes,
+            ..Input::default()
+        }
+    }
+}
+
+/// What a format parser found, before the derived fields are computed.
+#[derive(Debug, Default, Clone)]
+pub struct Draft {
+    pub title: String,
+    pub site: Option<String>,
+    pub url: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    /// A language the source stated; detection fills it otherwise.
+    pub language: Option<String>,
+    /// A summary the source stated; otherwise taken from the body.
+    pub summary: Option<String>,
+    pub blocks: Vec<Block>,
+    /// Sanitized HTML the source provided; otherwise rendered from `blocks`.
+    pub html: Option<String>,
+}
+
+/// Normalizes one input with the built-in boilerplate rules.
+pub fn normalize(input: Input<'_>) -> Result<Article, IngestError> {
+    normalize_with(input, Boilerplate::builtin())
+}
+
+pub fn normalize_with(input: Input<'_>, rules: &Boilerplate) -> Result<Article, IngestError> {
+    let text = decode::decode(input.bytes).map_err(|e| match e {
+        decode::DecodeError::Binary => IngestError::Binary,
+        decode::DecodeError::Empty => IngestError::Empty,
+    })?;
+    let mut draft = match detect::detect(&text, input.name) {
+        Format::Text => {
+            text::parse(&text, rules).ok_or(IngestError::NoArticle("no headline line"))?
+        }
+        Format::Html => html::parse_page(&text, input.url, rules)?,
+        Format::Json => json::parse(&text, rules)?,
+        Format::Markdown => markdown::parse(&text, rules)?,
+        Format::Feed => return Err(IngestError::Feed),
+    };
+    if draft.url.is_none() {
+        draft.url = input.url.map(str::to_owned);
+    }
+    assemble(draft)
+}
+
+/// Derives the fields every article has from a format parser's draft.
+pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
+    let Draft {
+        title,
+        site,
+        url,
+        authors,
+        published,
+        updated,
+        language,
+        summary,
+        blocks,
+        html,
+    } = draft;
+    let title = clean::clean_line(&title);
+    if title.is_empty() {
+        return Err(IngestError::NoArticle("no title"));
+    }
+    if blocks.is_empty() {
+        return Err(IngestError::NoArticle("a title but no body text"));
+    }
+    let body: String = blocks
+        .iter()
+        .map(|b| b.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let language = language.or_else(|| lang::detect(&body).map(str::to_owned));
+    let summary = summary
+        .map(|s| clean::truncate_words(&clean::clean_line(&s), SUMMARY_CHARS))
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| summarize(&blocks));
+    let canonical = url.as_deref().and_then(identity::canonical_url);
+    let id = identity::article_id(canonical.as_deref(), &title, &body);
+    let content_html = html.unwrap_or_else(|| blocks_html(&blocks));
+    Ok(Article {
+        id,
+        title,
+        site,
+        url: canonical.or(url),
+        authors,
+        published,
+        // An "updated" before publication is a typo in the source; keep the facts ordered.
+        updated: updated.filter(|u| published.is_none_or(|p| *u >= p)),
+        language,
+        summary,
+        fingerprint: identity::fingerprint(&body),
+        blocks,
+        content_html,
+        topics: Vec::new(),
+        tags: Vec::new(),
+    })
+}
+
+/// The standfirst when there is one, else the opening paragraphs, cut to
+/// about [`SUMMARY_CHARS`] on a word boundary.
+fn summarize(blocks: &[Block]) -> String {
+    if let Some(first) = blocks.first()
+        && first.kind == BlockKind::Standfirst
+    {
+        return clean::truncate_words(&first.text, SUMMARY_CHARS);
+    }
+    let mut out = String::new();
+    for b in blocks.iter().filter(|b| b.kind == BlockKind::Paragraph) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&b.text);
+        if out.chars().count() >= SUMMARY_CHARS {
+            break;
+        }
+    }
+    if out.is_empty() {
+        out = blocks.first().map(|b| b.text.clone()).unwrap_or_default();
+    }
+    clean::truncate_words(&out, SUMMARY_CHARS)
+}
+
+/// Renders blocks as HTML. Text is escaped, so the result is safe by
+/// construction and needs no sanitizer pass.
+pub fn blocks_html(blocks: &[Block]) -> String {
+    let mut out = String::with_capacity(blocks.iter().map(|b| b.text.len() + 16).sum());
+    let mut in_list = false;
+    for b in blocks {
+        if in_list && b.kind != BlockKind::ListItem {
+            out.push_str("</ul>");
+            in_list = false;
+        }
+        let text = html_escape::encode_text(&b.text);
+        match b.kind {
+            BlockKind::Standfirst => {
+                out.push_str("<p><strong>");
+                out.push_str(&text);
+                out.push_str("</strong></p>");
+            }
+            BlockKind::Paragraph => {
+                out.push_str("<p>");
+                out.push_str(&text);
+                out.push_str("</p>");
+            }
+            BlockKind::Subheading => {
+                out.push_str("<h2>");
+                out.push_str(&text);
+                out.push_str("</h2>");
+            }
+            BlockKind::Quote => {
+                out.push_str("<blockquote><p>");
+                out.push_str(&text);
+                out.push_str("</p></blockquote>");
+            }
+            BlockKind::ListItem => {
+                if !in_list {
+                    out.push_str("<ul>");
+                    in_list = true;
+                }
+                out.push_str("<li>");
+                out.push_str(&text);
+                out.push_str("</li>");
+            }
+        }
+        out.push('\n');
+    }
+    if in_list {
+        out.push_str("</ul>\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_rendering_escapes_and_groups_lists() {
+        let html = blocks_html(&[
+            Block::new(BlockKind::Paragraph, "a < b & <script>"),
+            Block::new(BlockKind::ListItem, "one"),
+            Block::new(BlockKind::ListItem, "two"),
+            Block::new(BlockKind::Subheading, "Next"),
+        ]);
+        assert_eq!(
+            html,
+            "<p>a &lt; b &amp; &lt;script&gt;</p>\n<ul><li>one</li>\n<li>two</li>\n</ul><h2>Next</h2>\n"
+        );
+    }
+
+    #[test]
+    fn summary_is_cut_on_a_word() {
+        let long = "word ".repeat(200);
+        let s = summarize(&[Block::new(BlockKind::Paragraph, long.trim())]);
+        assert!(
+            s.chars().count() <= SUMMARY_CHARS + 1 && s.ends_with("word…"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn errors_for_non_articles() {
+        let err = |b: &[u8]| normalize(Input::new(b)).unwrap_err().to_string();
+        assert!(err(b"\x00\x01\x02binary").contains("binary"));
+        assert!(err(b"   ").contains("empty"));
+        assert!(err(b"Just a headline").contains("no body"));
+        assert!(err(b"<?xml version=\"1.0\"?><rss version=\"2.0\"></rss>").contains("feed"));
+    }
+
+    #[test]
+    fn same_input_same_id_and_url_wins() {
+        let a = normalize(Input::new(
+            b"Port strike\n\nDock workers walked out on Monday, the union said.",
+        ))
+        .unwrap();
+        let b = normalize(Input::new(
+            b"Port strike\r\n\r\nDock workers walked out on Monday, the union said.",
+        ))
+        .unwrap();
+        assert_eq!(a.id, b.id);
+        let c = normalize(Input {
+            url: Some("https://example.org/a?utm_source=x"),
+            ..Input::new(b"Port strike\n\nDock workers walked out on Monday, the union said.")
+        })
+        .unwrap();
+        assert_ne!(a.id, c.id);
+        assert_eq!(c.url.as_deref(), Some("https://example.org/a"));
+    }
+}

@@ -1,0 +1,774 @@
+//! Plain-text scrapes → a [`Draft`].
+//!
+//! A scrape is what a browser's "select all, copy" gives: a page-title line
+//! glued to tracking junk and the site name, the headline again, a caption
+//! and standfirst, a byline and date, body paragraphs and subheadings, and
+//! then share bars, related links, reader comments and "Previous article"
+//! navigation. This module takes it apart in three passes, each driven by
+//! the tables in `boilerplate.toml`:
+//!
+//! 1. the title line: junk stripped, headline found (by its repetition on a
+//!    following line when there is one), site split off;
+//! 2. every other line classified: end of article, junk, list of other
+//!    stories, byline, stated date, credit, or content;
+//! 3. content shaped: reader comments after the end cut off, captions and
+//!    standfirst told apart in the lead, subheadings and list items marked,
+//!    a dateline removed from the first paragraph.
+
+use std::sync::LazyLock;
+
+use chrono::{DateTime, Utc};
+use regex::Regex;
+
+use super::Draft;
+use super::boilerplate::{Boilerplate, DateKind, word_count};
+use super::clean::clean_line;
+use super::dates::parse_date;
+use crate::model::{Block, BlockKind};
+
+/// A non-empty, cleaned line and how many blank lines came before it.
+#[derive(Debug, Clone)]
+pub(crate) struct Line {
+    pub text: String,
+    pub gap: usize,
+}
+
+/// Splits text into cleaned non-empty lines, remembering blank-line gaps.
+pub(crate) fn lines(text: &str) -> Vec<Line> {
+    let mut out = Vec::new();
+    let mut gap = 0;
+    for raw in text.split('\n') {
+        let text = clean_line(raw);
+        if text.is_empty() {
+            gap += 1;
+        } else {
+            out.push(Line { text, gap });
+            gap = 0;
+        }
+    }
+    out
+}
+
+/// Parses a whole scrape: title line first, then the body.
+pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
+    let mut lines = lines(text);
+    // Leading lines that are nothing but navigation ("Skip to main content").
+    let first = lines
+        .iter()
+        .position(|l| !rules.is_title_junk(&l.text) && !rules.is_junk(&l.text))?;
+    lines.drain(..first);
+    let title_line = lines.remove(0);
+    let (title, site) = split_title(&title_line.text, &mut lines, rules);
+    if title.is_empty() {
+        return None;
+    }
+    let body = parse_body(lines, rules);
+    Some(Draft {
+        title,
+        site,
+        authors: body.authors,
+        published: body.published,
+        updated: body.updated,
+        blocks: body.blocks,
+        ..Draft::default()
+    })
+}
+
+/// What the body lines gave.
+#[derive(Debug, Default)]
+pub(crate) struct Body {
+    pub blocks: Vec<Block>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+}
+
+// ---------------------------------------------------------------- title
+
+/// How many lines after the title line may repeat the headline.
+const REPEAT_WINDOW: usize = 5;
+
+/// Finds headline and site in the page-title line, removing the repeated
+/// headline from `rest`.
+fn split_title(line: &str, rest: &mut Vec<Line>, rules: &Boilerplate) -> (String, Option<String>) {
+    let stripped = rules.strip_title_junk(line);
+    let folded = Folded::new(stripped);
+
+    // The headline is usually printed again just below: where it sits in
+    // the title line tells which side is the site.
+    let mut found = None;
+    for (i, l) in rest.iter().take(REPEAT_WINDOW).enumerate() {
+        if l.text.chars().count() < 8 && l.text.len() < stripped.len() {
+            continue;
+        }
+        if let Some(range) = folded.find_words(&l.text) {
+            found = Some((i, range));
+            break;
+        }
+    }
+    if let Some((i, (start, end))) = found {
+        let headline = stripped[start..end].trim().to_owned();
+        // Drop every repetition near the top, whatever its casing.
+        let key = fold(&headline);
+        let mut idx = 0;
+        rest.retain(|l| {
+            let keep = idx > i + 1 || fold(&l.text) != key;
+            idx += 1;
+            keep
+        });
+        let site = site_from_remainder(&stripped[end..], &stripped[..start], rules);
+        return (headline, site);
+    }
+    split_by_separators(stripped, rules)
+}
+
+/// The site is the last segment after the headline ("Headline - Section -
+/// Site"), else what stands before it ("Site - Headline").
+fn site_from_remainder(after: &str, before: &str, rules: &Boilerplate) -> Option<String> {
+    let sep_chars: &[char] = &['|', '-', '–', '—', ':', '·', '»', '/', ' '];
+    let after = after.trim_matches(sep_chars);
+    if !after.is_empty() {
+        let segments = segments(after, rules);
+        return segments.last().map(|s| s.to_string());
+    }
+    let before = rules
+        .strip_title_junk(before.trim())
+        .trim_matches(sep_chars);
+    if before.is_empty() || rules.is_title_junk(before) {
+        return None;
+    }
+    segments(before, rules).first().map(|s| s.to_string())
+}
+
+fn segments<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
+    for sep in &rules.title_separators {
+        if text.contains(sep.as_str()) {
+            return text
+                .split(sep.as_str())
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+        }
+    }
+    vec![text.trim()]
+}
+
+/// A site name is short: a few words, no sentence punctuation.
+fn site_like(s: &str) -> bool {
+    let words = word_count(s);
+    (1..=5).contains(&words) && s.chars().count() <= 40 && !s.ends_with(['.', '?', '!'])
+}
+
+/// No repeated headline to go by: decide from the shape of the segments.
+fn split_by_separators(line: &str, rules: &Boilerplate) -> (String, Option<String>) {
+    let segs = segments(line, rules);
+    match segs.as_slice() {
+        [] => (String::new(), None),
+        [one] => ((*one).to_owned(), None),
+        [first, .., last] => {
+            let last_site = site_like(last) && word_count(last) < word_count(first);
+            let first_site = site_like(first) && word_count(first) < word_count(last);
+            if last_site {
+                ((*first).to_owned(), Some((*last).to_owned()))
+            } else if first_site {
+                let sep = rules
+                    .title_separators
+                    .iter()
+                    .find(|s| line.contains(s.as_str()))
+                    .map_or(" - ", |s| s.as_str());
+                (segs[1..].join(sep), Some((*first).to_owned()))
+            } else {
+                (line.to_owned(), None)
+            }
+        }
+    }
+}
+
+/// Case- and punctuation-insensitive view of a string that maps back to
+/// byte offsets in the original, so a match can be cut out with its casing.
+struct Folded {
+    text: String,
+    /// For each byte of `text`, the original byte offset it came from.
+    origin: Vec<usize>,
+    original_len: usize,
+}
+
+impl Folded {
+    fn new(s: &str) -> Self {
+        let mut text = String::with_capacity(s.len());
+        let mut origin = Vec::with_capacity(s.len());
+        let mut last_space = true;
+        for (i, c) in s.char_indices() {
+            if c.is_alphanumeric() {
+                for l in c.to_lowercase() {
+                    let before = text.len();
+                    text.push(l);
+                    origin.extend(std::iter::repeat_n(i, text.len() - before));
+                }
+                last_space = false;
+            } else if !last_space {
+                text.push(' ');
+                origin.push(i);
+                last_space = true;
+            }
+        }
+        Folded {
+            text,
+            origin,
+            original_len: s.len(),
+        }
+    }
+
+    /// Finds `needle` as whole words; returns the original byte range.
+    fn find_words(&self, needle: &str) -> Option<(usize, usize)> {
+        let n = fold(needle);
+        if n.is_empty() {
+            return None;
+        }
+        let hay = &self.text;
+        let mut from = 0;
+        while let Some(pos) = hay[from..].find(&n) {
+            let start = from + pos;
+            let end = start + n.len();
+            let left_ok = start == 0 || hay.as_bytes()[start - 1] == b' ';
+            let right_ok = end == hay.len() || hay.as_bytes()[end] == b' ';
+            if left_ok && right_ok {
+                let o_start = self.origin[start];
+                let o_end = if end == hay.len() {
+                    self.original_len
+                } else {
+                    self.origin[end]
+                };
+                return Some((o_start, o_end));
+            }
+            from = start + n.len().max(1);
+            while from < hay.len() && !hay.is_char_boundary(from) {
+                from += 1;
+            }
+        }
+        None
+    }
+}
+
+fn fold(s: &str) -> String {
+    Folded::new(s).text.trim_end().to_owned()
+}
+
+// ---------------------------------------------------------------- body
+
+#[derive(Debug)]
+enum Kind {
+    Content,
+    /// A byline or stated-date line (already consumed into metadata).
+    Meta,
+}
+
+/// Classifies body lines, then shapes the content into blocks.
+pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
+    let mut body = Body::default();
+    let mut content: Vec<Line> = Vec::new();
+    // Index into `content` of the first line after a byline or date line.
+    let mut after_meta: Option<usize> = None;
+    let mut ended = false;
+    let mut carried_gap = 0;
+    let mut iter = lines.into_iter().peekable();
+
+    while let Some(line) = iter.next() {
+        let gap = line.gap.max(carried_gap);
+        let text = line.text;
+        if rules.is_end_marker(&text) {
+            ended = true;
+            break;
+        }
+        if !content.is_empty() && rules.is_comment_signal(&text) {
+            ended = true;
+            break;
+        }
+        if rules.is_list_header(&text) {
+            // The header and the headlines listed under it.
+            let mut skipped = 0;
+            while let Some(next) = iter.peek() {
+                if skipped >= 6 || next.gap >= 2 || !headline_like(&next.text) {
+                    break;
+                }
+                iter.next();
+                skipped += 1;
+            }
+            carried_gap = carried_gap.max(gap);
+            continue;
+        }
+        if rules.is_junk(&text) {
+            carried_gap = carried_gap.max(gap);
+            continue;
+        }
+        let kind = meta_line(
+            &text,
+            content.is_empty() || after_meta.is_none(),
+            rules,
+            &mut body,
+        );
+        match kind {
+            Kind::Meta => {
+                after_meta.get_or_insert(content.len());
+                carried_gap = carried_gap.max(gap);
+                continue;
+            }
+            Kind::Content => {}
+        }
+        if rules.is_credit(&text, false) {
+            carried_gap = carried_gap.max(gap);
+            continue;
+        }
+        carried_gap = 0;
+        content.push(Line { text, gap });
+    }
+
+    if ended {
+        drop_trailing_comments(&mut content, rules);
+    }
+    join_wrapped_lines(&mut content);
+    body.blocks = shape(content, after_meta, rules);
+    body
+}
+
+/// A line listing another story: short, and not a finished sentence.
+fn headline_like(text: &str) -> bool {
+    let words = word_count(text);
+    words <= 20 && !ends_sentence(text)
+}
+
+fn ends_sentence(text: &str) -> bool {
+    let t = text.trim_end_matches(['"', '”', '’', '\'', '»', ')', ']', ' ']);
+    t.ends_with(['.', '!', '?', '…', ';', ':'])
+}
+
+/// Consumes byline and stated-date lines into `body`'s metadata.
+fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &mut Body) -> Kind {
+    let words = word_count(text);
+    if words > 20 {
+        return Kind::Content;
+    }
+    // "By Jane Roe | May 17, 2017": bylines may carry dates after a bar.
+    if in_lead && let Some(rest) = rules.byline_rest(text) {
+        let mut parts = split_meta(rest);
+        let names = parse_names(parts.remove(0), rules);
+        if !names.is_empty() {
+            let mut dates = Vec::new();
+            for part in parts {
+                if let Some(d) = stated_date(part, rules) {
+                    dates.push(d);
+                }
+            }
+            for name in names {
+                if !body.authors.contains(&name) {
+                    body.authors.push(name);
+                }
+            }
+            for (kind, date) in dates {
+                set_date(body, kind, date);
+            }
+            return Kind::Meta;
+        }
+    }
+    if words <= 16 {
+        let parts = split_meta(text);
+        let dates: Vec<_> = parts.iter().filter_map(|p| stated_date(p, rules)).collect();
+        if !dates.is_empty() && dates.len() == parts.len() {
+            for (kind, date) in dates {
+                set_date(body, kind, date);
+            }
+            return Kind::Meta;
+        }
+    }
+    Kind::Content
+}
+
+fn split_meta(text: &str) -> Vec<&str> {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut rest = text;
+    loop {
+        let cut = [" | ", " · ", " • ", " — ", " – ", " - ", "|"]
+            .iter()
+            .filter_map(|sep| rest.find(sep).map(|i| (i, sep.len())))
+            .min();
+        match cut {
+            Some((i, len)) => {
+                parts.push(rest[..i].trim());
+                rest = &rest[i + len..];
+            }
+            None => {
+                parts.push(rest.trim());
+                break;
+            }
+        }
+    }
+    parts.retain(|p| !p.is_empty());
+    if parts.is_empty() {
+        parts.push("");
+    }
+    parts
+}
+
+/// A stated date: "Published May 17, 2017", "Updated: …", or a bare date.
+fn stated_date(text: &str, rules: &Boilerplate) -> Option<(DateKind, DateTime<Utc>)> {
+    match rules.date_line(text) {
+        Some((kind, rest)) => parse_date(rest, rules).map(|d| (kind, d)),
+        None => parse_date(text, rules).map(|d| (DateKind::Published, d)),
+    }
+}
+
+fn set_date(body: &mut Body, kind: DateKind, date: DateTime<Utc>) {
+    let slot = match kind {
+        DateKind::Published => &mut body.published,
+        DateKind::Updated => &mut body.updated,
+    };
+    slot.get_or_insert(date);
+}
+
+/// Particles that may stand lower-case inside a name.
+const NAME_PARTICLES: &[&str] = &[
+    "de", "la", "le", "du", "des", "van", "der", "den", "von", "zu", "da", "del", "di", "dos", "y",
+    "bin", "al", "el",
+];
+
+/// Names from a byline: "Jane Roe and Tom Hale, Staff Writers" → both names.
+fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
+    let text = text.trim().trim_end_matches('.');
+    let mut normalized = text.to_owned();
+    for joiner in [" and ", " & ", " et ", " und ", " y ", " e "] {
+        normalized = normalized.replace(joiner, ", ");
+    }
+    let mut names = Vec::new();
+    for segment in normalized
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let words: Vec<&str> = segment.split_whitespace().collect();
+        if words.iter().any(|w| rules.is_role_word(w)) {
+            break;
+        }
+        let is_name = (1..=5).contains(&words.len())
+            && words.iter().all(|w| {
+                NAME_PARTICLES.contains(w)
+                    || w.chars().next().is_some_and(char::is_uppercase)
+                        && !w.chars().any(|c| c.is_ascii_digit())
+            })
+            && rules.month(words[0]).is_none();
+        if !is_name {
+            break;
+        }
+        names.push(segment.to_owned());
+    }
+    names
+}
+
+/// After "Previous article" or a comments header, what follows the widest
+/// blank gap at the end is reader comments, not article.
+fn drop_trailing_comments(content: &mut Vec<Line>, rules: &Boilerplate) {
+    if content.len() < 3 {
+        return;
+    }
+    let mut gaps: Vec<usize> = content[1..].iter().map(|l| l.gap).collect();
+    gaps.sort_unstable();
+    let typical = gaps[gaps.len() / 2];
+    let Some(k) = (2..content.len())
+        .rev()
+        .find(|&i| content[i].gap >= 2 && content[i].gap > typical)
+    else {
+        return;
+    };
+    let tail = &content[k..];
+    let short = tail.len() <= 4 && tail.iter().all(|l| word_count(&l.text) <= 80);
+    if short || tail.iter().any(|l| rules.is_comment_signal(&l.text)) {
+        content.truncate(k);
+    }
+}
+
+/// Rejoins a paragraph that a scrape broke mid-sentence: a line that does
+/// not end a sentence, followed directly by one that starts in lower case.
+fn join_wrapped_lines(content: &mut Vec<Line>) {
+    let mut out: Vec<Line> = Vec::with_capacity(content.len());
+    for line in content.drain(..) {
+        if let Some(prev) = out.last_mut()
+            && line.gap == 0
+            && !ends_sentence(&prev.text)
+            && line.text.chars().next().is_some_and(char::is_lowercase)
+        {
+            prev.text.push(' ');
+            prev.text.push_str(&line.text);
+            continue;
+        }
+        out.push(line);
+    }
+    *content = out;
+}
+
+static BULLET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[•·▪●◦‣∙*]|[-–—](?:\s)|\d{1,2}[.)](?:\s))\s*")
+        .unwrap_or_else(|e| panic!("BULLET regex: {e}"))
+});
+static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:\p{Lu}[\p{Lu}\p{M}.'’ -]{2,40}(?:,\s*[\p{L}. ]{2,30})?\s*(?:\([^)]{2,30}\))?|\p{Lu}[\p{L}.'’ -]{1,40}\s*\([^)]{2,30}\))\s*(?:--|[-–—])\s+",
+    )
+    .unwrap_or_else(|e| panic!("DATELINE regex: {e}"))
+});
+
+/// Turns content lines into blocks: standfirst in the lead, subheadings,
+/// list items, quotes, and paragraphs.
+fn shape(content: Vec<Line>, after_meta: Option<usize>, rules: &Boilerplate) -> Vec<Block> {
+    // The body starts at the first real paragraph: a finished sentence of
+    // some length, a long line, or whatever follows the byline.
+    let body_start = content
+        .iter()
+        .position(|l| {
+            let words = word_count(&l.text);
+            (ends_sentence(&l.text) && words >= 8) || words >= 30
+        })
+        .map(|p| after_meta.map_or(p, |m| m.min(p)))
+        .unwrap_or(content.len());
+    let body_start = if body_start >= content.len() {
+        0
+    } else {
+        body_start
+    };
+
+    let mut blocks = Vec::with_capacity(content.len());
+    // Lead: a caption sits directly above the standfirst (no blank line) or
+    // carries a credit; the last lead line is the standfirst.
+    let lead = &content[..body_start];
+    for (i, line) in lead.iter().enumerate() {
+        let is_last = i + 1 == lead.len();
+        let caption = rules.is_credit(&line.text, true)
+            || (!is_last && lead[i + 1].gap == 0)
+            || (!is_last && word_count(&line.text) > 60);
+        if caption {
+            continue;
+        }
+        if is_last && word_count(&line.text) <= 60 {
+            blocks.push(Block::new(BlockKind::Standfirst, line.text.clone()));
+        } else {
+            blocks.push(Block::new(BlockKind::Paragraph, line.text.clone()));
+        }
+    }
+
+    let body = &content[body_start..];
+    let mut first_paragraph = true;
+    for (i, line) in body.iter().enumerate() {
+        let text = &line.text;
+        if let Some(m) = BULLET.find(text)
+            && m.end() < text.len()
+        {
+            blocks.push(Block::new(BlockKind::ListItem, text[m.end()..].trim()));
+            continue;
+        }
+        if let Some(q) = text.strip_prefix('>') {
+            blocks.push(Block::new(BlockKind::Quote, q.trim()));
+            continue;
+        }
+        let has_next = i + 1 < body.len();
+        if !first_paragraph && has_next && subheading_like(text) {
+            blocks.push(Block::new(BlockKind::Subheading, text.clone()));
+            continue;
+        }
+        let mut text = text.as_str();
+        if first_paragraph && let Some(m) = DATELINE.find(text) {
+            let dateline = &text[..m.end()];
+            if dateline.chars().filter(|c| c.is_uppercase()).count() >= 3 && m.end() < text.len() {
+                text = &text[m.end()..];
+            }
+        }
+        first_paragraph = false;
+        blocks.push(Block::new(BlockKind::Paragraph, text));
+    }
+    blocks.retain(|b| !b.text.is_empty());
+    blocks
+}
+
+/// A subheading: a few words, starting with a capital, not a sentence.
+fn subheading_like(text: &str) -> bool {
+    let words = word_count(text);
+    let t = text.trim_end_matches(['"', '”', '’', '»', ')']);
+    (1..=10).contains(&words)
+        && text.chars().count() <= 80
+        && !t.ends_with(['.', '!', ':', ';', ',', '…'])
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> Draft {
+        parse(text, Boilerplate::builtin()).expect("article")
+    }
+
+    fn texts(d: &Draft) -> Vec<(BlockKind, &str)> {
+        d.blocks.iter().map(|b| (b.kind, b.text.as_str())).collect()
+    }
+
+    #[test]
+    fn site_before_headline_with_repeat() {
+        let d = run(
+            "Quantcast Daily Ledger - Harbour strike enters second week\n\nHarbour strike enters second week\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(d.title, "Harbour strike enters second week");
+        assert_eq!(d.site.as_deref(), Some("Daily Ledger"));
+    }
+
+    #[test]
+    fn site_after_headline_and_section() {
+        let d = run(
+            "Skip to main content Harbour strike enters second week - Business - Daily Ledger\n\nHARBOUR STRIKE ENTERS SECOND WEEK\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(d.title, "Harbour strike enters second week");
+        assert_eq!(d.site.as_deref(), Some("Daily Ledger"));
+    }
+
+    #[test]
+    fn no_site_is_null() {
+        let d = run(
+            "Harbour strike enters second week\n\nHarbour strike enters second week\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(d.site, None);
+        let d = run(
+            "Harbour strike enters second week\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(d.site, None);
+        assert_eq!(d.title, "Harbour strike enters second week");
+    }
+
+    #[test]
+    fn no_repeat_falls_back_to_shapes() {
+        let d = run(
+            "Harbour strike enters second week | Daily Ledger\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(
+            (d.title.as_str(), d.site.as_deref()),
+            ("Harbour strike enters second week", Some("Daily Ledger"))
+        );
+        let d = run(
+            "Daily Ledger – Harbour strike enters second week\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(
+            (d.title.as_str(), d.site.as_deref()),
+            ("Harbour strike enters second week", Some("Daily Ledger"))
+        );
+    }
+
+    #[test]
+    fn caption_standfirst_byline_date() {
+        let d = run(
+            "Ledger - Port strike\n\nPort strike\n\nWorkers gather at the north gate on Monday morning\nDock workers say talks have stalled\n\nBy Jane Roe and Tom Hale, Staff Writers\nPublished May 17, 2017 at 3:04 pm\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(d.authors, vec!["Jane Roe", "Tom Hale"]);
+        assert_eq!(
+            d.published.map(|t| crate::model::rfc3339(&t)).as_deref(),
+            Some("2017-05-17T15:04:00Z")
+        );
+        assert_eq!(
+            texts(&d),
+            vec![
+                (BlockKind::Standfirst, "Dock workers say talks have stalled"),
+                (
+                    BlockKind::Paragraph,
+                    "Dock workers walked out again on Monday, the union said in a statement."
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn subheadings_and_lists_and_dateline() {
+        let d = run(
+            "Port strike\n\nROTTERDAM (Reuters) - Dock workers walked out again on Monday, the union said.\n\nWhat they want\n\nThe union listed three demands in a letter to the operator:\n• Higher pay for night shifts\n• New safety rules\n\nTalks resume on Friday, both sides said.\n",
+        );
+        assert_eq!(
+            texts(&d),
+            vec![
+                (
+                    BlockKind::Paragraph,
+                    "Dock workers walked out again on Monday, the union said."
+                ),
+                (BlockKind::Subheading, "What they want"),
+                (
+                    BlockKind::Paragraph,
+                    "The union listed three demands in a letter to the operator:"
+                ),
+                (BlockKind::ListItem, "Higher pay for night shifts"),
+                (BlockKind::ListItem, "New safety rules"),
+                (
+                    BlockKind::Paragraph,
+                    "Talks resume on Friday, both sides said."
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_and_navigation_after_the_end_go() {
+        let d = run(
+            "Port strike\n\nDock workers walked out again on Monday, the union said.\n\nTalks resume on Friday, both sides said in a joint statement.\n\nThe operator declined to comment further on the dispute.\n\n\n\nThis is all the fault of the bosses!!\n\n8Previous articleFerry fares rise again\n8Next articleCanal reopens after repairs\n",
+        );
+        let all: Vec<_> = d.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(
+            all.iter()
+                .all(|t| !t.contains("bosses") && !t.contains("Ferry"))
+        );
+    }
+
+    #[test]
+    fn junk_goes_but_sentences_with_junk_words_stay() {
+        let d = run(
+            "Port strike\n\nDock workers walked out again on Monday, the union said.\nAdvertisement\nShare this: Facebook Twitter WhatsApp Email\nThe advertisement ran on Tuesday in three papers.\nShares fell 3% after the announcement.\nRelated Articles\nFerry fares rise again\nCanal reopens after repairs\n\nTalks resume on Friday, both sides said.\n© 2019 Daily Ledger. All rights reserved.\n",
+        );
+        let all: Vec<_> = d.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(
+            all,
+            vec![
+                "Dock workers walked out again on Monday, the union said.",
+                "The advertisement ran on Tuesday in three papers.",
+                "Shares fell 3% after the announcement.",
+                "Talks resume on Friday, both sides said.",
+            ]
+        );
+    }
+
+    #[test]
+    fn one_paragraph_article_stays_one_paragraph() {
+        let d = run(
+            "Port strike\n\nDock workers walked out again on Monday after talks broke down, the union said, and the port will stay closed until at least Friday\n",
+        );
+        assert_eq!(d.blocks.len(), 1);
+        assert_eq!(d.blocks[0].kind, BlockKind::Paragraph);
+    }
+
+    #[test]
+    fn wrapped_lines_are_rejoined() {
+        let d = run(
+            "Port strike\n\nDock workers walked out again on Monday after talks\nbroke down, the union said.\n",
+        );
+        assert_eq!(
+            d.blocks[0].text,
+            "Dock workers walked out again on Monday after talks broke down, the union said."
+        );
+    }
+
+    #[test]
+    fn folded_search_keeps_original_casing_and_offsets() {
+        let f = Folded::new("i24NEWS - First Israeli response: US-Israel ties");
+        let (s, e) = f
+            .find_words("FIRST ISRAELI RESPONSE: US ISRAEL TIES")
+            .unwrap();
+        assert_eq!(
+            &"i24NEWS - First Israeli response: US-Israel ties"[s..e],
+            "First Israeli response: US-Israel ties"
+        );
+        assert_eq!(f.find_words("Israel ties are"), None);
+    }
+}

@@ -1,0 +1,118 @@
+//! The one data model every stage shares: an [`Article`] and its body [`Block`]s.
+//!
+//! Ingest produces it, classify fills `topics` and `tags`, store keeps it,
+//! render turns it into feed entries. Nothing in here does IO.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What kind of unit of the body a [`Block`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockKind {
+    /// The editor's one-line summary under the headline.
+    Standfirst,
+    Paragraph,
+    Subheading,
+    Quote,
+    ListItem,
+}
+
+/// One unit of an article body, as plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    pub kind: BlockKind,
+    pub text: String,
+}
+
+impl Block {
+    pub fn new(kind: BlockKind, text: impl Into<String>) -> Self {
+        Block {
+            kind,
+            text: text.into(),
+        }
+    }
+}
+
+/// A normalized article, whatever it was ingested from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    /// Stable id: from the canonical URL when known, else from title + body.
+    pub id: String,
+    pub title: String,
+    pub site: Option<String>,
+    pub url: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    /// ISO 639-1 code, when it could be detected.
+    pub language: Option<String>,
+    /// About 300 characters of plain text, cut on a word boundary.
+    pub summary: String,
+    pub blocks: Vec<Block>,
+    /// Sanitized HTML of the body.
+    pub content_html: String,
+    pub topics: Vec<String>,
+    pub tags: Vec<String>,
+    /// SimHash of the body's word shingles, for near-duplicate detection.
+    pub fingerprint: u64,
+}
+
+impl Article {
+    /// The body as plain text: one paragraph per block, separated by a blank line.
+    pub fn content_text(&self) -> String {
+        let mut out = String::with_capacity(self.blocks.iter().map(|b| b.text.len() + 2).sum());
+        for (i, block) in self.blocks.iter().enumerate() {
+            if i > 0 {
+                out.push_str("\n\n");
+            }
+            out.push_str(&block.text);
+        }
+        out
+    }
+}
+
+/// The public JSON shape of a normalized article (`topicfeed normalize`).
+///
+/// Field names are an interface other tools depend on: do not rename them.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ArticleJson {
+    pub id: String,
+    pub title: String,
+    pub site: Option<String>,
+    pub url: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<String>,
+    pub updated: Option<String>,
+    pub language: Option<String>,
+    pub summary: String,
+    pub content_text: String,
+    pub content_html: String,
+    pub topics: Vec<String>,
+    pub tags: Vec<String>,
+}
+
+/// RFC 3339 in UTC with a `Z` and whole seconds, the one way dates leave the model as text.
+pub fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl From<&Article> for ArticleJson {
+    fn from(a: &Article) -> Self {
+        ArticleJson {
+            id: a.id.clone(),
+            title: a.title.clone(),
+            site: a.site.clone(),
+            url: a.url.clone(),
+            authors: a.authors.clone(),
+            published: a.published.as_ref().map(rfc3339),
+            updated: a.updated.as_ref().map(rfc3339),
+            language: a.language.clone(),
+            summary: a.summary.clone(),
+            content_text: a.content_text(),
+            content_html: a.content_html.clone(),
+            topics: a.topics.clone(),
+            tags: a.tags.clone(),
+        }
+    }
+}

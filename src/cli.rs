@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::classify::{Classifier, ConfigError};
 use crate::ingest::{self, Input};
 use crate::model::{Article, ArticleJson, rfc3339};
 
@@ -34,7 +35,44 @@ enum Command {
         /// Output: JSON Lines (one object per file) or a readable text view.
         #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
         format: OutputFormat,
+        #[command(flatten)]
+        feeds: FeedsArg,
     },
+    /// Show which topics each file lands in, which terms matched where, and the near misses.
+    Classify {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        feeds: FeedsArg,
+    },
+    /// List the topics with their titles and rule counts.
+    Topics {
+        #[command(flatten)]
+        feeds: FeedsArg,
+    },
+    /// Validate the topic files; exits non-zero on any error.
+    Check {
+        #[command(flatten)]
+        feeds: FeedsArg,
+    },
+}
+
+#[derive(clap::Args)]
+struct FeedsArg {
+    /// Directory of topic definitions (`<slug>.toml`).
+    #[arg(long = "feeds", env = "TOPICFEED_FEEDS", default_value = "feeds")]
+    dir: PathBuf,
+}
+
+impl FeedsArg {
+    fn load(&self) -> anyhow::Result<Classifier> {
+        Classifier::load(&self.dir).map_err(config_errors)
+    }
+}
+
+fn config_errors(errors: Vec<ConfigError>) -> anyhow::Error {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    anyhow::anyhow!("invalid topic configuration:\n  {}", lines.join("\n  "))
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -47,7 +85,14 @@ enum OutputFormat {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Normalize { files, format } => normalize(&files, format),
+        Command::Normalize {
+            files,
+            format,
+            feeds,
+        } => normalize(&files, format, &feeds),
+        Command::Classify { files, feeds } => classify(&files, &feeds),
+        Command::Topics { feeds } => topics(&feeds),
+        Command::Check { feeds } => check(&feeds),
     };
     match result {
         Ok(code) => code,
@@ -72,19 +117,35 @@ pub fn normalize_file(path: &std::path::Path) -> anyhow::Result<Article> {
     })?)
 }
 
-fn normalize(files: &[PathBuf], format: OutputFormat) -> anyhow::Result<ExitCode> {
+fn normalize(
+    files: &[PathBuf],
+    format: OutputFormat,
+    feeds: &FeedsArg,
+) -> anyhow::Result<ExitCode> {
+    // Topics and tags are filled when the topic files are there; normalizing
+    // works without them.
+    let classifier = if feeds.dir.is_dir() {
+        Some(feeds.load()?)
+    } else {
+        None
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = 0usize;
     for path in files {
         match normalize_file(path) {
-            Ok(article) => match format {
-                OutputFormat::Json => {
-                    serde_json::to_writer(&mut out, &ArticleJson::from(&article))?;
-                    writeln!(out)?;
+            Ok(mut article) => {
+                if let Some(c) = &classifier {
+                    c.apply(&mut article);
                 }
-                OutputFormat::Text => write_text(&mut out, &article)?,
-            },
+                match format {
+                    OutputFormat::Json => {
+                        serde_json::to_writer(&mut out, &ArticleJson::from(&article))?;
+                        writeln!(out)?;
+                    }
+                    OutputFormat::Text => write_text(&mut out, &article)?,
+                }
+            }
             Err(e) => {
                 failed += 1;
                 out.flush()?;
@@ -123,4 +184,98 @@ fn write_text(out: &mut impl Write, a: &Article) -> std::io::Result<()> {
     }
     writeln!(out, "\n---")?;
     Ok(())
+}
+
+fn classify(files: &[PathBuf], feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
+    let classifier = feeds.load()?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failed = 0usize;
+    for path in files {
+        let article = match normalize_file(path) {
+            Ok(a) => a,
+            Err(e) => {
+                failed += 1;
+                out.flush()?;
+                eprintln!("{}: {e:#}", path.display());
+                continue;
+            }
+        };
+        let result = classifier.classify(&article);
+        writeln!(out, "{}: {}", path.display(), article.title)?;
+        writeln!(out, "  topics: {}", join_or_none(&result.slugs()))?;
+        for t in &result.matched {
+            writeln!(out, "  + {} (score {}): {}", t.slug, t.score, hits(&t.hits))?;
+        }
+        for t in &result.near {
+            if let Some(miss) = &t.miss {
+                writeln!(out, "  - {} (near miss, {miss}): {}", t.slug, hits(&t.hits))?;
+            }
+        }
+        writeln!(
+            out,
+            "  tags: {}",
+            join_or_none(&crate::classify::tags::extract(&article))
+        )?;
+    }
+    out.flush()?;
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn join_or_none(v: &[String]) -> String {
+    if v.is_empty() {
+        "(none)".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+fn hits(h: &[crate::classify::TermHit]) -> String {
+    if h.is_empty() {
+        return "no term hits".into();
+    }
+    h.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn topics(feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
+    let classifier = feeds.load()?;
+    println!(
+        "{:<16} {:<28} {:>4} {:>4} {:>5} {:>8}",
+        "SLUG", "TITLE", "ANY", "ALL", "NONE", "SOURCES"
+    );
+    for t in classifier.topics() {
+        println!(
+            "{:<16} {:<28} {:>4} {:>4} {:>5} {:>8}",
+            t.slug,
+            t.title,
+            t.any.len(),
+            t.all.len(),
+            t.none.len(),
+            t.sources.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
+    match Classifier::load(&feeds.dir) {
+        Ok(c) => {
+            println!("{}: {} topics OK", feeds.dir.display(), c.topics().len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!("{}: {} error(s)", feeds.dir.display(), errors.len());
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }

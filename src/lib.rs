@@ -11,6 +11,7 @@
 //! - [`ingest`]: raw bytes (plain-text scrape, HTML, JSON, Markdown) →
 //!   one normalized [`model::Article`]. Pure: no IO, no clock.
 
+pub mod classify;
 pub mod cli;
 pub mod ingest;
 pub mod model;

@@ -12,13 +12,15 @@ use dom_query::{Document, NodeRef};
 use super::boilerplate::Boilerplate;
 use super::clean::{clean_line, sanitize_html};
 use super::dates::parse_date;
-use super::{Draft, IngestError, lang};
+use super::{Draft, IngestError, lang, text};
 use crate::model::{Block, BlockKind};
 
 /// What a content fragment gave: blocks, and sanitized HTML of the same.
 pub struct Extracted {
     pub blocks: Vec<Block>,
     pub html: String,
+    /// Byline and dates found in the fragment's opening lines.
+    pub meta: text::Body,
 }
 
 /// Parses a whole page.
@@ -34,7 +36,8 @@ pub fn parse_page(
         .parse()
         .map_err(|e| IngestError::Html(format!("no main content found: {e}")))?;
 
-    let extracted = parse_fragment(&article.content, base, rules);
+    let mut extracted = parse_fragment(&article.content, base, rules);
+    let mut meta = std::mem::take(&mut extracted.meta);
     let title = clean_line(&article.title);
     let site = article
         .site_name
@@ -42,25 +45,26 @@ pub fn parse_page(
         .map(clean_line)
         .filter(|s| !s.is_empty());
     let title = strip_site_from_title(&title, site.as_deref());
-    let authors = article
+    let mut authors = article
         .byline
         .as_deref()
         .map(|b| names_from_byline(&clean_line(b)))
         .unwrap_or_default();
+    if authors.is_empty() {
+        authors = std::mem::take(&mut meta.authors);
+    }
     let date = |s: &Option<String>| s.as_deref().and_then(|s| parse_date(s, rules));
     Ok(Draft {
         title,
         site,
         url: article.url.clone().or_else(|| base.map(str::to_owned)),
         authors,
-        published: date(&article.published_time),
-        updated: date(&article.modified_time),
+        published: date(&article.published_time).or(meta.published),
+        updated: date(&article.modified_time).or(meta.updated),
         language: article.lang.as_deref().and_then(lang::normalize_tag),
-        summary: article
-            .excerpt
-            .as_deref()
-            .map(clean_line)
-            .filter(|s| !s.is_empty()),
+        // Readability's excerpt falls back to the first paragraph, which may
+        // be the byline; the body's own standfirst or opening is better.
+        summary: None,
         blocks: extracted.blocks,
         html: Some(extracted.html),
     })
@@ -124,19 +128,25 @@ pub fn parse_fragment(fragment: &str, base: Option<&str>, rules: &Boilerplate) -
     walk(&root, &mut found);
 
     let mut blocks = Vec::new();
+    let mut meta = text::Body::default();
     let mut ended = false;
-    for (kind, text, node) in &found {
+    for (kind, line, node) in &found {
         let drop = ended
-            || if rules.is_end_marker(text) {
+            || if rules.is_end_marker(line) {
                 ended = true;
                 true
             } else {
-                rules.is_junk(text) || rules.is_list_header(text) || rules.is_credit(text, false)
+                rules.is_junk(line)
+                    || rules.is_list_header(line)
+                    || rules.is_credit(line, false)
+                    // Bylines and date lines at the top are metadata, not body.
+                    || (blocks.len() < 3
+                        && text::meta_line(line, true, rules, &mut meta) == text::Kind::Meta)
             };
         if drop {
             node.remove_from_parent();
         } else {
-            blocks.push(Block::new(*kind, text.clone()));
+            blocks.push(Block::new(*kind, line.clone()));
         }
     }
     for skip in SKIP {
@@ -144,7 +154,7 @@ pub fn parse_fragment(fragment: &str, base: Option<&str>, rules: &Boilerplate) -
     }
     let base_url = base.and_then(|b| url::Url::parse(b).ok());
     let html = sanitize_html(&root.inner_html(), base_url.as_ref());
-    Extracted { blocks, html }
+    Extracted { blocks, html, meta }
 }
 
 fn walk<'a>(node: &NodeRef<'a>, out: &mut Vec<(BlockKind, String, NodeRef<'a>)>) {

@@ -76,7 +76,7 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
 
 /// What the body lines gave.
 #[derive(Debug, Default)]
-pub(crate) struct Body {
+pub struct Body {
     pub blocks: Vec<Block>,
     pub authors: Vec<String>,
     pub published: Option<DateTime<Utc>>,
@@ -107,6 +107,7 @@ fn split_title(line: &str, rest: &mut Vec<Line>, rules: &Boilerplate) -> (String
         }
     }
     if let Some((i, (start, end))) = found {
+        let (start, end) = widen_to_punctuation(stripped, start, end);
         let headline = stripped[start..end].trim().to_owned();
         // Drop every repetition near the top, whatever its casing.
         let key = fold(&headline);
@@ -120,6 +121,19 @@ fn split_title(line: &str, rest: &mut Vec<Line>, rules: &Boilerplate) -> (String
         return (headline, site);
     }
     split_by_separators(stripped, rules)
+}
+
+/// Quotes and end punctuation belong to the headline ("… 'foreign agent'"),
+/// separators do not.
+fn widen_to_punctuation(s: &str, mut start: usize, mut end: usize) -> (usize, usize) {
+    let attached = |c: char| !c.is_alphanumeric() && !c.is_whitespace() && !"|-–—:·»/".contains(c);
+    while let Some(c) = s[end..].chars().next().filter(|&c| attached(c)) {
+        end += c.len_utf8();
+    }
+    while let Some(c) = s[..start].chars().next_back().filter(|&c| attached(c)) {
+        start -= c.len_utf8();
+    }
+    (start, end)
 }
 
 /// The site is the last segment after the headline ("Headline - Section -
@@ -256,8 +270,8 @@ fn fold(s: &str) -> String {
 
 // ---------------------------------------------------------------- body
 
-#[derive(Debug)]
-enum Kind {
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
     Content,
     /// A byline or stated-date line (already consumed into metadata).
     Meta,
@@ -286,9 +300,13 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
         }
         if rules.is_list_header(&text) {
             // The header and the headlines listed under it.
+            // Items stand one per line, spaced like the first one; a change
+            // of spacing ends the list.
             let mut skipped = 0;
+            let mut spacing = None;
             while let Some(next) = iter.peek() {
-                if skipped >= 6 || next.gap >= 2 || !headline_like(&next.text) {
+                let spaced = *spacing.get_or_insert(next.gap);
+                if skipped >= 6 || next.gap != spaced || spaced >= 2 || !headline_like(&next.text) {
                     break;
                 }
                 iter.next();
@@ -343,7 +361,7 @@ fn ends_sentence(text: &str) -> bool {
 }
 
 /// Consumes byline and stated-date lines into `body`'s metadata.
-fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &mut Body) -> Kind {
+pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &mut Body) -> Kind {
     let words = word_count(text);
     if words > 20 {
         return Kind::Content;
@@ -371,6 +389,10 @@ fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &mut Body) ->
         }
     }
     if words <= 16 {
+        if let Some((kind, date)) = stated_date(text, rules) {
+            set_date(body, kind, date);
+            return Kind::Meta;
+        }
         let parts = split_meta(text);
         let dates: Vec<_> = parts.iter().filter_map(|p| stated_date(p, rules)).collect();
         if !dates.is_empty() && dates.len() == parts.len() {
@@ -433,21 +455,49 @@ const NAME_PARTICLES: &[&str] = &[
 
 /// Names from a byline: "Jane Roe and Tom Hale, Staff Writers" → both names.
 fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
+    const JOINERS: [&str; 5] = [" and ", " & ", " et ", " und ", " y "];
     let text = text.trim().trim_end_matches('.');
-    let mut normalized = text.to_owned();
-    for joiner in [" and ", " & ", " et ", " und ", " y ", " e "] {
-        normalized = normalized.replace(joiner, ", ");
-    }
-    let mut names = Vec::new();
-    for segment in normalized
+    // "Jane Roe, Tom Hale and Ann Lee" lists names after commas; in "Jane
+    // Roe, Berlin" or "Jane Roe, Film Critic" what follows the comma is not
+    // a name. Only a list that ends in a joiner is read past its first comma.
+    let segments: Vec<&str> = text
         .split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
-    {
-        let words: Vec<&str> = segment.split_whitespace().collect();
-        if words.iter().any(|w| rules.is_role_word(w)) {
-            break;
+        .collect();
+    let listed = segments.len() > 1
+        && segments.last().is_some_and(|last| {
+            JOINERS.iter().any(|j| last.contains(j))
+                && !last.split_whitespace().any(|w| rules.is_role_word(w))
+        });
+    let segments = if listed {
+        &segments[..]
+    } else {
+        &segments[..segments.len().min(1)]
+    };
+    let mut parts = Vec::new();
+    for segment in segments {
+        let mut rest = *segment;
+        while let Some((i, len)) = JOINERS
+            .iter()
+            .filter_map(|j| rest.find(j).map(|i| (i, j.len())))
+            .min()
+        {
+            parts.push(&rest[..i]);
+            rest = &rest[i + len..];
         }
+        parts.push(rest);
+    }
+    let mut names = Vec::new();
+    for part in parts.into_iter().map(str::trim).filter(|s| !s.is_empty()) {
+        // "Aino Lehtonen in Helsinki", "Tom Hale Staff Writer": the name
+        // ends where a role or place word begins.
+        let all: Vec<&str> = part.split_whitespace().collect();
+        let cut = all
+            .iter()
+            .position(|w| rules.is_role_word(w))
+            .unwrap_or(all.len());
+        let words = &all[..cut];
         let is_name = (1..=5).contains(&words.len())
             && words.iter().all(|w| {
                 NAME_PARTICLES.contains(w)
@@ -458,7 +508,7 @@ fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
         if !is_name {
             break;
         }
-        names.push(segment.to_owned());
+        names.push(words.join(" "));
     }
     names
 }

@@ -319,12 +319,9 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             carried_gap = carried_gap.max(gap);
             continue;
         }
-        let kind = meta_line(
-            &text,
-            content.is_empty() || after_meta.is_none(),
-            rules,
-            &mut body,
-        );
+        // Bylines only count above the first real paragraph.
+        let in_lead = !content.iter().any(|l| is_body_paragraph(&l.text));
+        let kind = meta_line(&text, in_lead, rules, &mut body);
         match kind {
             Kind::Meta => {
                 after_meta.get_or_insert(content.len());
@@ -347,6 +344,12 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
     join_wrapped_lines(&mut content);
     body.blocks = shape(content, after_meta, rules);
     body
+}
+
+/// A finished sentence of some length, or a long line: body, not lead.
+fn is_body_paragraph(text: &str) -> bool {
+    let words = word_count(text);
+    (ends_sentence(text) && words >= 8) || words >= 30
 }
 
 /// A line listing another story: short, and not a finished sentence.
@@ -572,10 +575,7 @@ fn shape(content: Vec<Line>, after_meta: Option<usize>, rules: &Boilerplate) -> 
     // some length, a long line, or whatever follows the byline.
     let body_start = content
         .iter()
-        .position(|l| {
-            let words = word_count(&l.text);
-            (ends_sentence(&l.text) && words >= 8) || words >= 30
-        })
+        .position(|l| is_body_paragraph(&l.text))
         .map(|p| after_meta.map_or(p, |m| m.min(p)))
         .unwrap_or(content.len());
     let body_start = if body_start >= content.len() {

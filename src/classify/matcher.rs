@@ -16,7 +16,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use super::config::{Field, Topic};
 
 /// Which rule list of a topic a term came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
     Any,
     All,
@@ -52,7 +52,9 @@ pub fn fold(text: &str, lower: bool) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push(' ');
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii_alphanumeric() {
+            out.push(if lower { c.to_ascii_lowercase() } else { c });
+        } else if c.is_alphanumeric() {
             if lower {
                 out.extend(c.to_lowercase());
             } else {
@@ -84,15 +86,13 @@ fn build(patterns: HashMap<String, Vec<Owner>>) -> Option<Automaton> {
     Some(Automaton { ac, owners })
 }
 
-/// Hit counts for one term: (title hits, body hits).
-pub type Counts = (u32, u32);
-
-/// What the scan found for one topic.
-#[derive(Debug, Default, Clone)]
-pub struct TopicHits {
-    pub any: HashMap<u32, Counts>,
-    pub all: HashMap<u32, Counts>,
-    pub none: HashMap<u32, Counts>,
+/// One whole-word occurrence of a term, attributed to a topic rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit {
+    pub topic: u32,
+    pub rule: Rule,
+    pub term: u32,
+    pub field: Field,
 }
 
 impl Matcher {
@@ -135,9 +135,10 @@ impl Matcher {
         &self.topics
     }
 
-    /// Scans title and body; returns hits per touched topic index.
-    pub fn scan(&self, title: &str, body: &str) -> HashMap<u32, TopicHits> {
-        let mut hits: HashMap<u32, TopicHits> = HashMap::new();
+    /// Scans title and body; returns every hit, sorted by topic, rule and
+    /// term so callers can walk each topic's hits as one slice.
+    pub fn scan(&self, title: &str, body: &str) -> Vec<Hit> {
+        let mut hits = Vec::new();
         for (field, text) in [(Field::Title, title), (Field::Body, body)] {
             for (automaton, lower) in [(&self.folded, true), (&self.acronyms, false)] {
                 let Some(automaton) = automaton else { continue };
@@ -145,15 +146,16 @@ impl Matcher {
                 self.scan_one(automaton, &hay, field, &mut hits);
             }
         }
+        hits.sort_unstable();
         hits
     }
 
-    fn scan_one(&self, a: &Automaton, hay: &str, field: Field, hits: &mut HashMap<u32, TopicHits>) {
+    fn scan_one(&self, a: &Automaton, hay: &str, field: Field, hits: &mut Vec<Hit>) {
         let bytes = hay.as_bytes();
         for m in a.ac.find_overlapping_iter(hay) {
             // Whole words: a space before, and after it a space, possibly
-            // behind a plural or possessive ending.
-            // An apostrophe before counts as a boundary for elisions (l'Élysée).
+            // behind a plural or possessive ending. An apostrophe before
+            // counts as a boundary for elisions (l'Élysée).
             if !matches!(bytes[m.start() - 1], b' ' | b'\'') {
                 continue;
             }
@@ -166,19 +168,13 @@ impl Matcher {
                 continue;
             }
             for &(topic, rule, term) in &a.owners[m.pattern().as_usize()] {
-                if !self.topics[topic as usize].fields.contains(&field) {
-                    continue;
-                }
-                let entry = hits.entry(topic).or_default();
-                let map = match rule {
-                    Rule::Any => &mut entry.any,
-                    Rule::All => &mut entry.all,
-                    Rule::None => &mut entry.none,
-                };
-                let counts = map.entry(term).or_default();
-                match field {
-                    Field::Title => counts.0 += 1,
-                    Field::Body => counts.1 += 1,
+                if self.topics[topic as usize].fields.contains(&field) {
+                    hits.push(Hit {
+                        topic,
+                        rule,
+                        term,
+                        field,
+                    });
                 }
             }
         }

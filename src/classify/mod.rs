@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use config::{ConfigError, Field, Topic};
-use matcher::{Counts, Matcher, TopicHits};
+use matcher::{Hit, Matcher, Rule};
 
 use crate::model::Article;
 
@@ -120,7 +120,8 @@ impl Classifier {
         self.topics().iter().find(|t| t.slug == slug)
     }
 
-    /// Classifies by title and body text.
+    /// Classifies by title and body text, with explanations: the terms
+    /// that matched and where, and why near misses missed.
     pub fn classify_text(
         &self,
         title: &str,
@@ -130,9 +131,9 @@ impl Classifier {
     ) -> Classification {
         let hits = self.matcher.scan(title, body);
         let mut out = Classification::default();
-        for (ti, h) in hits {
-            let topic = &self.topics()[ti as usize];
-            let result = evaluate(topic, &h, site, url);
+        for group in hits.chunk_by(|a, b| a.topic == b.topic) {
+            let topic = &self.topics()[group[0].topic as usize];
+            let result = explain(topic, group, site, url);
             if result.miss.is_none() {
                 out.matched.push(result);
             } else {
@@ -141,6 +142,29 @@ impl Classifier {
         }
         out.matched.sort_by(|a, b| a.slug.cmp(&b.slug));
         out.near.sort_by(|a, b| a.slug.cmp(&b.slug));
+        out
+    }
+
+    /// The slugs an article is in, sorted: the ingest path, which needs no
+    /// explanation and so allocates nothing per touched topic.
+    pub fn topics_for(
+        &self,
+        title: &str,
+        body: &str,
+        site: Option<&str>,
+        url: Option<&str>,
+    ) -> Vec<String> {
+        let hits = self.matcher.scan(title, body);
+        let mut out: Vec<String> = hits
+            .chunk_by(|a, b| a.topic == b.topic)
+            .filter_map(|group| {
+                let topic = &self.topics()[group[0].topic as usize];
+                verdict(topic, group, site, url)
+                    .is_none()
+                    .then(|| topic.slug.clone())
+            })
+            .collect();
+        out.sort();
         out
     }
 
@@ -155,22 +179,106 @@ impl Classifier {
 
     /// Fills `article.topics` and `article.tags`.
     pub fn apply(&self, article: &mut Article) {
-        article.topics = self.classify(article).slugs();
+        article.topics = self.topics_for(
+            &article.title,
+            &article.content_text(),
+            article.site.as_deref(),
+            article.url.as_deref(),
+        );
         article.tags = tags::extract(article);
     }
 }
 
-fn term_hits(terms: &[String], hits: &std::collections::HashMap<u32, Counts>) -> Vec<TermHit> {
-    let mut out: Vec<TermHit> = hits
+/// Hits of one rule list, counted per term, for explanations.
+fn term_hits(topic: &Topic, group: &[Hit], rule: Rule) -> Vec<TermHit> {
+    let terms = match rule {
+        Rule::Any => &topic.any,
+        Rule::All => &topic.all,
+        Rule::None => &topic.none,
+    };
+    let mut out: Vec<TermHit> = Vec::new();
+    for same in group
         .iter()
-        .map(|(&i, &(title, body))| TermHit {
-            term: terms[i as usize].clone(),
+        .filter(|h| h.rule == rule)
+        .collect::<Vec<_>>()
+        .chunk_by(|a, b| a.term == b.term)
+    {
+        let title = same.iter().filter(|h| h.field == Field::Title).count() as u32;
+        out.push(TermHit {
+            term: terms[same[0].term as usize].clone(),
             title,
-            body,
-        })
-        .collect();
+            body: same.len() as u32 - title,
+        });
+    }
     out.sort_by(|a, b| a.term.cmp(&b.term));
     out
+}
+
+/// The `any` score: title hits weigh `title_weight`, body hits one.
+fn score(topic: &Topic, group: &[Hit]) -> u32 {
+    group
+        .iter()
+        .filter(|h| h.rule == Rule::Any)
+        .map(|h| {
+            if h.field == Field::Title {
+                topic.title_weight
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// Why the topic does not take the article, or `None` when it does. Cheap:
+/// no allocation unless there is a miss to describe.
+fn verdict(topic: &Topic, group: &[Hit], site: Option<&str>, url: Option<&str>) -> Option<Miss> {
+    if group.iter().any(|h| h.rule == Rule::None) {
+        return Some(Miss::Excluded(term_hits(topic, group, Rule::None)));
+    }
+    let mut seen_all = 0;
+    let mut last = None;
+    for h in group.iter().filter(|h| h.rule == Rule::All) {
+        if last != Some(h.term) {
+            seen_all += 1;
+            last = Some(h.term);
+        }
+    }
+    if seen_all < topic.all.len() {
+        let present: Vec<u32> = group
+            .iter()
+            .filter(|h| h.rule == Rule::All)
+            .map(|h| h.term)
+            .collect();
+        let missing = (0..topic.all.len() as u32)
+            .filter(|i| !present.contains(i))
+            .map(|i| topic.all[i as usize].clone())
+            .collect();
+        return Some(Miss::MissingAll(missing));
+    }
+    let score = score(topic, group);
+    if !topic.any.is_empty() && score < topic.min_hits {
+        return Some(Miss::BelowThreshold {
+            score,
+            min_hits: topic.min_hits,
+        });
+    }
+    if !from_source(topic, site, url) {
+        return Some(Miss::NotFromSource {
+            site: site.map(str::to_owned),
+        });
+    }
+    None
+}
+
+fn explain(topic: &Topic, group: &[Hit], site: Option<&str>, url: Option<&str>) -> TopicResult {
+    let mut hits = term_hits(topic, group, Rule::Any);
+    hits.extend(term_hits(topic, group, Rule::All));
+    TopicResult {
+        slug: topic.slug.clone(),
+        score: score(topic, group),
+        hits,
+        miss: verdict(topic, group, site, url),
+    }
 }
 
 fn from_source(topic: &Topic, site: Option<&str>, url: Option<&str>) -> bool {
@@ -185,42 +293,4 @@ fn from_source(topic: &Topic, site: Option<&str>, url: Option<&str>) -> bool {
     topic.sources.iter().any(|s| {
         site.as_deref() == Some(s.as_str()) || host.as_deref() == Some(s.trim_start_matches("www."))
     })
-}
-
-fn evaluate(topic: &Topic, h: &TopicHits, site: Option<&str>, url: Option<&str>) -> TopicResult {
-    let hits = term_hits(&topic.any, &h.any);
-    let score = hits
-        .iter()
-        .map(|t| t.title * topic.title_weight + t.body)
-        .sum::<u32>();
-    let excluded = term_hits(&topic.none, &h.none);
-    let missing: Vec<String> = (0..topic.all.len() as u32)
-        .filter(|i| !h.all.contains_key(i))
-        .map(|i| topic.all[i as usize].clone())
-        .collect();
-    let mut all_hits = term_hits(&topic.all, &h.all);
-    let miss = if !excluded.is_empty() {
-        Some(Miss::Excluded(excluded))
-    } else if !missing.is_empty() {
-        Some(Miss::MissingAll(missing))
-    } else if !topic.any.is_empty() && score < topic.min_hits {
-        Some(Miss::BelowThreshold {
-            score,
-            min_hits: topic.min_hits,
-        })
-    } else if !from_source(topic, site, url) {
-        Some(Miss::NotFromSource {
-            site: site.map(str::to_owned),
-        })
-    } else {
-        None
-    };
-    let mut hits = hits;
-    hits.append(&mut all_hits);
-    TopicResult {
-        slug: topic.slug.clone(),
-        score,
-        hits,
-        miss,
-    }
 }

@@ -62,10 +62,49 @@ pub struct Boilerplate {
 /// Trailing punctuation a junk line may carry ("Advertisement:", "Share ·").
 const TAIL: &str = r"[\s:.!|·•»›>\-–—]*";
 
+/// Unicode `\b` makes the regex engine leave its fast DFA on any
+/// non-ASCII line; next to an ASCII letter of the pattern an ASCII
+/// boundary means the same thing for our purposes, so use that there.
+fn ascii_boundaries(p: &str) -> String {
+    let chars: Vec<char> = p.chars().collect();
+    let mut out = String::with_capacity(p.len() + 16);
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '\\' && chars.get(i + 1) == Some(&'b') {
+            let before = i.checked_sub(1).and_then(|j| chars.get(j)).copied();
+            let after = chars.get(i + 2).copied();
+            let ascii_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+            if ascii_word(before) || ascii_word(after) {
+                out.push_str("(?-u:\\b)");
+            } else if before.is_some_and(|c| !matches!(c, '(' | '|' | ':')) {
+                // After a non-ASCII letter or a group: "not a word
+                // character next, or the end", which the DFA can run.
+                out.push_str("(?:[^\\p{L}\\p{N}_]|$)");
+            } else {
+                out.push_str("(?:^|[^\\p{L}\\p{N}_])");
+            }
+            i += 2;
+            continue;
+        }
+        if chars[i] == '\\' {
+            // Keep any other escape pair whole.
+            out.push(chars[i]);
+            if let Some(&c) = chars.get(i + 1) {
+                out.push(c);
+            }
+            i += 2;
+            continue;
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    out
+}
+
 fn alternation(patterns: &[String]) -> String {
     patterns
         .iter()
-        .map(|p| format!("(?:{p})"))
+        .map(|p| format!("(?:{})", ascii_boundaries(p)))
         .collect::<Vec<_>>()
         .join("|")
 }
@@ -261,8 +300,18 @@ impl Boilerplate {
     }
 }
 
+/// Words in a cleaned line. Cleaning leaves single ASCII spaces between
+/// words, so counting spaces is exact and much cheaper than splitting on
+/// Unicode whitespace; runs of other whitespace still count once.
 pub fn word_count(line: &str) -> usize {
-    line.split_whitespace().count()
+    let b = line.trim().as_bytes();
+    if b.is_empty() {
+        return 0;
+    }
+    1 + b
+        .windows(2)
+        .filter(|w| w[0].is_ascii_whitespace() && !w[1].is_ascii_whitespace())
+        .count()
 }
 
 #[cfg(test)]

@@ -39,6 +39,9 @@ pub fn strip_invalid_chars(text: &str) -> Cow<'_, str> {
 /// Collapses every run of whitespace (including no-break and zero-width
 /// spaces) to one space and trims the ends.
 pub fn collapse_whitespace(text: &str) -> String {
+    if !needs_collapse(text.as_bytes()) {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.chars() {
@@ -53,6 +56,39 @@ pub fn collapse_whitespace(text: &str) -> String {
         }
     }
     out
+}
+
+/// Most lines are already clean: single ASCII spaces, no edge spaces. A
+/// byte scan tells, without decoding characters.
+fn needs_collapse(b: &[u8]) -> bool {
+    if b.first().is_some_and(|c| c.is_ascii_whitespace())
+        || b.last().is_some_and(|c| c.is_ascii_whitespace())
+    {
+        return true;
+    }
+    let mut prev_space = false;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b' ' if prev_space => return true,
+            b' ' => prev_space = true,
+            b'\t' | b'\n' | b'\r' | 0x0b | 0x0c => return true,
+            // U+0085 and U+00A0
+            0xc2 if matches!(b.get(i + 1), Some(0x85 | 0xa0)) => return true,
+            // U+1680, U+2000–U+200B, U+2028/9, U+202F, U+205F, U+3000, U+FEFF
+            0xe1 if b.get(i + 1) == Some(&0x9a) => return true,
+            0xe2 if matches!(
+                (b.get(i + 1), b.get(i + 2)),
+                (Some(0x80), Some(0x80..=0x8b | 0xa8 | 0xa9 | 0xaf)) | (Some(0x81), Some(0x9f))
+            ) =>
+            {
+                return true;
+            }
+            0xe3 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0x80) => return true,
+            0xef if b.get(i + 1) == Some(&0xbb) && b.get(i + 2) == Some(&0xbf) => return true,
+            _ => prev_space = false,
+        }
+    }
+    false
 }
 
 /// One line of scraped text made clean: entities decoded, forbidden
@@ -114,6 +150,19 @@ mod tests {
     #[test]
     fn whitespace_collapses() {
         assert_eq!(collapse_whitespace("  a \u{a0}\t b\u{200b} c  "), "a b c");
+        for s in [
+            "a\u{a0}b",
+            "a\u{2009}b",
+            "a\u{3000}b",
+            "a\u{feff}b",
+            "a  b",
+            "a\tb",
+            " a b ",
+            "a\u{85}b",
+        ] {
+            assert_eq!(collapse_whitespace(s), "a b", "{s:?}");
+        }
+        assert_eq!(collapse_whitespace("“quoted” – café"), "“quoted” – café");
     }
 
     #[test]

@@ -58,10 +58,32 @@ static WORD: LazyLock<Regex> = LazyLock::new(|| {
 /// Parses a stated date; `None` when the text holds no complete date.
 pub fn parse_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
     let text = text.trim().trim_end_matches(['.', ',', '|']).trim();
-    if text.is_empty() || text.len() > 120 {
+    if text.is_empty() || text.len() > 120 || !has_year(text) {
         return None;
     }
     machine_date(text).or_else(|| human_date(text, rules))
+}
+
+/// Every date this parser accepts has a four-digit year (or a two-digit
+/// one in a numeric date); checking first keeps most lines away from the
+/// regexes below.
+fn has_year(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut run = 0;
+    for (i, c) in b.iter().enumerate() {
+        if c.is_ascii_digit() {
+            run += 1;
+            if run == 4 {
+                return true;
+            }
+        } else {
+            if run == 2 && i >= 3 && matches!(b[i - 3], b'.' | b'/' | b'-') {
+                return true;
+            }
+            run = 0;
+        }
+    }
+    run == 2 && b.len() >= 3 && matches!(b[b.len() - 3], b'.' | b'/' | b'-')
 }
 
 fn machine_date(text: &str) -> Option<DateTime<Utc>> {

@@ -87,12 +87,13 @@ pub fn article_id(canonical_url: Option<&str>, title: &str, body: &str) -> Strin
 /// Lower-case words joined by single spaces, punctuation dropped: what
 /// stays the same when only quotes, dashes or spacing change.
 fn normalized_words(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in words(text) {
+    let lower = text.to_lowercase();
+    let mut out = String::with_capacity(lower.len());
+    for word in words(&lower) {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.chars().flat_map(char::to_lowercase));
+        out.push_str(word);
     }
     out
 }
@@ -103,39 +104,40 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// 64-bit SimHash over 3-word shingles of the lower-cased body.
+///
+/// The body is lower-cased once, each word hashed once, and a shingle's
+/// hash mixed from its three word hashes: no allocation per word.
 pub fn fingerprint(body: &str) -> u64 {
-    let words: Vec<String> = words(body).map(str::to_lowercase).collect();
-    if words.is_empty() {
+    let lower = body.to_lowercase();
+    let word_hashes: Vec<u64> = words(&lower).map(|w| xxh3_64(w.as_bytes())).collect();
+    if word_hashes.is_empty() {
         return 0;
     }
     let mut weights = [0i32; 64];
     let mut add = |h: u64| {
         for (bit, w) in weights.iter_mut().enumerate() {
-            if h >> bit & 1 == 1 {
-                *w += 1;
-            } else {
-                *w -= 1;
-            }
+            *w += if h >> bit & 1 == 1 { 1 } else { -1 };
         }
     };
-    if words.len() < 3 {
-        add(xxh3_64(words.join(" ").as_bytes()));
+    if word_hashes.len() < 3 {
+        add(word_hashes.iter().fold(0, |acc, &h| mix(acc, h)));
     } else {
-        let mut buf = String::new();
-        for w in words.windows(3) {
-            buf.clear();
-            buf.push_str(&w[0]);
-            buf.push(' ');
-            buf.push_str(&w[1]);
-            buf.push(' ');
-            buf.push_str(&w[2]);
-            add(xxh3_64(buf.as_bytes()));
+        for w in word_hashes.windows(3) {
+            add(mix(mix(mix(0, w[0]), w[1]), w[2]));
         }
     }
     weights.iter().enumerate().fold(
         0u64,
         |acc, (bit, &w)| if w > 0 { acc | 1 << bit } else { acc },
     )
+}
+
+/// Order-sensitive combination of two 64-bit hashes (a splitmix64 round).
+fn mix(acc: u64, h: u64) -> u64 {
+    let mut z = acc.rotate_left(23) ^ h;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Number of differing bits between two fingerprints.

@@ -287,9 +287,17 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
     let mut carried_gap = 0;
     let mut iter = lines.into_iter().peekable();
 
+    let mut body_seen = false;
     while let Some(line) = iter.next() {
         let gap = line.gap.max(carried_gap);
         let text = line.text;
+        // Boilerplate is short; a long paragraph skips every table.
+        if word_count(&text) > MAX_BOILERPLATE_WORDS {
+            carried_gap = 0;
+            body_seen = true;
+            content.push(Line { text, gap });
+            continue;
+        }
         if rules.is_end_marker(&text) {
             ended = true;
             break;
@@ -320,8 +328,7 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             continue;
         }
         // Bylines only count above the first real paragraph.
-        let in_lead = !content.iter().any(|l| is_body_paragraph(&l.text));
-        let kind = meta_line(&text, in_lead, rules, &mut body);
+        let kind = meta_line(&text, !body_seen, rules, &mut body);
         match kind {
             Kind::Meta => {
                 after_meta.get_or_insert(content.len());
@@ -334,6 +341,7 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             carried_gap = carried_gap.max(gap);
             continue;
         }
+        body_seen |= is_body_paragraph(&text);
         carried_gap = 0;
         content.push(Line { text, gap });
     }
@@ -345,6 +353,9 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
     body.blocks = shape(content, after_meta, rules);
     body
 }
+
+/// Lines longer than this are body text: no boilerplate runs that long.
+const MAX_BOILERPLATE_WORDS: usize = 40;
 
 /// A finished sentence of some length, or a long line: body, not lead.
 fn is_body_paragraph(text: &str) -> bool {
@@ -391,7 +402,8 @@ pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
             return Kind::Meta;
         }
     }
-    if words <= 16 {
+    // Every stated date has a digit in it.
+    if words <= 16 && text.bytes().any(|b| b.is_ascii_digit()) {
         if let Some((kind, date)) = stated_date(text, rules) {
             set_date(body, kind, date);
             return Kind::Meta;

@@ -1,0 +1,110 @@
+//! Held-out scrapes: written after the rules, imitating sites no fixture in
+//! tests/fixtures/scrapes/ imitates. Checked on what a reader sees: title,
+//! site, authors, dates, language, body sentences kept, junk gone.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use topicfeed::ingest::{self, Input};
+use topicfeed::model::ArticleJson;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    title: String,
+    site: Option<String>,
+    authors: Vec<String>,
+    published: Option<String>,
+    updated: Option<String>,
+    language: String,
+    must_contain: Vec<String>,
+    absent: Vec<String>,
+}
+
+/// Not yet passing: these scrapes show rules the fixtures did not teach
+/// (navigation menus glued to the site name without spaces, "Posted by"
+/// and "Author:" bylines, wire-service credit lines, related lists without
+/// a header). Run with `cargo test --test holdout -- --ignored`; it is the
+/// measure of issue 2's remaining work, and becomes a normal test once it
+/// passes.
+#[test]
+#[ignore = "known gaps in the text rules; see the comment above"]
+fn held_out_scrapes_come_out_clean() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/holdout");
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("holdout dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty());
+    let mut report = Vec::new();
+    for path in &paths {
+        let exp: Expected = serde_json::from_str(
+            &std::fs::read_to_string(path.with_extension("expected.json")).expect("expected"),
+        )
+        .expect("expected json");
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let article = match ingest::normalize(Input::new(&std::fs::read(path).expect("read"))) {
+            Ok(a) => a,
+            Err(e) => {
+                report.push(format!("{name}: no article: {e}"));
+                continue;
+            }
+        };
+        let j = ArticleJson::from(&article);
+        let mut errs = Vec::new();
+        let mut eq = |field: &str, got: String, want: String| {
+            if got != want {
+                errs.push(format!("{field}: got {got}, want {want}"));
+            }
+        };
+        eq("title", j.title.clone(), exp.title);
+        eq("site", format!("{:?}", j.site), format!("{:?}", exp.site));
+        eq(
+            "authors",
+            format!("{:?}", j.authors),
+            format!("{:?}", exp.authors),
+        );
+        eq(
+            "published",
+            format!("{:?}", j.published),
+            format!("{:?}", exp.published),
+        );
+        eq(
+            "updated",
+            format!("{:?}", j.updated),
+            format!("{:?}", exp.updated),
+        );
+        eq(
+            "language",
+            format!("{:?}", j.language),
+            format!("{:?}", Some(exp.language)),
+        );
+        for s in &exp.must_contain {
+            if !j.content_text.contains(s.as_str()) {
+                errs.push(format!("lost body text: {s:?}"));
+            }
+        }
+        let all = format!("{} {} {}", j.title, j.summary, j.content_text);
+        for junk in &exp.absent {
+            if all.contains(junk.as_str()) {
+                errs.push(format!("junk survived: {junk:?}"));
+            }
+        }
+        if !errs.is_empty() {
+            report.push(format!("{name}:\n    {}", errs.join("\n    ")));
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "{} of {} held-out scrapes differ:\n{}",
+        report.len(),
+        paths.len(),
+        report.join("\n")
+    );
+}

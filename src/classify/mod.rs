@@ -294,3 +294,72 @@ fn from_source(topic: &Topic, site: Option<&str>, url: Option<&str>) -> bool {
         site.as_deref() == Some(s.as_str()) || host.as_deref() == Some(s.trim_start_matches("www."))
     })
 }
+
+/// The topic set a long-running process classifies with: swapped whole
+/// when `feeds/` changes, and kept as it was when the new files are bad,
+/// so a typo in one topic file never takes the service down.
+pub struct LiveTopics {
+    dir: std::path::PathBuf,
+    current: std::sync::RwLock<std::sync::Arc<Classifier>>,
+}
+
+impl LiveTopics {
+    /// Loads `dir`; at start-up there is no last good set to fall back on.
+    pub fn load(dir: &Path) -> Result<LiveTopics, Vec<ConfigError>> {
+        let classifier = Classifier::load(dir)?;
+        Ok(LiveTopics {
+            dir: dir.to_owned(),
+            current: std::sync::RwLock::new(std::sync::Arc::new(classifier)),
+        })
+    }
+
+    /// The set in force. Cheap: an `Arc` clone under a read lock held only
+    /// for that clone.
+    pub fn get(&self) -> std::sync::Arc<Classifier> {
+        match self.current.read() {
+            Ok(guard) => guard.clone(),
+            // A panic while swapping cannot leave a half-written Arc behind.
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the directory. On success the new set replaces the old;
+    /// on failure the old set stays in force and the errors are returned
+    /// for the operator.
+    pub fn reload(&self) -> Result<usize, Vec<ConfigError>> {
+        let classifier = Classifier::load(&self.dir)?;
+        let count = classifier.topics().len();
+        let new = std::sync::Arc::new(classifier);
+        match self.current.write() {
+            Ok(mut guard) => *guard = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+        Ok(count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bad_reload_keeps_the_last_good_set() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("ports.toml");
+        std::fs::write(&file, "title = \"Ports\"\nany = [\"harbour\"]\n").expect("write");
+        let live = LiveTopics::load(dir.path()).expect("load");
+        let in_ports = |live: &LiveTopics| {
+            live.get().topics_for("Harbour strike", "", None, None) == ["ports"]
+        };
+        assert!(in_ports(&live));
+
+        std::fs::write(&file, "title = \"Ports\"\nany = [\"harbour\"\n").expect("write");
+        let errors = live.reload().expect_err("broken file must not load");
+        assert!(errors[0].to_string().contains("ports.toml"));
+        assert!(in_ports(&live), "the last good set stays in force");
+
+        std::fs::write(&file, "title = \"Ports\"\nany = [\"dock\"]\n").expect("write");
+        assert_eq!(live.reload().expect("good again"), 1);
+        assert!(!in_ports(&live), "the new set replaced the old");
+    }
+}

@@ -2,21 +2,18 @@
 //! expected.json, field by field. All mismatches of all fixtures are
 //! reported together, so one run shows the whole picture.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 
 use serde::Deserialize;
 use topicfeed::ingest::{self, Input};
 use topicfeed::model::{ArticleJson, BlockKind};
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct Expected {
-    title: String,
-    site: Option<String>,
-    authors: Vec<String>,
-    published: Option<String>,
-    updated: Option<String>,
-    language: String,
+    #[serde(flatten)]
+    meta: common::Meta,
     blocks: Vec<ExpectedBlock>,
     absent: Vec<String>,
 }
@@ -26,17 +23,6 @@ struct Expected {
 struct ExpectedBlock {
     kind: BlockKind,
     text: String,
-}
-
-fn fixtures(dir: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
-    let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        .collect();
-    v.sort();
-    v
 }
 
 fn check(path: &Path) -> Vec<String> {
@@ -50,38 +36,7 @@ fn check(path: &Path) -> Vec<String> {
         Err(e) => return vec![format!("no article: {e}")],
     };
     let json = ArticleJson::from(&article);
-    let mut errs = Vec::new();
-    let mut field = |name: &str, got: String, want: String| {
-        if got != want {
-            errs.push(format!("{name}:\n      got  {got}\n      want {want}"));
-        }
-    };
-    field("title", json.title.clone(), exp.title);
-    field(
-        "site",
-        format!("{:?}", json.site),
-        format!("{:?}", exp.site),
-    );
-    field(
-        "authors",
-        format!("{:?}", json.authors),
-        format!("{:?}", exp.authors),
-    );
-    field(
-        "published",
-        format!("{:?}", json.published),
-        format!("{:?}", exp.published),
-    );
-    field(
-        "updated",
-        format!("{:?}", json.updated),
-        format!("{:?}", exp.updated),
-    );
-    field(
-        "language",
-        format!("{:?}", json.language),
-        format!("{:?}", Some(exp.language)),
-    );
+    let mut errs = common::meta_errors(&json, &exp.meta);
     let got: Vec<(BlockKind, &str)> = article
         .blocks
         .iter()
@@ -128,7 +83,7 @@ fn check(path: &Path) -> Vec<String> {
 
 #[test]
 fn scrape_fixtures_match_expected_json() {
-    let paths = fixtures("tests/fixtures/scrapes");
+    let paths = common::txt_files("tests/fixtures/scrapes");
     assert!(
         paths.len() >= 30,
         "expected at least 30 fixtures, found {}",

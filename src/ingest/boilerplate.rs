@@ -56,6 +56,7 @@ pub struct Boilerplate {
     byline: Regex,
     byline_roles: HashSet<String>,
     date_line: Regex,
+    update_split: Regex,
     months: HashMap<String, u32>,
 }
 
@@ -76,7 +77,9 @@ fn ascii_boundaries(p: &str) -> String {
             let ascii_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
             if ascii_word(before) || ascii_word(after) {
                 out.push_str("(?-u:\\b)");
-            } else if before.is_some_and(|c| !matches!(c, '(' | '|' | ':')) {
+            } else if before
+                .is_some_and(|c| c.is_alphanumeric() || matches!(c, ')' | ']' | '?' | '+'))
+            {
                 // After a non-ASCII letter or a group: "not a word
                 // character next, or the end", which the DFA can run.
                 out.push_str("(?:[^\\p{L}\\p{N}_]|$)");
@@ -198,8 +201,22 @@ impl Boilerplate {
                     phrases(&f.published_words)
                 ),
             )?,
+            update_split: build(
+                "updated_words",
+                format!(r"(?i)(?:\d|[,;]\s*)({})", phrases(&f.updated_words)),
+            )?,
             months,
         })
+    }
+
+    /// Where a second, "Updated …" date starts inside a date line, if it
+    /// does: right after a digit or a comma.
+    pub fn update_split(&self, line: &str) -> Option<usize> {
+        self.update_split
+            .captures(line)
+            .and_then(|c| c.get(1))
+            .map(|m| m.start())
+            .filter(|&i| i > 0)
     }
 
     /// Strips tracking/navigation junk from the front of a page-title line.

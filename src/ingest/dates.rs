@@ -43,7 +43,8 @@ static TIME: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| panic!("TIME regex: {e}"))
 });
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt)\b|(?:utc|gmt)?\s*([+-])(\d{1,2}):?(\d{2})?\b)")
+    // Offsets first: "GMT-5" is five hours behind, not GMT.
+    Regex::new(r"(?i)(?:(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?|\s([+-])(\d{2}):?(\d{2})\b|\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt)\b)")
         .unwrap_or_else(|e| panic!("ZONE regex: {e}"))
 });
 static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
@@ -167,16 +168,21 @@ fn num(m: Option<regex::Match<'_>>) -> Option<u32> {
 
 fn zone_offset(text: &str) -> Option<i32> {
     let c = ZONE.captures(text)?;
-    if let Some(abbr) = c.get(1) {
+    if let Some(abbr) = c.get(7) {
         let abbr = abbr.as_str().to_lowercase();
         return ZONES
             .iter()
             .find(|(name, _)| *name == abbr)
             .map(|(_, h)| h * 3600);
     }
-    let sign = if c.get(2)?.as_str() == "-" { -1 } else { 1 };
-    let hours: i32 = c.get(3)?.as_str().parse().ok()?;
-    let minutes: i32 = c.get(4).map_or(Some(0), |m| m.as_str().parse().ok())?;
+    let (sign, hours, minutes) = if c.get(1).is_some() {
+        (c.get(1)?, c.get(2)?, c.get(3))
+    } else {
+        (c.get(4)?, c.get(5)?, c.get(6))
+    };
+    let sign = if sign.as_str() == "-" { -1 } else { 1 };
+    let hours: i32 = hours.as_str().parse().ok()?;
+    let minutes: i32 = minutes.map_or(Some(0), |m| m.as_str().parse().ok())?;
     Some(sign * (hours * 3600 + minutes * 60))
 }
 

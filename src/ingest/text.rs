@@ -31,6 +31,7 @@ use crate::model::{Block, BlockKind};
 pub(crate) struct Line {
     pub text: String,
     pub gap: usize,
+    pub words: usize,
 }
 
 /// Splits text into cleaned non-empty lines, remembering blank-line gaps.
@@ -42,7 +43,8 @@ pub(crate) fn lines(text: &str) -> Vec<Line> {
         if text.is_empty() {
             gap += 1;
         } else {
-            out.push(Line { text, gap });
+            let words = word_count(&text);
+            out.push(Line { text, gap, words });
             gap = 0;
         }
     }
@@ -91,29 +93,33 @@ const REPEAT_WINDOW: usize = 5;
 /// Finds headline and site in the page-title line, removing the repeated
 /// headline from `rest`.
 fn split_title(line: &str, rest: &mut Vec<Line>, rules: &Boilerplate) -> (String, Option<String>) {
-    let stripped = rules.strip_title_junk(line);
+    let stripped = rules.strip_title_junk(cut_glued_menu(line));
     let folded = Folded::new(stripped);
 
     // The headline is usually printed again just below: where it sits in
-    // the title line tells which side is the site.
-    let mut found = None;
+    // the title line tells which side is the site. The longest repeat wins
+    // over a section kicker ("Villafranca") that the title line also holds.
+    let mut found: Option<(usize, (usize, usize))> = None;
     for (i, l) in rest.iter().take(REPEAT_WINDOW).enumerate() {
         if l.text.chars().count() < 8 && l.text.len() < stripped.len() {
             continue;
         }
-        if let Some(range) = folded.find_words(&l.text) {
+        if let Some(range) = folded.find_words(&l.text)
+            && found.is_none_or(|(_, (s, e))| range.1 - range.0 > e - s)
+        {
             found = Some((i, range));
-            break;
         }
     }
     if let Some((i, (start, end))) = found {
         let (start, end) = widen_to_punctuation(stripped, start, end);
         let headline = stripped[start..end].trim().to_owned();
-        // Drop every repetition near the top, whatever its casing.
+        // Drop every repetition near the top, whatever its casing, and the
+        // kickers above it ("EXCLUSIVE", "FEATURES / COAST", "Aveyron").
         let key = fold(&headline);
         let mut idx = 0;
         rest.retain(|l| {
-            let keep = idx > i + 1 || fold(&l.text) != key;
+            let kicker = idx < i && l.words <= 5 && !ends_sentence(&l.text);
+            let keep = !kicker && (idx > i + 1 || fold(&l.text) != key);
             idx += 1;
             keep
         });
@@ -121,6 +127,37 @@ fn split_title(line: &str, rest: &mut Vec<Line>, rules: &Boilerplate) -> (String
         return (headline, site);
     }
     split_by_separators(stripped, rules)
+}
+
+/// Pages often put their navigation menu right after the title with no
+/// spaces in between ("KRVT 9 NewsSkip NavigationWatch LiveWeather…").
+/// Three or more places where a word runs into a capital without a space
+/// mark such a menu; the line is cut at the first of them. One or two
+/// ("BuzzFeed", "McDonald's") are names and stay.
+fn cut_glued_menu(line: &str) -> &str {
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let mut glue = Vec::new();
+    for w in 1..chars.len() {
+        let (i, c) = chars[w];
+        let prev = chars[w - 1].1;
+        let next_lower = chars.get(w + 1).is_some_and(|&(_, n)| n.is_lowercase());
+        // "NewsSkip": lower then upper; "NRFDirekt": a capital run, then a
+        // capitalized word.
+        let lower_upper = prev.is_lowercase() && c.is_uppercase();
+        let caps_word = w >= 2
+            && prev.is_uppercase()
+            && chars[w - 2].1.is_uppercase()
+            && c.is_uppercase()
+            && next_lower;
+        if lower_upper || caps_word {
+            glue.push(i);
+        }
+    }
+    if glue.len() >= 3 && line[..glue[0]].split_whitespace().count() >= 2 {
+        &line[..glue[0]]
+    } else {
+        line
+    }
 }
 
 /// Quotes and end punctuation belong to the headline ("… 'foreign agent'"),
@@ -287,15 +324,18 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
     let mut carried_gap = 0;
     let mut iter = lines.into_iter().peekable();
 
-    let mut body_seen = false;
+    // Body paragraphs so far: bylines may follow a standfirst that reads
+    // like a paragraph, or a caption, but not the story itself.
+    let mut body_seen = 0usize;
     while let Some(line) = iter.next() {
         let gap = line.gap.max(carried_gap);
+        let words = line.words;
         let text = line.text;
         // Boilerplate is short; a long paragraph skips every table.
-        if word_count(&text) > MAX_BOILERPLATE_WORDS {
+        if words > MAX_BOILERPLATE_WORDS {
             carried_gap = 0;
-            body_seen = true;
-            content.push(Line { text, gap });
+            body_seen += 1;
+            content.push(Line { text, gap, words });
             continue;
         }
         if rules.is_end_marker(&text) {
@@ -314,7 +354,16 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             let mut spacing = None;
             while let Some(next) = iter.peek() {
                 let spaced = *spacing.get_or_insert(next.gap);
-                if skipped >= 6 || next.gap != spaced || spaced >= 2 || !headline_like(&next.text) {
+                if skipped >= 6
+                    || next.gap != spaced
+                    || spaced >= 2
+                    || !headline_like(&next.text)
+                    // What the tables know is handled as itself: an end
+                    // marker after the list still ends the article.
+                    || rules.is_end_marker(&next.text)
+                    || rules.is_list_header(&next.text)
+                    || rules.is_junk(&next.text)
+                {
                     break;
                 }
                 iter.next();
@@ -328,7 +377,7 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             continue;
         }
         // Bylines only count above the first real paragraph.
-        let kind = meta_line(&text, !body_seen, rules, &mut body);
+        let kind = meta_line(&text, body_seen < 3, rules, &mut body);
         match kind {
             Kind::Meta => {
                 after_meta.get_or_insert(content.len());
@@ -341,14 +390,15 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             carried_gap = carried_gap.max(gap);
             continue;
         }
-        body_seen |= is_body_paragraph(&text);
+        body_seen += usize::from(is_body_paragraph(&text));
         carried_gap = 0;
-        content.push(Line { text, gap });
+        content.push(Line { text, gap, words });
     }
 
     if ended {
         drop_trailing_comments(&mut content, rules);
     }
+    drop_pull_quotes(&mut content);
     join_wrapped_lines(&mut content);
     body.blocks = shape(content, after_meta, rules);
     body
@@ -380,17 +430,13 @@ pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
     if words > 20 {
         return Kind::Content;
     }
-    // "By Jane Roe | May 17, 2017": bylines may carry dates after a bar.
+    // "By Jane Roe | May 17, 2017": bylines may carry dates after a bar,
+    // or inside ("Posted by Jane Roe on April 3rd, 2024 at 8:15 pm").
     if in_lead && let Some(rest) = rules.byline_rest(text) {
-        let mut parts = split_meta(rest);
-        let names = parse_names(parts.remove(0), rules);
+        let parts = split_meta(rest, rules);
+        let names = parse_names(parts[0], rules);
         if !names.is_empty() {
-            let mut dates = Vec::new();
-            for part in parts {
-                if let Some(d) = stated_date(part, rules) {
-                    dates.push(d);
-                }
-            }
+            let dates: Vec<_> = parts.iter().filter_map(|p| stated_date(p, rules)).collect();
             for name in names {
                 if !body.authors.contains(&name) {
                     body.authors.push(name);
@@ -404,14 +450,22 @@ pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
     }
     // Every stated date has a digit in it.
     if words <= 16 && text.bytes().any(|b| b.is_ascii_digit()) {
-        if let Some((kind, date)) = stated_date(text, rules) {
-            set_date(body, kind, date);
-            return Kind::Meta;
-        }
-        let parts = split_meta(text);
-        let dates: Vec<_> = parts.iter().filter_map(|p| stated_date(p, rules)).collect();
-        if !dates.is_empty() && dates.len() == parts.len() {
-            for (kind, date) in dates {
+        let parts = split_meta(text, rules);
+        let dates: Vec<_> = parts.iter().map(|p| stated_date(p, rules)).collect();
+        let opened = |p: &str| rules.date_line(p).is_some();
+        // A line of dates, where a date we cannot place ("Updated 2 hours
+        // ago") may stand beside one we can; or a line with an explicit
+        // "Published …" among other details ("18 min read").
+        let all_dates = parts
+            .iter()
+            .zip(&dates)
+            .all(|(p, d)| d.is_some() || opened(p));
+        let explicit = parts
+            .iter()
+            .zip(&dates)
+            .any(|(p, d)| d.is_some() && opened(p));
+        if dates.iter().any(Option::is_some) && (all_dates || explicit) {
+            for (kind, date) in dates.into_iter().flatten() {
                 set_date(body, kind, date);
             }
             return Kind::Meta;
@@ -420,20 +474,24 @@ pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
     Kind::Content
 }
 
-fn split_meta(text: &str) -> Vec<&str> {
+/// Splits a byline or date line into its details: at bars, dots and
+/// dashes, and where an "Updated" starts ("…16 Mar 2024Updated: 14:05",
+/// "…à 07h15, mis à jour le …").
+fn split_meta<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
     let mut parts: Vec<&str> = Vec::new();
     let mut rest = text;
     loop {
         let cut = [" | ", " · ", " • ", " — ", " – ", " - ", "|"]
             .iter()
             .filter_map(|sep| rest.find(sep).map(|i| (i, sep.len())))
+            .chain(rules.update_split(rest).map(|i| (i, 0)))
             .min();
         match cut {
-            Some((i, len)) => {
-                parts.push(rest[..i].trim());
+            Some((i, len)) if i > 0 || len > 0 => {
+                parts.push(rest[..i].trim().trim_end_matches(','));
                 rest = &rest[i + len..];
             }
-            None => {
+            _ => {
                 parts.push(rest.trim());
                 break;
             }
@@ -550,6 +608,49 @@ fn drop_trailing_comments(content: &mut Vec<Line>, rules: &Boilerplate) {
     }
 }
 
+/// A magazine's pull quote repeats a sentence of the body in large type,
+/// often with an attribution ("“…” — Ewan Sinclair"). A line that is only a
+/// quotation of six or more words found again in another line goes.
+fn drop_pull_quotes(content: &mut Vec<Line>) {
+    let quoted: Vec<Option<String>> = content.iter().map(|l| pull_quote_text(&l.text)).collect();
+    let repeated: Vec<bool> = quoted
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            q.as_ref().is_some_and(|q| {
+                content
+                    .iter()
+                    .enumerate()
+                    .any(|(j, other)| j != i && other.text.contains(q.as_str()))
+            })
+        })
+        .collect();
+    let mut i = 0;
+    content.retain(|_| {
+        i += 1;
+        !repeated[i - 1]
+    });
+}
+
+/// The words inside a line that opens with a quotation mark and holds
+/// nothing but the quotation and, optionally, an attribution after a dash.
+fn pull_quote_text(text: &str) -> Option<String> {
+    let mut chars = text.chars();
+    let open = chars.next()?;
+    if !matches!(open, '“' | '"' | '«' | '„' | '‘') || word_count(text) > 40 {
+        return None;
+    }
+    let body = &text[open.len_utf8()..];
+    let close = body.find(['”', '"', '»', '“', '’'])?;
+    let inner = body[..close]
+        .trim()
+        .trim_end_matches([',', '.', '!', '?', ' ']);
+    let after = body[close..].chars().skip(1).collect::<String>();
+    let after = after.trim();
+    let attribution_only = after.is_empty() || after.starts_with(['—', '–', '-']);
+    (attribution_only && word_count(inner) >= 6).then(|| inner.to_owned())
+}
+
 /// Rejoins a paragraph that a scrape broke mid-sentence: a line that does
 /// not end a sentence, followed directly by one that starts in lower case.
 fn join_wrapped_lines(content: &mut Vec<Line>) {
@@ -562,6 +663,7 @@ fn join_wrapped_lines(content: &mut Vec<Line>) {
         {
             prev.text.push(' ');
             prev.text.push_str(&line.text);
+            prev.words += line.words;
             continue;
         }
         out.push(line);
@@ -585,11 +687,14 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
 fn shape(content: Vec<Line>, after_meta: Option<usize>, rules: &Boilerplate) -> Vec<Block> {
     // The body starts at the first real paragraph: a finished sentence of
     // some length, a long line, or whatever follows the byline.
-    let body_start = content
-        .iter()
-        .position(|l| is_body_paragraph(&l.text))
-        .map(|p| after_meta.map_or(p, |m| m.min(p)))
-        .unwrap_or(content.len());
+    // A byline near the top ends the lead, whatever stands above it.
+    let first_paragraph = content.iter().position(|l| is_body_paragraph(&l.text));
+    let body_start = match (after_meta, first_paragraph) {
+        (Some(m), _) if m <= 3 => m,
+        (Some(m), Some(p)) => m.min(p),
+        (None, Some(p)) => p,
+        (Some(_), None) | (None, None) => content.len(),
+    };
     let body_start = if body_start >= content.len() {
         0
     } else {
@@ -599,12 +704,20 @@ fn shape(content: Vec<Line>, after_meta: Option<usize>, rules: &Boilerplate) -> 
     let mut blocks = Vec::with_capacity(content.len());
     // Lead: a caption sits directly above the standfirst (no blank line) or
     // carries a credit; the last lead line is the standfirst.
-    let lead = &content[..body_start];
+    let lead: Vec<&Line> = content[..body_start]
+        .iter()
+        .filter(|l| !rules.is_credit(&l.text, true))
+        .collect();
     for (i, line) in lead.iter().enumerate() {
+        // A bulleted line is a list item wherever it stands.
+        if let Some(m) = BULLET.find(&line.text)
+            && m.end() < line.text.len()
+        {
+            blocks.push(Block::new(BlockKind::ListItem, line.text[m.end()..].trim()));
+            continue;
+        }
         let is_last = i + 1 == lead.len();
-        let caption = rules.is_credit(&line.text, true)
-            || (!is_last && lead[i + 1].gap == 0)
-            || (!is_last && word_count(&line.text) > 60);
+        let caption = !is_last && (lead[i + 1].gap == 0 || line.words > 60);
         if caption {
             continue;
         }
@@ -808,6 +921,36 @@ mod tests {
         );
         assert_eq!(d.blocks.len(), 1);
         assert_eq!(d.blocks[0].kind, BlockKind::Paragraph);
+    }
+
+    #[test]
+    fn pull_quotes_repeating_the_body_go() {
+        let d = run(
+            "Keepers\n\nThe keeper said: \"You learn to listen to the weather the way others listen to the radio,\" and smiled at the memory.\n\n“You learn to listen to the weather the way others listen to the radio” — Ewan Sinclair\n\n“A quotation that appears nowhere else in this story at all”\n\nThe lamp went automatic in 1998, the board said.\n",
+        );
+        let all: Vec<_> = d.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(!all.iter().any(|t| t.contains("Ewan Sinclair")));
+        assert!(
+            all.iter().any(|t| t.starts_with("“A quotation")),
+            "a quote found only once stays"
+        );
+    }
+
+    #[test]
+    fn glued_menus_are_cut_from_the_title_line() {
+        assert_eq!(
+            cut_glued_menu("Storm shelter opens | KRVT 9 NewsSkip NavigationWatch LiveWeather"),
+            "Storm shelter opens | KRVT 9 News"
+        );
+        assert_eq!(
+            cut_glued_menu("Deiche | NRFDirekt zum InhaltNRF MediathekNRF Audiothek"),
+            "Deiche | NRF"
+        );
+        assert_eq!(
+            cut_glued_menu("BuzzFeed and McDonald's sign a deal | Site"),
+            "BuzzFeed and McDonald's sign a deal | Site"
+        );
     }
 
     #[test]

@@ -123,6 +123,25 @@ fn phrases(words: &[String]) -> String {
         .join("|")
 }
 
+/// Byline openers as an alternation: a word needs a space after it ("By
+/// Jane", not "Diario"), an opener ending in a colon does not ("Author:Jane").
+fn openers(words: &[String]) -> String {
+    let mut words: Vec<&String> = words.iter().collect();
+    words.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    words
+        .iter()
+        .map(|w| {
+            let escaped = regex::escape(w.trim()).replace(' ', r"\s+");
+            if w.trim_end().ends_with(':') {
+                format!(r"{escaped}\s*")
+            } else {
+                format!(r"{escaped}\s+")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
 impl Boilerplate {
     /// The rules shipped in `boilerplate.toml`.
     pub fn builtin() -> &'static Boilerplate {
@@ -190,7 +209,7 @@ impl Boilerplate {
             social_networks: lower(&f.social_networks),
             byline: build(
                 "byline_openers",
-                format!(r"(?i)^(?:{})\s*(.+)$", phrases(&f.byline_openers)),
+                format!(r"(?i)^(?:{})(.+)$", openers(&f.byline_openers)),
             )?,
             byline_roles: lower(&f.byline_roles),
             date_line: build(
@@ -429,6 +448,9 @@ mod tests {
             Some("Jane Roe, Staff Writer")
         );
         assert_eq!(r.byline_rest("Par Jeanne Dupont"), Some("Jeanne Dupont"));
+        assert_eq!(r.byline_rest("Author:Dana Whitcomb"), Some("Dana Whitcomb"));
+        assert_eq!(r.byline_rest("Diario Cordillera"), None);
+        assert_eq!(r.byline_rest("Port strike"), None);
         assert_eq!(
             r.date_line("Updated: 2019-03-04T10:00:00Z"),
             Some((DateKind::Updated, "2019-03-04T10:00:00Z"))

@@ -28,9 +28,22 @@ fn is_unwanted(c: char) -> bool {
     }
 }
 
+/// A byte scan that rules out unwanted characters in almost every line
+/// without decoding: they are C0 bytes and DEL, U+0080–U+009F (lead byte
+/// 0xC2), or sit at U+FDD0 and above (lead bytes 0xEF to 0xF4).
+fn may_hold_unwanted(b: &[u8]) -> bool {
+    b.iter().enumerate().any(|(i, &c)| match c {
+        b'\t' | b'\n' | b'\r' => false,
+        0..=0x1f | 0x7f => true,
+        0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
+        0xef..=0xf4 => true,
+        _ => false,
+    })
+}
+
 /// Removes characters that would make XML output ill-formed.
 pub fn strip_invalid_chars(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unwanted) {
+    if !may_hold_unwanted(text.as_bytes()) {
         return Cow::Borrowed(text);
     }
     Cow::Owned(text.chars().filter(|&c| !is_unwanted(c)).collect())

@@ -34,6 +34,9 @@ const ZONES: &[(&str, i32)] = &[
     ("mdt", -6),
     ("pst", -8),
     ("pdt", -7),
+    ("brt", -3),
+    ("brasília", -3),
+    ("brasilia", -3),
 ];
 
 static TIME: LazyLock<Regex> = LazyLock::new(|| {
@@ -44,7 +47,7 @@ static TIME: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
     // Offsets first: "GMT-5" is five hours behind, not GMT.
-    Regex::new(r"(?i)(?:(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?|\s([+-])(\d{2}):?(\d{2})\b|\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt)\b)")
+    Regex::new(r"(?i)(?:(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?|\s([+-])(\d{2}):?(\d{2})\b|\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt|brt|brasília|brasilia)\b)")
         .unwrap_or_else(|e| panic!("ZONE regex: {e}"))
 });
 static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
@@ -68,7 +71,7 @@ pub fn parse_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
 /// Every date this parser accepts has a four-digit year (or a two-digit
 /// one in a numeric date); checking first keeps most lines away from the
 /// regexes below.
-fn has_year(text: &str) -> bool {
+pub fn has_year(text: &str) -> bool {
     let b = text.as_bytes();
     let mut run = 0;
     for (i, c) in b.iter().enumerate() {
@@ -129,25 +132,9 @@ fn human_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
         Some(d)
     });
     let mut time = NaiveTime::from_hms_opt(0, 0, 0)?;
-    if let Some(c) = TIME.captures(&rest.clone()) {
-        let (h, m, s, ampm) = if c.get(5).is_some() {
-            (num(c.get(5))?, 0, 0, c.get(6))
-        } else {
-            (
-                num(c.get(1))?,
-                num(c.get(2))?,
-                num(c.get(3)).unwrap_or(0),
-                c.get(4),
-            )
-        };
-        let h = match ampm.map(|m| m.as_str().to_lowercase()) {
-            Some(x) if x.starts_with('p') && h < 12 => h + 12,
-            Some(x) if x.starts_with('a') && h == 12 => 0,
-            _ => h,
-        };
-        time = NaiveTime::from_hms_opt(h, m, s)?;
-        let span = c.get(0)?.range();
-        rest.replace_range(span, " ");
+    if let Some(m) = TIME.find(&rest.clone()) {
+        time = parse_time(m.as_str())?;
+        rest.replace_range(m.range(), " ");
     }
     let offset = zone_offset(&rest).unwrap_or(0);
 
@@ -160,6 +147,28 @@ fn human_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
     zone.from_local_datetime(&local)
         .single()
         .map(|t| t.with_timezone(&Utc))
+}
+
+/// A time of day alone ("13:40", "ore 9:15", "3 pm"), for an update stated
+/// without its date.
+pub fn parse_time(text: &str) -> Option<NaiveTime> {
+    let c = TIME.captures(text)?;
+    let (h, m, s, ampm) = if c.get(5).is_some() {
+        (num(c.get(5))?, 0, 0, c.get(6))
+    } else {
+        (
+            num(c.get(1))?,
+            num(c.get(2))?,
+            num(c.get(3)).unwrap_or(0),
+            c.get(4),
+        )
+    };
+    let h = match ampm.map(|m| m.as_str().to_lowercase()) {
+        Some(x) if x.starts_with('p') && h < 12 => h + 12,
+        Some(x) if x.starts_with('a') && h == 12 => 0,
+        _ => h,
+    };
+    NaiveTime::from_hms_opt(h, m, s)
 }
 
 fn num(m: Option<regex::Match<'_>>) -> Option<u32> {

@@ -70,6 +70,12 @@ pub fn canonical_url(raw: &str) -> Option<String> {
 /// The article id: 20 hex digits of BLAKE3 over the canonical URL when there
 /// is one, else over the normalized title and body.
 pub fn article_id(canonical_url: Option<&str>, title: &str, body: &str) -> String {
+    identify(canonical_url, title, body).0
+}
+
+/// The id and the fingerprint together, lower-casing the body once.
+pub fn identify(canonical_url: Option<&str>, title: &str, body: &str) -> (String, u64) {
+    let lower = body.to_lowercase();
     let digest = match canonical_url {
         Some(url) => blake3::hash(format!("url\n{url}").as_bytes()),
         None => {
@@ -77,11 +83,19 @@ pub fn article_id(canonical_url: Option<&str>, title: &str, body: &str) -> Strin
             hasher.update(b"text\n");
             hasher.update(normalized_words(title).as_bytes());
             hasher.update(b"\n");
-            hasher.update(normalized_words(body).as_bytes());
+            // One update with the whole text: blake3 is slow on tiny slices.
+            let mut joined = String::with_capacity(lower.len());
+            for word in words(&lower) {
+                if !joined.is_empty() {
+                    joined.push(' ');
+                }
+                joined.push_str(word);
+            }
+            hasher.update(joined.as_bytes());
             hasher.finalize()
         }
     };
-    digest.to_hex()[..20].to_owned()
+    (digest.to_hex()[..20].to_owned(), fingerprint_lower(&lower))
 }
 
 /// Lower-case words joined by single spaces, punctuation dropped: what
@@ -108,8 +122,11 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 /// The body is lower-cased once, each word hashed once, and a shingle's
 /// hash mixed from its three word hashes: no allocation per word.
 pub fn fingerprint(body: &str) -> u64 {
-    let lower = body.to_lowercase();
-    let word_hashes: Vec<u64> = words(&lower).map(|w| xxh3_64(w.as_bytes())).collect();
+    fingerprint_lower(&body.to_lowercase())
+}
+
+fn fingerprint_lower(lower: &str) -> u64 {
+    let word_hashes: Vec<u64> = words(lower).map(|w| xxh3_64(w.as_bytes())).collect();
     if word_hashes.is_empty() {
         return 0;
     }

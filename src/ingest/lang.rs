@@ -55,6 +55,11 @@ const COMMON: &[Lang] = &[
     Lang::Nld,
 ];
 
+/// How sure the first pass must be. whatlang's own "reliable" (0.9) sent
+/// most texts to the second pass; among seven candidates, 0.5 already
+/// means a clear winner, and the fixtures in seven languages agree.
+const COMMON_CONFIDENCE: f64 = 0.5;
+
 static COMMON_DETECTOR: LazyLock<Detector> =
     LazyLock::new(|| Detector::with_allowlist(COMMON.to_vec()));
 static DETECTOR: LazyLock<Detector> =
@@ -62,7 +67,7 @@ static DETECTOR: LazyLock<Detector> =
 
 /// How much body text to look at: a few sentences settle the language, and
 /// trigram detection cost grows with the input.
-const SAMPLE_BYTES: usize = 360;
+const SAMPLE_BYTES: usize = 240;
 
 /// Detects the language of `text`; `None` when the text is too short or
 /// the detector is unsure.
@@ -76,7 +81,7 @@ pub fn detect(text: &str) -> Option<&'static str> {
         return None;
     }
     let info = match COMMON_DETECTOR.detect(sample) {
-        Some(info) if info.is_reliable() => info,
+        Some(info) if info.confidence() >= COMMON_CONFIDENCE => info,
         _ => DETECTOR.detect(sample)?,
     };
     if info.confidence() < 0.2 {

@@ -145,7 +145,7 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| summarize(&blocks));
     let canonical = url.as_deref().and_then(identity::canonical_url);
-    let id = identity::article_id(canonical.as_deref(), &title, &body);
+    let (id, fingerprint) = identity::identify(canonical.as_deref(), &title, &body);
     let content_html = html.unwrap_or_else(|| blocks_html(&blocks));
     Ok(Article {
         id,
@@ -158,7 +158,7 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         updated: updated.filter(|u| published.is_none_or(|p| *u >= p)),
         language,
         summary,
-        fingerprint: identity::fingerprint(&body),
+        fingerprint,
         blocks,
         content_html,
         topics: Vec::new(),

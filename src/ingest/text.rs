@@ -64,7 +64,16 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
     if title.is_empty() {
         return None;
     }
-    let body = parse_body(lines, rules);
+    let mut body = parse_body(lines, rules);
+    if body.authors.is_empty() {
+        // "Headline - by Jane Roe - Site": a newsletter's byline sits in
+        // its page title.
+        body.authors = split_all(&title_line.text, rules)
+            .into_iter()
+            .filter_map(|seg| rules.byline_rest(seg))
+            .flat_map(|names| parse_names(names, rules))
+            .collect();
+    }
     Some(Draft {
         title,
         site,
@@ -88,7 +97,7 @@ pub struct Body {
 // ---------------------------------------------------------------- title
 
 /// How many lines after the title line may repeat the headline.
-const REPEAT_WINDOW: usize = 5;
+const REPEAT_WINDOW: usize = 12;
 
 /// Finds headline and site in the page-title line, removing the repeated
 /// headline from `rest`.
@@ -101,7 +110,10 @@ fn split_title(line: &str, rest: &mut Vec<Line>, rules: &Boilerplate) -> (String
     // over a section kicker ("Villafranca") that the title line also holds.
     let mut found: Option<(usize, (usize, usize))> = None;
     for (i, l) in rest.iter().take(REPEAT_WINDOW).enumerate() {
-        if l.text.chars().count() < 8 && l.text.len() < stripped.len() {
+        // Too short to tell, or longer than the title line: not its repeat.
+        if (l.text.chars().count() < 8 && l.text.len() < stripped.len())
+            || l.text.len() > stripped.len() + 8
+        {
             continue;
         }
         if let Some(range) = folded.find_words(&l.text)
@@ -191,17 +203,38 @@ fn site_from_remainder(after: &str, before: &str, rules: &Boilerplate) -> Option
     segments(before, rules).first().map(|s| s.to_string())
 }
 
-fn segments<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
+/// Every separated segment of a title line, whatever the separator.
+fn split_all<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
+    let mut parts = vec![text];
     for sep in &rules.title_separators {
-        if text.contains(sep.as_str()) {
-            return text
-                .split(sep.as_str())
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect();
-        }
+        parts = parts
+            .into_iter()
+            .flat_map(|p| p.split(sep.as_str()))
+            .collect();
     }
-    vec![text.trim()]
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// The segments of a title line by its separator, bylines left out (they
+/// are neither headline nor site).
+fn segments<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
+    let sep = rules
+        .title_separators
+        .iter()
+        .find(|sep| text.contains(sep.as_str()));
+    let parts: Vec<&str> = match sep {
+        Some(sep) => text.split(sep.as_str()).collect(),
+        None => vec![text],
+    };
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && rules.byline_rest(s).is_none())
+        .collect()
 }
 
 /// A site name is short: a few words, no sentence punctuation.
@@ -339,6 +372,12 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             continue;
         }
         if rules.is_end_marker(&text) {
+            // Above the story ("Comment 212" beside the byline, navigation
+            // at the top of the page) it is only page furniture.
+            if body_seen == 0 {
+                carried_gap = carried_gap.max(gap);
+                continue;
+            }
             ended = true;
             break;
         }
@@ -433,7 +472,7 @@ pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
     // "By Jane Roe | May 17, 2017": bylines may carry dates after a bar,
     // or inside ("Posted by Jane Roe on April 3rd, 2024 at 8:15 pm").
     if in_lead && let Some(rest) = rules.byline_rest(text) {
-        let parts = split_meta(rest, rules);
+        let parts = split_meta(rest, rules, true);
         let names = parse_names(parts[0], rules);
         if !names.is_empty() {
             let dates: Vec<_> = parts.iter().filter_map(|p| stated_date(p, rules)).collect();
@@ -448,10 +487,24 @@ pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
             return Kind::Meta;
         }
     }
-    // Every stated date has a digit in it.
-    if words <= 16 && text.bytes().any(|b| b.is_ascii_digit()) {
-        let parts = split_meta(text, rules);
-        let dates: Vec<_> = parts.iter().map(|p| stated_date(p, rules)).collect();
+    // Every stated date has a year in it (a time-only "updated" needs a
+    // dated part beside it).
+    if words <= 16 && crate::ingest::dates::has_year(text) {
+        // Dashes stay inside a date ("07/08/2024 - 14h32"); bars and dots
+        // separate details.
+        let parts = split_meta(text, rules, false);
+        let mut dates: Vec<_> = parts.iter().map(|p| stated_date(p, rules)).collect();
+        // "… 9:15 · aggiornato alle 13:40": an update stated as a time
+        // only is on the day of the date beside it.
+        let day = dates.iter().flatten().map(|(_, d)| d.date_naive()).next();
+        for (p, d) in parts.iter().zip(dates.iter_mut()) {
+            if d.is_none()
+                && let (Some((DateKind::Updated, rest)), Some(day)) = (rules.date_line(p), day)
+                && let Some(time) = crate::ingest::dates::parse_time(rest)
+            {
+                *d = Some((DateKind::Updated, day.and_time(time).and_utc()));
+            }
+        }
         let opened = |p: &str| rules.date_line(p).is_some();
         // A line of dates, where a date we cannot place ("Updated 2 hours
         // ago") may stand beside one we can; or a line with an explicit
@@ -477,11 +530,13 @@ pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
 /// Splits a byline or date line into its details: at bars, dots and
 /// dashes, and where an "Updated" starts ("…16 Mar 2024Updated: 14:05",
 /// "…à 07h15, mis à jour le …").
-fn split_meta<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
+fn split_meta<'a>(text: &'a str, rules: &Boilerplate, dashes: bool) -> Vec<&'a str> {
+    const STRONG: &[&str] = &[" | ", " · ", " • ", "|"];
+    const ALL: &[&str] = &[" | ", " · ", " • ", " — ", " – ", " - ", "|"];
     let mut parts: Vec<&str> = Vec::new();
     let mut rest = text;
     loop {
-        let cut = [" | ", " · ", " • ", " — ", " – ", " - ", "|"]
+        let cut = (if dashes { ALL } else { STRONG })
             .iter()
             .filter_map(|sep| rest.find(sep).map(|i| (i, sep.len())))
             .chain(rules.update_split(rest).map(|i| (i, 0)))
@@ -506,10 +561,15 @@ fn split_meta<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
 
 /// A stated date: "Published May 17, 2017", "Updated: …", or a bare date.
 fn stated_date(text: &str, rules: &Boilerplate) -> Option<(DateKind, DateTime<Utc>)> {
-    match rules.date_line(text) {
-        Some((kind, rest)) => parse_date(rest, rules).map(|d| (kind, d)),
-        None => parse_date(text, rules).map(|d| (DateKind::Published, d)),
-    }
+    let (kind, rest) = rules.date_line(text).unwrap_or((DateKind::Published, text));
+    parse_date(rest, rules)
+        // "07/08/2024 - 14h32": a dash between the date and its time.
+        .or_else(|| {
+            rest.contains(['—', '–', '-'])
+                .then(|| parse_date(&rest.replace(['—', '–'], " ").replace(" - ", " "), rules))
+                .flatten()
+        })
+        .map(|d| (kind, d))
 }
 
 fn set_date(body: &mut Body, kind: DateKind, date: DateTime<Utc>) {
@@ -613,16 +673,21 @@ fn drop_trailing_comments(content: &mut Vec<Line>, rules: &Boilerplate) {
 /// quotation of six or more words found again in another line goes.
 fn drop_pull_quotes(content: &mut Vec<Line>) {
     let quoted: Vec<Option<String>> = content.iter().map(|l| pull_quote_text(&l.text)).collect();
+    if quoted.iter().all(Option::is_none) {
+        return;
+    }
+    // One haystack for all searches; the quote line itself is one match,
+    // a repeat elsewhere makes two.
+    let all = content
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     let repeated: Vec<bool> = quoted
         .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            q.as_ref().is_some_and(|q| {
-                content
-                    .iter()
-                    .enumerate()
-                    .any(|(j, other)| j != i && other.text.contains(q.as_str()))
-            })
+        .map(|q| {
+            q.as_ref()
+                .is_some_and(|q| all.matches(q.as_str()).nth(1).is_some())
         })
         .collect();
     let mut i = 0;

@@ -22,7 +22,7 @@ use crate::model::{Article, ArticleJson, rfc3339};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -55,6 +55,34 @@ enum Command {
         #[command(flatten)]
         feeds: FeedsArg,
     },
+    /// Serve topic feeds over HTTP (RSS, Atom, JSON Feed, HTML, OPML).
+    Serve(crate::serve::ServeArgs),
+    /// Normalize, classify and store article files; directories are walked recursively.
+    Ingest {
+        /// Files and directories (hidden files and README.md in directories are skipped).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        feeds: FeedsArg,
+        /// Print `ID OUTCOME FILE` on stdout as soon as each article's transaction has committed.
+        #[arg(long)]
+        report_stored: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct DataArg {
+    /// Directory of the store (created if missing).
+    #[arg(
+        id = "data",
+        long = "data",
+        value_name = "DIR",
+        env = "TOPICFEED_DATA",
+        default_value = "data"
+    )]
+    dir: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -84,7 +112,15 @@ enum OutputFormat {
 /// Runs the CLI; the exit code is non-zero if anything failed.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
+    // With no command, run the service: `cargo run --release` serves.
+    let command = match cli.command {
+        Some(c) => c,
+        None => match Cli::parse_from(["topicfeed", "serve"]).command {
+            Some(c) => c,
+            None => return ExitCode::FAILURE,
+        },
+    };
+    let result = match command {
         Command::Normalize {
             files,
             format,
@@ -93,6 +129,13 @@ pub fn run() -> ExitCode {
         Command::Classify { files, feeds } => classify(&files, &feeds),
         Command::Topics { feeds } => topics(&feeds),
         Command::Check { feeds } => check(&feeds),
+        Command::Serve(args) => crate::serve::run(args),
+        Command::Ingest {
+            paths,
+            data,
+            feeds,
+            report_stored,
+        } => ingest(&paths, &data, &feeds, report_stored),
     };
     match result {
         Ok(code) => code,
@@ -278,4 +321,75 @@ fn check(feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+fn ingest(
+    paths: &[PathBuf],
+    data: &DataArg,
+    feeds: &FeedsArg,
+    report_stored: bool,
+) -> anyhow::Result<ExitCode> {
+    use crate::pipeline::{self, Event};
+    use std::io::IsTerminal;
+
+    let classifier = feeds.load()?;
+    let store = crate::store::SqliteStore::open(&data.dir)?;
+    let (files, mut walk_failures) = pipeline::collect_files(paths);
+    // A bar on a terminal; otherwise a plain line every 1000 files.
+    let bar = std::io::stderr()
+        .is_terminal()
+        .then(|| indicatif::ProgressBar::new(files.len() as u64));
+    let mut done = 0usize;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut write_error = None;
+    let mut summary = pipeline::ingest_files(
+        &store,
+        &classifier,
+        &files,
+        &pipeline::BatchOptions::default(),
+        |event| {
+            if let (
+                true,
+                Event::Stored {
+                    path,
+                    article,
+                    outcome,
+                },
+            ) = (report_stored, &event)
+            {
+                // Flushed per line: a reader may rely on every line it saw being durable.
+                let line = writeln!(out, "{} {outcome} {}", article.id, path.display());
+                if let Err(e) = line.and_then(|()| out.flush()) {
+                    write_error.get_or_insert(e);
+                }
+            }
+            done += 1;
+            match &bar {
+                Some(bar) => bar.inc(1),
+                None if done.is_multiple_of(1000) => {
+                    eprintln!("ingest: {done}/{} files", files.len())
+                }
+                None => {}
+            }
+        },
+    );
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(e) = write_error {
+        return Err(anyhow::Error::new(e).context("writing to stdout"));
+    }
+    summary.failed.append(&mut walk_failures);
+    summary.failed.sort_by(|a, b| a.path.cmp(&b.path));
+    writeln!(out, "{summary}")?;
+    out.flush()?;
+    for f in &summary.failed {
+        eprintln!("{}: {}", f.path.display(), f.reason);
+    }
+    Ok(if summary.failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -13,5 +13,10 @@
 
 pub mod classify;
 pub mod cli;
+pub mod http;
 pub mod ingest;
 pub mod model;
+pub mod pipeline;
+pub mod render;
+pub mod serve;
+pub mod store;

@@ -494,6 +494,20 @@ pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
         // separate details.
         let parts = split_meta(text, rules, false);
         let mut dates: Vec<_> = parts.iter().map(|p| stated_date(p, rules)).collect();
+        // "September 9, 2026 | 2:40 pm": a time standing alone belongs to
+        // the date before it.
+        for i in 1..parts.len() {
+            if dates[i].is_none()
+                && dates[i - 1].is_some()
+                && word_count(parts[i]) <= 3
+                && rules.date_line(parts[i]).is_none()
+                && crate::ingest::dates::parse_time(parts[i]).is_some()
+                && let Some(joined) = stated_date(&format!("{} {}", parts[i - 1], parts[i]), rules)
+            {
+                dates[i - 1] = Some(joined);
+                dates[i] = Some(joined);
+            }
+        }
         // "… 9:15 · aggiornato alle 13:40": an update stated as a time
         // only is on the day of the date beside it.
         let day = dates.iter().flatten().map(|(_, d)| d.date_naive()).next();
@@ -898,6 +912,18 @@ mod tests {
             (d.title.as_str(), d.site.as_deref()),
             ("Harbour strike enters second week", Some("Daily Ledger"))
         );
+    }
+
+    #[test]
+    fn a_time_after_a_bar_belongs_to_the_date() {
+        let d = run(
+            "Port strike\n\nSeptember 9, 2026 | 2:40 pm\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(
+            d.published.map(|t| crate::model::rfc3339(&t)).as_deref(),
+            Some("2026-09-09T14:40:00Z")
+        );
+        assert_eq!(d.blocks.len(), 1);
     }
 
     #[test]

@@ -1,0 +1,113 @@
+//! Rendered feeds, kept in memory with their compressed copies.
+//!
+//! An entry remembers the store generation it was checked at and a
+//! signature of its item set. When the store has changed, the feed's query
+//! runs again (cheap: a range scan) and the bytes are kept if the item set
+//! is the same, so an ingest invalidates exactly the feeds whose items it
+//! changed. Compressed copies are made on first request, once per version.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+
+use super::conditional::{Coding, compress};
+use crate::render::Rendered;
+use crate::store::Story;
+
+/// One rendered feed version.
+pub struct Entry {
+    pub rendered: Rendered,
+    pub body: Bytes,
+    pub signature: u64,
+    pub ttl_minutes: u32,
+    gzip: OnceLock<Bytes>,
+    brotli: OnceLock<Bytes>,
+    zstd: OnceLock<Bytes>,
+}
+
+impl Entry {
+    pub fn new(rendered: Rendered, signature: u64, ttl_minutes: u32) -> Entry {
+        Entry {
+            body: Bytes::from(rendered.body.clone()),
+            rendered,
+            signature,
+            ttl_minutes,
+            gzip: OnceLock::new(),
+            brotli: OnceLock::new(),
+            zstd: OnceLock::new(),
+        }
+    }
+
+    /// The body in `coding`, compressing it the first time it is asked for.
+    pub fn body(&self, coding: Coding) -> Bytes {
+        let slot = match coding {
+            Coding::Identity => return self.body.clone(),
+            Coding::Gzip => &self.gzip,
+            Coding::Brotli => &self.brotli,
+            Coding::Zstd => &self.zstd,
+        };
+        slot.get_or_init(|| Bytes::from(compress(coding, &self.body)))
+            .clone()
+    }
+}
+
+/// The item set of a page, as a number: ids, change times and whether
+/// there is a next page.
+pub fn signature(stories: &[Story], next: Option<&str>) -> u64 {
+    let mut buf = Vec::with_capacity(stories.len() * 32);
+    for s in stories {
+        buf.extend_from_slice(s.article.id.as_bytes());
+        buf.extend_from_slice(&s.changed.timestamp().to_le_bytes());
+        buf.extend_from_slice(&(s.sources.len() as u32).to_le_bytes());
+    }
+    buf.extend_from_slice(next.unwrap_or("").as_bytes());
+    xxhash_rust::xxh3::xxh3_64(&buf)
+}
+
+struct Slot {
+    generation: u64,
+    entry: Arc<Entry>,
+}
+
+/// Feed cache keyed by the canonical request.
+pub struct FeedCache {
+    map: Mutex<HashMap<String, Slot>>,
+    max_entries: usize,
+}
+
+impl FeedCache {
+    pub fn new(max_entries: usize) -> FeedCache {
+        FeedCache {
+            map: Mutex::new(HashMap::new()),
+            max_entries: max_entries.max(1),
+        }
+    }
+
+    /// The entry for `key` if it was checked at `generation`; else the stale
+    /// entry (for signature comparison), flagged as such.
+    pub fn get(&self, key: &str, generation: u64) -> Option<(Arc<Entry>, bool)> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .map(|s| (s.entry.clone(), s.generation == generation))
+    }
+
+    pub fn put(&self, key: String, generation: u64, entry: Arc<Entry>) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        // Bounded: a flood of distinct queries (every `q=` is one) must not
+        // grow memory without limit. Dropping everything is crude but cheap,
+        // and popular feeds are back after one render each.
+        if map.len() >= self.max_entries && !map.contains_key(&key) {
+            map.clear();
+        }
+        map.insert(key, Slot { generation, entry });
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,165 @@
+//! Prometheus metrics: what an operator watches.
+
+use std::sync::atomic::AtomicU64;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabels {
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FeedLabels {
+    pub feed: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RouteLabels, Counter>,
+    pub not_modified: Counter,
+    pub feed_requests: Counter,
+    not_modified_ratio: Gauge<f64, AtomicU64>,
+    pub cache_hits: Counter,
+    pub cache_misses: Counter,
+    pub ingested: Family<OutcomeLabels, Counter>,
+    pub subscribers: Family<FeedLabels, Gauge>,
+    pub rate_limited: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("topicfeed");
+        let m = Metrics {
+            requests: Family::default(),
+            not_modified: Counter::default(),
+            feed_requests: Counter::default(),
+            not_modified_ratio: Gauge::default(),
+            cache_hits: Counter::default(),
+            cache_misses: Counter::default(),
+            ingested: Family::default(),
+            subscribers: Family::default(),
+            rate_limited: Counter::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "http_requests",
+            "HTTP requests by route and status",
+            m.requests.clone(),
+        );
+        registry.register(
+            "feed_requests",
+            "Feed requests (any format)",
+            m.feed_requests.clone(),
+        );
+        registry.register(
+            "feed_not_modified",
+            "Feed requests answered 304",
+            m.not_modified.clone(),
+        );
+        registry.register(
+            "feed_not_modified_ratio",
+            "Share of feed requests answered 304",
+            m.not_modified_ratio.clone(),
+        );
+        registry.register(
+            "feed_cache_hits",
+            "Feed requests served from the render cache",
+            m.cache_hits.clone(),
+        );
+        registry.register(
+            "feed_cache_misses",
+            "Feed requests that rendered",
+            m.cache_misses.clone(),
+        );
+        registry.register(
+            "ingested_articles",
+            "Articles ingested by outcome",
+            m.ingested.clone(),
+        );
+        registry.register(
+            "feed_subscribers",
+            "Subscribers reported by aggregators' User-Agent, per feed",
+            m.subscribers.clone(),
+        );
+        registry.register(
+            "rate_limited",
+            "Requests answered 429",
+            m.rate_limited.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    pub fn record_feed(&self, not_modified: bool) {
+        let total = self.feed_requests.inc() + 1;
+        let nm = if not_modified {
+            self.not_modified.inc() + 1
+        } else {
+            self.not_modified.get()
+        };
+        self.not_modified_ratio.set(nm as f64 / total as f64);
+    }
+
+    /// Aggregators put "N subscribers" in their User-Agent.
+    pub fn record_subscribers(&self, feed: &str, user_agent: &str) {
+        if let Some(n) = subscribers(user_agent) {
+            self.subscribers
+                .get_or_create(&FeedLabels {
+                    feed: feed.to_owned(),
+                })
+                .set(n);
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers)" → 42.
+pub fn subscribers(user_agent: &str) -> Option<i64> {
+    let lower = user_agent.to_ascii_lowercase();
+    let at = lower.find("subscriber")?;
+    let before = lower[..at].trim_end();
+    let digits: String = before
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    digits.chars().rev().collect::<String>().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subscriber_counts_from_user_agents() {
+        assert_eq!(
+            subscribers("Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers; )"),
+            Some(42)
+        );
+        assert_eq!(subscribers("Inoreader/1.0 (1 subscriber)"), Some(1));
+        assert_eq!(subscribers("curl/8.0"), None);
+    }
+}

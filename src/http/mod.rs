@@ -1,0 +1,158 @@
+//! HTTP: the feed server on hyper 1 + tokio.
+//!
+//! `routes` holds the route table in one `match` and turns errors into
+//! statuses in one function; `conditional` does validators and content
+//! codings; `cache` keeps rendered feeds; `query` canonicalizes feed
+//! URLs; `ratelimit` and `metrics` watch the pollers. Store and render
+//! work (SQLite, XML, compression) runs in `spawn_blocking`, never on the
+//! async workers.
+
+pub mod cache;
+pub mod conditional;
+pub mod metrics;
+pub mod query;
+pub mod ratelimit;
+pub mod routes;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+use crate::classify::LiveTopics;
+use crate::store::Store;
+
+/// Server settings; every field has a command-line flag and env var.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Absolute base URL for links in feeds; `None`: from the `Host` header.
+    pub base_url: Option<String>,
+    /// Bounds of the feed TTL (and `max-age`), in minutes.
+    pub ttl_floor_minutes: u32,
+    pub ttl_ceiling_minutes: u32,
+    /// Polls per feed per max-age window before 429; 0 turns it off.
+    pub poll_burst: u32,
+    pub limit_loopback: bool,
+    /// Bearer token for `POST /api/articles`; `None` disables the API.
+    pub api_token: Option<String>,
+    pub max_body_bytes: usize,
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub cache_entries: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            base_url: None,
+            ttl_floor_minutes: 5,
+            ttl_ceiling_minutes: 60,
+            poll_burst: 6,
+            limit_loopback: false,
+            api_token: None,
+            max_body_bytes: 2 * 1024 * 1024,
+            max_connections: 1024,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            cache_entries: 4096,
+        }
+    }
+}
+
+/// Everything a request handler can reach.
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub topics: Arc<LiveTopics>,
+    pub cache: cache::FeedCache,
+    pub metrics: metrics::Metrics,
+    pub limiter: ratelimit::RateLimiter,
+    pub config: Config,
+    /// When the topic set was loaded: the `updated` of an empty feed.
+    pub started: DateTime<Utc>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, topics: Arc<LiveTopics>, config: Config) -> AppState {
+        AppState {
+            store,
+            topics,
+            cache: cache::FeedCache::new(config.cache_entries),
+            metrics: metrics::Metrics::new(),
+            limiter: ratelimit::RateLimiter::new(config.poll_burst, config.limit_loopback),
+            config,
+            started: Utc::now(),
+        }
+    }
+}
+
+const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// Serves until `shutdown` resolves, then stops accepting, lets in-flight
+/// requests finish (up to 30 s) and returns.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // Without a timer hyper 1 silently ignores the header-read timeout.
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.config.header_timeout)
+        .keep_alive(true);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(state.config.idle_timeout));
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let state = state.clone();
+        let service = service_fn(move |req| {
+            let state = state.clone();
+            async move { Ok::<_, Infallible>(routes::handle(req, peer, state).await) }
+        });
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn.into_owned());
+        tokio::spawn(async move {
+            // A connection lives at most this long, however busy: a slow
+            // or stuck client cannot hold a permit forever. (Idle keep-alive
+            // connections are closed by the header-read timeout, which
+            // hyper applies while waiting for each next request.)
+            if let Ok(Err(e)) = tokio::time::timeout(MAX_CONNECTION_LIFETIME, conn).await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("shutdown: gave up waiting for connections"),
+    }
+    Ok(())
+}

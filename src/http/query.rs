@@ -1,0 +1,282 @@
+//! Feed URLs → store queries, canonicalized.
+//!
+//! `?any=b,a&any=A` and `?any=a,b` ask for the same feed, so they share one
+//! cache entry and one ETag: topic lists are lower-cased, de-duplicated and
+//! sorted, parameters put in a fixed order. Every parameter is checked; a
+//! bad one gets a 400 that names it and says why.
+
+use chrono::{DateTime, Utc};
+use url::form_urlencoded;
+
+use crate::render::Format;
+use crate::store::Query;
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 500;
+
+const PARAMS: &[&str] = &[
+    "any", "all", "not", "q", "source", "since", "limit", "cursor",
+];
+
+/// A parsed, validated feed request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedRequest {
+    /// The path's topic: a slug, or `all`.
+    pub topic: String,
+    pub format: Format,
+    pub query: Query,
+    /// The canonical query string without the cursor (the feed's identity).
+    pub canonical: String,
+}
+
+impl FeedRequest {
+    /// `/feeds/{topic}.{ext}` plus the canonical query.
+    pub fn path_and_query(&self, format: Format, cursor: Option<&str>) -> String {
+        let mut s = format!("/feeds/{}.{}", self.topic, format.ext());
+        let mut q = self.canonical.clone();
+        if let Some(c) = cursor {
+            let extra: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("cursor", c)
+                .finish();
+            if !q.is_empty() {
+                q.push('&');
+            }
+            q.push_str(&extra);
+        }
+        if !q.is_empty() {
+            s.push('?');
+            s.push_str(&q);
+        }
+        s
+    }
+
+    /// The cache key: format, topic and canonical query with the cursor.
+    pub fn cache_key(&self) -> String {
+        format!(
+            "{}|{}",
+            self.format.ext(),
+            self.path_and_query(self.format, self.query.cursor.as_deref())
+        )
+    }
+}
+
+/// A request the server cannot turn into a feed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    #[error(
+        "unknown parameter `{0}`; known parameters: any, all, not, q, source, since, limit, cursor"
+    )]
+    UnknownParam(String),
+    #[error("parameter `{param}`: {reason}")]
+    BadValue { param: &'static str, reason: String },
+    #[error("parameter `{param}`: unknown topic `{topic}`")]
+    UnknownTopic { param: &'static str, topic: String },
+}
+
+fn topic_list(
+    param: &'static str,
+    values: &[String],
+    known: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>, QueryError> {
+    let mut out: Vec<String> = values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    out.sort();
+    out.dedup();
+    if let Some(bad) = out.iter().find(|t| !known(t)) {
+        return Err(QueryError::UnknownTopic {
+            param,
+            topic: bad.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Parses the query string of `/feeds/{topic}.{ext}`. `known` says whether a
+/// slug names a topic.
+pub fn parse(
+    topic: &str,
+    format: Format,
+    query: Option<&str>,
+    known: &dyn Fn(&str) -> bool,
+) -> Result<FeedRequest, QueryError> {
+    let mut values: Vec<(String, Vec<String>)> = PARAMS
+        .iter()
+        .map(|p| ((*p).to_owned(), Vec::new()))
+        .collect();
+    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        let Some(slot) = values.iter_mut().find(|(name, _)| *name == k) else {
+            return Err(QueryError::UnknownParam(k.into_owned()));
+        };
+        slot.1.push(v.into_owned());
+    }
+    let get = |name: &str| -> &[String] {
+        values
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, v)| v.as_slice())
+    };
+    let single = |name: &'static str| -> Result<Option<String>, QueryError> {
+        match get(name) {
+            [] => Ok(None),
+            [one] => Ok(Some(one.trim().to_owned()).filter(|s| !s.is_empty())),
+            _ => Err(QueryError::BadValue {
+                param: name,
+                reason: "given more than once".into(),
+            }),
+        }
+    };
+
+    let any = topic_list("any", get("any"), known)?;
+    let mut all = topic_list("all", get("all"), known)?;
+    let not = topic_list("not", get("not"), known)?;
+    let q = single("q")?.map(|q| {
+        q.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    });
+    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(QueryError::BadValue {
+            param: "q",
+            reason: "longer than 200 characters".into(),
+        });
+    }
+    let source = single("source")?.map(|s| s.to_lowercase());
+    let since = match single("since")? {
+        None => None,
+        Some(s) => Some(
+            DateTime::parse_from_rfc3339(&s)
+                .map_err(|e| QueryError::BadValue {
+                    param: "since",
+                    reason: format!(
+                        "`{s}` is not an RFC 3339 date-time ({e}); example: 2026-11-01T00:00:00Z"
+                    ),
+                })?
+                .with_timezone(&Utc),
+        ),
+    };
+    let limit = match single("limit")? {
+        None => DEFAULT_LIMIT,
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(QueryError::BadValue {
+                    param: "limit",
+                    reason: format!("`{s}` is not a whole number from 1 to {MAX_LIMIT}"),
+                });
+            }
+        },
+    };
+    let cursor = single("cursor")?;
+
+    let mut canonical = form_urlencoded::Serializer::new(String::new());
+    for (name, list) in [("any", &any), ("all", &all), ("not", &not)] {
+        if !list.is_empty() {
+            canonical.append_pair(name, &list.join(","));
+        }
+    }
+    if let Some(q) = &q {
+        canonical.append_pair("q", q);
+    }
+    if let Some(s) = &source {
+        canonical.append_pair("source", s);
+    }
+    if let Some(s) = since {
+        canonical.append_pair("since", &crate::model::rfc3339(&s));
+    }
+    if limit != DEFAULT_LIMIT {
+        canonical.append_pair("limit", &limit.to_string());
+    }
+    // The path's topic narrows like an `all` term.
+    if topic != "all" && !all.iter().any(|t| t == topic) {
+        all.push(topic.to_owned());
+        all.sort();
+    }
+    Ok(FeedRequest {
+        topic: topic.to_owned(),
+        format,
+        query: Query {
+            any,
+            all,
+            not,
+            q,
+            source,
+            since,
+            limit,
+            cursor,
+        },
+        canonical: canonical.finish(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(t: &str) -> bool {
+        ["us", "world", "europe", "sports"].contains(&t)
+    }
+
+    fn p(q: &str) -> Result<FeedRequest, QueryError> {
+        parse("world", Format::Atom, Some(q), &known)
+    }
+
+    #[test]
+    fn equivalent_queries_share_a_key() {
+        let a = p("any=US,europe&any=us&not=sports&q=Port%20%20Strike").expect("ok");
+        let b = p("q=port+strike&not=SPORTS&any=europe,us").expect("ok");
+        assert_eq!(a.cache_key(), b.cache_key());
+        assert_eq!(a.canonical, "any=europe%2Cus&not=sports&q=port+strike");
+        assert_eq!(a.query.all, vec!["world"]);
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        assert_eq!(
+            p("colour=red"),
+            Err(QueryError::UnknownParam("colour".into()))
+        );
+        assert!(matches!(
+            p("any=mars"),
+            Err(QueryError::UnknownTopic { param: "any", .. })
+        ));
+        assert!(matches!(
+            p("limit=0"),
+            Err(QueryError::BadValue { param: "limit", .. })
+        ));
+        assert!(matches!(
+            p("limit=501"),
+            Err(QueryError::BadValue { param: "limit", .. })
+        ));
+        assert!(matches!(
+            p("since=yesterday"),
+            Err(QueryError::BadValue { param: "since", .. })
+        ));
+        assert!(matches!(
+            p("q=a&q=b"),
+            Err(QueryError::BadValue { param: "q", .. })
+        ));
+        let e = p("since=yesterday")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("since") && e.contains("RFC 3339"), "{e}");
+    }
+
+    #[test]
+    fn paging_urls() {
+        let r = p("limit=20").expect("ok");
+        assert_eq!(
+            r.path_and_query(Format::Rss, Some("c1")),
+            "/feeds/world.rss?limit=20&cursor=c1"
+        );
+        assert_eq!(
+            r.path_and_query(Format::Rss, None),
+            "/feeds/world.rss?limit=20"
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! JSON Feed 1.1 with `serde_json`.
+
+use serde::Serialize;
+
+use super::{FeedInfo, item_id, item_link, item_published, item_updated};
+use crate::model::rfc3339;
+use crate::store::Story;
+
+#[derive(Serialize)]
+struct JsonFeed<'a> {
+    version: &'static str,
+    title: &'a str,
+    home_page_url: &'a str,
+    feed_url: &'a str,
+    description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next_url: Option<&'a str>,
+    authors: [Author<'a>; 1],
+    items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct Author<'a> {
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonItem<'a> {
+    id: String,
+    url: String,
+    title: &'a str,
+    summary: &'a str,
+    content_html: &'a str,
+    date_published: String,
+    date_modified: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<Author<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<&'a str>,
+}
+
+pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
+    let items = stories
+        .iter()
+        .map(|s| {
+            let a = &s.article;
+            JsonItem {
+                id: item_id(s),
+                url: item_link(info, s),
+                title: &a.title,
+                summary: &a.summary,
+                content_html: &a.content_html,
+                date_published: rfc3339(&item_published(s)),
+                date_modified: rfc3339(&item_updated(s)),
+                authors: a.authors.iter().map(|n| Author { name: n }).collect(),
+                tags: a.topics.iter().chain(&a.tags).map(String::as_str).collect(),
+                language: a.language.as_deref(),
+            }
+        })
+        .collect();
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: &info.title,
+        home_page_url: &info.home_url,
+        feed_url: &info.self_url,
+        description: &info.description,
+        next_url: info.next_url.as_deref(),
+        authors: [Author { name: "topicfeed" }],
+        items,
+    };
+    // Serializing plain structs of strings cannot fail.
+    serde_json::to_vec(&feed).unwrap_or_default()
+}

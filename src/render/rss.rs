@@ -1,0 +1,100 @@
+//! RSS 2.0 with the `rss` crate: channel metadata, `atom:link` self and
+//! paging links, `content:encoded`, `dc:creator`, a `category` per topic.
+
+use std::collections::BTreeMap;
+
+use rss::extension::atom::{AtomExtension, Link};
+use rss::extension::dublincore::DublinCoreExtension;
+use rss::{Category, Channel, Guid, Item};
+
+use super::{FeedInfo, GENERATOR, feed_updated, item_link, item_published, xml_text};
+use crate::store::Story;
+
+fn atom_link(rel: &str, href: &str) -> Link {
+    let mut l = Link::default();
+    l.set_rel(rel);
+    l.set_href(href);
+    l.set_mime_type(Some("application/rss+xml".to_owned()));
+    l
+}
+
+pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
+    let mut links = vec![atom_link("self", &info.self_url)];
+    if let Some(first) = &info.first_url {
+        links.push(atom_link("first", first));
+    }
+    if let Some(next) = &info.next_url {
+        links.push(atom_link("next", next));
+    }
+    let mut atom = AtomExtension::default();
+    atom.set_links(links);
+
+    let items: Vec<Item> = stories.iter().map(|s| item(info, s)).collect();
+    let mut channel = Channel::default();
+    channel.set_title(xml_text(&info.title));
+    channel.set_link(info.home_url.clone());
+    channel.set_description(xml_text(&info.description));
+    channel.set_last_build_date(Some(feed_updated(info, stories).to_rfc2822()));
+    channel.set_ttl(Some(info.ttl_minutes.to_string()));
+    channel.set_generator(Some(GENERATOR.to_owned()));
+    channel.set_atom_ext(Some(atom));
+    channel.set_items(items);
+    let mut namespaces = BTreeMap::new();
+    namespaces.insert("atom".to_owned(), "http://www.w3.org/2005/Atom".to_owned());
+    namespaces.insert(
+        "content".to_owned(),
+        "http://purl.org/rss/1.0/modules/content/".to_owned(),
+    );
+    namespaces.insert(
+        "dc".to_owned(),
+        "http://purl.org/dc/elements/1.1/".to_owned(),
+    );
+    channel.set_namespaces(namespaces);
+    let mut out = Vec::new();
+    // Writing to a Vec cannot fail; an error here would be a bug in the writer.
+    if let Err(e) = channel.write_to(&mut out) {
+        tracing::error!(error = %e, "RSS writer failed");
+    }
+    out
+}
+
+fn item(info: &FeedInfo, story: &Story) -> Item {
+    let a = &story.article;
+    let link = item_link(info, story);
+    let mut guid = Guid::default();
+    // A permalink only when the guid is the article's own URL; a server
+    // page URL would change with the host, so those items get the URN.
+    match &a.url {
+        Some(url) => {
+            guid.set_value(xml_text(url));
+            guid.set_permalink(true);
+        }
+        None => {
+            guid.set_value(super::item_id(story));
+            guid.set_permalink(false);
+        }
+    }
+    let mut dc = DublinCoreExtension::default();
+    if !a.authors.is_empty() {
+        dc.set_creators(vec![xml_text(&a.authors.join(", "))]);
+    }
+    let mut item = Item::default();
+    item.set_title(Some(xml_text(&a.title)));
+    item.set_link(Some(link));
+    item.set_description(Some(xml_text(&a.summary)));
+    item.set_content(Some(xml_text(&a.content_html)));
+    item.set_guid(Some(guid));
+    item.set_pub_date(Some(item_published(story).to_rfc2822()));
+    item.set_categories(
+        a.topics
+            .iter()
+            .map(|t| {
+                let mut c = Category::default();
+                c.set_name(xml_text(t));
+                c
+            })
+            .collect::<Vec<_>>(),
+    );
+    item.set_dublin_core_ext(Some(dc));
+    item
+}

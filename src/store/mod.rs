@@ -1,0 +1,214 @@
+//! Store: keeps classified [`Article`]s as stories and answers feed queries.
+//!
+//! In: articles from ingest + classify (with `topics` filled), and a `now`
+//! the caller supplies. Out: [`Story`] pages, newest first, for a topic
+//! expression, a keyword search, a source or a time.
+//!
+//! A *story* is one article plus the copies of it that other sites ran: a
+//! near-duplicate (see [`dedup`]) is merged into the story that was seen
+//! first, as an extra [`SourceRef`], instead of being stored twice.
+//!
+//! [`Store`] is the whole boundary ingest and serving see. It speaks in
+//! model types only, so a PostgreSQL implementation can follow without
+//! touching them; [`SqliteStore`] is the embedded default and the only code
+//! in the crate that knows SQL.
+
+pub mod cursor;
+pub mod dedup;
+pub mod sqlite;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::Article;
+
+pub use sqlite::SqliteStore;
+
+/// One site that ran a story.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRef {
+    pub site: Option<String>,
+    pub url: Option<String>,
+    /// The id that site's copy was ingested under.
+    pub article_id: String,
+}
+
+/// A stored story: the first-seen article and every site that ran it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Story {
+    /// The first-seen copy; `topics` is the union over all sources.
+    pub article: Article,
+    /// The story's own source first, then merged copies in the order seen.
+    pub sources: Vec<SourceRef>,
+    pub first_seen: DateTime<Utc>,
+    /// Last time this story's stored content, topics or sources changed.
+    pub changed: DateTime<Utc>,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// A story that was not there before.
+    New,
+    /// A known article with different content or topics.
+    Updated,
+    /// A known article, byte for byte the same as last time.
+    Unchanged,
+    /// A copy of another story (or a changed copy already merged into one):
+    /// kept only as an extra source of `story_id`.
+    Duplicate { story_id: String },
+}
+
+impl Outcome {
+    /// The word used in summaries and `--report-stored` lines.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::New => "new",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Duplicate { .. } => "duplicate",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A feed query. Every filter narrows; the defaults select all stories.
+#[derive(Default, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Query {
+    /// In at least one of these topics; empty means every story.
+    pub any: Vec<String>,
+    /// In every one of these topics.
+    pub all: Vec<String>,
+    /// In none of these topics.
+    pub not: Vec<String>,
+    /// Keywords, matched against title and body text. Plain words only:
+    /// search syntax in user input is treated as text.
+    pub q: Option<String>,
+    /// Site name of any of the story's sources, case-insensitive.
+    pub source: Option<String>,
+    /// Only stories whose sort time (published, else first seen) is at or after this.
+    pub since: Option<DateTime<Utc>>,
+    /// Page size; 0 means [`Query::DEFAULT_LIMIT`], larger than [`Query::MAX_LIMIT`] is capped.
+    pub limit: usize,
+    /// `next_cursor` from the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Query {
+    pub const DEFAULT_LIMIT: usize = 50;
+    pub const MAX_LIMIT: usize = 1000;
+
+    /// The page size actually used.
+    pub fn page_size(&self) -> usize {
+        match self.limit {
+            0 => Self::DEFAULT_LIMIT,
+            n => n.min(Self::MAX_LIMIT),
+        }
+    }
+}
+
+/// One page of a query, newest first (sort time descending, then id ascending).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub stories: Vec<Story>,
+    /// Set when there may be more: pass it as [`Query::cursor`] for the next page.
+    pub next_cursor: Option<String>,
+}
+
+/// How many stories a topic has and when one of them last changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicStats {
+    pub slug: String,
+    pub count: u64,
+    pub last_changed: Option<DateTime<Utc>>,
+}
+
+/// What retention removes. `None` keeps everything on that axis.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Stories whose sort time is older than this are deleted.
+    pub max_age: Option<chrono::Duration>,
+    /// Each topic keeps its newest this many stories; a story trimmed from
+    /// every topic it was in is deleted.
+    pub max_per_topic: Option<usize>,
+}
+
+/// The storage boundary that ingest and serving use.
+pub trait Store: Send + Sync {
+    /// Stores one article; see [`Outcome`]. On `Updated` the stored `updated`
+    /// moves to `now` (or the later time the article states) and the stored
+    /// `published` is kept.
+    fn upsert(&self, article: &Article, now: DateTime<Utc>) -> Result<Outcome, StoreError>;
+    /// Stores several articles in one transaction: all or none are stored.
+    fn upsert_batch(
+        &self,
+        articles: &[Article],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Outcome>, StoreError>;
+    fn query(&self, q: &Query) -> Result<Page, StoreError>;
+    /// The story with this id, or the story a copy with this id was merged into.
+    fn get(&self, id: &str) -> Result<Option<Story>, StoreError>;
+    /// Every topic that has had stories, sorted by slug.
+    fn topic_stats(&self) -> Result<Vec<TopicStats>, StoreError>;
+    /// Deletes what `policy` says is too old or too many; returns how many
+    /// stories were deleted. Works in small transactions so that writers
+    /// interleave and readers are never blocked.
+    fn apply_retention(&self, policy: &Retention, now: DateTime<Utc>) -> Result<usize, StoreError>;
+    /// Monotonic counter bumped by every write that changed any story (used to invalidate caches).
+    fn generation(&self) -> u64;
+}
+
+/// Everything that can go wrong in the store. Messages name the file or
+/// the operation, so a log line alone says what failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create data directory {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot open store {}: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error(
+        "store {} has schema version {found}, newer than this build knows ({supported}): run a newer topicfeed",
+        path.display()
+    )]
+    SchemaTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+    #[error("cannot migrate store {} to schema version {version}: {source}", path.display())]
+    Migrate {
+        path: PathBuf,
+        version: i64,
+        source: rusqlite::Error,
+    },
+    #[error("store: {op}: {source}")]
+    Sqlite { op: String, source: rusqlite::Error },
+    #[error("stored story {id} cannot be read back: {reason}")]
+    Corrupt { id: String, reason: String },
+    /// A cursor that this store did not hand out (user input: HTTP 400).
+    #[error("bad cursor: {0}")]
+    BadCursor(String),
+    /// A query that cannot be run as given (user input: HTTP 400).
+    #[error("bad query: {0}")]
+    BadQuery(String),
+}
+
+impl StoreError {
+    /// True when the caller's input was at fault, not the store.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, StoreError::BadCursor(_) | StoreError::BadQuery(_))
+    }
+}

@@ -1,0 +1,294 @@
+//! [`SqliteStore`]: the embedded store, one SQLite file in the data directory.
+//!
+//! One writer connection behind a mutex (SQLite admits one writer at a time
+//! anyway) and a small pool of reader connections. In WAL mode readers see
+//! the last commit and are never blocked by the writer, so serving goes on
+//! while ingest or retention write.
+
+mod read;
+mod schema;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags};
+
+use super::dedup::WindowIndex;
+use super::{Outcome, Page, Query, Retention, Store, StoreError, Story, TopicStats};
+use crate::model::Article;
+
+pub use schema::MIGRATIONS;
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "topicfeed.db";
+
+/// Idle reader connections kept for reuse; more are opened under load and closed after.
+const POOL_SIZE: usize = 8;
+
+/// How long a connection waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Writer>,
+    readers: Mutex<Vec<Connection>>,
+    /// Last generation seen; what [`Store::generation`] falls back to.
+    generation: AtomicU64,
+    /// See `read::FTS_JOIN_MAX`.
+    search_join_max: usize,
+}
+
+/// The writer connection and what it caches about the stored stories.
+struct Writer {
+    conn: Connection,
+    /// Fingerprints by time for duplicate search; loaded on first use and
+    /// dropped whenever it may be stale (another process wrote, or a
+    /// transaction failed half-way).
+    window: Option<WindowIndex>,
+    /// `PRAGMA data_version` after our last transaction: it changes when
+    /// another connection commits.
+    data_version: i64,
+}
+
+pub(crate) fn sql_err(op: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    let op = op.into();
+    move |source| StoreError::Sqlite { op, source }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store in `dir` and migrates its schema.
+    pub fn open(dir: &Path) -> Result<SqliteStore, StoreError> {
+        Self::open_at_version(dir, None)
+    }
+
+    /// Opens with the schema at `version` migrations at most. Only for tests
+    /// of migrations: build an old store, then [`SqliteStore::open`] it.
+    #[doc(hidden)]
+    pub fn open_at_version(dir: &Path, version: Option<usize>) -> Result<SqliteStore, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = dir.join(DB_FILE);
+        let mut conn = connect(&path)?;
+        // WAL: readers see the last commit and never wait for the writer.
+        // synchronous=FULL: the WAL is synced on every commit, so an ingest
+        // that was reported as stored survives a power cut too. NORMAL in WAL
+        // mode survives a process crash but can lose the last commits on
+        // power loss, and acknowledging an article that then vanishes is the
+        // one thing a store must not do; FULL costs one fsync per transaction,
+        // which batching pays for.
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(|source| StoreError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open {
+                path,
+                source: rusqlite::Error::InvalidParameterName(format!(
+                    "journal_mode is {mode}, WAL is required (is the file on a network filesystem?)"
+                )),
+            });
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA journal_size_limit = 67108864;
+             PRAGMA cache_size = -65536;",
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        schema::migrate(&mut conn, &path, version)?;
+        let data_version = data_version(&conn).map_err(sql_err("read data_version"))?;
+        let generation = read_generation(&conn).map_err(sql_err("read generation"))?;
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(Writer {
+                conn,
+                window: None,
+                data_version,
+            }),
+            readers: Mutex::new(Vec::new()),
+            generation: AtomicU64::new(generation),
+            search_join_max: read::FTS_JOIN_MAX,
+        })
+    }
+
+    /// Sets how many keyword matches are joined and sorted before the
+    /// other search plan takes over. Only for tests that must exercise both.
+    #[doc(hidden)]
+    pub fn with_search_join_max(mut self, n: usize) -> SqliteStore {
+        self.search_join_max = n;
+        self
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// SQLite's own consistency check: `"ok"` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        let conn = self.reader()?;
+        let mut stmt = conn
+            .prepare("PRAGMA integrity_check")
+            .map_err(sql_err("integrity check"))?;
+        let lines: Vec<String> = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(sql_err("integrity check"))?;
+        Ok(lines.join("\n"))
+    }
+
+    /// Number of stories stored.
+    pub fn count(&self) -> Result<u64, StoreError> {
+        let conn = self.reader()?;
+        conn.query_row("SELECT count(*) FROM stories", [], |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(sql_err("count stories"))
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Writer> {
+        // A panic while writing drops its transaction, which rolls back; the
+        // connection is fine, only the window cache may be stale.
+        self.writer.lock().unwrap_or_else(|poisoned| {
+            let mut w = poisoned.into_inner();
+            w.window = None;
+            w
+        })
+    }
+
+    fn reader(&self) -> Result<Reader<'_>, StoreError> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = connect(&self.path)?;
+                // Readers never write; make that a guarantee, not a habit.
+                c.pragma_update(None, "query_only", true)
+                    .map_err(sql_err("open reader"))?;
+                c
+            }
+        };
+        Ok(Reader {
+            conn: Some(conn),
+            pool: &self.readers,
+        })
+    }
+}
+
+/// A pooled reader connection, returned to the pool when dropped.
+struct Reader<'a> {
+    conn: Option<Connection>,
+    pool: &'a Mutex<Vec<Connection>>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        // Only taken out in drop.
+        self.conn
+            .as_ref()
+            .expect("reader connection present until drop")
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < POOL_SIZE {
+                pool.push(conn);
+            }
+        }
+    }
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
+    // Room for the fixed statements plus the shapes of recent feed queries.
+    conn.set_prepared_statement_cache_capacity(64);
+    // The bundled SQLite enforces foreign keys by default; say so anyway,
+    // deleting a story relies on the cascades.
+    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;")
+        .map_err(open_err)?;
+    Ok(conn)
+}
+
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "data_version", |r| r.get(0))
+}
+
+fn read_generation(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row("SELECT value FROM meta WHERE key = 'generation'", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|g| g.max(0) as u64)
+}
+
+impl Store for SqliteStore {
+    fn upsert(&self, article: &Article, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
+        let mut out = self.upsert_batch(std::slice::from_ref(article), now)?;
+        out.pop().ok_or_else(|| StoreError::Corrupt {
+            id: article.id.clone(),
+            reason: "upsert returned no outcome".into(),
+        })
+    }
+
+    fn upsert_batch(
+        &self,
+        articles: &[Article],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        if articles.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write("upsert", |w| {
+            articles.iter().map(|a| w.upsert(a, now)).collect()
+        })
+    }
+
+    fn query(&self, q: &Query) -> Result<Page, StoreError> {
+        read::query(&*self.reader()?, q, self.search_join_max)
+    }
+
+    fn get(&self, id: &str) -> Result<Option<Story>, StoreError> {
+        read::get(&*self.reader()?, id)
+    }
+
+    fn topic_stats(&self) -> Result<Vec<TopicStats>, StoreError> {
+        read::topic_stats(&*self.reader()?)
+    }
+
+    fn apply_retention(&self, policy: &Retention, now: DateTime<Utc>) -> Result<usize, StoreError> {
+        write::apply_retention(self, policy, now)
+    }
+
+    fn generation(&self) -> u64 {
+        // Read from the file so writes by other processes (a CLI ingest into
+        // a served store) invalidate caches too; fall back to the last value.
+        let stored = self
+            .reader()
+            .ok()
+            .and_then(|c| read_generation(&c).ok())
+            .unwrap_or(0);
+        self.generation
+            .fetch_max(stored, Ordering::Relaxed)
+            .max(stored)
+    }
+}

@@ -1,0 +1,155 @@
+//! The SQLite schema as a list of migrations, applied in order on open.
+//!
+//! `PRAGMA user_version` holds how many have run. A migration is never
+//! edited once released: a change is a new entry at the end, which every
+//! existing store picks up the next time it is opened.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::store::StoreError;
+
+/// Version 1: stories, their sources and topics, and per-topic counters.
+///
+/// Times are unix seconds (UTC). Pages are read in (sort_time DESC, id) order
+/// from indexes in exactly that order, so a page is a range scan.
+const V1_STORIES: &str = r#"
+CREATE TABLE stories (
+    sid        INTEGER PRIMARY KEY,
+    id         TEXT    NOT NULL UNIQUE,
+    -- published, else first_seen: what pages are ordered by
+    sort_time  INTEGER NOT NULL,
+    first_seen INTEGER NOT NULL,
+    changed    INTEGER NOT NULL,
+    -- SimHash of the body (u64 bits stored as i64)
+    fp         INTEGER NOT NULL,
+    -- copies of the story's story_topics and sources rows (JSON arrays), so
+    -- that loading a story for a page is one row read, not three lookups
+    topics     TEXT    NOT NULL DEFAULT '[]',
+    sources    TEXT    NOT NULL DEFAULT '[]',
+    -- the stored Article as JSON, its `topics` empty (see above)
+    article    TEXT    NOT NULL
+);
+-- fp makes this index cover the start-up scan of the duplicate window
+CREATE INDEX stories_by_time ON stories (sort_time DESC, id, fp);
+
+-- every site that ran a story, the story's own article first
+CREATE TABLE sources (
+    article_id   TEXT    NOT NULL UNIQUE,
+    sid          INTEGER NOT NULL REFERENCES stories (sid) ON DELETE CASCADE,
+    -- copies of stories.id and sort_time, so a source filter can drive a page
+    story_id     TEXT    NOT NULL,
+    sort_time    INTEGER NOT NULL,
+    seen         INTEGER NOT NULL,
+    site         TEXT,
+    -- site lower-cased, for case-insensitive matching
+    site_key     TEXT,
+    url          TEXT,
+    -- this copy's own classification, JSON array; a story's topics are the union
+    topics       TEXT    NOT NULL,
+    -- hashes of the copy as last ingested, to tell Unchanged from Updated
+    content_hash BLOB    NOT NULL,
+    class_hash   BLOB    NOT NULL
+);
+CREATE INDEX sources_by_story ON sources (sid);
+CREATE INDEX sources_by_site ON sources (site_key, sort_time DESC, story_id, sid);
+
+CREATE TABLE story_topics (
+    sid       INTEGER NOT NULL REFERENCES stories (sid) ON DELETE CASCADE,
+    topic     TEXT    NOT NULL,
+    sort_time INTEGER NOT NULL,
+    id        TEXT    NOT NULL,
+    PRIMARY KEY (sid, topic)
+) WITHOUT ROWID;
+-- a topic feed is a range scan of this index
+CREATE INDEX story_topics_feed ON story_topics (topic, sort_time DESC, id);
+
+-- per-topic counters, kept by triggers so they cannot drift from story_topics
+CREATE TABLE topics (
+    slug         TEXT    PRIMARY KEY,
+    count        INTEGER NOT NULL DEFAULT 0,
+    last_changed INTEGER
+) WITHOUT ROWID;
+CREATE TRIGGER story_topics_added AFTER INSERT ON story_topics BEGIN
+    INSERT INTO topics (slug, count) VALUES (NEW.topic, 1)
+        ON CONFLICT (slug) DO UPDATE SET count = count + 1;
+END;
+CREATE TRIGGER story_topics_removed AFTER DELETE ON story_topics BEGIN
+    UPDATE topics SET count = count - 1 WHERE slug = OLD.topic;
+END;
+
+CREATE TABLE meta (
+    key   TEXT    PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('generation', 0);
+"#;
+
+/// Version 2: keyword search over title and body text.
+///
+/// Contentless (the text is in `stories.article` already) but deletable, and
+/// back-filled from the stories a version-1 store holds.
+const V2_SEARCH: &str = r#"
+CREATE VIRTUAL TABLE search USING fts5 (
+    title, body,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+INSERT INTO search (rowid, title, body)
+SELECT sid,
+       json_extract(article, '$.title'),
+       (SELECT group_concat(json_extract(b.value, '$.text'), char(10, 10))
+          FROM json_each(article, '$.blocks') AS b)
+  FROM stories;
+"#;
+
+/// Every migration, in order; the schema version is how many have run.
+pub const MIGRATIONS: &[&str] = &[V1_STORIES, V2_SEARCH];
+
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+/// Brings the schema up to `target` versions (all of them when `None`),
+/// each migration in its own transaction together with its version bump.
+pub fn migrate(
+    conn: &mut Connection,
+    path: &Path,
+    target: Option<usize>,
+) -> Result<(), StoreError> {
+    let target = target.unwrap_or(MIGRATIONS.len()).min(MIGRATIONS.len());
+    let open_err = |source| StoreError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let found = version(conn).map_err(open_err)?;
+    let supported = MIGRATIONS.len() as i64;
+    if found > supported {
+        return Err(StoreError::SchemaTooNew {
+            path: path.to_owned(),
+            found,
+            supported,
+        });
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(target) {
+        let next = i as i64 + 1;
+        let migrate_err = |source| StoreError::Migrate {
+            path: path.to_owned(),
+            version: next,
+            source,
+        };
+        // Re-read inside the write lock: another process may have migrated meanwhile.
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(migrate_err)?;
+        if version(&tx).map_err(migrate_err)? >= next {
+            continue;
+        }
+        tx.execute_batch(sql).map_err(migrate_err)?;
+        tx.pragma_update(None, "user_version", next)
+            .map_err(migrate_err)?;
+        tx.commit().map_err(migrate_err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! Feeds as readers see them: every format rendered from stored stories,
+//! parsed back with `feed-rs` (not the writer's own reader) and checked
+//! against the RSS 2.0 / RFC 4287 / JSON Feed rules; XML checked for
+//! well-formedness with `roxmltree`, a strict parser of its own.
+
+use chrono::{TimeZone, Utc};
+use proptest::prelude::*;
+use topicfeed::model::{Article, Block, BlockKind};
+use topicfeed::render::{self, FeedInfo, Format};
+use topicfeed::store::{SourceRef, Story};
+
+fn story(id: &str, title: &str, url: Option<&str>, minute: u32) -> Story {
+    let t = Utc
+        .with_ymd_and_hms(2026, 11, 20, 9, minute, 0)
+        .single()
+        .expect("valid time");
+    Story {
+        article: Article {
+            id: id.into(),
+            title: title.into(),
+            site: Some("Daily Ledger".into()),
+            url: url.map(str::to_owned),
+            authors: vec!["Jane Roe".into(), "Tom Hale".into()],
+            published: Some(t),
+            updated: None,
+            language: Some("en".into()),
+            summary: "Dock workers walked out & talks <stalled>.".into(),
+            blocks: vec![Block::new(BlockKind::Paragraph, "Dock workers walked out.")],
+            content_html: "<p>Dock workers walked out &amp; talks <em>stalled</em>. ]]> end</p>"
+                .into(),
+            topics: vec!["business".into(), "europe".into()],
+            tags: vec!["Rotterdam".into()],
+            fingerprint: 0,
+        },
+        sources: vec![SourceRef {
+            site: Some("Daily Ledger".into()),
+            url: url.map(str::to_owned),
+            article_id: id.into(),
+        }],
+        first_seen: t,
+        changed: t,
+    }
+}
+
+fn info(format: Format) -> FeedInfo {
+    let url = format!("http://127.0.0.1:8080/feeds/business.{}", format.ext());
+    FeedInfo {
+        title: "topicfeed: Business".into(),
+        description: "Companies & markets".into(),
+        id: url.clone(),
+        self_url: url.clone(),
+        home_url: "http://127.0.0.1:8080/feeds/business".into(),
+        first_url: Some(url.clone()),
+        next_url: Some(format!("{url}?cursor=abc")),
+        ttl_minutes: 15,
+        updated: Utc
+            .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+            .single()
+            .expect("valid time"),
+        base_url: "http://127.0.0.1:8080".into(),
+    }
+}
+
+fn stories() -> Vec<Story> {
+    vec![
+        story(
+            "aaa111",
+            "Port strike enters second week",
+            Some("https://example.org/port"),
+            40,
+        ),
+        story("bbb222", "Ferry fares rise", None, 30),
+    ]
+}
+
+fn xml(body: &[u8]) -> roxmltree::Document<'_> {
+    let text = std::str::from_utf8(body).expect("UTF-8");
+    roxmltree::Document::parse(text)
+        .unwrap_or_else(|e| panic!("not well-formed: {e}\n{}", &text[..text.len().min(600)]))
+}
+
+fn child<'a>(
+    node: roxmltree::Node<'a, 'a>,
+    ns: Option<&str>,
+    name: &str,
+) -> Vec<roxmltree::Node<'a, 'a>> {
+    node.children()
+        .filter(|c| c.is_element() && c.tag_name().name() == name && c.tag_name().namespace() == ns)
+        .collect()
+}
+
+const ATOM: &str = "http://www.w3.org/2005/Atom";
+
+#[test]
+fn rss_has_every_required_element_and_parses_back() {
+    let r = render::render(Format::Rss, &info(Format::Rss), &stories());
+    assert_eq!(r.content_type, "application/rss+xml; charset=utf-8");
+    let doc = xml(&r.body);
+    let rss = doc.root_element();
+    assert_eq!(rss.attribute("version"), Some("2.0"));
+    let channel = child(rss, None, "channel")[0];
+    for name in [
+        "title",
+        "link",
+        "description",
+        "lastBuildDate",
+        "ttl",
+        "generator",
+    ] {
+        assert_eq!(child(channel, None, name).len(), 1, "channel/{name}");
+    }
+    let self_link = child(channel, Some(ATOM), "link")
+        .into_iter()
+        .find(|l| l.attribute("rel") == Some("self"))
+        .expect("atom:link rel=self");
+    assert_eq!(
+        self_link.attribute("href"),
+        Some("http://127.0.0.1:8080/feeds/business.rss")
+    );
+    let items = child(channel, None, "item");
+    assert_eq!(items.len(), 2);
+    let guid = child(items[0], None, "guid")[0];
+    assert_eq!(guid.text(), Some("https://example.org/port"));
+    assert_ne!(
+        guid.attribute("isPermaLink"),
+        Some("false"),
+        "the article URL is a permalink"
+    );
+    let guid = child(items[1], None, "guid")[0];
+    assert_eq!(
+        guid.attribute("isPermaLink"),
+        Some("false"),
+        "a URN guid is not a permalink"
+    );
+    assert_eq!(child(items[0], None, "category").len(), 2);
+    assert_eq!(
+        child(
+            items[0],
+            Some("http://purl.org/dc/elements/1.1/"),
+            "creator"
+        )[0]
+        .text(),
+        Some("Jane Roe, Tom Hale")
+    );
+    let encoded = child(
+        items[0],
+        Some("http://purl.org/rss/1.0/modules/content/"),
+        "encoded",
+    )[0];
+    assert!(
+        encoded.text().unwrap_or_default().contains("]]> end"),
+        "CDATA split around ]]>"
+    );
+    let pub_date = child(items[0], None, "pubDate")[0]
+        .text()
+        .unwrap_or_default();
+    assert!(
+        chrono::DateTime::parse_from_rfc2822(pub_date).is_ok(),
+        "{pub_date}"
+    );
+
+    let feed = feed_rs::parser::parse(&r.body[..]).expect("feed-rs parses RSS");
+    assert_eq!(feed.entries.len(), 2);
+    assert_eq!(
+        feed.entries[0].title.as_ref().map(|t| t.content.as_str()),
+        Some("Port strike enters second week")
+    );
+    assert_eq!(feed.entries[0].links[0].href, "https://example.org/port");
+    assert_eq!(
+        feed.entries[1].links[0].href,
+        "http://127.0.0.1:8080/articles/bbb222"
+    );
+    assert!(feed.entries[0].published.is_some());
+}
+
+#[test]
+fn atom_has_every_required_element_and_parses_back() {
+    let r = render::render(Format::Atom, &info(Format::Atom), &stories());
+    assert_eq!(r.content_type, "application/atom+xml; charset=utf-8");
+    let doc = xml(&r.body);
+    let feed = doc.root_element();
+    assert_eq!(feed.tag_name().namespace(), Some(ATOM));
+    for name in ["id", "title", "updated", "author"] {
+        assert_eq!(child(feed, Some(ATOM), name).len(), 1, "feed/{name}");
+    }
+    let rels: Vec<&str> = child(feed, Some(ATOM), "link")
+        .iter()
+        .filter_map(|l| l.attribute("rel"))
+        .collect();
+    for rel in ["self", "alternate", "first", "next"] {
+        assert!(rels.contains(&rel), "feed link rel={rel}: {rels:?}");
+    }
+    let entries = child(feed, Some(ATOM), "entry");
+    assert_eq!(entries.len(), 2);
+    for e in &entries {
+        for name in [
+            "id",
+            "title",
+            "updated",
+            "published",
+            "author",
+            "link",
+            "summary",
+            "content",
+            "category",
+        ] {
+            assert!(!child(*e, Some(ATOM), name).is_empty(), "entry/{name}");
+        }
+        assert_eq!(
+            child(*e, Some(ATOM), "content")[0].attribute("type"),
+            Some("html")
+        );
+        let updated = child(*e, Some(ATOM), "updated")[0]
+            .text()
+            .unwrap_or_default();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(updated).is_ok(),
+            "{updated}"
+        );
+        assert!(
+            child(*e, Some(ATOM), "id")[0]
+                .text()
+                .unwrap_or_default()
+                .starts_with("urn:topicfeed:article:")
+        );
+    }
+    let parsed = feed_rs::parser::parse(&r.body[..]).expect("feed-rs parses Atom");
+    assert_eq!(parsed.entries.len(), 2);
+    assert_eq!(
+        parsed.entries[0].authors[0].name.as_deref(),
+        Some("Jane Roe")
+    );
+    assert_eq!(parsed.entries[0].categories.len(), 2);
+}
+
+#[test]
+fn json_feed_is_version_1_1_and_parses_back() {
+    let r = render::render(Format::Json, &info(Format::Json), &stories());
+    assert_eq!(r.content_type, "application/feed+json; charset=utf-8");
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON");
+    assert_eq!(v["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(v["feed_url"], "http://127.0.0.1:8080/feeds/business.json");
+    assert_eq!(
+        v["next_url"],
+        "http://127.0.0.1:8080/feeds/business.json?cursor=abc"
+    );
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(2));
+    assert!(v["items"][0]["content_html"].is_string());
+    let parsed = feed_rs::parser::parse(&r.body[..]).expect("feed-rs parses JSON Feed");
+    assert_eq!(parsed.entries.len(), 2);
+}
+
+#[test]
+fn validators_follow_the_content() {
+    let a = render::render(Format::Atom, &info(Format::Atom), &stories());
+    let b = render::render(Format::Atom, &info(Format::Atom), &stories());
+    assert_eq!(a.etag, b.etag, "same stories, same ETag");
+    assert!(
+        a.etag.starts_with('"') && a.etag.ends_with('"'),
+        "strong and quoted"
+    );
+    let rss = render::render(Format::Rss, &info(Format::Rss), &stories());
+    assert_ne!(a.etag, rss.etag, "per format");
+    let mut changed = stories();
+    changed[1].changed = Utc
+        .with_ymd_and_hms(2026, 11, 21, 8, 0, 0)
+        .single()
+        .expect("time");
+    let c = render::render(Format::Atom, &info(Format::Atom), &changed);
+    assert_ne!(a.etag, c.etag, "a changed item changes the ETag");
+    assert_eq!(
+        c.last_modified,
+        Some(changed[1].changed),
+        "Last-Modified is the newest change"
+    );
+    let empty = render::render(Format::Atom, &info(Format::Atom), &[]);
+    assert_eq!(empty.last_modified, None);
+    assert!(
+        String::from_utf8_lossy(&empty.body).contains("2026-11-01T00:00:00"),
+        "an empty feed is never dated 1970"
+    );
+}
+
+/// Text a feed writer must survive.
+fn nasty() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "(?s).{0,200}",
+        Just("]]>".to_string()),
+        Just("<script>alert(1)</script> & &amp; &#0; \u{0}\u{1}\u{b}\u{c}\u{1f}".to_string()),
+        Just("\u{fffe}\u{ffff}\u{fdd0}\u{85}\u{9c}\u{feff}\u{fffd}".to_string()),
+        Just("\"quoted\" 'single' <tag attr=\"x\">".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+
+    #[test]
+    fn any_stored_text_gives_well_formed_feeds(
+        title in nasty(), summary in nasty(), html in nasty(), author in nasty(), topic in nasty(),
+    ) {
+        let mut s = story("ccc333", &title, None, 10);
+        s.article.summary = summary;
+        s.article.content_html = html;
+        s.article.authors = vec![author];
+        s.article.topics = vec![topic];
+        let stories = vec![s];
+        for format in Format::ALL {
+            let r = render::render(format, &info(format), &stories);
+            match format {
+                Format::Json => {
+                    serde_json::from_slice::<serde_json::Value>(&r.body).expect("valid JSON");
+                }
+                _ => {
+                    let text = std::str::from_utf8(&r.body).expect("UTF-8");
+                    let parsed = roxmltree::Document::parse(text);
+                    prop_assert!(parsed.is_ok(), "{:?} not well-formed: {:?}", format, parsed.err());
+                }
+            }
+            prop_assert!(feed_rs::parser::parse(&r.body[..]).is_ok(), "feed-rs rejects {:?}", format);
+        }
+    }
+}
+
+#[test]
+fn a_megabyte_title_still_renders() {
+    let title = "Port strike ".repeat(90_000);
+    let stories = vec![story("ddd444", &title, None, 5)];
+    for format in [Format::Rss, Format::Atom] {
+        let r = render::render(format, &info(format), &stories);
+        xml(&r.body);
+    }
+}

@@ -1,0 +1,523 @@
+//! The feed server as pollers and people meet it: the real binary on an
+//! ephemeral loopback port, a real HTTP client, every route and every
+//! header rule. Feeds are parsed back with `feed-rs`.
+
+mod server_support;
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use server_support::{Server, get, head, post};
+
+/// The read-only checks share one server with the shipped samples (a
+/// static would outlive the test process's drop and leak the child).
+#[test]
+fn read_only_routes() {
+    let s = Server::start(&[]);
+    every_topic_feed_in_every_format_is_served_and_parses(&s);
+    people_get_html_pages_opml_and_article_pages(&s);
+    errors_say_what_is_wrong(&s);
+    conditional_get_and_head(&s);
+    compression_by_accept_encoding(&s);
+    equivalent_queries_share_one_etag_and_filters_narrow(&s);
+    paging_walks_every_story_once(&s);
+    metrics_count_requests_304s_and_subscribers(&s);
+}
+
+const TOPICS: &[&str] = &[
+    "all",
+    "world",
+    "politics",
+    "us",
+    "europe",
+    "middle-east",
+    "russia",
+    "technology",
+    "business",
+    "science",
+    "health",
+    "climate",
+    "sports",
+    "culture",
+];
+
+fn every_topic_feed_in_every_format_is_served_and_parses(s: &Server) {
+    for topic in TOPICS {
+        for (ext, ctype) in [
+            ("rss", "application/rss+xml; charset=utf-8"),
+            ("atom", "application/atom+xml; charset=utf-8"),
+            ("json", "application/feed+json; charset=utf-8"),
+        ] {
+            let url = s.url(&format!("/feeds/{topic}.{ext}"));
+            let r = get(&url, &[]);
+            assert_eq!(r.status, 200, "{url}: {}", r.text());
+            assert_eq!(r.header("content-type").as_deref(), Some(ctype), "{url}");
+            assert!(
+                r.header("etag").is_some_and(|e| e.starts_with('"')),
+                "{url}"
+            );
+            assert!(
+                r.header("cache-control")
+                    .is_some_and(|c| c.starts_with("public, max-age=")),
+                "{url}"
+            );
+            let feed = feed_rs::parser::parse(&r.body[..]).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert!(!feed.entries.is_empty(), "{url} has no entries");
+            let ids: HashSet<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
+            assert_eq!(ids.len(), feed.entries.len(), "{url}: duplicate ids");
+            for e in &feed.entries {
+                assert!(
+                    e.title.is_some() && !e.links.is_empty() && e.published.is_some(),
+                    "{url}: entry {}",
+                    e.id
+                );
+            }
+        }
+    }
+}
+
+fn people_get_html_pages_opml_and_article_pages(s: &Server) {
+    let index = get(&s.url("/"), &[]);
+    assert_eq!(index.status, 200);
+    assert!(
+        index
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
+    let page = index.text();
+    assert!(page.contains(r#"<link rel="alternate" type="application/atom+xml""#));
+    assert!(page.contains("/feeds/middle-east.rss") && page.contains("Middle East"));
+
+    let browser = get(
+        &s.url("/feeds/climate.atom"),
+        &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")],
+    );
+    assert_eq!(browser.status, 200);
+    assert!(
+        browser
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
+    assert!(
+        browser
+            .text()
+            .contains("copy this URL into your feed reader"),
+        "{}",
+        browser.text()
+    );
+    assert!(browser.header("vary").is_some_and(|v| v.contains("Accept")));
+
+    let opml = get(&s.url("/feeds.opml"), &[]);
+    assert_eq!(opml.status, 200);
+    let doc = roxmltree::Document::parse(std::str::from_utf8(&opml.body).expect("utf8"))
+        .expect("OPML is XML");
+    let outlines = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("outline"))
+        .count();
+    assert_eq!(outlines, TOPICS.len() - 1);
+
+    // An article without a URL of its own has a page here.
+    let feed = get(&s.url("/feeds/all.json"), &[]);
+    let v: serde_json::Value = serde_json::from_slice(&feed.body).expect("json");
+    let local = v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["url"].as_str())
+        .find(|u| u.contains("/articles/"))
+        .expect("a local article link");
+    let article = get(local, &[]);
+    assert_eq!(article.status, 200);
+    assert!(article.text().contains("<h1>"));
+    assert_eq!(get(&s.url("/articles/nope"), &[]).status, 404);
+}
+
+fn errors_say_what_is_wrong(s: &Server) {
+    let r = get(&s.url("/feeds/atlantis.rss"), &[]);
+    assert_eq!(r.status, 404);
+    assert!(
+        r.text().contains("middle-east") && r.text().contains("Topics:"),
+        "{}",
+        r.text()
+    );
+    let r = get(&s.url("/feeds/us.xlsx"), &[]);
+    assert_eq!(r.status, 404);
+    for (query, param) in [
+        ("limit=0", "limit"),
+        ("limit=9999", "limit"),
+        ("since=last-tuesday", "since"),
+        ("any=atlantis", "any"),
+        ("colour=red", "colour"),
+        ("cursor=garbage", "cursor"),
+    ] {
+        let r = get(&s.url(&format!("/feeds/us.rss?{query}")), &[]);
+        assert_eq!(r.status, 400, "{query}");
+        assert!(r.text().contains(param), "{query}: {}", r.text());
+    }
+    let r = post(&s.url("/feeds/us.rss"), &[], b"");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow").as_deref(), Some("GET, HEAD"));
+    assert_eq!(get(&s.url("/nothing/here"), &[]).status, 404);
+    assert_eq!(get(&s.url("/healthz"), &[]).status, 200);
+}
+
+fn conditional_get_and_head(s: &Server) {
+    let url = s.url("/feeds/world.rss");
+    let first = get(&url, &[]);
+    let etag = first.header("etag").expect("etag");
+    let lm = first.header("last-modified").expect("last-modified");
+    let r = get(&url, &[("if-none-match", &etag)]);
+    assert_eq!(r.status, 304);
+    assert!(r.body.is_empty());
+    assert_eq!(r.header("etag").as_deref(), Some(etag.as_str()));
+    assert!(r.header("cache-control").is_some() && r.header("vary").is_some());
+    assert_eq!(
+        get(&url, &[("if-none-match", &format!("\"x\", {etag}"))]).status,
+        304
+    );
+    assert_eq!(get(&url, &[("if-none-match", "\"other\"")]).status, 200);
+    assert_eq!(get(&url, &[("if-modified-since", &lm)]).status, 304);
+    let stale = get(
+        &url,
+        &[("if-modified-since", "Sat, 01 Jan 2000 00:00:00 GMT")],
+    );
+    assert_eq!((stale.status, stale.body.len()), (200, first.body.len()));
+    // An ETag that does not match wins over a date that does.
+    assert_eq!(
+        get(
+            &url,
+            &[("if-none-match", "\"other\""), ("if-modified-since", &lm)]
+        )
+        .status,
+        200
+    );
+
+    let h = head(&url, &[]);
+    assert_eq!(h.status, 200);
+    assert!(h.body.is_empty());
+    for name in [
+        "content-type",
+        "etag",
+        "last-modified",
+        "cache-control",
+        "vary",
+    ] {
+        assert_eq!(h.header(name), first.header(name), "{name}");
+    }
+    assert_eq!(
+        h.header("content-length"),
+        Some(first.body.len().to_string())
+    );
+}
+
+fn compression_by_accept_encoding(s: &Server) {
+    let url = s.url("/feeds/europe.atom");
+    let plain = get(&url, &[("accept-encoding", "identity")]);
+    assert!(plain.header("content-encoding").is_none());
+    let etag = plain.header("etag").expect("etag");
+
+    let gz = get(&url, &[("accept-encoding", "gzip")]);
+    assert_eq!(gz.header("content-encoding").as_deref(), Some("gzip"));
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&gz.body[..])
+        .read_to_end(&mut out)
+        .expect("gunzip");
+    assert_eq!(out, plain.body);
+    assert_eq!(
+        gz.header("etag").as_deref(),
+        Some(etag.as_str()),
+        "one ETag for every coding"
+    );
+    assert!(
+        gz.header("vary")
+            .is_some_and(|v| v.contains("Accept-Encoding"))
+    );
+    assert_eq!(
+        get(
+            &url,
+            &[("accept-encoding", "gzip"), ("if-none-match", &etag)]
+        )
+        .status,
+        304
+    );
+
+    let br = get(&url, &[("accept-encoding", "gzip, br")]);
+    assert_eq!(br.header("content-encoding").as_deref(), Some("br"));
+    let mut out = Vec::new();
+    brotli::BrotliDecompress(&mut &br.body[..], &mut out).expect("unbrotli");
+    assert_eq!(out, plain.body);
+
+    let zs = get(&url, &[("accept-encoding", "zstd")]);
+    assert_eq!(zs.header("content-encoding").as_deref(), Some("zstd"));
+    assert_eq!(zstd::decode_all(&zs.body[..]).expect("unzstd"), plain.body);
+    assert!(gz.body.len() * 2 < plain.body.len(), "compressed well");
+}
+
+fn equivalent_queries_share_one_etag_and_filters_narrow(s: &Server) {
+    let a = get(&s.url("/feeds/all.json?any=europe,world&not=sports"), &[]);
+    let b = get(
+        &s.url("/feeds/all.json?not=SPORTS&any=world&any=Europe,world"),
+        &[],
+    );
+    assert_eq!(a.status, 200);
+    assert_eq!(a.header("etag"), b.header("etag"));
+    let v: serde_json::Value = serde_json::from_slice(&a.body).expect("json");
+    let items = v["items"].as_array().expect("items");
+    assert!(!items.is_empty());
+    for item in items {
+        let tags: Vec<&str> = item["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .filter_map(|t| t.as_str())
+            .collect();
+        assert!(
+            tags.contains(&"europe") || tags.contains(&"world"),
+            "{tags:?}"
+        );
+        assert!(!tags.contains(&"sports"), "{tags:?}");
+    }
+    let all = get(&s.url("/feeds/all.json?all=europe,climate"), &[]);
+    let v: serde_json::Value = serde_json::from_slice(&all.body).expect("json");
+    for item in v["items"].as_array().expect("items") {
+        let tags: Vec<&str> = item["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .filter_map(|t| t.as_str())
+            .collect();
+        assert!(
+            tags.contains(&"europe") && tags.contains(&"climate"),
+            "{tags:?}"
+        );
+    }
+    let q = get(&s.url("/feeds/all.json?q=glacier"), &[]);
+    let v: serde_json::Value = serde_json::from_slice(&q.body).expect("json");
+    assert!(
+        !v["items"].as_array().expect("items").is_empty(),
+        "full-text search finds the glacier story"
+    );
+    let future = get(&s.url("/feeds/all.json?since=2099-01-01T00:00:00Z"), &[]);
+    let v: serde_json::Value = serde_json::from_slice(&future.body).expect("json");
+    assert!(v["items"].as_array().expect("items").is_empty());
+}
+
+fn paging_walks_every_story_once(s: &Server) {
+    let everything = get(&s.url("/feeds/all.atom?limit=500"), &[]);
+    let total = feed_rs::parser::parse(&everything.body[..])
+        .expect("atom")
+        .entries
+        .len();
+    let mut url = s.url("/feeds/all.atom?limit=7");
+    let mut seen = HashSet::new();
+    let mut pages = 0;
+    loop {
+        let r = get(&url, &[]);
+        assert_eq!(r.status, 200, "{url}");
+        let feed = feed_rs::parser::parse(&r.body[..]).expect("atom");
+        for e in &feed.entries {
+            assert!(seen.insert(e.id.clone()), "{} twice", e.id);
+        }
+        pages += 1;
+        let next = feed
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref() == Some("next"))
+            .map(|l| l.href.clone());
+        assert!(feed.links.iter().any(|l| l.rel.as_deref() == Some("first")));
+        match next {
+            Some(n) => url = n,
+            None => break,
+        }
+        assert!(pages < 100);
+    }
+    assert_eq!(seen.len(), total);
+    assert!(pages > 1);
+}
+
+fn metrics_count_requests_304s_and_subscribers(s: &Server) {
+    let url = s.url("/feeds/science.rss");
+    let etag = get(&url, &[]).header("etag").expect("etag");
+    get(
+        &url,
+        &[
+            ("if-none-match", &etag),
+            (
+                "user-agent",
+                "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers)",
+            ),
+        ],
+    );
+    let m = get(&s.url("/metrics"), &[]).text();
+    assert!(
+        m.contains("topicfeed_http_requests_total{route=\"feed\",status=\"304\"}"),
+        "{m}"
+    );
+    assert!(m.contains("topicfeed_feed_not_modified_ratio"), "{m}");
+    assert!(m.contains("topicfeed_feed_cache_hits_total"), "{m}");
+    assert!(
+        m.contains("topicfeed_feed_subscribers{feed=\"/feeds/science.rss\"} 42"),
+        "{m}"
+    );
+}
+
+#[test]
+fn ingest_api_needs_the_token_and_feeds_show_the_new_item() {
+    let s = Server::start(&[
+        "--no-samples",
+        "--api-token",
+        "s3cret",
+        "--max-body",
+        "4096",
+    ]);
+    let article = br#"{"title": "Glacier retreat speeds up in the Alps", "url": "https://example.org/glacier-2026",
+        "content": "Swiss glaciers lost a record share of their ice this summer, climate scientists said on Monday.\n\nThe melt was driven by a long heatwave and little winter snow, and it adds to sea level rise."}"#;
+    let url = s.url("/api/articles");
+    assert_eq!(
+        post(&url, &[("content-type", "application/json")], article).status,
+        401
+    );
+    assert_eq!(
+        post(
+            &url,
+            &[
+                ("content-type", "application/json"),
+                ("authorization", "Bearer wrong")
+            ],
+            article
+        )
+        .status,
+        401
+    );
+    // Small enough to sit in socket buffers: the client sees the 413, not a
+    // broken pipe from a server that stopped reading.
+    let big = vec![b'a'; 8 * 1024];
+    assert_eq!(
+        post(
+            &url,
+            &[
+                ("content-type", "text/plain"),
+                ("authorization", "Bearer s3cret")
+            ],
+            &big
+        )
+        .status,
+        413
+    );
+    assert_eq!(
+        post(
+            &url,
+            &[
+                ("content-type", "image/png"),
+                ("authorization", "Bearer s3cret")
+            ],
+            b"x"
+        )
+        .status,
+        415
+    );
+
+    let feed_url = s.url("/feeds/climate.json");
+    let before = get(&feed_url, &[]);
+    let r = post(
+        &url,
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer s3cret"),
+        ],
+        article,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    assert_eq!(v["outcome"], "new");
+    assert!(
+        v["topics"]
+            .as_array()
+            .expect("topics")
+            .iter()
+            .any(|t| t == "climate"),
+        "{v}"
+    );
+
+    let after = get(
+        &feed_url,
+        &[("if-none-match", &before.header("etag").expect("etag"))],
+    );
+    assert_eq!(after.status, 200, "the new item changes the feed");
+    assert!(after.text().contains("https://example.org/glacier-2026"));
+    let again = post(
+        &url,
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer s3cret"),
+        ],
+        article,
+    );
+    assert_eq!(again.status, 200);
+    assert!(again.text().contains("\"unchanged\""));
+    let bad = post(
+        &url,
+        &[
+            ("content-type", "application/json"),
+            ("authorization", "Bearer s3cret"),
+        ],
+        b"{\"title\": 5}",
+    );
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains("title"), "{}", bad.text());
+}
+
+#[test]
+fn polling_too_fast_gets_429_with_retry_after() {
+    let s = Server::start(&["--limit-loopback", "--poll-burst", "2"]);
+    let url = s.url("/feeds/us.rss");
+    assert_eq!(get(&url, &[]).status, 200);
+    assert_eq!(get(&url, &[]).status, 200);
+    let r = get(&url, &[]);
+    assert_eq!(r.status, 429);
+    let after: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After seconds");
+    assert!((1..=3600).contains(&after));
+    assert_eq!(
+        get(&s.url("/feeds/world.rss"), &[]).status,
+        200,
+        "other feeds are not limited"
+    );
+}
+
+#[test]
+fn slow_clients_are_cut_off_and_shutdown_is_graceful() {
+    let mut s = Server::start(&["--no-samples", "--header-timeout", "1"]);
+    let mut slow = std::net::TcpStream::connect(s.addr()).expect("connect");
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .expect("write");
+    slow.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let _ = slow.read_to_end(&mut buf);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "closed by the header timeout"
+    );
+
+    let pid = s.child.id().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(code) = s.child.try_wait().expect("wait") {
+            assert!(code.success(), "exit status {code:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

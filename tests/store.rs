@@ -1,0 +1,907 @@
+//! The SQLite store through its public boundary: upsert outcomes, update
+//! semantics, duplicate merging (and the threshold that decides it), every
+//! query filter, paging, retention, persistence and schema migrations.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use topicfeed::ingest::identity::{article_id, distance, fingerprint};
+use topicfeed::ingest::{Input, normalize};
+use topicfeed::model::{Article, Block, BlockKind};
+use topicfeed::store::dedup::{self, MAX_DISTANCE, MIN_SHARED};
+use topicfeed::store::{Outcome, Query, Retention, SqliteStore, Store, StoreError};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn t(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 10, day, hour, 0, 0).unwrap()
+}
+
+fn open() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    (dir, store)
+}
+
+/// Deterministic filler text: every seed gives an unrelated body.
+fn body(seed: u64, words: usize) -> String {
+    const VOCAB: &str = "harbour council minister river budget vote school bridge station market farmers storm \
+        court museum festival league hospital energy grain border talks union strike rates \
+        bank pilot forest drought election mayor police lawyers tenants doctors rail ferry \
+        airport coast glacier village factory miners wages exports tariff satellite vaccine reef \
+        orchestra novel stadium coach season record treaty summit protest census library canal";
+    let vocab: Vec<&str> = VOCAB.split_whitespace().collect();
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = String::new();
+    for i in 0..words {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        if i > 0 {
+            out.push(if i % 12 == 0 { '.' } else { ' ' });
+            if i % 12 == 0 {
+                out.push(' ');
+            }
+        }
+        out.push_str(vocab[(x % vocab.len() as u64) as usize]);
+    }
+    out.push('.');
+    out
+}
+
+fn article(title: &str, text: &str, topics: &[&str]) -> Article {
+    let blocks: Vec<Block> = text
+        .split("\n\n")
+        .map(|p| Block::new(BlockKind::Paragraph, p))
+        .collect();
+    Article {
+        id: article_id(None, title, text),
+        title: title.into(),
+        site: Some("Harbour Gazette".into()),
+        url: None,
+        authors: vec![],
+        published: None,
+        updated: None,
+        language: Some("en".into()),
+        summary: String::new(),
+        content_html: format!("<p>{text}</p>"),
+        topics: topics.iter().map(|s| s.to_string()).collect(),
+        tags: vec![],
+        fingerprint: fingerprint(text),
+        blocks,
+    }
+}
+
+fn numbered(i: u64, topics: &[&str], published: Option<DateTime<Utc>>) -> Article {
+    let mut a = article(&format!("Story {i}"), &body(i, 80), topics);
+    a.published = published;
+    a
+}
+
+fn ids(page: &[topicfeed::store::Story]) -> Vec<String> {
+    page.iter().map(|s| s.article.id.clone()).collect()
+}
+
+fn scrape(name: &str) -> Article {
+    let path = root().join("examples/articles").join(name);
+    normalize_text(&std::fs::read_to_string(path).unwrap(), name)
+}
+
+fn normalize_text(text: &str, name: &str) -> Article {
+    normalize(Input {
+        bytes: text.as_bytes(),
+        name: Some(name),
+        url: None,
+    })
+    .unwrap()
+}
+
+// ---------------------------------------------------------------- upserts
+
+#[test]
+fn upsert_outcomes_and_generation() {
+    let (_d, store) = open();
+    let a = numbered(1, &["europe"], Some(t(5, 8)));
+    let g0 = store.generation();
+    assert_eq!(store.upsert(&a, t(6, 0)).unwrap(), Outcome::New);
+    let g1 = store.generation();
+    assert!(g1 > g0);
+    assert_eq!(store.upsert(&a, t(6, 1)).unwrap(), Outcome::Unchanged);
+    assert_eq!(
+        store.generation(),
+        g1,
+        "an unchanged upsert is not a change"
+    );
+
+    let mut edited = a.clone();
+    edited
+        .blocks
+        .push(Block::new(BlockKind::Paragraph, "A late correction."));
+    assert_eq!(store.upsert(&edited, t(6, 2)).unwrap(), Outcome::Updated);
+    assert!(store.generation() > g1);
+    assert_eq!(store.upsert(&edited, t(6, 3)).unwrap(), Outcome::Unchanged);
+
+    // A batch is one transaction with one outcome per article, in order.
+    let batch = [
+        numbered(2, &[], None),
+        edited.clone(),
+        numbered(2, &[], None),
+    ];
+    assert_eq!(
+        store.upsert_batch(&batch, t(6, 4)).unwrap(),
+        [Outcome::New, Outcome::Unchanged, Outcome::Unchanged]
+    );
+    assert_eq!(store.count().unwrap(), 2);
+}
+
+#[test]
+fn update_moves_updated_keeps_published() {
+    let (_d, store) = open();
+    let mut a = numbered(1, &["europe"], Some(t(5, 8)));
+    a.updated = Some(t(5, 9));
+    store.upsert(&a, t(6, 0)).unwrap();
+
+    // New content, no later date stated: updated becomes now, published stays.
+    let mut b = a.clone();
+    b.title = "Story 1, corrected".into();
+    b.published = Some(t(6, 11));
+    assert_eq!(store.upsert(&b, t(7, 12)).unwrap(), Outcome::Updated);
+    let s = store.get(&a.id).unwrap().unwrap();
+    assert_eq!(s.article.title, "Story 1, corrected");
+    assert_eq!(s.article.published, Some(t(5, 8)));
+    assert_eq!(s.article.updated, Some(t(7, 12)));
+    assert_eq!(s.first_seen, t(6, 0));
+    assert_eq!(s.changed, t(7, 12));
+
+    // The article states a later update than now: that wins.
+    let mut c = b.clone();
+    c.title = "Story 1, corrected again".into();
+    c.updated = Some(t(20, 0));
+    store.upsert(&c, t(8, 0)).unwrap();
+    assert_eq!(
+        store.get(&a.id).unwrap().unwrap().article.updated,
+        Some(t(20, 0))
+    );
+
+    // Only the classification changed: Updated (the feed changed), but the
+    // article's own `updated` does not move.
+    let mut d = c.clone();
+    d.topics = vec!["europe".into(), "politics".into()];
+    assert_eq!(store.upsert(&d, t(9, 0)).unwrap(), Outcome::Updated);
+    let s = store.get(&a.id).unwrap().unwrap();
+    assert_eq!(s.article.updated, Some(t(20, 0)));
+    assert_eq!(s.article.topics, ["europe", "politics"]);
+    assert_eq!(s.changed, t(9, 0));
+}
+
+// ------------------------------------------------------------- duplicates
+
+/// A different report on the Finnish border reopening of 010/011: same
+/// event, names and dates, its own sentences.
+const FINLAND_OTHER_STORY: &str = "Finland borders: Lappeenranta shops count the days
+By Jussi Mäkelä in Lappeenranta
+October 8, 2026
+
+Shopkeepers in Lappeenranta say the reopening of the Nuijamaa crossing on November 16 may bring back only a fraction of the Russian customers who once filled the town's malls every weekend.
+
+Before the frontier was sealed, visitors from St Petersburg spent an estimated 300 million euros a year in the region, much of it on groceries, clothes and petrol. The interior ministry's quota, which has not yet been published, will decide how many of them can return.
+
+At a hardware store near the bus station, manager Petri Laine has already halved his staff. \"People think the border opens and everything is like before. It is not like that. With a quota and appointments, the day trips are finished,\" he said.
+
+The city council voted on Tuesday to ask Helsinki for an emergency fund for retailers, arguing that the region carried the economic cost of a national security decision. Kaisa Rautio, the interior minister, has said that security comes first and support for businesses is a matter for the regional councils.
+
+Tourism officials are looking elsewhere. A campaign aimed at German and Dutch visitors to the Saimaa lakes starts next spring.";
+
+/// Another story on the capsule of 018/019: the lab work weeks later.
+const CAPSULE_OTHER_STORY: &str = "First grains from Horizon-K capsule reach the lab
+By Mei Tanaka
+October 22, 2026
+
+Technicians in Canberra opened the inner container of the Horizon-K capsule on Thursday and counted several hundred dark grains, the largest about the size of a lentil, according to the mission's curation team.
+
+The opening took place inside a nitrogen-filled cabinet to keep the material away from Earth's air and moisture. Images released by the team show angular fragments with glassy patches, which some researchers see as a sign of melting during an impact.
+
+Ruth Adeyemi, who is coordinating the analysis, cautioned against early conclusions about Kamo'oalewa. \"Glass forms in many kinds of collisions. The oxygen isotopes will tell us more than any photograph,\" she said.
+
+Portions will be shipped to laboratories in Japan, the United States and Germany before the end of November, and a first joint paper is planned for the spring.";
+
+/// Two copies of a story with the boilerplate of two different sites.
+fn with_other_boilerplate(raw: &str) -> String {
+    let mut lines: Vec<&str> = raw
+        .lines()
+        .filter(|l| {
+            !matches!(l.trim(), "Advertisement" | "Related Articles")
+                && !l.starts_with("Read more")
+                && !l.contains("Previous article")
+                && !l.contains("Next article")
+        })
+        .collect();
+    lines.insert(0, "Skip to main content");
+    lines.insert(8, "Share this: Facebook Twitter Email");
+    lines.insert(14, "ADVERTISEMENT");
+    lines.push("Subscribe to our newsletter for the day's top stories");
+    lines.join("\n")
+}
+
+/// A light edit: a few words changed in two paragraphs.
+fn lightly_edited(raw: &str) -> String {
+    raw.replacen("announced on Monday", "said on Monday", 1)
+        .replacen(
+            "welcomed the partial reopening",
+            "praised the partial reopening",
+            1,
+        )
+        .replacen("touched down in", "landed in", 1)
+        .replacen("within 90 minutes", "in about an hour and a half", 1)
+}
+
+fn raw(name: &str) -> String {
+    std::fs::read_to_string(root().join("examples/articles").join(name)).unwrap()
+}
+
+fn similarity(a: &Article, b: &Article) -> (u32, f64) {
+    (
+        distance(a.fingerprint, b.fingerprint),
+        dedup::shared(
+            &dedup::shingles(&a.content_text()),
+            &dedup::shingles(&b.content_text()),
+        ),
+    )
+}
+
+#[test]
+fn threshold_separates_copies_from_other_stories() {
+    let finland = scrape("010-finland-border-crossing.txt");
+    let capsule = scrape("018-asteroid-sample-capsule.txt");
+    let copies = [
+        ("010 exact", finland.clone(), finland.clone()),
+        (
+            "010 other boilerplate",
+            finland.clone(),
+            normalize_text(
+                &with_other_boilerplate(&raw("010-finland-border-crossing.txt")),
+                "x.txt",
+            ),
+        ),
+        (
+            "010 light edit",
+            finland.clone(),
+            normalize_text(
+                &lightly_edited(&raw("010-finland-border-crossing.txt")),
+                "x.txt",
+            ),
+        ),
+        (
+            "018 light edit",
+            capsule.clone(),
+            normalize_text(
+                &lightly_edited(&raw("018-asteroid-sample-capsule.txt")),
+                "x.txt",
+            ),
+        ),
+        (
+            "010/011 two sites",
+            finland.clone(),
+            scrape("011-finland-border-crossing-wire.txt"),
+        ),
+        (
+            "018/019 two sites",
+            capsule.clone(),
+            scrape("019-asteroid-sample-capsule-repost.txt"),
+        ),
+    ];
+    for (what, a, b) in &copies {
+        let (d, shared) = similarity(a, b);
+        eprintln!("copy {what}: {d} bits, {shared:.2} shared");
+        assert!(d <= MAX_DISTANCE, "{what}: {d} bits");
+        assert!(shared >= MIN_SHARED, "{what}: {shared:.2} shared");
+    }
+    let others = [
+        (
+            "Finland, other story",
+            finland.clone(),
+            normalize_text(FINLAND_OTHER_STORY, "x.txt"),
+        ),
+        (
+            "capsule, other story",
+            capsule.clone(),
+            normalize_text(CAPSULE_OTHER_STORY, "x.txt"),
+        ),
+    ];
+    for (what, a, b) in &others {
+        let (d, shared) = similarity(a, b);
+        eprintln!("other {what}: {d} bits, {shared:.2} shared");
+        assert!(
+            d > MAX_DISTANCE || shared < MIN_SHARED,
+            "{what}: {d} bits, {shared:.2}"
+        );
+        assert!(shared < 0.1, "{what}: {shared:.2} shared");
+    }
+}
+
+#[test]
+fn copies_merge_into_the_first_seen_story() {
+    let (_d, store) = open();
+    let first = scrape("010-finland-border-crossing.txt");
+    let mut wire = scrape("011-finland-border-crossing-wire.txt");
+    wire.topics = vec!["russia".into()];
+    let mut first_t = first.clone();
+    first_t.topics = vec!["europe".into()];
+    assert_eq!(store.upsert(&first_t, t(6, 8)).unwrap(), Outcome::New);
+    let dup = Outcome::Duplicate {
+        story_id: first.id.clone(),
+    };
+    assert_eq!(store.upsert(&wire, t(6, 9)).unwrap(), dup);
+    // Seen again: nothing new about it.
+    assert_eq!(store.upsert(&wire, t(6, 10)).unwrap(), Outcome::Unchanged);
+
+    let mut copies = vec![
+        normalize_text(
+            &with_other_boilerplate(&raw("010-finland-border-crossing.txt")),
+            "x.txt",
+        ),
+        normalize_text(
+            &lightly_edited(&raw("010-finland-border-crossing.txt")),
+            "x.txt",
+        ),
+    ];
+    // An exact copy under another URL is another id, same story.
+    let mut exact = first.clone();
+    exact.id = "exact-copy-elsewhere".into();
+    exact.site = Some("Mirror Site".into());
+    copies.push(exact);
+    for c in &copies {
+        assert_ne!(c.id, first.id);
+        assert_eq!(store.upsert(c, t(6, 11)).unwrap(), dup, "{}", c.title);
+    }
+
+    let other = normalize_text(FINLAND_OTHER_STORY, "x.txt");
+    assert_eq!(store.upsert(&other, t(8, 0)).unwrap(), Outcome::New);
+
+    let story = store.get(&first.id).unwrap().unwrap();
+    assert_eq!(
+        story.article.title, first.title,
+        "the first-seen copy is the story"
+    );
+    assert_eq!(
+        story.article.topics,
+        ["europe", "russia"],
+        "topics are the union"
+    );
+    assert_eq!(story.sources.len(), 5);
+    assert_eq!(story.sources[0].article_id, first.id);
+    assert_eq!(
+        story.sources[1].site.as_deref(),
+        Some("Baltic Morning Post")
+    );
+    assert_eq!(store.get(&wire.id).unwrap().unwrap().article.id, first.id);
+    assert_eq!(store.count().unwrap(), 2);
+    let russia = store
+        .query(&Query {
+            any: vec!["russia".into()],
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(ids(&russia.stories), [first.id.as_str()]);
+}
+
+#[test]
+fn copies_far_apart_in_time_stay_separate() {
+    let (_d, store) = open();
+    let mut a = scrape("018-asteroid-sample-capsule.txt");
+    let mut b = scrape("019-asteroid-sample-capsule-repost.txt");
+    a.published = Some(t(1, 0));
+    b.published = Some(t(20, 0));
+    assert_eq!(store.upsert(&a, t(1, 0)).unwrap(), Outcome::New);
+    assert_eq!(store.upsert(&b, t(20, 0)).unwrap(), Outcome::New);
+}
+
+#[test]
+fn the_sample_articles_hold_exactly_two_duplicates() {
+    let (_d, store) = open();
+    let mut dups = Vec::new();
+    let mut fingerprints: Vec<(String, u64)> = Vec::new();
+    let mut n = 0;
+    for dir in ["examples/articles", "tests/fixtures/scrapes"] {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name != "README.md" && !name.ends_with(".expected.json")
+            })
+            .collect();
+        paths.sort();
+        for p in paths {
+            let bytes = std::fs::read(&p).unwrap();
+            let name = p.file_name().unwrap().to_str().unwrap();
+            let a = normalize(Input {
+                bytes: &bytes,
+                name: Some(name),
+                url: None,
+            })
+            .unwrap();
+            n += 1;
+            fingerprints.push((name.to_owned(), a.fingerprint));
+            if let Outcome::Duplicate { .. } = store.upsert(&a, t(21, 0)).unwrap() {
+                dups.push(name.to_owned());
+            }
+        }
+    }
+    assert_eq!(
+        dups,
+        [
+            "011-finland-border-crossing-wire.txt",
+            "019-asteroid-sample-capsule-repost.txt"
+        ]
+    );
+    assert_eq!(store.count().unwrap(), n - 2);
+    // The margin on the other side of the threshold: unrelated stories are
+    // far beyond it (copies are within 10 bits, see above).
+    let mut closest = (u32::MAX, String::new());
+    for (i, (x, fx)) in fingerprints.iter().enumerate() {
+        for (y, fy) in &fingerprints[i + 1..] {
+            let pair = format!("{x} {y}");
+            if pair.contains("010-") && pair.contains("011-")
+                || pair.contains("018-") && pair.contains("019-")
+            {
+                continue;
+            }
+            closest = closest.min((distance(*fx, *fy), pair));
+        }
+    }
+    eprintln!("closest unrelated pair: {closest:?}");
+    assert!(closest.0 > MAX_DISTANCE + 4, "{closest:?}");
+}
+
+// ---------------------------------------------------------------- queries
+
+/// 60 stories: topics by i % 3 (a, b, c) and i % 4 == 0 (d); two sites;
+/// several share a timestamp so the id tie-break matters; a few undated.
+fn corpus(store: &SqliteStore) -> Vec<Article> {
+    let mut all = Vec::new();
+    for i in 0..60u64 {
+        let mut topics = vec![["a", "b", "c"][(i % 3) as usize]];
+        if i % 4 == 0 {
+            topics.push("d");
+        }
+        let published = (i % 10 != 9).then(|| t(1, 0) + Duration::hours((i / 3) as i64));
+        let mut a = numbered(i, &topics, published);
+        a.site = Some(
+            if i % 2 == 0 {
+                "Harbour Gazette"
+            } else {
+                "Río Times"
+            }
+            .into(),
+        );
+        if i == 7 {
+            a.title = "Lighthouse keepers' strike".into();
+        }
+        all.push(a);
+    }
+    store.upsert_batch(&all, t(25, 0)).unwrap();
+    all
+}
+
+fn page_all(store: &SqliteStore, q: &Query) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut q = q.clone();
+    loop {
+        let page = store.query(&q).unwrap();
+        assert!(page.stories.len() <= q.page_size());
+        out.extend(ids(&page.stories));
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => return out,
+        }
+    }
+}
+
+/// The expected order, computed from the articles themselves.
+fn expected(all: &[Article], keep: impl Fn(&Article) -> bool) -> Vec<String> {
+    let mut v: Vec<(i64, String)> = all
+        .iter()
+        .filter(|a| keep(a))
+        .map(|a| (a.published.unwrap_or(t(25, 0)).timestamp(), a.id.clone()))
+        .collect();
+    v.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
+    v.into_iter().map(|(_, id)| id).collect()
+}
+
+fn has(a: &Article, topic: &str) -> bool {
+    a.topics.iter().any(|t| t == topic)
+}
+
+#[test]
+fn paging_visits_every_story_once_in_order() {
+    let (_d, store) = open();
+    let all = corpus(&store);
+    for limit in [1, 7, 50, 1000] {
+        let q = Query {
+            limit,
+            ..Query::default()
+        };
+        assert_eq!(
+            page_all(&store, &q),
+            expected(&all, |_| true),
+            "limit {limit}"
+        );
+    }
+    let first = store.query(&Query::default()).unwrap();
+    assert_eq!(first.stories.len(), Query::DEFAULT_LIMIT);
+}
+
+#[test]
+fn topic_expressions() {
+    let (_d, store) = open();
+    let all = corpus(&store);
+    let q = |any: &[&str], all_: &[&str], not: &[&str]| Query {
+        any: any.iter().map(|s| s.to_string()).collect(),
+        all: all_.iter().map(|s| s.to_string()).collect(),
+        not: not.iter().map(|s| s.to_string()).collect(),
+        limit: 7,
+        ..Query::default()
+    };
+    assert_eq!(
+        page_all(&store, &q(&["a"], &[], &[])),
+        expected(&all, |x| has(x, "a"))
+    );
+    assert_eq!(
+        page_all(&store, &q(&["a", "d"], &[], &[])),
+        expected(&all, |x| has(x, "a") || has(x, "d"))
+    );
+    assert_eq!(
+        page_all(&store, &q(&["a", "b"], &["d"], &[])),
+        expected(&all, |x| (has(x, "a") || has(x, "b")) && has(x, "d"))
+    );
+    assert_eq!(
+        page_all(&store, &q(&["a", "d"], &[], &["d"])),
+        expected(&all, |x| has(x, "a") && !has(x, "d"))
+    );
+    assert_eq!(
+        page_all(&store, &q(&[], &["d"], &["b"])),
+        expected(&all, |x| has(x, "d") && !has(x, "b"))
+    );
+    assert_eq!(
+        page_all(&store, &q(&[], &[], &["a", "b"])),
+        expected(&all, |x| has(x, "c"))
+    );
+    assert!(page_all(&store, &q(&["nosuch"], &[], &[])).is_empty());
+}
+
+#[test]
+fn source_and_since() {
+    let (_d, store) = open();
+    let all = corpus(&store);
+    let by_site = Query {
+        source: Some("RÍO times".into()),
+        limit: 4,
+        ..Query::default()
+    };
+    let rio = |x: &Article| x.site.as_deref() == Some("Río Times");
+    assert_eq!(page_all(&store, &by_site), expected(&all, rio));
+    let with_topic = Query {
+        any: vec!["d".into()],
+        ..by_site.clone()
+    };
+    assert_eq!(
+        page_all(&store, &with_topic),
+        expected(&all, |x| rio(x) && has(x, "d"))
+    );
+
+    let since = t(1, 0) + Duration::hours(10);
+    let recent = Query {
+        since: Some(since),
+        limit: 3,
+        ..Query::default()
+    };
+    let after = |x: &Article| x.published.unwrap_or(t(25, 0)) >= since;
+    assert_eq!(page_all(&store, &recent), expected(&all, after));
+    let recent_b = Query {
+        any: vec!["b".into()],
+        ..recent.clone()
+    };
+    assert_eq!(
+        page_all(&store, &recent_b),
+        expected(&all, |x| after(x) && has(x, "b"))
+    );
+}
+
+/// Both keyword plans — few matches joined and sorted, many matches as a
+/// set over an ordered scan — give the same pages.
+#[test]
+fn keywords_with_every_other_filter_under_both_plans() {
+    for join_max in [usize::MAX, 0] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path())
+            .unwrap()
+            .with_search_join_max(join_max);
+        let all = corpus(&store);
+        let kw = |q: &str| Query {
+            q: Some(q.into()),
+            limit: 5,
+            ..Query::default()
+        };
+        let only_7 = [all[7].id.as_str()];
+        assert_eq!(page_all(&store, &kw("lighthouse")), only_7);
+        assert_eq!(page_all(&store, &kw("Lighthouse keepers")), only_7);
+        assert_eq!(page_all(&store, &kw("keepers' STRIKE")), only_7);
+        // Body words, with other filters and paging.
+        let word = "glacier";
+        let with_word = |x: &Article| x.content_text().contains(word);
+        assert!(all.iter().filter(|x| with_word(x)).count() > 5);
+        assert_eq!(page_all(&store, &kw(word)), expected(&all, with_word));
+        for any in [vec!["a"], vec!["a", "d"]] {
+            let q = Query {
+                any: any.iter().map(|s| s.to_string()).collect(),
+                not: vec!["b".into()],
+                ..kw(word)
+            };
+            assert_eq!(
+                page_all(&store, &q),
+                expected(&all, |x| with_word(x)
+                    && any.iter().any(|t| has(x, t))
+                    && !has(x, "b")),
+                "{any:?}, join_max {join_max}"
+            );
+        }
+        let since = t(1, 0) + Duration::hours(10);
+        let q = Query {
+            source: Some("harbour gazette".into()),
+            since: Some(since),
+            ..kw(word)
+        };
+        assert_eq!(
+            page_all(&store, &q),
+            expected(&all, |x| with_word(x)
+                && x.site.as_deref() == Some("Harbour Gazette")
+                && x.published.unwrap_or(t(25, 0)) >= since)
+        );
+        // Search syntax in user input is text, never an error.
+        for hostile in [
+            "\"",
+            "glacier OR",
+            "NEAR(a b)",
+            "*",
+            "title:glacier",
+            "-glacier",
+            "a AND",
+            "(((",
+            "glacier\"; DROP TABLE stories; --",
+            "^glacier",
+            "!!!",
+            "   ",
+        ] {
+            store.query(&kw(hostile)).unwrap();
+        }
+        assert!(store.query(&kw("!!!")).unwrap().stories.is_empty());
+        assert_eq!(store.query(&kw("   ")).unwrap().stories.len(), 5);
+    }
+}
+
+#[test]
+fn bad_cursors_are_user_errors() {
+    let (_d, store) = open();
+    corpus(&store);
+    for bad in ["nope", "00", "zz", "31"] {
+        let err = store
+            .query(&Query {
+                cursor: Some(bad.into()),
+                ..Query::default()
+            })
+            .unwrap_err();
+        assert!(matches!(err, StoreError::BadCursor(_)), "{bad}: {err}");
+        assert!(err.is_bad_input());
+    }
+    let too_many = Query {
+        any: (0..100).map(|i| format!("t{i}")).collect(),
+        ..Query::default()
+    };
+    assert!(store.query(&too_many).unwrap_err().is_bad_input());
+}
+
+// -------------------------------------------------------------- retention
+
+#[test]
+fn retention_by_age_and_per_topic() {
+    let (_d, store) = open();
+    let all = corpus(&store);
+    let stats = store.topic_stats().unwrap();
+    let count = |stats: &[topicfeed::store::TopicStats], slug: &str| {
+        stats.iter().find(|s| s.slug == slug).map(|s| s.count)
+    };
+    assert_eq!(count(&stats, "a"), Some(20));
+    assert_eq!(count(&stats, "d"), Some(15));
+    assert_eq!(stats[0].last_changed, Some(t(25, 0)));
+
+    // Undated stories sort at first_seen (day 25): those stay.
+    let cutoff = t(1, 0) + Duration::hours(15);
+    let now = t(26, 0);
+    let removed = store
+        .apply_retention(
+            &Retention {
+                max_age: Some(now - cutoff),
+                max_per_topic: None,
+            },
+            now,
+        )
+        .unwrap();
+    let kept = expected(&all, |x| x.published.unwrap_or(t(25, 0)) >= cutoff);
+    assert_eq!(removed, 60 - kept.len());
+    assert_eq!(page_all(&store, &Query::default()), kept);
+
+    // Per topic: each keeps its newest 5; stories in `d` too survive while `d` keeps them.
+    let removed = store
+        .apply_retention(
+            &Retention {
+                max_age: None,
+                max_per_topic: Some(5),
+            },
+            now,
+        )
+        .unwrap();
+    assert!(removed > 0);
+    let stats = store.topic_stats().unwrap();
+    for s in &stats {
+        assert!(s.count <= 5, "{s:?}");
+        let page = store
+            .query(&Query {
+                any: vec![s.slug.clone()],
+                ..Query::default()
+            })
+            .unwrap();
+        assert_eq!(page.stories.len() as u64, s.count);
+        assert_eq!(s.last_changed, Some(now));
+    }
+    let left: BTreeSet<String> = page_all(&store, &Query::default()).into_iter().collect();
+    assert_eq!(left.len() as u64, store.count().unwrap());
+    // Every story left is listed under at least one topic.
+    for id in &left {
+        assert!(!store.get(id).unwrap().unwrap().article.topics.is_empty());
+    }
+}
+
+// ------------------------------------------------- persistence, migrations
+
+#[test]
+fn reopen_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, generation) = {
+        let store = SqliteStore::open(dir.path()).unwrap();
+        let a = numbered(1, &["europe"], Some(t(5, 8)));
+        store.upsert(&a, t(6, 0)).unwrap();
+        (a.id, store.generation())
+    };
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(store.generation(), generation);
+    let s = store.get(&id).unwrap().unwrap();
+    assert_eq!(s.article.topics, ["europe"]);
+    assert_eq!(
+        store.upsert(&s.article, t(7, 0)).unwrap(),
+        Outcome::Unchanged
+    );
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}
+
+fn user_version(path: &Path) -> i64 {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn an_old_store_is_migrated_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = numbered(3, &["europe"], Some(t(5, 8)));
+    {
+        // A version-1 store (no keyword search yet) with one story in it,
+        // written the way version 1 wrote them.
+        let store = SqliteStore::open_at_version(dir.path(), Some(1)).unwrap();
+        assert_eq!(user_version(store.path()), 1);
+        let conn = rusqlite::Connection::open(store.path()).unwrap();
+        let mut stored = a.clone();
+        stored.topics.clear();
+        let json = serde_json::to_string(&stored).unwrap();
+        conn.execute_batch("BEGIN").unwrap();
+        conn.execute(
+            "INSERT INTO stories (sid, id, sort_time, first_seen, changed, fp, topics, sources,
+                                  article)
+             VALUES (1, ?, ?, ?, ?, ?, '[\"europe\"]', ?, ?)",
+            rusqlite::params![
+                a.id,
+                t(5, 8).timestamp(),
+                t(6, 0).timestamp(),
+                t(6, 0).timestamp(),
+                a.fingerprint as i64,
+                format!(
+                    r#"[{{"article_id":"{}","site":"Harbour Gazette","url":null}}]"#,
+                    a.id
+                ),
+                json
+            ],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO sources (article_id, sid, story_id, sort_time, seen, site, site_key, url,
+                                  topics, content_hash, class_hash)
+             VALUES (?, 1, ?, ?, ?, 'Harbour Gazette', 'harbour gazette', NULL, '[\"europe\"]', x'00', x'00')",
+            rusqlite::params![a.id, a.id, t(5, 8).timestamp(), t(6, 0).timestamp()],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO story_topics (sid, topic, sort_time, id) VALUES (1, 'europe', ?, ?)",
+            rusqlite::params![t(5, 8).timestamp(), a.id],
+        )
+        .unwrap();
+        conn.execute_batch("COMMIT").unwrap();
+    }
+    let store = SqliteStore::open(dir.path()).unwrap();
+    assert_eq!(
+        user_version(store.path()),
+        topicfeed::store::sqlite::MIGRATIONS.len() as i64
+    );
+    // The old story is found by a keyword from its body, back-filled by the migration.
+    let word = a
+        .content_text()
+        .split(' ')
+        .nth(3)
+        .unwrap()
+        .trim_matches('.')
+        .to_owned();
+    let page = store
+        .query(&Query {
+            q: Some(word),
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(ids(&page.stories), [a.id.as_str()]);
+    assert_eq!(page.stories[0].article.topics, ["europe"]);
+    assert_eq!(
+        page.stories[0].sources[0].site.as_deref(),
+        Some("Harbour Gazette")
+    );
+    assert_eq!(store.topic_stats().unwrap()[0].count, 1);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+
+    // A store from a newer build is refused, not damaged.
+    drop(store);
+    let conn = rusqlite::Connection::open(dir.path().join("topicfeed.db")).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    match SqliteStore::open(dir.path()) {
+        Err(StoreError::SchemaTooNew { found: 99, .. }) => {}
+        other => panic!("expected SchemaTooNew, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn readers_run_while_a_writer_writes() {
+    let (_d, store) = open();
+    corpus(&store);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for i in 100..400 {
+                store.upsert(&numbered(i, &["a"], None), t(26, 0)).unwrap();
+            }
+        });
+        for _ in 0..4 {
+            s.spawn(|| {
+                for _ in 0..50 {
+                    let page = store
+                        .query(&Query {
+                            any: vec!["a".into()],
+                            ..Query::default()
+                        })
+                        .unwrap();
+                    assert!(!page.stories.is_empty());
+                }
+            });
+        }
+    });
+    assert_eq!(store.count().unwrap(), 360);
+}

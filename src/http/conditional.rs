@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use http::header::{ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 
-/// True when the client's cached copy is current: answer 304.
+/// True when the client's cached copy is current: answer 304. `etag` is
+/// the identity ETag; the tag a client got with a compressed copy
+/// ([`coded_etag`]) matches too, since it names the same content.
 pub fn not_modified(headers: &HeaderMap, etag: &str, last_modified: Option<DateTime<Utc>>) -> bool {
     if let Some(inm) = headers.get(IF_NONE_MATCH) {
         let Ok(inm) = inm.to_str() else { return false };
@@ -18,7 +20,7 @@ pub fn not_modified(headers: &HeaderMap, etag: &str, last_modified: Option<DateT
         return inm
             .split(',')
             .map(str::trim)
-            .any(|t| t == "*" || opaque(t) == ours);
+            .any(|t| t == "*" || opaque(t) == ours || uncoded(opaque(t)).as_deref() == Some(ours));
     }
     if let (Some(ims), Some(lm)) = (headers.get(IF_MODIFIED_SINCE), last_modified)
         && let Some(since) = ims
@@ -30,6 +32,22 @@ pub fn not_modified(headers: &HeaderMap, etag: &str, last_modified: Option<DateT
         return lm.timestamp() <= since.timestamp();
     }
     false
+}
+
+/// The strong ETag of `etag`'s content sent with `coding`: RFC 9110
+/// §8.8.3.3 wants each content coding to have its own strong tag.
+pub fn coded_etag(etag: &str, coding: Coding) -> String {
+    match coding.header() {
+        None => etag.to_owned(),
+        Some(c) => format!("{}-{c}\"", etag.trim_end_matches('"')),
+    }
+}
+
+/// The identity tag behind a coded one (`"abc-gzip"` → `"abc"`).
+fn uncoded(tag: &str) -> Option<String> {
+    ["-gzip\"", "-br\"", "-zstd\""]
+        .iter()
+        .find_map(|suffix| tag.strip_suffix(suffix).map(|base| format!("{base}\"")))
 }
 
 /// The opaque part of an entity tag, without a weak prefix.
@@ -163,6 +181,22 @@ mod tests {
             (IF_MODIFIED_SINCE, "Sun, 06 Nov 2094 08:49:37 GMT"),
         ]);
         assert!(!not_modified(&h, "\"b\"", lm));
+    }
+
+    #[test]
+    fn coded_etags_differ_but_revalidate() {
+        let gz = coded_etag("\"b\"", Coding::Gzip);
+        assert_eq!(gz, "\"b-gzip\"");
+        assert!(not_modified(
+            &headers(&[(IF_NONE_MATCH, &gz)]),
+            "\"b\"",
+            None
+        ));
+        assert!(!not_modified(
+            &headers(&[(IF_NONE_MATCH, "\"c-gzip\"")]),
+            "\"b\"",
+            None
+        ));
     }
 
     #[test]

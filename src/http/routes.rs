@@ -426,7 +426,7 @@ async fn feed(
         r
     };
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+    if let Ok(v) = HeaderValue::from_str(&conditional::coded_etag(&rendered.etag, coding)) {
         h.insert(ETAG, v);
     }
     if let Some(lm) = rendered.last_modified

@@ -2,13 +2,14 @@
 //!
 //! A page is found in two steps inside one read transaction (one snapshot):
 //! pick the ids in order from a *driver* index, then load those stories.
-//! The driver is the most selective ordered index the query allows —
-//! keyword matches, the topic feed index (one range per `any` topic, merged),
-//! the per-site index, or the time index — and every other filter is an
-//! indexed `EXISTS` probe per row. Each range is read from the cursor on and
-//! stops after `limit + 1` hits, so a page costs page size × filter
-//! selectivity, not store size. Keyword search is the exception: it reads
-//! every match, so it costs the number of matching stories.
+//! The driver is the most selective ordered index the query allows — the
+//! topic feed index (one range per `any` topic, merged), the per-site
+//! index, or the time index — and every other filter is an indexed `EXISTS`
+//! probe per row. Each range is read from the cursor on and stops after
+//! `limit + 1` hits, so a page costs page size × filter selectivity, not
+//! store size. Keyword search also reads the ids of all its matches from
+//! the full-text index (compact, ~0.1 µs a match), then either sorts the
+//! few or filters an ordered scan by the many (see [`select_page`]).
 
 use std::collections::{BTreeSet, HashSet};
 

@@ -334,7 +334,7 @@ fn main() {
     );
     bench(
         &store,
-        "keywords `report 123456`",
+        "keywords `report 123456` (1 match)",
         &Query {
             q: Some("report 123456".into()),
             ..Query::default()
@@ -344,7 +344,7 @@ fn main() {
     );
     bench(
         &store,
-        "keywords `Kamo'oalewa` (a few thousand matches)",
+        "keywords `Kamo'oalewa` (53,000 matches)",
         &Query {
             q: Some("Kamo'oalewa".into()),
             ..Query::default()

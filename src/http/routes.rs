@@ -165,7 +165,7 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
         .metrics
         .requests
         .get_or_create(&RouteLabels {
-            route: route.to_owned(),
+            route,
             status: resp.status().as_u16(),
         })
         .inc();

@@ -32,12 +32,20 @@ const POOL_SIZE: usize = 8;
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How stale another process's writes may look to [`Store::generation`].
+const GENERATION_RECHECK_MS: u64 = 500;
+
 pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Writer>,
     readers: Mutex<Vec<Connection>>,
     /// Last generation seen; what [`Store::generation`] falls back to.
     generation: AtomicU64,
+    /// When the generation was last read from the file (ms since `opened`):
+    /// a feed request asks for it every time, and reading SQLite on every
+    /// poll cost more than the rest of a cached response.
+    generation_checked: AtomicU64,
+    opened: std::time::Instant,
     /// See `read::FTS_JOIN_MAX`.
     search_join_max: usize,
 }
@@ -117,6 +125,8 @@ impl SqliteStore {
             }),
             readers: Mutex::new(Vec::new()),
             generation: AtomicU64::new(generation),
+            generation_checked: AtomicU64::new(0),
+            opened: std::time::Instant::now(),
             search_join_max: read::FTS_JOIN_MAX,
         })
     }
@@ -280,8 +290,19 @@ impl Store for SqliteStore {
     }
 
     fn generation(&self) -> u64 {
-        // Read from the file so writes by other processes (a CLI ingest into
-        // a served store) invalidate caches too; fall back to the last value.
+        // Writes through this store bump the counter at once. Writes by
+        // other processes (a CLI ingest into a served store) are picked up
+        // from the file, read at most every GENERATION_RECHECK.
+        let now = self.opened.elapsed().as_millis() as u64;
+        let checked = self.generation_checked.load(Ordering::Relaxed);
+        if now.saturating_sub(checked) < GENERATION_RECHECK_MS
+            || self
+                .generation_checked
+                .compare_exchange(checked, now.max(1), Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            return self.generation.load(Ordering::Relaxed);
+        }
         let stored = self
             .reader()
             .ok()

@@ -89,6 +89,17 @@ fn people_get_html_pages_opml_and_article_pages(s: &Server) {
     assert!(page.contains(r#"<link rel="alternate" type="application/atom+xml""#));
     assert!(page.contains("/feeds/middle-east.rss") && page.contains("Middle East"));
 
+    // The "All stories" row counts every story.
+    let all = get(&s.url("/feeds/all.json?limit=500"), &[]);
+    let total = serde_json::from_slice::<serde_json::Value>(&all.body).expect("json")["items"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let row = page.split("All stories</a>").nth(1).expect("all row");
+    assert!(
+        row.contains(&format!("<td>{total}</td>")),
+        "index should count {total} stories"
+    );
+
     let browser = get(
         &s.url("/feeds/climate.atom"),
         &[("accept", "text/html,application/xhtml+xml,*/*;q=0.8")],

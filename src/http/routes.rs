@@ -229,7 +229,9 @@ async fn blocking<T: Send + 'static>(
 async fn index(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Resp, HttpError> {
     let base = base_url(state, req.headers());
     let store = state.store.clone();
-    let stats = blocking(move || store.topic_stats()).await??;
+    let (stats, total) =
+        blocking(move || Ok::<_, StoreError>((store.topic_stats()?, store.story_count()?)))
+            .await??;
     let topics = state.topics.get();
     let rows: Vec<render::html::TopicRow<'_>> = topics
         .topics()
@@ -245,7 +247,7 @@ async fn index(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Resp, H
             }
         })
         .collect();
-    Ok(html(render::html::index(&base, &rows), 60))
+    Ok(html(render::html::index(&base, total, &rows), 60))
 }
 
 fn opml(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Resp, HttpError> {

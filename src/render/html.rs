@@ -38,7 +38,7 @@ pub struct TopicRow<'a> {
 
 /// `/`: the topics, with counts, last update and subscribe links, and
 /// autodiscovery `<link rel="alternate">` tags for readers.
-pub fn index(base: &str, rows: &[TopicRow<'_>]) -> Vec<u8> {
+pub fn index(base: &str, total: u64, rows: &[TopicRow<'_>]) -> Vec<u8> {
     let mut head = String::new();
     let mut body = String::from(
         "<h1>topicfeed</h1><p>Topic feeds from many sources, cleaned and de-duplicated. \
@@ -49,7 +49,7 @@ Copy a feed link into your feed reader, or import <a href=\"/feeds.opml\">all fe
         slug: "all",
         title: "All stories",
         description: "Every story, in every topic",
-        count: rows.iter().map(|r| r.count).max().unwrap_or(0),
+        count: total,
         last_changed: rows.iter().filter_map(|r| r.last_changed).max(),
     }];
     all.extend(rows.iter().map(|r| TopicRow { ..*r }));

@@ -157,6 +157,8 @@ pub trait Store: Send + Sync {
     fn get(&self, id: &str) -> Result<Option<Story>, StoreError>;
     /// Every topic that has had stories, sorted by slug.
     fn topic_stats(&self) -> Result<Vec<TopicStats>, StoreError>;
+    /// How many stories there are, in all topics or none.
+    fn story_count(&self) -> Result<u64, StoreError>;
     /// Deletes what `policy` says is too old or too many; returns how many
     /// stories were deleted. Works in small transactions so that writers
     /// interleave and readers are never blocked.

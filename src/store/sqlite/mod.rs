@@ -285,6 +285,10 @@ impl Store for SqliteStore {
         read::topic_stats(&*self.reader()?)
     }
 
+    fn story_count(&self) -> Result<u64, StoreError> {
+        self.count()
+    }
+
     fn apply_retention(&self, policy: &Retention, now: DateTime<Utc>) -> Result<usize, StoreError> {
         write::apply_retention(self, policy, now)
     }

@@ -10,6 +10,12 @@
 //!
 //! - [`ingest`]: raw bytes (plain-text scrape, HTML, JSON, Markdown) →
 //!   one normalized [`model::Article`]. Pure: no IO, no clock.
+//! - [`classify`]: topics (data in `feeds/`) and tags for an article. Pure.
+//! - [`store`]: durable storage behind a narrow trait; SQLite by default.
+//! - [`render`]: stories → RSS / Atom / JSON Feed / HTML / OPML bytes. Pure.
+//! - [`http`]: the hyper server: routes, conditional GET, cache, metrics.
+//! - [`pipeline`] wires ingest → classify → store; [`serve`] and [`cli`]
+//!   are the binary's edges.
 
 pub mod classify;
 pub mod cli;

@@ -208,15 +208,23 @@ pub fn ingest_paths(
 fn prepare_file(classifier: &Classifier, path: &Path) -> Result<Article, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     let name = path.file_name().and_then(|n| n.to_str());
-    prepare(
-        classifier,
-        Input {
-            bytes: &bytes,
-            name,
-            url: None,
-        },
-    )
-    .map_err(|e| e.to_string())
+    let input = Input {
+        bytes: &bytes,
+        name,
+        url: None,
+    };
+    // A bug that panics on one input must not end the batch: that file
+    // fails, the rest go on.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(classifier, input)))
+        .map_err(|panic| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            format!("internal error (please report): {what}")
+        })?
+        .map_err(|e| e.to_string())
 }
 
 /// The store's clock: whole seconds, as everything stored is.

@@ -52,6 +52,7 @@ fn info(format: Format) -> FeedInfo {
         home_url: "http://127.0.0.1:8080/feeds/business".into(),
         first_url: Some(url.clone()),
         next_url: Some(format!("{url}?cursor=abc")),
+        previous_url: None,
         ttl_minutes: 15,
         updated: Utc
             .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)

@@ -333,6 +333,7 @@ fn paging_walks_every_story_once(s: &Server) {
     let mut url = s.url("/feeds/all.atom?limit=7");
     let mut seen = HashSet::new();
     let mut pages = 0;
+    let mut previous_url: Option<String> = None;
     loop {
         let r = get(&url, &[]);
         assert_eq!(r.status, 200, "{url}");
@@ -347,6 +348,19 @@ fn paging_walks_every_story_once(s: &Server) {
             .find(|l| l.rel.as_deref() == Some("next"))
             .map(|l| l.href.clone());
         assert!(feed.links.iter().any(|l| l.rel.as_deref() == Some("first")));
+        let previous = feed
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref() == Some("previous"));
+        match &previous_url {
+            None => assert!(previous.is_none(), "the first page has no previous"),
+            Some(p) => assert_eq!(
+                previous.map(|l| l.href.as_str()),
+                Some(p.as_str()),
+                "previous leads back"
+            ),
+        }
+        previous_url = Some(url.clone());
         match next {
             Some(n) => url = n,
             None => break,

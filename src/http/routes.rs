@@ -389,7 +389,7 @@ async fn feed(
     let entry = load_feed(state, &fr, &key, &base).await?;
     if browser {
         let feed_url = format!("{base}{}", fr.path_and_query(Format::Atom, None));
-        let info = feed_info(state, &fr, &base, None, &topics);
+        let info = feed_info(state, &fr, &base, None, None, &topics);
         let query = fr.query.clone();
         let store = state.store.clone();
         let page = blocking(move || store.query(&query)).await??;
@@ -454,6 +454,7 @@ fn feed_info(
     fr: &FeedRequest,
     base: &str,
     next: Option<&str>,
+    previous: Option<Option<&str>>,
     topics: &Classifier,
 ) -> FeedInfo {
     let (title, description) = match topics.topic(&fr.topic) {
@@ -483,6 +484,7 @@ fn feed_info(
         ),
         first_url: Some(format!("{base}{}", fr.path_and_query(fr.format, None))),
         next_url: next.map(|c| format!("{base}{}", fr.path_and_query(fr.format, Some(c)))),
+        previous_url: previous.map(|c| format!("{base}{}", fr.path_and_query(fr.format, c))),
         ttl_minutes: state.config.ttl_floor_minutes,
         updated: state.started,
         base_url: base.to_owned(),
@@ -505,7 +507,12 @@ async fn load_feed(
     }
     let store = state.store.clone();
     let query = fr.query.clone();
-    let page = blocking(move || store.query(&query)).await??;
+    let (page, previous) = blocking(move || {
+        let page = store.query(&query)?;
+        let previous = previous_cursor(store.as_ref(), &query)?;
+        Ok::<_, StoreError>((page, previous))
+    })
+    .await??;
     let signature = cache::signature(&page.stories, page.next_cursor.as_deref());
     if let Some((entry, false)) = cached
         && entry.signature == signature
@@ -516,7 +523,14 @@ async fn load_feed(
     }
     state.metrics.cache_misses.inc();
     let topics = state.topics.get();
-    let mut info = feed_info(state, fr, base, page.next_cursor.as_deref(), &topics);
+    let mut info = feed_info(
+        state,
+        fr,
+        base,
+        page.next_cursor.as_deref(),
+        previous.as_ref().map(|p| p.as_deref()),
+        &topics,
+    );
     let ttl = ttl_minutes(
         &page.stories,
         state.config.ttl_floor_minutes,
@@ -531,6 +545,34 @@ async fn load_feed(
     .await?;
     state.cache.put(key.to_owned(), generation, entry.clone());
     Ok(entry)
+}
+
+/// How far back a `previous` link is looked for, in pages.
+const PREVIOUS_SEARCH_PAGES: usize = 20;
+
+/// The cursor of the page before `query`'s (`Some(None)`: the first page),
+/// for the RFC 5005 `previous` link. Cursors only lead forward, so the
+/// pages are walked from the first until one leads here; each step is a
+/// cheap keyset query, and this runs only when a page is rendered. Deeper
+/// than [`PREVIOUS_SEARCH_PAGES`] the link is left out.
+fn previous_cursor(
+    store: &dyn crate::store::Store,
+    query: &crate::store::Query,
+) -> Result<Option<Option<String>>, StoreError> {
+    let Some(target) = &query.cursor else {
+        return Ok(None);
+    };
+    let mut q = query.clone();
+    q.cursor = None;
+    for _ in 0..PREVIOUS_SEARCH_PAGES {
+        let page = store.query(&q)?;
+        match page.next_cursor {
+            Some(next) if &next == target => return Ok(Some(q.cursor)),
+            Some(next) => q.cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(None)
 }
 
 /// `POST /api/articles`: one article as JSON, or a raw scrape, HTML page or

@@ -39,6 +39,9 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
     if let Some(next) = &info.next_url {
         links.push(link("next", next, "application/atom+xml"));
     }
+    if let Some(previous) = &info.previous_url {
+        links.push(link("previous", previous, "application/atom+xml"));
+    }
     let mut generator = Generator::default();
     generator.set_value(GENERATOR);
     let mut feed = Feed::default();

@@ -68,6 +68,8 @@ pub struct FeedInfo {
     /// RFC 5005 paging: the first page, and the next (older) page if any.
     pub first_url: Option<String>,
     pub next_url: Option<String>,
+    /// The newer page before this one, when this is not the first.
+    pub previous_url: Option<String>,
     /// How long, in minutes, a reader may cache this feed.
     pub ttl_minutes: u32,
     /// `updated` of an empty feed: when the server's topic set was loaded.

@@ -26,6 +26,9 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
     if let Some(next) = &info.next_url {
         links.push(atom_link("next", next));
     }
+    if let Some(previous) = &info.previous_url {
+        links.push(atom_link("previous", previous));
+    }
     let mut atom = AtomExtension::default();
     atom.set_links(links);
 

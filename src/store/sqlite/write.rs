@@ -124,11 +124,12 @@ fn class_hash(a: &Article) -> Result<Vec<u8>, StoreError> {
 }
 
 fn hash16(value: &impl serde::Serialize, id: &str) -> Result<Vec<u8>, StoreError> {
-    let bytes = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt {
+    let mut hasher = blake3::Hasher::new();
+    serde_json::to_writer(&mut hasher, value).map_err(|e| StoreError::Corrupt {
         id: id.to_owned(),
         reason: format!("cannot serialize: {e}"),
     })?;
-    Ok(blake3::hash(&bytes).as_bytes()[..16].to_vec())
+    Ok(hasher.finalize().as_bytes()[..16].to_vec())
 }
 
 fn to_json(value: &impl serde::Serialize, id: &str) -> Result<String, StoreError> {

@@ -70,6 +70,17 @@ enum Command {
         #[arg(long)]
         report_stored: bool,
     },
+    /// Poll every upstream feed in `sources.toml` once and store its entries; prints a line per
+    /// source and exits non-zero if any failed.
+    Poll {
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        feeds: FeedsArg,
+        /// Poll only the source with this name (repeatable).
+        #[arg(long = "source", value_name = "NAME")]
+        only: Vec<String>,
+    },
 }
 
 #[derive(clap::Args)]
@@ -136,6 +147,7 @@ pub fn run() -> ExitCode {
             feeds,
             report_stored,
         } => ingest(&paths, &data, &feeds, report_stored),
+        Command::Poll { data, feeds, only } => poll(&data, &feeds, &only),
     };
     match result {
         Ok(code) => code,
@@ -308,16 +320,43 @@ fn topics(feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
 }
 
 fn check(feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
+    // sources.toml is checked too: its errors would otherwise surface
+    // only when the server starts.
+    let sources = crate::sources::config::load(&feeds.dir);
     match Classifier::load(&feeds.dir) {
         Ok(c) => {
             println!("{}: {} topics OK", feeds.dir.display(), c.topics().len());
-            Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
             for e in &errors {
                 eprintln!("{e}");
             }
-            eprintln!("{}: {} error(s)", feeds.dir.display(), errors.len());
+            if let Err(e) = &sources {
+                eprintln!("{e}");
+            }
+            let n = errors.len() + usize::from(sources.is_err());
+            eprintln!("{}: {n} error(s)", feeds.dir.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    match sources {
+        Ok(s) => {
+            if !s.sources.is_empty() || !s.inboxes.is_empty() {
+                println!(
+                    "{}: {} sources, {} inboxes OK",
+                    feeds
+                        .dir
+                        .join(crate::sources::config::SOURCES_FILE)
+                        .display(),
+                    s.sources.len(),
+                    s.inboxes.len()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("{}: 1 error(s)", feeds.dir.display());
             Ok(ExitCode::FAILURE)
         }
     }
@@ -391,5 +430,62 @@ fn ingest(
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    })
+}
+
+/// One round over the configured sources: every one is tried (ignoring
+/// the schedule, never a server's Retry-After) before the exit code says
+/// whether any failed.
+fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<ExitCode> {
+    use crate::sources::{self, Poller};
+    use std::sync::Arc;
+
+    let config = sources::config::load(&feeds.dir)?;
+    for name in only {
+        if !config.sources.iter().any(|s| &s.name == name) {
+            anyhow::bail!(
+                "no source named `{name}` in {}",
+                feeds.dir.join(sources::config::SOURCES_FILE).display()
+            );
+        }
+    }
+    let selected: Vec<sources::SourceConfig> = config
+        .sources
+        .into_iter()
+        .filter(|s| only.is_empty() || only.contains(&s.name))
+        .collect();
+    if selected.is_empty() {
+        println!(
+            "no sources configured in {}",
+            feeds.dir.join(sources::config::SOURCES_FILE).display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let topics = Arc::new(crate::classify::LiveTopics::load(&feeds.dir).map_err(config_errors)?);
+    let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::SqliteStore::open(&data.dir)?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let reports = runtime.block_on(async {
+        sources::fetch::install_crypto_provider();
+        let poller = Arc::new(Poller::new(
+            store,
+            topics,
+            &data.dir,
+            sources::PollOptions::default(),
+        )?);
+        poller.configure(&selected);
+        Ok::<_, anyhow::Error>(poller.poll_round(&selected, chrono::Utc::now(), true).await)
+    })?;
+    let mut out = std::io::stdout().lock();
+    for r in &reports {
+        writeln!(out, "{r}")?;
+    }
+    out.flush()?;
+    Ok(if reports.iter().any(|r| r.failed()) {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     })
 }

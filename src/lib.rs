@@ -8,6 +8,8 @@
 //! (bytes)    (Article)   (+topics)    (SQLite)  (bytes+ETag) (hyper)
 //! ```
 //!
+//! - [`sources`]: where bytes come from: upstream feeds polled over HTTP,
+//!   inbox folders. IO.
 //! - [`ingest`]: raw bytes (plain-text scrape, HTML, JSON, Markdown) →
 //!   one normalized [`model::Article`]. Pure: no IO, no clock.
 //! - [`classify`]: topics (data in `feeds/`) and tags for an article. Pure.
@@ -25,4 +27,5 @@ pub mod model;
 pub mod pipeline;
 pub mod render;
 pub mod serve;
+pub mod sources;
 pub mod store;

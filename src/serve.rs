@@ -1,9 +1,10 @@
 //! `topicfeed serve`: wires the stages into a running service.
 //!
 //! Opens the store, loads `feeds/`, ingests the shipped sample articles
-//! (idempotently: a restart stores nothing twice), then serves HTTP until
-//! SIGINT or SIGTERM. Topic files are re-read when they change; a bad edit
-//! is logged and the last good set stays in force.
+//! (idempotently: a restart stores nothing twice), starts polling the
+//! upstream feeds and watching the inboxes of `feeds/sources.toml`, then
+//! serves HTTP until SIGINT or SIGTERM. Topic files are re-read when they
+//! change; a bad edit is logged and the last good set stays in force.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,6 +16,7 @@ use anyhow::Context;
 use crate::classify::LiveTopics;
 use crate::http::{self, AppState};
 use crate::pipeline;
+use crate::sources::{self, Poller};
 use crate::store::{Retention, SqliteStore, Store};
 
 #[derive(clap::Args, Debug)]
@@ -83,6 +85,9 @@ pub struct ServeArgs {
     /// Keep at most this many stories per topic (retention; off by default).
     #[arg(long, env = "TOPICFEED_MAX_PER_TOPIC")]
     pub max_per_topic: Option<usize>,
+    /// Do not poll the upstream feeds nor watch the inboxes of `sources.toml`.
+    #[arg(long, env = "TOPICFEED_NO_SOURCES")]
+    pub no_sources: bool,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -93,6 +98,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     })?;
     let topics = Arc::new(topics);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&args.data)?);
+    let sources_config = if args.no_sources {
+        sources::SourcesConfig::default()
+    } else {
+        sources::config::load(&args.feeds)?
+    };
     if !args.no_samples {
         ingest_samples(&args.samples, store.as_ref(), &topics);
     }
@@ -117,7 +127,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let local = listener.local_addr()?;
-        let state = Arc::new(AppState::new(store.clone(), topics.clone(), config));
+        let mut state = AppState::new(store.clone(), topics.clone(), config);
+        if !args.no_sources {
+            state.sources = start_sources(&args, sources_config, &store, &topics)?;
+        }
+        let state = Arc::new(state);
         tokio::spawn(watch_topics(args.feeds.clone(), topics));
         let retention = Retention {
             max_age: args
@@ -144,6 +158,47 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// Spawns the feed poller and one watcher per inbox. Sources are polled
+/// from the start; an inbox that cannot be created is logged, not fatal.
+fn start_sources(
+    args: &ServeArgs,
+    config: sources::SourcesConfig,
+    store: &Arc<dyn Store>,
+    topics: &Arc<LiveTopics>,
+) -> anyhow::Result<sources::HealthBoard> {
+    sources::fetch::install_crypto_provider();
+    let poller = Arc::new(
+        Poller::new(
+            store.clone(),
+            topics.clone(),
+            &args.data,
+            sources::PollOptions::default(),
+        )
+        .context("starting the feed poller")?,
+    );
+    let health = poller.health();
+    for inbox in &config.inboxes {
+        let inbox = sources::inbox::Inbox::new(
+            inbox.path.clone(),
+            store.clone(),
+            topics.clone(),
+            sources::inbox::InboxOptions::default(),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = inbox.run().await {
+                tracing::error!(error = %e, "inbox not watched");
+            }
+        });
+    }
+    tracing::info!(
+        sources = config.sources.len(),
+        inboxes = config.inboxes.len(),
+        "sources started"
+    );
+    tokio::spawn(poller.run(args.feeds.clone(), config));
+    Ok(health)
 }
 
 fn ingest_samples(dir: &Path, store: &dyn Store, topics: &LiveTopics) {

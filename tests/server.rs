@@ -555,3 +555,46 @@ fn slow_clients_are_cut_off_and_shutdown_is_graceful() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn failing_upstream_sources_show_on_the_index_and_in_metrics() {
+    let feeds = tempfile::tempdir().expect("tempdir");
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for entry in std::fs::read_dir(root.join("feeds")).expect("feeds") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml")
+            && path.file_name().is_some_and(|n| n != "sources.toml")
+        {
+            std::fs::copy(&path, feeds.path().join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    // Nothing listens on port 9 of loopback: every poll fails at once.
+    std::fs::write(
+        feeds.path().join("sources.toml"),
+        "[[source]]\nname = \"Dead Wire\"\nurl = \"http://127.0.0.1:9/feed.xml\"\nevery = \"1s\"\n",
+    )
+    .expect("write sources");
+    let feeds_dir = feeds.path().display().to_string();
+    let s = Server::start_with(&["--no-samples", "--feeds", &feeds_dir]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let m = get(&s.url("/metrics"), &[]).text();
+        if m.contains("topicfeed_source_healthy{source=\"Dead Wire\"} 0") {
+            assert!(
+                m.contains("topicfeed_source_polls{source=\"Dead Wire\",result=\"failed\"}"),
+                "{m}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "source never marked unhealthy:\n{m}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let index = get(&s.url("/"), &[]).text();
+    assert!(
+        index.contains("Dead Wire") && index.contains("failing:"),
+        "{index}"
+    );
+}

@@ -20,6 +20,17 @@ pub struct OutcomeLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourcePollLabels {
+    pub source: String,
+    pub result: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FeedLabels {
     pub feed: String,
 }
@@ -35,6 +46,10 @@ pub struct Metrics {
     pub ingested: Family<OutcomeLabels, Counter>,
     pub subscribers: Family<FeedLabels, Gauge>,
     pub rate_limited: Counter,
+    source_healthy: Family<SourceLabels, Gauge>,
+    source_failures: Family<SourceLabels, Gauge>,
+    source_polls: Family<SourcePollLabels, Gauge>,
+    source_articles: Family<SourceLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -56,6 +71,10 @@ impl Metrics {
             ingested: Family::default(),
             subscribers: Family::default(),
             rate_limited: Counter::default(),
+            source_healthy: Family::default(),
+            source_failures: Family::default(),
+            source_polls: Family::default(),
+            source_articles: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -103,6 +122,26 @@ impl Metrics {
             "Requests answered 429",
             m.rate_limited.clone(),
         );
+        registry.register(
+            "source_healthy",
+            "1 while an upstream source polls fine, 0 once it keeps failing",
+            m.source_healthy.clone(),
+        );
+        registry.register(
+            "source_consecutive_failures",
+            "Failed polls in a row, per upstream source",
+            m.source_failures.clone(),
+        );
+        registry.register(
+            "source_polls",
+            "Polls since start per upstream source, by result (fetched, not_modified, failed)",
+            m.source_polls.clone(),
+        );
+        registry.register(
+            "source_new_articles",
+            "Articles stored as new since start, per upstream source",
+            m.source_articles.clone(),
+        );
         Metrics { registry, ..m }
     }
 
@@ -124,6 +163,36 @@ impl Metrics {
                     feed: feed.to_owned(),
                 })
                 .set(n);
+        }
+    }
+
+    /// Copies the poller's view of the upstream sources into the gauges.
+    pub fn record_sources(&self, sources: &[crate::sources::SourceHealth]) {
+        for s in sources {
+            let l = SourceLabels {
+                source: s.name.clone(),
+            };
+            self.source_healthy
+                .get_or_create(&l)
+                .set(i64::from(s.healthy));
+            self.source_failures
+                .get_or_create(&l)
+                .set(i64::from(s.consecutive_failures));
+            self.source_articles
+                .get_or_create(&l)
+                .set(s.articles_new as i64);
+            for (result, n) in [
+                ("fetched", s.polls_fetched),
+                ("not_modified", s.polls_not_modified),
+                ("failed", s.polls_failed),
+            ] {
+                self.source_polls
+                    .get_or_create(&SourcePollLabels {
+                        source: s.name.clone(),
+                        result,
+                    })
+                    .set(n as i64);
+            }
         }
     }
 

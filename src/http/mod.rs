@@ -76,6 +76,8 @@ pub struct AppState {
     pub config: Config,
     /// When the topic set was loaded: the `updated` of an empty feed.
     pub started: DateTime<Utc>,
+    /// Upstream sources' health (`snapshot()`); empty when none are polled.
+    pub sources: crate::sources::HealthBoard,
 }
 
 impl AppState {
@@ -88,6 +90,7 @@ impl AppState {
             limiter: ratelimit::RateLimiter::new(config.poll_burst, config.limit_loopback),
             config,
             started: Utc::now(),
+            sources: crate::sources::HealthBoard::new(),
         }
     }
 }

@@ -247,7 +247,22 @@ async fn index(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Resp, H
             }
         })
         .collect();
-    Ok(html(render::html::index(&base, total, &rows), 60))
+    let sources = state.sources.snapshot();
+    let source_rows: Vec<render::html::SourceRow<'_>> = sources
+        .iter()
+        .map(|s| render::html::SourceRow {
+            name: &s.name,
+            url: &s.url,
+            healthy: s.healthy,
+            last_error: s.last_error.as_deref(),
+            last_success: s.last_success,
+            next_poll: s.next_poll,
+        })
+        .collect();
+    Ok(html(
+        render::html::index(&base, total, &rows, &source_rows),
+        60,
+    ))
 }
 
 fn opml(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Resp, HttpError> {
@@ -282,6 +297,7 @@ async fn article(id: &str, state: &Arc<AppState>) -> Result<Resp, HttpError> {
 }
 
 fn metrics(state: &AppState) -> Resp {
+    state.metrics.record_sources(&state.sources.snapshot());
     let mut r = Response::new(Full::new(Bytes::from(state.metrics.encode())));
     r.headers_mut().insert(
         CONTENT_TYPE,

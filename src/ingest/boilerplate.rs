@@ -23,6 +23,7 @@ struct RulesFile {
     end_markers: Vec<String>,
     credit_starts: Vec<String>,
     credit_contains: Vec<String>,
+    credit_labels: Vec<String>,
     comment_signals: Vec<String>,
     share_words: Vec<String>,
     social_networks: Vec<String>,
@@ -46,10 +47,13 @@ pub struct Boilerplate {
     pub title_separators: Vec<String>,
     junk_lines: Regex,
     junk_starts: Regex,
+    /// The junk patterns that begin with `.*`, run unanchored.
+    junk_contains: Regex,
     list_headers: Regex,
     end_markers: Regex,
     credit_starts: Regex,
     credit_contains: Regex,
+    credit_labels: Regex,
     comment_signals: Regex,
     share_words: HashSet<String>,
     social_networks: HashSet<String>,
@@ -102,6 +106,36 @@ fn ascii_boundaries(p: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// A junk pattern starting with `.*` matches anywhere in a line. Those run
+/// as one unanchored regex, whose required words ("cookie", "©",
+/// "rights reserved") let the engine skip most lines without scanning them;
+/// inside the anchored alternations they made every line a full scan.
+/// (In `junk_lines`, which is anchored at both ends, only `.*….*` means
+/// "anywhere"; `.*newsletter` means "ends with".)
+fn is_contained(p: &str, whole_line: bool) -> bool {
+    p.starts_with(".*") && (!whole_line || p.ends_with(".*"))
+}
+
+fn anchored(patterns: &[String], whole_line: bool) -> Vec<String> {
+    patterns
+        .iter()
+        .filter(|p| !is_contained(p, whole_line))
+        .cloned()
+        .collect()
+}
+
+fn contained<'a>(patterns: impl Iterator<Item = (&'a String, bool)>) -> Vec<String> {
+    patterns
+        .filter(|(p, whole_line)| is_contained(p, *whole_line))
+        .map(|(p, _)| p)
+        .map(|p| {
+            let p = p.strip_prefix(".*").unwrap_or(p);
+            let p = p.strip_suffix(".*").unwrap_or(p);
+            p.strip_suffix(r"\.?").unwrap_or(p).to_owned()
+        })
+        .collect()
 }
 
 fn alternation(patterns: &[String]) -> String {
@@ -179,11 +213,29 @@ impl Boilerplate {
             title_separators: f.title_separators,
             junk_lines: build(
                 "junk_lines",
-                format!(r"(?i)^(?:{}){TAIL}$", alternation(&f.junk_lines)),
+                format!(
+                    r"(?i)^(?:{}){TAIL}$",
+                    alternation(&anchored(&f.junk_lines, true))
+                ),
             )?,
             junk_starts: build(
                 "junk_starts",
-                format!(r"(?i)^(?:{})", alternation(&f.junk_starts)),
+                format!(
+                    r"(?i)^(?:{})",
+                    alternation(&anchored(&f.junk_starts, false))
+                ),
+            )?,
+            junk_contains: build(
+                "junk_lines/junk_starts",
+                format!(
+                    r"(?i)(?:{})",
+                    alternation(&contained(
+                        f.junk_lines
+                            .iter()
+                            .map(|p| (p, true))
+                            .chain(f.junk_starts.iter().map(|p| (p, false)))
+                    ))
+                ),
             )?,
             list_headers: build(
                 "list_headers",
@@ -200,6 +252,10 @@ impl Boilerplate {
             credit_contains: build(
                 "credit_contains",
                 format!(r"(?i)(?:{})", alternation(&f.credit_contains)),
+            )?,
+            credit_labels: build(
+                "credit_labels",
+                format!(r"(?i)(?:{})", alternation(&f.credit_labels)),
             )?,
             comment_signals: build(
                 "comment_signals",
@@ -259,7 +315,8 @@ impl Boilerplate {
     /// A line that is never article text.
     pub fn is_junk(&self, line: &str) -> bool {
         self.junk_lines.is_match(line)
-            || (word_count(line) <= 40 && self.junk_starts.is_match(line))
+            || (word_count(line) <= 40
+                && (self.junk_starts.is_match(line) || self.junk_contains.is_match(line)))
             || self.is_share_bar(line)
     }
 
@@ -278,8 +335,10 @@ impl Boilerplate {
     /// An image caption or photo credit. `in_lead` widens the test to credits
     /// anywhere in a short line, which is only safe above the body.
     pub fn is_credit(&self, line: &str, in_lead: bool) -> bool {
+        let words = word_count(line);
         self.credit_starts.is_match(line)
-            || ((in_lead || word_count(line) <= 12) && self.credit_contains.is_match(line))
+            || (words <= 40 && self.credit_labels.is_match(line))
+            || ((in_lead || words <= 12) && self.credit_contains.is_match(line))
     }
 
     fn is_share_bar(&self, line: &str) -> bool {
@@ -288,7 +347,7 @@ impl Boilerplate {
         }
         let mut networks = 0;
         for token in line
-            .split(|c: char| c.is_whitespace() || ",|·•:/".contains(c))
+            .split(|c: char| c.is_whitespace() || ",|·•:/()".contains(c))
             .filter(|t| !t.is_empty())
         {
             let t = token.to_lowercase();

@@ -35,6 +35,15 @@ const ZONES: &[(&str, i32)] = &[
     ("pst", -8),
     ("pdt", -7),
     ("brt", -3),
+    ("aedt", 11),
+    ("aest", 10),
+    ("awst", 8),
+    ("nzdt", 13),
+    ("nzst", 12),
+    ("jst", 9),
+    ("hkt", 8),
+    ("sgt", 8),
+    ("msk", 3),
     ("brasília", -3),
     ("brasilia", -3),
 ];
@@ -47,7 +56,7 @@ static TIME: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
     // Offsets first: "GMT-5" is five hours behind, not GMT.
-    Regex::new(r"(?i)(?:(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?|\s([+-])(\d{2}):?(\d{2})\b|\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt|brt|brasília|brasilia)\b)")
+    Regex::new(r"(?i)(?:(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?|\s([+-])(\d{2}):?(\d{2})\b|\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt|brt|brasília|brasilia|aedt|aest|awst|nzdt|nzst|jst|hkt|sgt|msk)\b)")
         .unwrap_or_else(|e| panic!("ZONE regex: {e}"))
 });
 static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {

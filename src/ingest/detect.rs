@@ -13,7 +13,8 @@ pub enum Format {
     Json,
     /// Markdown, usually with YAML or TOML front matter.
     Markdown,
-    /// An upstream RSS/Atom document (polled feeds; not an article).
+    /// An upstream RSS/Atom/JSON feed (polled feeds; not an article), or
+    /// a lone Atom entry document (one article).
     Feed,
 }
 
@@ -26,14 +27,23 @@ pub fn detect(text: &str, name: Option<&str>) -> Format {
         .collect::<String>()
         .to_ascii_lowercase();
     if head.starts_with('{') {
+        // A JSON Feed states its version URL near the top.
+        if prefix.contains("jsonfeed.org/version") {
+            return Format::Feed;
+        }
         return Format::Json;
     }
     if prefix.starts_with("<?xml")
         || prefix.starts_with("<rss")
         || prefix.starts_with("<feed")
         || prefix.starts_with("<rdf:rdf")
+        || prefix.starts_with("<entry")
     {
-        if prefix.contains("<rss") || prefix.contains("<feed") || prefix.contains("<rdf:rdf") {
+        if prefix.contains("<rss")
+            || prefix.contains("<feed")
+            || prefix.contains("<rdf:rdf")
+            || prefix.contains("<entry")
+        {
             return Format::Feed;
         }
         if prefix.contains("<html") {
@@ -87,6 +97,20 @@ mod tests {
         );
         assert_eq!(
             detect("<feed xmlns=\"http://www.w3.org/2005/Atom\">", None),
+            Format::Feed
+        );
+        assert_eq!(
+            detect(
+                "<?xml version=\"1.0\"?><entry xmlns=\"http://www.w3.org/2005/Atom\">",
+                None
+            ),
+            Format::Feed
+        );
+        assert_eq!(
+            detect(
+                "{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": []}",
+                None
+            ),
             Format::Feed
         );
     }

@@ -3,7 +3,7 @@
 //! Pure and synchronous: no clock reads, no IO. The bytes are decoded
 //! (`decode`), their format sniffed (`detect`), handed to one parser per
 //! format (`text`, `html`, `json`, `markdown`), each of which fills a
-//! [`Draft`]; `assemble` then derives what every article has whatever its
+//! [`Draft`] (`feed` fills one per entry of an upstream feed); `assemble` then derives what every article has whatever its
 //! source: language, summary, sanitized HTML, id and fingerprint.
 //! Boilerplate patterns live in `boilerplate.toml`, not in code.
 
@@ -12,6 +12,7 @@ pub mod clean;
 pub mod dates;
 pub mod decode;
 pub mod detect;
+pub mod feed;
 pub mod html;
 pub mod identity;
 pub mod json;
@@ -47,7 +48,9 @@ pub enum IngestError {
     },
     #[error("HTML: {0}")]
     Html(String),
-    #[error("this is an RSS/Atom feed, not an article: list it in feeds/sources.toml to poll it")]
+    #[error(
+        "this is an RSS/Atom/JSON feed, not an article: list it in feeds/sources.toml to poll it, or drop it in an inbox"
+    )]
     Feed,
 }
 
@@ -105,7 +108,9 @@ pub fn normalize_with(input: Input<'_>, rules: &Boilerplate) -> Result<Article, 
         Format::Html => html::parse_page(&text, input.url, rules)?,
         Format::Json => json::parse(&text, rules)?,
         Format::Markdown => markdown::parse(&text, rules)?,
-        Format::Feed => return Err(IngestError::Feed),
+        // A feed holds many articles (see `feed::parse_feed`); only a lone
+        // Atom entry document is one.
+        Format::Feed => feed::parse_entry_document(&text, input.url, rules)?,
     };
     if draft.url.is_none() {
         draft.url = input.url.map(str::to_owned);

@@ -54,13 +54,30 @@ pub(crate) fn lines(text: &str) -> Vec<Line> {
 /// Parses a whole scrape: title line first, then the body.
 pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
     let mut lines = lines(text);
-    // Leading lines that are nothing but navigation ("Skip to main content").
-    let first = lines
+    // The page-title line is one of the first few lines that are not pure
+    // navigation ("Skip to main content", a lone site name above the real
+    // title): the one whose headline is printed again below wins.
+    let candidates: Vec<usize> = lines
         .iter()
-        .position(|l| !rules.is_title_junk(&l.text) && !rules.is_junk(&l.text))?;
-    lines.drain(..first);
+        .enumerate()
+        .filter(|(_, l)| !rules.is_title_junk(&l.text) && !rules.is_junk(&l.text))
+        .map(|(i, _)| i)
+        .take(TITLE_CANDIDATES)
+        .collect();
+    let first = *candidates.first()?;
+    let (chosen, repeat) = candidates
+        .iter()
+        .find_map(|&c| find_repeat(&lines[c].text, &lines[c + 1..], rules).map(|r| (c, Some(r))))
+        .unwrap_or((first, None));
+    lines.drain(..chosen);
     let title_line = lines.remove(0);
-    let (title, site) = split_title(&title_line.text, &mut lines, rules);
+    let (title, site) = match repeat {
+        Some(repeat) => apply_repeat(repeat, &mut lines, rules),
+        None => split_by_separators(
+            rules.strip_title_junk(cut_glued_menu(&title_line.text)),
+            rules,
+        ),
+    };
     if title.is_empty() {
         return None;
     }
@@ -97,48 +114,132 @@ pub struct Body {
 // ---------------------------------------------------------------- title
 
 /// How many lines after the title line may repeat the headline.
-const REPEAT_WINDOW: usize = 12;
+const REPEAT_WINDOW: usize = 40;
+
+/// How many of the first lines may be the page-title line.
+const TITLE_CANDIDATES: usize = 3;
 
 /// Finds headline and site in the page-title line, removing the repeated
 /// headline from `rest`.
-fn split_title(line: &str, rest: &mut Vec<Line>, rules: &Boilerplate) -> (String, Option<String>) {
-    let stripped = rules.strip_title_junk(cut_glued_menu(line));
-    let folded = Folded::new(stripped);
+/// Where a page-title line's headline is printed again below it.
+struct Repeat {
+    /// The title line as searched: junk stripped, possibly de-glued.
+    line: String,
+    /// Byte range of the headline in `line`.
+    range: (usize, usize),
+    /// Index of the repeating line among the lines after the title line.
+    at: usize,
+}
 
-    // The headline is usually printed again just below: where it sits in
-    // the title line tells which side is the site. The longest repeat wins
-    // over a section kicker ("Villafranca") that the title line also holds.
-    let mut found: Option<(usize, (usize, usize))> = None;
+/// Looks for the title line's headline among the next lines: first in the
+/// line as it is (a glued menu after the site cut off), then with glued
+/// words split ("Sign inEstuary water…", "TBC NewsLifesavers…").
+fn find_repeat(raw: &str, rest: &[Line], rules: &Boilerplate) -> Option<Repeat> {
+    let plain = rules.strip_title_junk(cut_glued_menu(raw)).to_owned();
+    if let Some((range, at)) = search_repeat(&plain, rest, rules) {
+        return Some(Repeat {
+            line: plain,
+            range,
+            at,
+        });
+    }
+    let deglued = deglue(raw);
+    let deglued = rules.strip_title_junk(&deglued).to_owned();
+    if deglued != plain
+        && let Some((range, at)) = search_repeat(&deglued, rest, rules)
+    {
+        return Some(Repeat {
+            line: deglued,
+            range,
+            at,
+        });
+    }
+    None
+}
+
+/// The longest line within the window that the title line contains as
+/// whole words, unless it is only the site segment ("L'Éclaireur" printed
+/// in the navigation).
+fn search_repeat(
+    title: &str,
+    rest: &[Line],
+    rules: &Boilerplate,
+) -> Option<((usize, usize), usize)> {
+    let folded = Folded::new(title);
+    let segments = split_all(title, rules);
+    let longest_segment = segments.iter().map(|s| word_count(s)).max().unwrap_or(0);
+    let mut found: Option<((usize, usize), usize)> = None;
     for (i, l) in rest.iter().take(REPEAT_WINDOW).enumerate() {
         // Too short to tell, or longer than the title line: not its repeat.
-        if (l.text.chars().count() < 8 && l.text.len() < stripped.len())
-            || l.text.len() > stripped.len() + 8
+        if (l.text.chars().count() < 8 && l.text.len() < title.len())
+            || l.text.len() > title.len() + 8
         {
             continue;
         }
-        if let Some(range) = folded.find_words(&l.text)
-            && found.is_none_or(|(_, (s, e))| range.1 - range.0 > e - s)
-        {
-            found = Some((i, range));
+        let Some(range) = folded.find_words(&l.text) else {
+            continue;
+        };
+        let matched = title[range.0..range.1].trim();
+        let is_site_segment = segments.iter().any(|s| fold(s) == fold(matched))
+            && site_like(matched)
+            && word_count(matched) < longest_segment;
+        if is_site_segment {
+            continue;
+        }
+        if found.is_none_or(|((s, e), _)| range.1 - range.0 > e - s) {
+            found = Some((range, i));
         }
     }
-    if let Some((i, (start, end))) = found {
-        let (start, end) = widen_to_punctuation(stripped, start, end);
-        let headline = stripped[start..end].trim().to_owned();
-        // Drop every repetition near the top, whatever its casing, and the
-        // kickers above it ("EXCLUSIVE", "FEATURES / COAST", "Aveyron").
-        let key = fold(&headline);
-        let mut idx = 0;
-        rest.retain(|l| {
-            let kicker = idx < i && l.words <= 5 && !ends_sentence(&l.text);
-            let keep = !kicker && (idx > i + 1 || fold(&l.text) != key);
-            idx += 1;
-            keep
-        });
-        let site = site_from_remainder(&stripped[end..], &stripped[..start], rules);
-        return (headline, site);
+    found
+}
+
+/// Splits words glued by a page's markup: a lower-case letter or digit
+/// followed by a capital, or a run of capitals followed by a capitalized
+/// word ("NewsSkip" → "News Skip", "NRFDirekt" → "NRF Direkt").
+fn deglue(line: &str) -> String {
+    let chars: Vec<char> = line.chars().collect();
+    let mut out = String::with_capacity(line.len() + 16);
+    for (w, &c) in chars.iter().enumerate() {
+        if w > 0 {
+            let prev = chars[w - 1];
+            let next_lower = chars.get(w + 1).is_some_and(|n| n.is_lowercase());
+            let lower_upper = (prev.is_lowercase() || prev.is_ascii_digit()) && c.is_uppercase();
+            let caps_word = w >= 2
+                && prev.is_uppercase()
+                && chars[w - 2].is_uppercase()
+                && c.is_uppercase()
+                && next_lower;
+            if lower_upper || caps_word {
+                out.push(' ');
+            }
+        }
+        out.push(c);
     }
-    split_by_separators(stripped, rules)
+    out
+}
+
+/// Takes the headline (and site) from a found repeat, and removes the
+/// repeated line and the kickers above it from the body lines.
+fn apply_repeat(
+    repeat: Repeat,
+    rest: &mut Vec<Line>,
+    rules: &Boilerplate,
+) -> (String, Option<String>) {
+    let Repeat { line, range, at } = repeat;
+    let (start, end) = widen_to_punctuation(&line, range.0, range.1);
+    let headline = line[start..end].trim().to_owned();
+    // Drop every repetition near the top, whatever its casing, and the
+    // kickers above it ("EXCLUSIVE", "FEATURES / COAST", "Aveyron").
+    let key = fold(&headline);
+    let mut idx = 0;
+    rest.retain(|l| {
+        let kicker = idx < at && l.words <= 5 && !ends_sentence(&l.text);
+        let keep = !kicker && (idx > at + 1 || fold(&l.text) != key);
+        idx += 1;
+        keep
+    });
+    let site = site_from_remainder(&line[end..], &line[..start], rules);
+    (headline, site)
 }
 
 /// Pages often put their navigation menu right after the title with no
@@ -419,6 +520,19 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
         let kind = meta_line(&text, body_seen < 3, rules, &mut body);
         match kind {
             Kind::Meta => {
+                // "Harriet Okonkwo and Tom Pryce" on the line right above
+                // the date: a byline without its "By".
+                // A dateline of its own ("NEW DELHI") may stand between them.
+                if body.authors.is_empty() && gap == 0 {
+                    let dateline = content
+                        .last()
+                        .is_some_and(|l| l.words <= 4 && is_caps_place(&l.text));
+                    let name_at = content.len().checked_sub(if dateline { 2 } else { 1 });
+                    if let Some(names) = name_at.and_then(|i| bare_byline(&content[i], rules)) {
+                        content.truncate(name_at.unwrap_or(0));
+                        body.authors = names;
+                    }
+                }
                 after_meta.get_or_insert(content.len());
                 carried_gap = carried_gap.max(gap);
                 continue;
@@ -523,10 +637,14 @@ pub(crate) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
         // A line of dates, where a date we cannot place ("Updated 2 hours
         // ago") may stand beside one we can; or a line with an explicit
         // "Published …" among other details ("18 min read").
+        // A place may stand beside the date ("Villarroya | 08/09/2025 09:47").
+        let label = |p: &str| {
+            word_count(p) <= 4 && !ends_sentence(p) && !p.bytes().any(|b| b.is_ascii_digit())
+        };
         let all_dates = parts
             .iter()
             .zip(&dates)
-            .all(|(p, d)| d.is_some() || opened(p));
+            .all(|(p, d)| d.is_some() || opened(p) || (parts.len() > 1 && label(p)));
         let explicit = parts
             .iter()
             .zip(&dates)
@@ -603,7 +721,14 @@ const NAME_PARTICLES: &[&str] = &[
 /// Names from a byline: "Jane Roe and Tom Hale, Staff Writers" → both names.
 fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
     const JOINERS: [&str; 5] = [" and ", " & ", " et ", " und ", " y "];
-    let text = text.trim().trim_end_matches('.');
+    // "Camille Roux (Lyon, envoyée spéciale)": what is in brackets is where
+    // or what, never who.
+    let text = text
+        .split('(')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_end_matches('.');
     // "Jane Roe, Tom Hale and Ann Lee" lists names after commas; in "Jane
     // Roe, Berlin" or "Jane Roe, Film Critic" what follows the comma is not
     // a name. Only a list that ends in a joiner is read past its first comma.
@@ -640,10 +765,22 @@ fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
         // "Aino Lehtonen in Helsinki", "Tom Hale Staff Writer": the name
         // ends where a role or place word begins.
         let all: Vec<&str> = part.split_whitespace().collect();
+        // A name in capitals ends where the capitals do ("CURTIS BELL
+        // Heartland Press": the agency follows).
+        let caps = |w: &str| {
+            w.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && !w.chars().any(char::is_lowercase)
+        };
+        let caps_end = if all.first().is_some_and(|w| caps(w)) {
+            all.iter().position(|w| !caps(w)).unwrap_or(all.len())
+        } else {
+            all.len()
+        };
         let cut = all
             .iter()
             .position(|w| rules.is_role_word(w))
-            .unwrap_or(all.len());
+            .unwrap_or(all.len())
+            .min(caps_end);
         let words = &all[..cut];
         let is_name = (1..=5).contains(&words.len())
             && words.iter().all(|w| {
@@ -655,9 +792,63 @@ fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
         if !is_name {
             break;
         }
-        names.push(words.join(" "));
+        names.push(
+            words
+                .iter()
+                .map(|w| {
+                    if caps(w) {
+                        title_case(w)
+                    } else {
+                        (*w).to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
     }
     names
+}
+
+/// "NEW DELHI", "SAN JOSÉ": a place in capitals standing as a dateline.
+fn is_caps_place(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.len() >= 3 && letters.iter().all(|c| c.is_uppercase()) && !ends_sentence(text)
+}
+
+/// A line that is nothing but one to four names ("Jane Roe and Tom
+/// Hale"): capitalized words in twos and threes, joined by "and"/"&"/",".
+fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String>> {
+    if line.words > 12 || ends_sentence(&line.text) {
+        return None;
+    }
+    let names = parse_names(&line.text, rules);
+    let joiners = line
+        .text
+        .split_whitespace()
+        .filter(|w| matches!(*w, "and" | "&" | "et" | "und" | "y" | "e"))
+        .count();
+    let name_words: usize = names.iter().map(|n| word_count(n)).sum();
+    let shaped = !names.is_empty()
+        && names.len() <= 4
+        && names.iter().all(|n| (2..=3).contains(&word_count(n)))
+        && name_words + joiners == line.words;
+    shaped.then_some(names)
+}
+
+/// "MARISA" → "Marisa", "O'BRIEN" → "O'brien" is wrong, so letters after
+/// an apostrophe or hyphen start a new capital: "O'Brien", "Fournier-Lacroix".
+fn title_case(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut start = true;
+    for c in word.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = matches!(c, '\'' | '’' | '-');
+    }
+    out
 }
 
 /// After "Previous article" or a comments header, what follows the widest

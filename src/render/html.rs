@@ -38,7 +38,24 @@ pub struct TopicRow<'a> {
 
 /// `/`: the topics, with counts, last update and subscribe links, and
 /// autodiscovery `<link rel="alternate">` tags for readers.
-pub fn index(base: &str, total: u64, rows: &[TopicRow<'_>]) -> Vec<u8> {
+/// One upstream source, for the health table.
+pub struct SourceRow<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+    pub healthy: bool,
+    pub last_error: Option<&'a str>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub next_poll: Option<DateTime<Utc>>,
+}
+
+fn when(t: Option<DateTime<Utc>>) -> String {
+    t.map_or_else(
+        || "—".to_owned(),
+        |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
+    )
+}
+
+pub fn index(base: &str, total: u64, rows: &[TopicRow<'_>], sources: &[SourceRow<'_>]) -> Vec<u8> {
     let mut head = String::new();
     let mut body = String::from(
         "<h1>topicfeed</h1><p>Topic feeds from many sources, cleaned and de-duplicated. \
@@ -84,6 +101,27 @@ Copy a feed link into your feed reader, or import <a href=\"/feeds.opml\">all fe
         );
     }
     body.push_str("</tbody></table>");
+    if !sources.is_empty() {
+        body.push_str(
+            "<h2>Sources</h2><table><thead><tr><th>Source</th><th>Status</th><th>Last success</th><th>Next poll</th></tr></thead><tbody>",
+        );
+        for s in sources {
+            let status = if s.healthy {
+                "ok".to_owned()
+            } else {
+                format!("failing: {}", text(s.last_error.unwrap_or("unknown error")))
+            };
+            let _ = write!(
+                body,
+                "<tr><td>{}<br><span class=\"meta\">{}</span></td><td>{status}</td><td>{}</td><td>{}</td></tr>",
+                text(s.name),
+                text(s.url),
+                when(s.last_success),
+                when(s.next_poll)
+            );
+        }
+        body.push_str("</tbody></table>");
+    }
     page("topicfeed", &head, &body)
 }
 

@@ -15,8 +15,16 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts a server with the shipped feeds and samples; `extra` flags are appended.
+    /// Starts a server with the shipped feeds and samples and no upstream
+    /// sources (so no test touches a real ./inbox); `extra` flags are appended.
     pub fn start(extra: &[&str]) -> Server {
+        let mut args = vec!["--no-sources"];
+        args.extend_from_slice(extra);
+        Server::start_with(&args)
+    }
+
+    /// Starts a server with exactly these extra flags.
+    pub fn start_with(extra: &[&str]) -> Server {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let data = tempfile::tempdir().expect("tempdir");
         let mut child = Command::new(env!("CARGO_BIN_EXE_topicfeed"))

@@ -1,0 +1,767 @@
+//! The feed poller: fetch a source → parse its entries → (full text) →
+//! classify → store, and schedule the next poll.
+//!
+//! [`Poller::poll_source`] is one poll of one source, deciding from the
+//! stored state whether a request may be sent at all (`Retry-After`, the
+//! schedule); [`Poller::poll_round`] polls several at once (the per-host
+//! limit keeps that polite); [`Poller::run`] is the service's loop, one task
+//! per source so that a slow or failing source never delays the others.
+//! Parsing, page extraction and the store run in `spawn_blocking`: they are
+//! CPU work or synchronous SQLite, and page DOMs are `!Send`.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tracing::Instrument;
+
+use super::config::{self, SourceConfig, SourcesConfig};
+use super::fetch::{Conditional, FetchOptions, Fetched, Fetcher, ResponseMeta};
+use super::schedule;
+use super::state::{HealthBoard, SourceState, StateFile};
+use super::{RawDocument, SourceError};
+use crate::classify::LiveTopics;
+use crate::ingest::{self, Boilerplate, Draft, identity};
+use crate::model::Article;
+use crate::store::{Outcome, Store, StoreError};
+
+/// The poller's policy.
+#[derive(Debug, Clone)]
+pub struct PollOptions {
+    pub fetch: FetchOptions,
+    /// Consecutive failures after which a source is reported unhealthy.
+    pub unhealthy_after: u32,
+    /// With `full_text = true`, entries with less body text than this
+    /// (in characters) get their page fetched.
+    pub full_text_below: usize,
+    /// Most pages fetched for one poll of one source: a feed seen for the
+    /// first time must not turn into a burst of fifty page requests.
+    pub full_text_per_poll: usize,
+}
+
+impl Default for PollOptions {
+    fn default() -> Self {
+        PollOptions {
+            fetch: FetchOptions::default(),
+            unhealthy_after: 3,
+            full_text_below: 500,
+            full_text_per_poll: 10,
+        }
+    }
+}
+
+/// What happened to the articles of one poll.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub duplicate: usize,
+    /// Entries that gave no stored article.
+    pub failed: usize,
+}
+
+impl Counts {
+    fn record(&mut self, outcome: &Outcome) {
+        match outcome {
+            Outcome::New => self.new += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+            Outcome::Duplicate { .. } => self.duplicate += 1,
+        }
+    }
+}
+
+impl fmt::Display for Counts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "new {}, updated {}, unchanged {}, duplicate {}, failed {}",
+            self.new, self.updated, self.unchanged, self.duplicate, self.failed
+        )
+    }
+}
+
+/// How one poll of one source went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PollOutcome {
+    /// A 2xx with a feed that parsed.
+    Fetched {
+        status: u16,
+        entries: usize,
+        /// Pages fetched for full text.
+        full_text: usize,
+    },
+    /// 304: nothing changed since the validators we sent.
+    NotModified,
+    /// Not polled: the schedule says later (only when not forced).
+    NotDue,
+    /// Not polled: the server asked us (Retry-After) to wait until then.
+    Deferred { until: DateTime<Utc> },
+    /// Polled and failed; `status` when the server answered.
+    Failed { status: Option<u16>, error: String },
+}
+
+/// One line of `topicfeed poll` output, and one log event in the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceReport {
+    pub name: String,
+    pub url: String,
+    pub outcome: PollOutcome,
+    pub counts: Counts,
+    /// When the source is due again (after any Retry-After).
+    pub next_poll: Option<DateTime<Utc>>,
+    /// False once the source has failed too many times in a row.
+    pub healthy: bool,
+}
+
+impl SourceReport {
+    pub fn failed(&self) -> bool {
+        matches!(self.outcome, PollOutcome::Failed { .. })
+    }
+}
+
+impl fmt::Display for SourceReport {
+    /// `Harbour News: new 2, updated 0, unchanged 5, duplicate 0, failed 0; HTTP 200, 7 entries`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}; ", self.name, self.counts)?;
+        let at = |t: &DateTime<Utc>| crate::model::rfc3339(t);
+        match &self.outcome {
+            PollOutcome::Fetched {
+                status,
+                entries,
+                full_text,
+            } => {
+                write!(f, "HTTP {status}, {entries} entries")?;
+                if *full_text > 0 {
+                    write!(f, ", {full_text} pages fetched for full text")?;
+                }
+                Ok(())
+            }
+            PollOutcome::NotModified => write!(f, "HTTP 304 not modified"),
+            PollOutcome::NotDue => match &self.next_poll {
+                Some(t) => write!(f, "not due until {}", at(t)),
+                None => write!(f, "not due"),
+            },
+            PollOutcome::Deferred { until } => {
+                write!(f, "not polled: server asked to wait until {}", at(until))
+            }
+            PollOutcome::Failed { error, .. } => {
+                write!(f, "FAILED: {error}")?;
+                if !self.healthy {
+                    write!(f, " (unhealthy)")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Polls sources into a store. Share it behind an `Arc`.
+pub struct Poller {
+    fetcher: Fetcher,
+    store: Arc<dyn Store>,
+    topics: Arc<LiveTopics>,
+    state: Arc<StateFile>,
+    health: HealthBoard,
+    opts: PollOptions,
+}
+
+impl Poller {
+    /// A poller keeping its state in `data_dir` (beside the store).
+    pub fn new(
+        store: Arc<dyn Store>,
+        topics: Arc<LiveTopics>,
+        data_dir: &std::path::Path,
+        opts: PollOptions,
+    ) -> Result<Poller, SourceError> {
+        Ok(Poller {
+            fetcher: Fetcher::new(opts.fetch.clone())?,
+            store,
+            topics,
+            state: Arc::new(StateFile::new(data_dir)),
+            health: HealthBoard::new(),
+            opts,
+        })
+    }
+
+    /// Live per-source health: clone it into whatever displays it.
+    pub fn health(&self) -> HealthBoard {
+        self.health.clone()
+    }
+
+    /// Makes the health board list `sources`, seeded from stored state.
+    pub fn configure(&self, sources: &[SourceConfig]) {
+        let stored = self.state.load().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "poll state unreadable; starting afresh");
+            Default::default()
+        });
+        self.health
+            .configure(sources, &stored, self.opts.unhealthy_after);
+    }
+
+    /// Polls each source once, concurrently; reports in the given order.
+    /// `force` ignores the schedule (never a server's Retry-After).
+    pub async fn poll_round(
+        self: &Arc<Self>,
+        sources: &[SourceConfig],
+        now: DateTime<Utc>,
+        force: bool,
+    ) -> Vec<SourceReport> {
+        let mut set = tokio::task::JoinSet::new();
+        for (i, src) in sources.iter().cloned().enumerate() {
+            let this = self.clone();
+            set.spawn(async move { (i, this.poll_source(&src, now, force).await) });
+        }
+        let mut reports: Vec<(usize, SourceReport)> = Vec::with_capacity(sources.len());
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(r) => reports.push(r),
+                Err(e) => tracing::error!(error = %e, "poll task failed"),
+            }
+        }
+        reports.sort_by_key(|(i, _)| *i);
+        reports.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Polls one source, unless the stored state says not to yet.
+    pub async fn poll_source(
+        &self,
+        src: &SourceConfig,
+        now: DateTime<Utc>,
+        force: bool,
+    ) -> SourceReport {
+        let span = tracing::info_span!("poll", source = %src.name);
+        self.poll_source_inner(src, now, force)
+            .instrument(span)
+            .await
+    }
+
+    async fn poll_source_inner(
+        &self,
+        src: &SourceConfig,
+        now: DateTime<Utc>,
+        force: bool,
+    ) -> SourceReport {
+        let mut state = match self.state.get(&src.name, &src.url) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "poll state unreadable; polling unconditionally");
+                SourceState {
+                    url: src.url.clone(),
+                    ..SourceState::default()
+                }
+            }
+        };
+        let report = |outcome, counts, state: &SourceState| SourceReport {
+            name: src.name.clone(),
+            url: src.url.clone(),
+            outcome,
+            counts,
+            next_poll: due(state),
+            healthy: state.failures < self.opts.unhealthy_after.max(1),
+        };
+        if let Some(until) = state.not_before.filter(|t| now < *t) {
+            return report(PollOutcome::Deferred { until }, Counts::default(), &state);
+        }
+        if !force && state.next_poll.is_some_and(|t| now < t) {
+            return report(PollOutcome::NotDue, Counts::default(), &state);
+        }
+        state.last_attempt = Some(now);
+        let target = state.moved_to.clone().unwrap_or_else(|| src.url.clone());
+        let cond = Conditional {
+            etag: state.etag.as_deref(),
+            last_modified: state.last_modified.as_deref(),
+        };
+        let fetched = self.fetcher.fetch_feed(&src.name, &target, cond).await;
+        let (outcome, counts) = match fetched {
+            Ok(Fetched::Body(doc, meta)) => match self.ingest_feed(src, doc, now).await {
+                Ok((counts, entries, ttl, full_text)) => {
+                    self.succeeded(src, &mut state, &meta, now, ttl);
+                    let outcome = PollOutcome::Fetched {
+                        status: meta.status,
+                        entries,
+                        full_text,
+                    };
+                    (outcome, counts)
+                }
+                Err(e) => {
+                    // Validators are not kept: the same broken body must
+                    // be fetched and fail again, not pass as a 304.
+                    self.failed(src, &mut state, Some(&meta), now, e.to_string());
+                    let outcome = PollOutcome::Failed {
+                        status: Some(meta.status),
+                        error: e.to_string(),
+                    };
+                    (outcome, Counts::default())
+                }
+            },
+            Ok(Fetched::NotModified(meta)) => {
+                self.succeeded(src, &mut state, &meta, now, None);
+                (PollOutcome::NotModified, Counts::default())
+            }
+            Ok(Fetched::Status(meta)) => {
+                let error = status_text(meta.status);
+                self.failed(src, &mut state, Some(&meta), now, error.clone());
+                let outcome = PollOutcome::Failed {
+                    status: Some(meta.status),
+                    error,
+                };
+                (outcome, Counts::default())
+            }
+            Err(e) => {
+                self.failed(src, &mut state, None, now, e.to_string());
+                let outcome = PollOutcome::Failed {
+                    status: None,
+                    error: e.to_string(),
+                };
+                (outcome, Counts::default())
+            }
+        };
+        self.save(src, &state, &outcome, &counts).await;
+        report(outcome, counts, &state)
+    }
+
+    fn succeeded(
+        &self,
+        src: &SourceConfig,
+        state: &mut SourceState,
+        meta: &ResponseMeta,
+        now: DateTime<Utc>,
+        ttl_minutes: Option<u32>,
+    ) {
+        if meta.status != 304 {
+            // A 200 without validators means the old ones no longer apply.
+            state.etag = meta.etag.clone();
+            state.last_modified = meta.last_modified.clone();
+        } else {
+            // A 304 may refresh them (RFC 9110 15.4.5).
+            state.etag = meta.etag.clone().or(state.etag.take());
+            state.last_modified = meta.last_modified.clone().or(state.last_modified.take());
+        }
+        if let Some(moved) = &meta.moved_permanently
+            && state.moved_to.as_ref() != Some(moved)
+        {
+            tracing::info!(to = %moved, "feed moved permanently; polling the new address (update sources.toml)");
+            state.moved_to = Some(moved.clone());
+        }
+        let fresh = schedule::freshness(
+            meta.cache_control.as_deref(),
+            meta.expires.as_deref(),
+            meta.date.as_deref(),
+            now,
+        );
+        state.next_poll = Some(schedule::after_success(now, src.every, fresh, ttl_minutes));
+        state.not_before = None;
+        state.failures = 0;
+        state.backoff_secs = None;
+        state.last_error = None;
+        state.last_success = Some(now);
+        state.last_status = Some(meta.status);
+    }
+
+    fn failed(
+        &self,
+        src: &SourceConfig,
+        state: &mut SourceState,
+        meta: Option<&ResponseMeta>,
+        now: DateTime<Utc>,
+        error: String,
+    ) {
+        state.failures = state.failures.saturating_add(1);
+        let backoff = schedule::backoff(src.every, state.failures, schedule::jitter());
+        state.backoff_secs = Some(backoff.as_secs());
+        state.next_poll = Some(now + schedule::to_chrono(backoff));
+        state.not_before = meta
+            .and_then(|m| m.retry_after.as_deref())
+            .and_then(|v| schedule::retry_after(v, now));
+        state.last_status = meta.map(|m| m.status);
+        if state.failures == self.opts.unhealthy_after.max(1) {
+            tracing::warn!(failures = state.failures, %error, "source unhealthy");
+        } else {
+            tracing::warn!(failures = state.failures, %error, "poll failed");
+        }
+        state.last_error = Some(error);
+    }
+
+    async fn save(
+        &self,
+        src: &SourceConfig,
+        state: &SourceState,
+        outcome: &PollOutcome,
+        counts: &Counts,
+    ) {
+        let file = self.state.clone();
+        let (name, st) = (src.name.clone(), state.clone());
+        match tokio::task::spawn_blocking(move || file.put(&name, &st)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "poll state not saved"),
+            Err(e) => tracing::error!(error = %e, "poll state task failed"),
+        }
+        let new = counts.new as u64;
+        self.health.record(
+            &src.name,
+            state,
+            self.opts.unhealthy_after,
+            |h| match outcome {
+                PollOutcome::Fetched { .. } => {
+                    h.polls_fetched += 1;
+                    h.articles_new += new;
+                }
+                PollOutcome::NotModified => h.polls_not_modified += 1,
+                PollOutcome::Failed { .. } => h.polls_failed += 1,
+                PollOutcome::NotDue | PollOutcome::Deferred { .. } => {}
+            },
+        );
+    }
+
+    /// Parses a fetched feed, fills in full text where asked, stores the
+    /// entries. Returns the counts, the entry count, the feed's `<ttl>` and
+    /// how many pages were fetched.
+    async fn ingest_feed(
+        &self,
+        src: &SourceConfig,
+        doc: RawDocument,
+        now: DateTime<Utc>,
+    ) -> Result<(Counts, usize, Option<u32>, usize), SourceError> {
+        let url = doc.url.clone().unwrap_or_else(|| src.url.clone());
+        let charset = doc.charset().map(str::to_owned);
+        let body = doc.body.clone();
+        let parse_url = url.clone();
+        let parsed = tokio::task::spawn_blocking(move || {
+            ingest::feed::parse_feed_with(
+                &body,
+                Some(&parse_url),
+                charset.as_deref(),
+                Boilerplate::builtin(),
+            )
+        })
+        .await
+        .map_err(|e| SourceError::Internal(format!("feed parser task: {e}")))?;
+        let feed = parsed.map_err(|e| SourceError::Malformed {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
+        if !feed.repairs.is_empty() {
+            tracing::info!(repairs = ?feed.repairs, "feed repaired before parsing");
+        }
+        for reason in &feed.skipped {
+            tracing::debug!(%reason, "entry skipped");
+        }
+        let entries = feed.drafts.len() + feed.skipped.len();
+        let mut drafts = feed.drafts;
+        for d in &mut drafts {
+            if d.site.is_none() {
+                d.site = Some(src.name.clone());
+            }
+        }
+        let full_text = if src.full_text {
+            self.fill_full_text(src, &mut drafts).await
+        } else {
+            0
+        };
+        let classifier = self.topics.get();
+        let store = self.store.clone();
+        let skipped = feed.skipped.len();
+        let counts = tokio::task::spawn_blocking(move || {
+            let mut counts = Counts {
+                failed: skipped,
+                ..Counts::default()
+            };
+            let mut articles = Vec::with_capacity(drafts.len());
+            for d in drafts {
+                let link = d.url.clone().unwrap_or_default();
+                match ingest::assemble(d) {
+                    Ok(mut a) => {
+                        classifier.apply(&mut a);
+                        articles.push(a);
+                    }
+                    Err(e) => {
+                        counts.failed += 1;
+                        tracing::debug!(%link, error = %e, "entry not stored");
+                    }
+                }
+            }
+            for result in store_articles(store.as_ref(), &articles, now) {
+                match result {
+                    Ok(o) => counts.record(&o),
+                    Err(e) => {
+                        counts.failed += 1;
+                        tracing::warn!(error = %e, "entry not stored");
+                    }
+                }
+            }
+            counts
+        })
+        .await
+        .map_err(|e| SourceError::Internal(format!("store task: {e}")))?;
+        Ok((counts, entries, feed.ttl_minutes, full_text))
+    }
+
+    /// Replaces summary-only bodies with the linked page's main content.
+    /// An entry already stored with a full body keeps that body without a
+    /// fetch, so a summary-only feed costs each page once, not every poll.
+    async fn fill_full_text(&self, src: &SourceConfig, drafts: &mut [Draft]) -> usize {
+        let mut fetched = 0;
+        for d in drafts.iter_mut() {
+            if body_chars(&d.blocks) >= self.opts.full_text_below {
+                continue;
+            }
+            let Some(link) = d.url.clone() else { continue };
+            let Some(canonical) = identity::canonical_url(&link) else {
+                continue;
+            };
+            // With a URL the id depends on the URL alone (see identity).
+            let id = identity::article_id(Some(&canonical), "", "");
+            let store = self.store.clone();
+            let stored = tokio::task::spawn_blocking(move || store.get(&id).map(|s| (id, s)))
+                .await
+                .ok()
+                .and_then(Result::ok);
+            if let Some((id, Some(story))) = stored {
+                let a = story.article;
+                if a.id == id && body_chars(&a.blocks) >= self.opts.full_text_below {
+                    // Whatever the page added last time, as `merge_page` did.
+                    d.blocks = a.blocks;
+                    d.html = Some(a.content_html);
+                    d.summary = Some(a.summary);
+                    if d.authors.is_empty() {
+                        d.authors = a.authors;
+                    }
+                    d.published = d.published.or(a.published);
+                    d.language = d.language.take().or(a.language);
+                    continue;
+                }
+            }
+            if fetched >= self.opts.full_text_per_poll {
+                continue;
+            }
+            fetched += 1;
+            match self.fetch_page(src, &link).await {
+                Ok(page) => merge_page(d, page, self.opts.full_text_below),
+                Err(e) => {
+                    tracing::info!(%link, error = %e, "full text not fetched; keeping the summary")
+                }
+            }
+        }
+        fetched
+    }
+
+    async fn fetch_page(&self, src: &SourceConfig, link: &str) -> Result<Draft, SourceError> {
+        let doc = match self.fetcher.fetch_page(&src.name, link).await? {
+            Fetched::Body(doc, _) => doc,
+            Fetched::NotModified(m) | Fetched::Status(m) => {
+                return Err(SourceError::Status {
+                    url: link.to_owned(),
+                    status: m.status,
+                });
+            }
+        };
+        let url = doc.url.clone().unwrap_or_else(|| link.to_owned());
+        tokio::task::spawn_blocking(move || {
+            let text = ingest::decode::decode(&doc.body).map_err(|e| SourceError::Malformed {
+                url: url.clone(),
+                reason: format!("page is not text ({e:?})"),
+            })?;
+            ingest::html::parse_page(&text, Some(&url), Boilerplate::builtin()).map_err(|e| {
+                SourceError::Malformed {
+                    url: url.clone(),
+                    reason: e.to_string(),
+                }
+            })
+        })
+        .await
+        .map_err(|e| SourceError::Internal(format!("page extraction task: {e}")))?
+    }
+
+    /// The service loop: one task per configured source, restarted when
+    /// `sources.toml` changes (a bad edit keeps the running set). Never
+    /// returns; drop the runtime or abort the task to stop it.
+    pub async fn run(self: Arc<Self>, feeds_dir: PathBuf, initial: SourcesConfig) {
+        let file = feeds_dir.join(config::SOURCES_FILE);
+        let mut stamp = modified(&file);
+        let mut current = initial.sources;
+        self.configure(&current);
+        let mut tasks = self.spawn_sources(&current);
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let now_stamp = modified(&file);
+            if now_stamp == stamp {
+                continue;
+            }
+            stamp = now_stamp;
+            match config::load(&feeds_dir) {
+                Ok(c) if c.sources == current => {}
+                Ok(c) => {
+                    tracing::info!(sources = c.sources.len(), "sources.toml reloaded");
+                    for t in tasks.drain(..) {
+                        t.abort();
+                    }
+                    current = c.sources;
+                    self.configure(&current);
+                    tasks = self.spawn_sources(&current);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "sources.toml not reloaded; keeping the running sources");
+                }
+            }
+        }
+    }
+
+    fn spawn_sources(
+        self: &Arc<Self>,
+        sources: &[SourceConfig],
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        sources
+            .iter()
+            .cloned()
+            .map(|src| tokio::spawn(self.clone().source_loop(src)))
+            .collect()
+    }
+
+    async fn source_loop(self: Arc<Self>, src: SourceConfig) {
+        loop {
+            let now = Utc::now();
+            let report = self.poll_source(&src, now, false).await;
+            match &report.outcome {
+                PollOutcome::Fetched { .. } => tracing::info!(source = %src.name, "{report}"),
+                PollOutcome::Failed { .. } => {} // logged where it failed
+                _ => tracing::debug!(source = %src.name, "{report}"),
+            }
+            // Re-check at least hourly, so a changed clock cannot strand a source.
+            let wait = report
+                .next_poll
+                .map(|t| (t - Utc::now()).to_std().unwrap_or_default())
+                .unwrap_or(src.every)
+                .clamp(Duration::from_secs(1), Duration::from_secs(3600));
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// Stores articles in one transaction; if that fails, one by one, so an
+/// article the store rejects costs only itself.
+pub fn store_articles(
+    store: &dyn Store,
+    articles: &[Article],
+    now: DateTime<Utc>,
+) -> Vec<Result<Outcome, StoreError>> {
+    if articles.is_empty() {
+        return Vec::new();
+    }
+    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    match store.upsert_batch(articles, now) {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(e) if articles.len() == 1 => vec![Err(e)],
+        Err(_) => articles.iter().map(|a| store.upsert(a, now)).collect(),
+    }
+}
+
+/// When a source may next be polled: the later of schedule and Retry-After.
+fn due(state: &SourceState) -> Option<DateTime<Utc>> {
+    match (state.next_poll, state.not_before) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn body_chars(blocks: &[crate::model::Block]) -> usize {
+    blocks.iter().map(|b| b.text.chars().count()).sum()
+}
+
+/// Takes the page's body when it is longer than the entry's; the entry's
+/// own text becomes the summary, and its metadata wins where it has any.
+fn merge_page(entry: &mut Draft, page: Draft, min_chars: usize) {
+    let page_chars = body_chars(&page.blocks);
+    if page_chars <= body_chars(&entry.blocks) || page_chars < min_chars.min(200) {
+        return;
+    }
+    if entry.summary.is_none() && !entry.blocks.is_empty() {
+        entry.summary = Some(
+            entry
+                .blocks
+                .iter()
+                .map(|b| b.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+        );
+    }
+    entry.blocks = page.blocks;
+    entry.html = page.html;
+    if entry.authors.is_empty() {
+        entry.authors = page.authors;
+    }
+    entry.published = entry.published.or(page.published);
+    entry.language = entry.language.take().or(page.language);
+}
+
+fn status_text(status: u16) -> String {
+    match reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+    {
+        Some(reason) => format!("HTTP {status} {reason}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
+fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Block, BlockKind};
+
+    #[test]
+    fn page_replaces_a_short_body_only() {
+        let mut entry = Draft {
+            title: "T".into(),
+            blocks: vec![Block::new(BlockKind::Paragraph, "Short summary.")],
+            ..Draft::default()
+        };
+        let page = Draft {
+            title: "Page".into(),
+            blocks: vec![Block::new(BlockKind::Paragraph, "Long text. ".repeat(60))],
+            html: Some("<p>Long</p>".into()),
+            authors: vec!["Ana".into()],
+            ..Draft::default()
+        };
+        merge_page(&mut entry, page.clone(), 500);
+        assert_eq!(entry.title, "T");
+        assert_eq!(entry.summary.as_deref(), Some("Short summary."));
+        assert_eq!(entry.authors, ["Ana"]);
+        assert!(body_chars(&entry.blocks) > 500);
+        // A page with less text than the entry changes nothing.
+        let mut long = entry.clone();
+        merge_page(
+            &mut long,
+            Draft {
+                blocks: vec![Block::new(BlockKind::Paragraph, "x")],
+                ..page
+            },
+            500,
+        );
+        assert_eq!(long.blocks, entry.blocks);
+    }
+
+    #[test]
+    fn report_lines() {
+        let r = SourceReport {
+            name: "A".into(),
+            url: "u".into(),
+            outcome: PollOutcome::NotModified,
+            counts: Counts::default(),
+            next_poll: None,
+            healthy: true,
+        };
+        assert_eq!(
+            r.to_string(),
+            "A: new 0, updated 0, unchanged 0, duplicate 0, failed 0; HTTP 304 not modified"
+        );
+        assert_eq!(status_text(429), "HTTP 429 Too Many Requests");
+    }
+}

@@ -1,0 +1,1122 @@
+//! The feed poller against a scripted upstream server on 127.0.0.1: the
+//! exact requests it sends (validators, User-Agent, nothing before a
+//! Retry-After), how it survives misbehaving servers, and what it stores.
+//! Fixtures are in tests/fixtures/upstream/. Nothing leaves loopback.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use topicfeed::classify::LiveTopics;
+use topicfeed::sources::{
+    FetchOptions, PollOptions, PollOutcome, Poller, SourceConfig, SourceReport,
+};
+use topicfeed::store::{Query, SqliteStore, Store};
+
+// ---------------------------------------------------------------- upstream
+
+/// One request as the upstream server saw it.
+#[derive(Debug, Clone)]
+struct Req {
+    path: String,
+    headers: HashMap<String, String>,
+}
+
+impl Req {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+/// What the server does for one request.
+enum Reply {
+    Full {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// Waits, then replies.
+    Slow(Duration, Box<Reply>),
+    /// 200 with a body that never ends (until the client hangs up or 10 s).
+    Endless,
+}
+
+fn ok(body: impl Into<Vec<u8>>, content_type: &str) -> Reply {
+    Reply::Full {
+        status: 200,
+        headers: vec![("Content-Type".into(), content_type.into())],
+        body: body.into(),
+    }
+}
+
+fn status(code: u16, headers: &[(&str, &str)]) -> Reply {
+    Reply::Full {
+        status: code,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body: Vec::new(),
+    }
+}
+
+fn with_headers(reply: Reply, extra: &[(&str, &str)]) -> Reply {
+    match reply {
+        Reply::Full {
+            status,
+            mut headers,
+            body,
+        } => {
+            headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+            Reply::Full {
+                status,
+                headers,
+                body,
+            }
+        }
+        other => other,
+    }
+}
+
+type Handler = dyn Fn(&Req, usize) -> Reply + Send + Sync;
+
+/// A tiny HTTP/1.1 server: one response per connection, then close.
+struct Upstream {
+    base: String,
+    log: Arc<Mutex<Vec<Req>>>,
+    max_in_flight: Arc<AtomicUsize>,
+}
+
+impl Upstream {
+    /// `handler` gets the request and how many earlier requests had the same path.
+    async fn start(handler: impl Fn(&Req, usize) -> Reply + Send + Sync + 'static) -> Upstream {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let log: Arc<Mutex<Vec<Req>>> = Arc::default();
+        let handler: Arc<Handler> = Arc::new(handler);
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let max_in_flight = Arc::new(AtomicUsize::new(0));
+        let (log2, max2) = (log.clone(), max_in_flight.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let (log, handler) = (log2.clone(), handler.clone());
+                let (in_flight, max) = (in_flight.clone(), max2.clone());
+                tokio::spawn(async move {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    max.fetch_max(now, Ordering::SeqCst);
+                    serve_one(sock, log, handler).await;
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        Upstream {
+            base,
+            log,
+            max_in_flight,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn requests(&self, path: &str) -> Vec<Req> {
+        let log = self.log.lock().unwrap();
+        log.iter().filter(|r| r.path == path).cloned().collect()
+    }
+
+    fn request_count(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+}
+
+async fn serve_one(
+    mut sock: tokio::net::TcpStream,
+    log: Arc<Mutex<Vec<Req>>>,
+    handler: Arc<Handler>,
+) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        match sock.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.len() > 64 * 1024 {
+            return;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf).into_owned();
+    let mut lines = head.split("\r\n");
+    let path = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or("/")
+        .to_owned();
+    let headers = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let req = Req { path, headers };
+    let nth = {
+        let mut log = log.lock().unwrap();
+        let nth = log.iter().filter(|r| r.path == req.path).count();
+        log.push(req.clone());
+        nth
+    };
+    let mut reply = handler(&req, nth);
+    loop {
+        match reply {
+            Reply::Slow(d, inner) => {
+                tokio::time::sleep(d).await;
+                reply = *inner;
+            }
+            Reply::Full {
+                status,
+                headers,
+                body,
+            } => {
+                let mut out = format!(
+                    "HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Length: {}\r\n",
+                    body.len()
+                );
+                for (k, v) in headers {
+                    out.push_str(&format!("{k}: {v}\r\n"));
+                }
+                out.push_str("\r\n");
+                let _ = sock.write_all(out.as_bytes()).await;
+                let _ = sock.write_all(&body).await;
+                let _ = sock.shutdown().await;
+                return;
+            }
+            Reply::Endless => {
+                let head = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/rss+xml\r\n\r\n<rss version=\"2.0\"><channel><title>";
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let filler = vec![b'x'; 64 * 1024];
+                let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+                while tokio::time::Instant::now() < deadline {
+                    if sock.write_all(&filler).await.is_err() {
+                        return;
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- helpers
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/upstream")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    store: Arc<dyn Store>,
+    poller: Arc<Poller>,
+}
+
+fn test_options() -> PollOptions {
+    PollOptions {
+        fetch: FetchOptions {
+            timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(1),
+            max_body: 256 * 1024,
+            // Never send loopback traffic through a proxy from the environment.
+            env_proxy: false,
+            ..FetchOptions::default()
+        },
+        ..PollOptions::default()
+    }
+}
+
+fn setup_with(opts: PollOptions) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data).unwrap());
+    let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
+    let topics = Arc::new(LiveTopics::load(&feeds).unwrap());
+    let poller = Arc::new(Poller::new(store.clone(), topics, &data, opts).unwrap());
+    Setup {
+        _dir: dir,
+        data,
+        store,
+        poller,
+    }
+}
+
+fn setup() -> Setup {
+    setup_with(test_options())
+}
+
+fn source(name: &str, url: String) -> SourceConfig {
+    SourceConfig {
+        name: name.into(),
+        url,
+        every: Duration::from_secs(900),
+        full_text: false,
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2025-01-10T12:00:00Z")
+        .unwrap()
+        .into()
+}
+
+fn secs(s: i64) -> chrono::Duration {
+    chrono::Duration::seconds(s)
+}
+
+/// Every stored story's article, by title.
+fn stored(store: &dyn Store) -> HashMap<String, topicfeed::model::Article> {
+    let page = store
+        .query(&Query {
+            limit: 1000,
+            ..Query::default()
+        })
+        .unwrap();
+    page.stories
+        .into_iter()
+        .map(|s| (s.article.title.clone(), s.article))
+        .collect()
+}
+
+fn fetched(r: &SourceReport) -> usize {
+    match &r.outcome {
+        PollOutcome::Fetched { entries, .. } => *entries,
+        other => panic!("{}: expected a fetch, got {other:?}: {r}", r.name),
+    }
+}
+
+fn failure(r: &SourceReport) -> String {
+    match &r.outcome {
+        PollOutcome::Failed { error, .. } => error.clone(),
+        other => panic!("{}: expected a failure, got {other:?}: {r}", r.name),
+    }
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_feed_format_is_parsed_and_stored() {
+    let up = Upstream::start(|req, _| match req.path.as_str() {
+        "/rss2" => ok(fixture("rss2.xml"), "application/rss+xml"),
+        "/rss1" => ok(fixture("rss1.rdf"), "application/rdf+xml"),
+        "/atom" => ok(fixture("atom.xml"), "application/atom+xml"),
+        "/json" => ok(fixture("feed.json"), "application/feed+json"),
+        _ => status(404, &[]),
+    })
+    .await;
+    let s = setup();
+    let sources = [
+        source("rss2", up.url("/rss2")),
+        source("rss1", up.url("/rss1")),
+        source("atom", up.url("/atom")),
+        source("json", up.url("/json")),
+    ];
+    let reports = s.poller.poll_round(&sources, t0(), true).await;
+    let entries: Vec<usize> = reports.iter().map(fetched).collect();
+    assert_eq!(entries, [2, 1, 1, 2]);
+    for r in &reports {
+        assert_eq!(r.counts.failed, 0, "{r}");
+        assert_eq!(r.counts.new, fetched(r), "{r}");
+    }
+    assert_eq!(
+        reports[0].to_string(),
+        "rss2: new 2, updated 0, unchanged 0, duplicate 0, failed 0; HTTP 200, 2 entries"
+    );
+
+    let all = stored(s.store.as_ref());
+    assert_eq!(all.len(), 6, "{:?}", all.keys());
+    let ferry = &all["Ferry operator adds a winter crossing"];
+    assert_eq!(ferry.site.as_deref(), Some("Harbour Gazette"));
+    // Canonical link: tracking parameters gone; the id derives from it.
+    assert_eq!(
+        ferry.url.as_deref(),
+        Some("https://harbour.example/news/ferry-winter-crossing")
+    );
+    assert_eq!(
+        ferry.id,
+        topicfeed::ingest::identity::article_id(ferry.url.as_deref(), "", "")
+    );
+    assert_eq!(ferry.authors, ["Mara Quist"]);
+    assert_eq!(
+        ferry.published.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2024-03-04T06:15:00+00:00")
+    );
+    assert_eq!(
+        ferry.summary,
+        "A third daily crossing will run from November."
+    );
+    assert_eq!(ferry.blocks.len(), 2);
+    assert_eq!(ferry.language.as_deref(), Some("en"));
+
+    let frost = &all["Late frost damages orchard blossom"];
+    assert_eq!(frost.site.as_deref(), Some("Valley Courier"));
+    assert_eq!(
+        frost.published.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2024-04-12T04:30:00+00:00")
+    );
+    assert_eq!(frost.authors, ["Ilse Brandt"]);
+
+    let wind = &all["Wind farm consultation opens"];
+    assert_eq!(wind.site.as_deref(), Some("Ridge & Plain Observer"));
+    assert_eq!(
+        wind.published.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2024-05-02T08:00:00+00:00")
+    );
+    assert_eq!(
+        wind.updated.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2024-05-02T10:30:00+00:00")
+    );
+
+    let levee = &all["Levee repairs finish ahead of the rains"];
+    assert_eq!(levee.site.as_deref(), Some("Delta Daily"));
+    assert_eq!(levee.authors, ["June Okafor"]);
+    assert_eq!(
+        levee.published.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2024-06-11T13:00:00+00:00")
+    );
+    // A bad date is no date, not an error and not 1970.
+    let market = &all["Market hall reopens"];
+    assert_eq!(market.published, None);
+    assert_eq!(market.blocks.len(), 2, "{:?}", market.blocks);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_get_sends_stored_validators() {
+    let up = Upstream::start(|req, _| {
+        let etag = "\"rss-v1\"";
+        let lm = "Mon, 04 Mar 2024 08:00:00 GMT";
+        if req.header("if-none-match") == Some(etag) {
+            return status(304, &[("ETag", etag)]);
+        }
+        with_headers(
+            ok(fixture("rss2.xml"), "application/rss+xml"),
+            &[("ETag", etag), ("Last-Modified", lm)],
+        )
+    })
+    .await;
+    let s = setup();
+    let src = source("gazette", up.url("/feed"));
+    let first = s.poller.poll_source(&src, t0(), false).await;
+    assert_eq!(first.counts.new, 2, "{first}");
+    // Not due yet: no request at all.
+    let early = s.poller.poll_source(&src, t0() + secs(60), false).await;
+    assert_eq!(early.outcome, PollOutcome::NotDue);
+    assert_eq!(up.request_count(), 1);
+    // Due (the feed's <ttl> of 20 minutes beats `every` of 15).
+    assert_eq!(first.next_poll, Some(t0() + secs(20 * 60)));
+    let second = s
+        .poller
+        .poll_source(&src, t0() + secs(20 * 60), false)
+        .await;
+    assert_eq!(second.outcome, PollOutcome::NotModified, "{second}");
+    assert_eq!(
+        second.to_string(),
+        "gazette: new 0, updated 0, unchanged 0, duplicate 0, failed 0; HTTP 304 not modified"
+    );
+
+    let reqs = up.requests("/feed");
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].header("if-none-match"), None);
+    assert_eq!(reqs[0].header("if-modified-since"), None);
+    assert_eq!(reqs[1].header("if-none-match"), Some("\"rss-v1\""));
+    assert_eq!(
+        reqs[1].header("if-modified-since"),
+        Some("Mon, 04 Mar 2024 08:00:00 GMT")
+    );
+    for r in &reqs {
+        let ua = r.header("user-agent").unwrap_or_default();
+        assert!(ua.starts_with("topicfeed/"), "{ua}");
+        assert!(
+            r.header("accept")
+                .unwrap_or_default()
+                .contains("application/rss+xml")
+        );
+        let ae = r.header("accept-encoding").unwrap_or_default();
+        assert!(ae.contains("gzip") && ae.contains("br"), "{ae}");
+    }
+    // The validators survive a restart: a new poller on the same data dir.
+    let state = std::fs::read_to_string(s.data.join("sources-state.json")).unwrap();
+    assert!(
+        state.contains("rss-v1") && state.contains("Mon, 04 Mar 2024 08:00:00 GMT"),
+        "{state}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn last_modified_alone_is_sent_back() {
+    let up = Upstream::start(|req, _| {
+        let lm = "Tue, 05 Mar 2024 10:00:00 GMT";
+        if req.header("if-modified-since") == Some(lm) {
+            return status(304, &[]);
+        }
+        with_headers(
+            ok(fixture("atom.xml"), "application/atom+xml"),
+            &[("Last-Modified", lm)],
+        )
+    })
+    .await;
+    let s = setup();
+    let src = source("ridge", up.url("/atom"));
+    s.poller.poll_source(&src, t0(), true).await;
+    let second = s.poller.poll_source(&src, t0() + secs(1), true).await;
+    assert_eq!(second.outcome, PollOutcome::NotModified);
+    let reqs = up.requests("/atom");
+    assert_eq!(reqs[1].header("if-none-match"), None);
+    assert_eq!(
+        reqs[1].header("if-modified-since"),
+        Some("Tue, 05 Mar 2024 10:00:00 GMT")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cache_control_max_age_lengthens_the_interval() {
+    let up = Upstream::start(|_, _| {
+        with_headers(
+            ok(fixture("atom.xml"), "application/atom+xml"),
+            &[("Cache-Control", "public, max-age=3600")],
+        )
+    })
+    .await;
+    let s = setup();
+    let r = s
+        .poller
+        .poll_source(&source("ridge", up.url("/a")), t0(), false)
+        .await;
+    assert_eq!(r.next_poll, Some(t0() + secs(3600)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_request_before_retry_after() {
+    let up = Upstream::start(|req, nth| match (req.path.as_str(), nth) {
+        ("/busy", 0) => status(429, &[("Retry-After", "120")]),
+        ("/down", 0) => status(503, &[("Retry-After", "Fri, 10 Jan 2025 13:00:00 GMT")]),
+        _ => ok(fixture("rss2.xml"), "application/rss+xml"),
+    })
+    .await;
+    let s = setup();
+    let busy = source("busy", up.url("/busy"));
+    let down = source("down", up.url("/down"));
+    let r = s.poller.poll_source(&busy, t0(), true).await;
+    assert_eq!(failure(&r), "HTTP 429 Too Many Requests");
+    assert_eq!(r.next_poll.map(|t| t >= t0() + secs(120)), Some(true));
+    // Even a forced poll (`topicfeed poll`) waits for Retry-After.
+    let r = s.poller.poll_source(&busy, t0() + secs(119), true).await;
+    assert_eq!(
+        r.outcome,
+        PollOutcome::Deferred {
+            until: t0() + secs(120)
+        },
+        "{r}"
+    );
+    assert_eq!(up.requests("/busy").len(), 1);
+    let r = s.poller.poll_source(&busy, t0() + secs(120), true).await;
+    assert_eq!(fetched(&r), 2);
+    assert_eq!(up.requests("/busy").len(), 2);
+
+    let r = s.poller.poll_source(&down, t0(), true).await;
+    assert_eq!(failure(&r), "HTTP 503 Service Unavailable");
+    let r = s.poller.poll_source(&down, t0() + secs(3599), true).await;
+    assert!(matches!(r.outcome, PollOutcome::Deferred { .. }), "{r}");
+    assert_eq!(up.requests("/down").len(), 1);
+    let r = s.poller.poll_source(&down, t0() + secs(3600), true).await;
+    assert!(matches!(r.outcome, PollOutcome::Fetched { .. }), "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_source_turns_unhealthy_alone_and_backs_off() {
+    let up = Upstream::start(|req, _| match req.path.as_str() {
+        "/broken" => status(500, &[]),
+        _ => ok(fixture("rss1.rdf"), "application/rdf+xml"),
+    })
+    .await;
+    let s = setup();
+    let sources = [
+        source("broken", up.url("/broken")),
+        source("fine", up.url("/fine")),
+    ];
+    s.poller.configure(&sources);
+    let mut now = t0();
+    let mut last = Vec::new();
+    for round in 1..=3 {
+        last = s.poller.poll_round(&sources, now, true).await;
+        assert_eq!(failure(&last[0]), "HTTP 500 Internal Server Error");
+        assert!(matches!(last[1].outcome, PollOutcome::Fetched { .. }));
+        // Backoff: every (15 min) doubled per failure, ±25 % jitter.
+        let wait = (last[0].next_poll.unwrap() - now).num_seconds();
+        let base = 900 * (1 << (round - 1));
+        assert!(
+            wait >= base * 3 / 4 && wait <= base * 5 / 4,
+            "round {round}: {wait}"
+        );
+        now += secs(1);
+    }
+    assert!(!last[0].healthy && last[1].healthy);
+    assert!(
+        last[0]
+            .to_string()
+            .ends_with("FAILED: HTTP 500 Internal Server Error (unhealthy)"),
+        "{}",
+        last[0]
+    );
+    let health = s.poller.health().snapshot();
+    assert_eq!(health.len(), 2);
+    let (broken, fine) = (&health[0], &health[1]);
+    assert_eq!((broken.name.as_str(), broken.healthy), ("broken", false));
+    assert_eq!(broken.consecutive_failures, 3);
+    assert_eq!(
+        broken.last_error.as_deref(),
+        Some("HTTP 500 Internal Server Error")
+    );
+    assert_eq!(broken.last_success, None);
+    assert_eq!(broken.polls_failed, 3);
+    assert!(fine.healthy && fine.last_success.is_some() && fine.next_poll.is_some());
+    assert_eq!(fine.articles_new, 1);
+    // Scheduled (not forced) polls respect the backoff.
+    let r = s.poller.poll_source(&sources[0], now, false).await;
+    assert_eq!(r.outcome, PollOutcome::NotDue);
+    assert_eq!(up.requests("/broken").len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_followed_loops_and_chains_refused() {
+    let up = Upstream::start(|req, _| match req.path.as_str() {
+        "/old" => status(301, &[("Location", "/new")]),
+        "/new" => ok(fixture("atom.xml"), "application/atom+xml"),
+        "/temp" => status(302, &[("Location", "/new")]),
+        "/loop-a" => status(302, &[("Location", "/loop-b")]),
+        "/loop-b" => status(307, &[("Location", "/loop-a")]),
+        p if p.starts_with("/hop/") => {
+            let n: u32 = p[5..].parse().unwrap();
+            status(302, &[("Location", &format!("/hop/{}", n + 1))])
+        }
+        _ => status(404, &[]),
+    })
+    .await;
+    let s = setup();
+    let moved = source("moved", up.url("/old"));
+    let r = s.poller.poll_source(&moved, t0(), true).await;
+    assert_eq!(fetched(&r), 1);
+    // A permanent move is remembered: the next poll goes straight there.
+    s.poller.poll_source(&moved, t0() + secs(1), true).await;
+    assert_eq!(up.requests("/old").len(), 1);
+    assert_eq!(up.requests("/new").len(), 2);
+    // A temporary one is not.
+    let temp = source("temp", up.url("/temp"));
+    s.poller.poll_source(&temp, t0(), true).await;
+    s.poller.poll_source(&temp, t0() + secs(1), true).await;
+    assert_eq!(up.requests("/temp").len(), 2);
+
+    let r = s
+        .poller
+        .poll_source(&source("loop", up.url("/loop-a")), t0(), true)
+        .await;
+    let e = failure(&r);
+    assert!(
+        e.contains("redirect loop") && e.ends_with("/loop-a)"),
+        "{e}"
+    );
+    assert_eq!(up.requests("/loop-a").len(), 1);
+
+    let r = s
+        .poller
+        .poll_source(&source("chain", up.url("/hop/0")), t0(), true)
+        .await;
+    assert!(failure(&r).contains("more than 5 redirects"), "{r}");
+    // The first request and five followed hops; the sixth is not requested.
+    let hops = up
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.path.starts_with("/hop/"))
+        .count();
+    assert_eq!(hops, 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_server_times_out_and_endless_body_is_cut() {
+    let up = Upstream::start(|req, _| match req.path.as_str() {
+        "/slow" => Reply::Slow(
+            Duration::from_secs(5),
+            Box::new(ok(fixture("rss2.xml"), "application/rss+xml")),
+        ),
+        "/endless" => Reply::Endless,
+        "/huge" => ok(vec![b' '; 300 * 1024], "application/rss+xml"),
+        _ => status(404, &[]),
+    })
+    .await;
+    let s = setup();
+    let started = std::time::Instant::now();
+    let reports = s
+        .poller
+        .poll_round(
+            &[
+                source("slow", up.url("/slow")),
+                source("endless", up.url("/endless")),
+                source("huge", up.url("/huge")),
+            ],
+            t0(),
+            true,
+        )
+        .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        failure(&reports[0]).contains("timed out after 1 s"),
+        "{}",
+        reports[0]
+    );
+    assert!(
+        failure(&reports[1]).contains("larger than the 262144-byte limit"),
+        "{}",
+        reports[1]
+    );
+    assert!(
+        failure(&reports[2]).contains("larger than"),
+        "{}",
+        reports[2]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_and_brotli_bodies_are_decoded() {
+    use std::io::Write;
+    let up = Upstream::start(|req, _| {
+        let body = fixture("rss2.xml");
+        let ae = req.header("accept-encoding").unwrap_or_default().to_owned();
+        match req.path.as_str() {
+            "/gz" if ae.contains("gzip") => {
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                enc.write_all(&body).unwrap();
+                with_headers(
+                    ok(enc.finish().unwrap(), "application/rss+xml"),
+                    &[("Content-Encoding", "gzip")],
+                )
+            }
+            "/br" if ae.contains("br") => {
+                let mut out = Vec::new();
+                {
+                    let mut w = brotli::CompressorWriter::new(&mut out, 4096, 5, 22);
+                    w.write_all(&body).unwrap();
+                }
+                with_headers(
+                    ok(out, "application/rss+xml"),
+                    &[("Content-Encoding", "br")],
+                )
+            }
+            _ => status(406, &[]),
+        }
+    })
+    .await;
+    let s = setup();
+    let reports = s
+        .poller
+        .poll_round(
+            &[source("gz", up.url("/gz")), source("br", up.url("/br"))],
+            t0(),
+            true,
+        )
+        .await;
+    assert_eq!(fetched(&reports[0]), 2, "{}", reports[0]);
+    assert_eq!(fetched(&reports[1]), 2, "{}", reports[1]);
+    assert_eq!(reports[0].counts.new + reports[1].counts.new, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_feeds_recovered_or_rejected() {
+    let up = Upstream::start(|req, _| match req.path.as_str() {
+        "/latin" => ok(fixture("malformed-1252-amp.xml"), "text/xml"),
+        "/broken" => ok(fixture("broken.xml"), "application/rss+xml"),
+        "/html" => ok(
+            "<!DOCTYPE html><html><body><p>Not a feed</p></body></html>",
+            "text/html",
+        ),
+        _ => status(404, &[]),
+    })
+    .await;
+    let s = setup();
+    let reports = s
+        .poller
+        .poll_round(
+            &[
+                source("latin", up.url("/latin")),
+                source("broken", up.url("/broken")),
+                source("html", up.url("/html")),
+            ],
+            t0(),
+            true,
+        )
+        .await;
+    assert_eq!(fetched(&reports[0]), 1, "{}", reports[0]);
+    assert_eq!(reports[0].counts.new, 1);
+    let e = failure(&reports[1]);
+    assert!(e.contains("malformed feed"), "{e}");
+    assert!(failure(&reports[2]).contains("malformed feed"));
+    let all = stored(s.store.as_ref());
+    let a = &all["Fish & chips shop wins café award"];
+    assert_eq!(a.site.as_deref(), Some("Café & Bistro Weekly"));
+    assert_eq!(
+        a.url.as_deref(),
+        Some("https://bistro.example/news/fish-chips-award?a=1&b=2")
+    );
+    assert_eq!(a.published, None);
+    assert!(
+        a.content_text().contains("naïve little shop"),
+        "{}",
+        a.content_text()
+    );
+    assert!(
+        a.content_text().contains("R&D-tested"),
+        "{}",
+        a.content_text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relative_links_resolved_and_html_sanitized() {
+    let up = Upstream::start(|_, _| ok(fixture("relative.xml"), "application/rss+xml")).await;
+    let s = setup();
+    let r = s
+        .poller
+        .poll_source(&source("relative", up.url("/feeds/rel.xml")), t0(), true)
+        .await;
+    assert_eq!(r.counts.new, 1, "{r}");
+    let all = stored(s.store.as_ref());
+    let a = &all["Bridge reopens after inspection"];
+    assert_eq!(
+        a.url.as_deref(),
+        Some(up.url("/news/bridge-reopens").as_str())
+    );
+    assert_eq!(a.site.as_deref(), Some("Relative Times"));
+    let html = &a.content_html;
+    for bad in ["<script", "tracker", "<style", "onclick", "javascript:"] {
+        assert!(!html.contains(bad), "{bad} in {html}");
+    }
+    assert!(
+        html.contains(&format!("src=\"{}\"", up.url("/images/bridge.jpg"))),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("href=\"{}\"", up.url("/news/bridge-closed"))),
+        "{html}"
+    );
+    assert!(
+        a.content_text().contains("weight limits"),
+        "{}",
+        a.content_text()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changing_feed_is_new_updated_unchanged() {
+    let up = Upstream::start(|_, nth| match nth {
+        0 => ok(fixture("changing-v1.xml"), "application/rss+xml"),
+        _ => ok(fixture("changing-v2.xml"), "application/rss+xml"),
+    })
+    .await;
+    let s = setup();
+    let src = source("townhall", up.url("/notes.xml"));
+    let r1 = s.poller.poll_source(&src, t0(), true).await;
+    assert_eq!((r1.counts.new, r1.counts.updated), (2, 0), "{r1}");
+    let r2 = s.poller.poll_source(&src, t0() + secs(1), true).await;
+    assert_eq!(
+        (r2.counts.new, r2.counts.updated, r2.counts.unchanged),
+        (1, 1, 1),
+        "{r2}"
+    );
+    let all = stored(s.store.as_ref());
+    assert!(
+        all["Council delays vote on parking fees"]
+            .content_text()
+            .contains("December")
+    );
+    assert_eq!(all.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_text_fetched_once_for_summary_only_entries() {
+    let up = Upstream::start(|req, _| match req.path.as_str() {
+        "/brief.xml" => ok(fixture("summary-only.xml"), "application/rss+xml"),
+        "/article/comet" => ok(fixture("article-page.html"), "text/html; charset=utf-8"),
+        _ => status(404, &[]),
+    })
+    .await;
+    let s = setup();
+    let src = SourceConfig {
+        full_text: true,
+        ..source("brief", up.url("/brief.xml"))
+    };
+    let r = s.poller.poll_source(&src, t0(), true).await;
+    assert_eq!(r.counts.new, 1, "{r}");
+    assert!(
+        matches!(r.outcome, PollOutcome::Fetched { full_text: 1, .. }),
+        "{r}"
+    );
+    let page_req = &up.requests("/article/comet")[0];
+    assert!(
+        page_req
+            .header("user-agent")
+            .unwrap_or_default()
+            .starts_with("topicfeed/")
+    );
+    assert!(
+        page_req
+            .header("accept")
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+
+    let all = stored(s.store.as_ref());
+    let a = &all["Observatory finds a new comet"];
+    let text = a.content_text();
+    assert!(
+        text.contains("Cassiopeia") && text.contains("survey camera"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("trackPageView") && !text.contains("Copyright"),
+        "{text}"
+    );
+    assert_eq!(
+        a.summary,
+        "Astronomers spotted a faint comet. Read more on our site."
+    );
+    assert_eq!(a.url.as_deref(), Some(up.url("/article/comet").as_str()));
+    assert_eq!(a.authors, ["Pia Lund"]);
+
+    // Polled again: the stored full text is kept and the page not refetched.
+    let r = s.poller.poll_source(&src, t0() + secs(1), true).await;
+    assert_eq!(r.counts.unchanged, 1, "{r}");
+    assert_eq!(up.requests("/article/comet").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_two_requests_per_host() {
+    let up = Upstream::start(|_, _| {
+        Reply::Slow(
+            Duration::from_millis(200),
+            Box::new(ok(fixture("rss1.rdf"), "application/rdf+xml")),
+        )
+    })
+    .await;
+    let s = setup();
+    let sources: Vec<SourceConfig> = (0..5)
+        .map(|i| source(&format!("s{i}"), up.url(&format!("/f{i}"))))
+        .collect();
+    let reports = s.poller.poll_round(&sources, t0(), true).await;
+    assert!(
+        reports
+            .iter()
+            .all(|r| matches!(r.outcome, PollOutcome::Fetched { .. }))
+    );
+    assert_eq!(up.max_in_flight.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poll_command_tries_every_source_and_fails_if_one_did() {
+    let up = Upstream::start(|req, _| match req.path.as_str() {
+        "/good" => ok(fixture("rss2.xml"), "application/rss+xml"),
+        _ => status(500, &[]),
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds");
+    std::fs::create_dir_all(&feeds).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(repo.join("feeds/world.toml"), feeds.join("world.toml")).unwrap();
+    std::fs::write(
+        feeds.join("sources.toml"),
+        format!(
+            "[[source]]\nname = \"bad\"\nurl = \"{}\"\n\n[[source]]\nname = \"good\"\nurl = \"{}\"\nevery = \"1h\"\n",
+            up.url("/bad"),
+            up.url("/good")
+        ),
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let run = move |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_topicfeed"));
+        cmd.arg("poll")
+            .arg("--data")
+            .arg(&data)
+            .arg("--feeds")
+            .arg(&feeds)
+            .args(extra);
+        for v in [
+            "HTTP_PROXY",
+            "HTTPS_PROXY",
+            "ALL_PROXY",
+            "http_proxy",
+            "https_proxy",
+            "all_proxy",
+        ] {
+            cmd.env_remove(v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = tokio::task::spawn_blocking(move || {
+        let all = run(&[]);
+        let good = run(&["--source", "good"]);
+        (all, good)
+    })
+    .await
+    .unwrap();
+    let (all, good) = out;
+    let stdout = String::from_utf8_lossy(&all.stdout);
+    assert!(!all.status.success());
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(
+        lines[0],
+        "bad: new 0, updated 0, unchanged 0, duplicate 0, failed 0; FAILED: HTTP 500 Internal Server Error"
+    );
+    assert_eq!(
+        lines[1],
+        "good: new 2, updated 0, unchanged 0, duplicate 0, failed 0; HTTP 200, 2 entries"
+    );
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&good.stdout).trim(),
+        "good: new 0, updated 0, unchanged 2, duplicate 0, failed 0; HTTP 200, 2 entries"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_polls_sources_and_watches_inboxes() {
+    use std::io::{BufRead, BufReader};
+    let up = Upstream::start(|_, _| ok(fixture("atom.xml"), "application/atom+xml")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let feeds = dir.path().join("feeds");
+    let inbox = dir.path().join("drop");
+    std::fs::create_dir_all(&feeds).unwrap();
+    // Made here, not left to the server: the test writes into it as soon as
+    // the server listens, which can be before the watcher has started.
+    std::fs::create_dir_all(&inbox).unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(repo.join("feeds/world.toml"), feeds.join("world.toml")).unwrap();
+    std::fs::write(
+        feeds.join("sources.toml"),
+        format!(
+            "[[source]]\nname = \"ridge\"\nurl = \"{}\"\nevery = \"1h\"\n\n[[inbox]]\npath = \"drop\"\n",
+            up.url("/atom.xml")
+        ),
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_topicfeed"));
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--no-samples", "--data"])
+        .arg(dir.path().join("data"))
+        .arg("--feeds")
+        .arg(&feeds)
+        .env("TOPICFEED_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for v in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        cmd.env_remove(v);
+    }
+    /// Stops the server however the test ends.
+    struct Child(std::process::Child);
+    impl Drop for Child {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Child(cmd.spawn().unwrap());
+    let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
+    let base = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
+                return None;
+            }
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                let base = rest
+                    .split_whitespace()
+                    .next()?
+                    .trim_end_matches('/')
+                    .to_owned();
+                // Keep draining so the server never blocks on a full pipe.
+                std::thread::spawn(move || {
+                    let mut sink = String::new();
+                    while stderr.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
+                        sink.clear();
+                    }
+                });
+                return Some(base);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let base = base.expect("server did not start");
+    std::fs::write(
+        inbox.join("note.md"),
+        "---\ntitle: Ferry timetable changes for winter\n---\n\nThe winter timetable starts on the first Sunday of November, with two crossings a day.\n",
+    )
+    .unwrap();
+    topicfeed::sources::fetch::install_crypto_provider();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut body = String::new();
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(15) {
+        body = match client.get(format!("{base}/feeds/all.json")).send().await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if body.contains("Wind farm consultation opens") && body.contains("Ferry timetable changes")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(child);
+    assert!(body.contains("Wind farm consultation opens"), "{body}");
+    assert!(
+        body.contains("Ferry timetable changes for winter"),
+        "{body}"
+    );
+    assert!(inbox.join("done/note.md").exists());
+    let reqs = up.requests("/atom.xml");
+    assert_eq!(reqs.len(), 1);
+    assert!(
+        reqs[0]
+            .header("user-agent")
+            .unwrap_or_default()
+            .starts_with("topicfeed/")
+    );
+}

@@ -34,6 +34,23 @@ struct RulesFile {
     months: HashMap<String, Vec<String>>,
 }
 
+/// What the line tables say about one line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineClass {
+    /// The article has ended ("Previous article", a comments header).
+    pub end: bool,
+    /// Only reader comments look like this.
+    pub comment: bool,
+    /// A header of a list of other stories.
+    pub list_header: bool,
+    /// Never article text.
+    pub junk: bool,
+    /// A caption or photo credit, anywhere in the body.
+    pub credit: bool,
+    /// A caption or photo credit, above the body (a wider test).
+    pub credit_in_lead: bool,
+}
+
 /// Which date a stated-date line sets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DateKind {
@@ -49,6 +66,9 @@ pub struct Boilerplate {
     junk_starts: Regex,
     /// The junk patterns that begin with `.*`, run unanchored.
     junk_contains: Regex,
+    /// Every line table in one automaton: a body line is classified in
+    /// one pass instead of one search per table (see [`Boilerplate::classify`]).
+    line_set: regex::RegexSet,
     list_headers: Regex,
     end_markers: Regex,
     credit_starts: Regex,
@@ -202,7 +222,8 @@ impl Boilerplate {
             }
         }
         let lower = |v: &[String]| v.iter().map(|w| w.to_lowercase()).collect::<HashSet<_>>();
-        Ok(Boilerplate {
+        let mut b = Boilerplate {
+            line_set: regex::RegexSet::empty(),
             title_junk: build(
                 "title_junk",
                 format!(
@@ -281,7 +302,22 @@ impl Boilerplate {
                 format!(r"(?i)(?:\d|[,;]\s*)({})", phrases(&f.updated_words)),
             )?,
             months,
-        })
+        };
+        // Order matters: it is the order of `LineClass`'s flags below.
+        let tables = [
+            &b.end_markers,
+            &b.comment_signals,
+            &b.list_headers,
+            &b.junk_lines,
+            &b.junk_starts,
+            &b.junk_contains,
+            &b.credit_starts,
+            &b.credit_labels,
+            &b.credit_contains,
+        ];
+        b.line_set = regex::RegexSet::new(tables.iter().map(|r| r.as_str()))
+            .map_err(|e| format!("line tables: {e}"))?;
+        Ok(b)
     }
 
     /// Where a second, "Updated …" date starts inside a date line, if it
@@ -292,6 +328,23 @@ impl Boilerplate {
             .and_then(|c| c.get(1))
             .map(|m| m.start())
             .filter(|&i| i > 0)
+    }
+
+    /// What a body line is, by every line table at once.
+    pub fn classify(&self, line: &str) -> LineClass {
+        let m = self.line_set.matches(line);
+        let words = word_count(line);
+        let short = words <= 40;
+        LineClass {
+            end: m.matched(0),
+            comment: m.matched(1),
+            list_header: m.matched(2),
+            junk: m.matched(3)
+                || (short && (m.matched(4) || m.matched(5)))
+                || self.is_share_bar(line),
+            credit: m.matched(6) || (short && m.matched(7)) || (words <= 12 && m.matched(8)),
+            credit_in_lead: m.matched(6) || (short && m.matched(7)) || m.matched(8),
+        }
     }
 
     /// Strips tracking/navigation junk from the front of a page-title line.

@@ -176,6 +176,16 @@ fn search_repeat(
         {
             continue;
         }
+        // Cheap reject before folding the line: its first word must occur.
+        let first_word = l
+            .text
+            .split(|c: char| !c.is_alphanumeric())
+            .find(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .unwrap_or_default();
+        if !folded.text.contains(first_word.as_str()) {
+            continue;
+        }
         let Some(range) = folded.find_words(&l.text) else {
             continue;
         };
@@ -472,7 +482,8 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             content.push(Line { text, gap, words });
             continue;
         }
-        if rules.is_end_marker(&text) {
+        let class = rules.classify(&text);
+        if class.end {
             // Above the story ("Comment 212" beside the byline, navigation
             // at the top of the page) it is only page furniture.
             if body_seen == 0 {
@@ -482,11 +493,11 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             ended = true;
             break;
         }
-        if !content.is_empty() && rules.is_comment_signal(&text) {
+        if !content.is_empty() && class.comment {
             ended = true;
             break;
         }
-        if rules.is_list_header(&text) {
+        if class.list_header {
             // The header and the headlines listed under it.
             // Items stand one per line, spaced like the first one; a change
             // of spacing ends the list.
@@ -500,9 +511,10 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
                     || !headline_like(&next.text)
                     // What the tables know is handled as itself: an end
                     // marker after the list still ends the article.
-                    || rules.is_end_marker(&next.text)
-                    || rules.is_list_header(&next.text)
-                    || rules.is_junk(&next.text)
+                    || {
+                        let c = rules.classify(&next.text);
+                        c.end || c.list_header || c.junk
+                    }
                 {
                     break;
                 }
@@ -512,7 +524,7 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             carried_gap = carried_gap.max(gap);
             continue;
         }
-        if rules.is_junk(&text) {
+        if class.junk {
             carried_gap = carried_gap.max(gap);
             continue;
         }
@@ -539,7 +551,7 @@ pub(crate) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             }
             Kind::Content => {}
         }
-        if rules.is_credit(&text, false) {
+        if class.credit {
             carried_gap = carried_gap.max(gap);
             continue;
         }

@@ -112,12 +112,7 @@ impl Got {
     }
 }
 
-pub fn get(url: &str, headers: &[(&str, &str)]) -> Got {
-    let mut req = agent().get(url);
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let mut resp = req.call().unwrap_or_else(|e| panic!("GET {url}: {e}"));
+fn got(mut resp: http::Response<ureq::Body>) -> Got {
     Got {
         status: resp.status().as_u16(),
         headers: resp.headers().clone(),
@@ -130,17 +125,20 @@ pub fn get(url: &str, headers: &[(&str, &str)]) -> Got {
     }
 }
 
+pub fn get(url: &str, headers: &[(&str, &str)]) -> Got {
+    let mut req = agent().get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    got(req.call().unwrap_or_else(|e| panic!("GET {url}: {e}")))
+}
+
 pub fn head(url: &str, headers: &[(&str, &str)]) -> Got {
     let mut req = agent().head(url);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let mut resp = req.call().unwrap_or_else(|e| panic!("HEAD {url}: {e}"));
-    Got {
-        status: resp.status().as_u16(),
-        headers: resp.headers().clone(),
-        body: resp.body_mut().read_to_vec().unwrap_or_default(),
-    }
+    got(req.call().unwrap_or_else(|e| panic!("HEAD {url}: {e}")))
 }
 
 pub fn post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Got {
@@ -148,10 +146,5 @@ pub fn post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Got {
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
-    let mut resp = req.send(body).unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    Got {
-        status: resp.status().as_u16(),
-        headers: resp.headers().clone(),
-        body: resp.body_mut().read_to_vec().unwrap_or_default(),
-    }
+    got(req.send(body).unwrap_or_else(|e| panic!("POST {url}: {e}")))
 }

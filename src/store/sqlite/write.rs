@@ -527,14 +527,7 @@ impl Tx<'_> {
                 union.extend(topics);
             }
         }
-        let old: BTreeSet<String> = self
-            .tx
-            .prepare_cached("SELECT topic FROM story_topics WHERE sid = ?")
-            .and_then(|mut s| {
-                s.query_map([sid], |r| r.get(0))
-                    .and_then(|rows| rows.collect())
-            })
-            .map_err(sql_err(op))?;
+        let old: BTreeSet<String> = self.story_topics(sid, op)?.into_iter().collect();
         for topic in old.difference(&union) {
             self.tx
                 .prepare_cached("DELETE FROM story_topics WHERE sid = ? AND topic = ?")
@@ -559,6 +552,17 @@ impl Tx<'_> {
     }
 
     /// Copies the story's topic rows into `stories.topics`.
+    /// The topics a story is listed under.
+    fn story_topics(&self, sid: i64, op: &str) -> Result<Vec<String>, StoreError> {
+        self.tx
+            .prepare_cached("SELECT topic FROM story_topics WHERE sid = ?")
+            .and_then(|mut s| {
+                s.query_map([sid], |r| r.get(0))
+                    .and_then(|rows| rows.collect())
+            })
+            .map_err(sql_err(op))
+    }
+
     fn store_topic_list(&mut self, sid: i64) -> Result<(), StoreError> {
         self.tx
             .prepare_cached(
@@ -617,14 +621,7 @@ impl Tx<'_> {
         else {
             return Ok(false);
         };
-        let topics: Vec<String> = self
-            .tx
-            .prepare_cached("SELECT topic FROM story_topics WHERE sid = ?")
-            .and_then(|mut s| {
-                s.query_map([sid], |r| r.get(0))
-                    .and_then(|rows| rows.collect())
-            })
-            .map_err(sql_err(op))?;
+        let topics = self.story_topics(sid, op)?;
         // Cascades to sources and story_topics; triggers keep the counts.
         self.tx
             .prepare_cached("DELETE FROM stories WHERE sid = ?")

@@ -75,10 +75,14 @@ pub struct ServeArgs {
     /// Largest accepted ingest request body, in bytes.
     #[arg(long, env = "TOPICFEED_MAX_BODY", default_value_t = 2 * 1024 * 1024)]
     pub max_body: usize,
-    /// Seconds a client may take to send a request's headers (also how long
-    /// an idle keep-alive connection stays open).
+    /// Seconds a client may take to send a request's headers once it has
+    /// started.
     #[arg(long, env = "TOPICFEED_HEADER_TIMEOUT", default_value_t = 10)]
     pub header_timeout: u64,
+    /// Seconds a connection may stay silent (before its first request or
+    /// between requests) before it is closed.
+    #[arg(long, env = "TOPICFEED_IDLE_TIMEOUT", default_value_t = 60)]
+    pub idle_timeout: u64,
     /// Delete stories older than this many days (retention; off by default).
     #[arg(long, env = "TOPICFEED_MAX_AGE_DAYS")]
     pub max_age_days: Option<u32>,
@@ -116,6 +120,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         max_body_bytes: args.max_body,
         max_connections: args.max_connections,
         header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
         ..http::Config::default()
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -598,3 +598,32 @@ fn failing_upstream_sources_show_on_the_index_and_in_metrics() {
         "{index}"
     );
 }
+
+#[test]
+fn the_connection_limit_holds_new_clients_until_a_slot_frees() {
+    let s = Server::start(&[
+        "--no-samples",
+        "--max-connections",
+        "1",
+        "--idle-timeout",
+        "2",
+    ]);
+    // One silent client takes the only slot until the idle timeout ends it.
+    let idle = std::net::TcpStream::connect(s.addr()).expect("connect");
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let r = get(&s.url("/healthz"), &[]);
+    let waited = started.elapsed();
+    assert_eq!(r.status, 200);
+    assert!(
+        waited >= Duration::from_millis(1200),
+        "served after {waited:?}, while the slot was taken"
+    );
+    drop(idle);
+    let started = Instant::now();
+    assert_eq!(get(&s.url("/healthz"), &[]).status, 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "a free slot serves at once"
+    );
+}

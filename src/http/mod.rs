@@ -134,18 +134,23 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let idle_timeout = state.config.idle_timeout;
         let state = state.clone();
         let service = service_fn(move |req| {
             let state = state.clone();
             async move { Ok::<_, Infallible>(routes::handle(req, peer, state).await) }
         });
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        // hyper's header timeout starts at a request's first byte, so a
+        // client that connects and sends nothing (or idles between
+        // requests) would hold its slot forever: reads time out instead.
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_read_timeout(Some(idle_timeout));
+        let conn = builder.serve_connection_with_upgrades(TokioIo::new(Box::pin(stream)), service);
         let conn = graceful.watch(conn.into_owned());
         tokio::spawn(async move {
             // A connection lives at most this long, however busy: a slow
-            // or stuck client cannot hold a permit forever. (Idle keep-alive
-            // connections are closed by the header-read timeout, which
-            // hyper applies while waiting for each next request.)
+            // or stuck client cannot hold a permit forever. (Silent ones
+            // are closed sooner by the read timeout above.)
             if let Ok(Err(e)) = tokio::time::timeout(MAX_CONNECTION_LIFETIME, conn).await {
                 tracing::debug!(error = %e, %peer, "connection ended with an error");
             }

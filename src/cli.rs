@@ -83,8 +83,9 @@ enum Command {
     },
 }
 
-#[derive(clap::Args)]
-struct DataArg {
+/// `--data DIR` (or `TOPICFEED_DATA`), for every command that touches the store.
+#[derive(clap::Args, Debug)]
+pub(crate) struct DataArg {
     /// Directory of the store (created if missing).
     #[arg(
         id = "data",
@@ -93,14 +94,20 @@ struct DataArg {
         env = "TOPICFEED_DATA",
         default_value = "data"
     )]
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
 }
 
-#[derive(clap::Args)]
-struct FeedsArg {
-    /// Directory of topic definitions (`<slug>.toml`).
-    #[arg(long = "feeds", env = "TOPICFEED_FEEDS", default_value = "feeds")]
-    dir: PathBuf,
+/// `--feeds DIR` (or `TOPICFEED_FEEDS`): topics and sources.
+#[derive(clap::Args, Debug)]
+pub(crate) struct FeedsArg {
+    /// Directory of topic definitions (`<slug>.toml`) and `sources.toml`.
+    #[arg(
+        long = "feeds",
+        value_name = "DIR",
+        env = "TOPICFEED_FEEDS",
+        default_value = "feeds"
+    )]
+    pub(crate) dir: PathBuf,
 }
 
 impl FeedsArg {
@@ -109,7 +116,7 @@ impl FeedsArg {
     }
 }
 
-fn config_errors(errors: Vec<ConfigError>) -> anyhow::Error {
+pub(crate) fn config_errors(errors: Vec<ConfigError>) -> anyhow::Error {
     let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     anyhow::anyhow!("invalid topic configuration:\n  {}", lines.join("\n  "))
 }

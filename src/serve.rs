@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Context;
 
 use crate::classify::LiveTopics;
+use crate::cli::{DataArg, FeedsArg, config_errors};
 use crate::http::{self, AppState};
 use crate::pipeline;
 use crate::sources::{self, Poller};
@@ -24,22 +25,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TOPICFEED_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
-    /// Directory of the store (created if missing).
-    #[arg(
-        long = "data",
-        value_name = "DIR",
-        env = "TOPICFEED_DATA",
-        default_value = "data"
-    )]
-    pub data: PathBuf,
-    /// Directory of topic definitions (`<slug>.toml`).
-    #[arg(
-        long = "feeds",
-        value_name = "DIR",
-        env = "TOPICFEED_FEEDS",
-        default_value = "feeds"
-    )]
-    pub feeds: PathBuf,
+    #[command(flatten)]
+    pub(crate) data: DataArg,
+    #[command(flatten)]
+    pub(crate) feeds: FeedsArg,
     /// Sample articles ingested at start (never moved or changed).
     #[arg(
         long,
@@ -96,16 +85,13 @@ pub struct ServeArgs {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     init_logging();
-    let topics = LiveTopics::load(&args.feeds).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        anyhow::anyhow!("invalid topic configuration:\n  {}", lines.join("\n  "))
-    })?;
+    let topics = LiveTopics::load(&args.feeds.dir).map_err(config_errors)?;
     let topics = Arc::new(topics);
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&args.data)?);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&args.data.dir)?);
     let sources_config = if args.no_sources {
         sources::SourcesConfig::default()
     } else {
-        sources::config::load(&args.feeds)?
+        sources::config::load(&args.feeds.dir)?
     };
     if !args.no_samples {
         ingest_samples(&args.samples, store.as_ref(), &topics);
@@ -137,7 +123,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             state.sources = start_sources(&args, sources_config, &store, &topics)?;
         }
         let state = Arc::new(state);
-        tokio::spawn(watch_topics(args.feeds.clone(), topics));
+        tokio::spawn(watch_topics(args.feeds.dir.clone(), topics));
         let retention = Retention {
             max_age: args
                 .max_age_days
@@ -178,7 +164,7 @@ fn start_sources(
         Poller::new(
             store.clone(),
             topics.clone(),
-            &args.data,
+            &args.data.dir,
             sources::PollOptions::default(),
         )
         .context("starting the feed poller")?,
@@ -202,7 +188,7 @@ fn start_sources(
         inboxes = config.inboxes.len(),
         "sources started"
     );
-    tokio::spawn(poller.run(args.feeds.clone(), config));
+    tokio::spawn(poller.run(args.feeds.dir.clone(), config));
     Ok(health)
 }
 
@@ -211,16 +197,13 @@ fn ingest_samples(dir: &Path, store: &dyn Store, topics: &LiveTopics) {
         tracing::warn!(dir = %dir.display(), "no sample directory; starting without samples");
         return;
     }
-    let (files, walk_failures) = pipeline::collect_files(&[dir.to_path_buf()]);
-    let classifier = topics.get();
-    let mut summary = pipeline::ingest_files(
+    let summary = pipeline::ingest_paths(
         store,
-        &classifier,
-        &files,
+        &topics.get(),
+        &[dir.to_path_buf()],
         &pipeline::BatchOptions::default(),
         |_| {},
     );
-    summary.failed.extend(walk_failures);
     tracing::info!(dir = %dir.display(), %summary, "samples ingested");
     for f in &summary.failed {
         tracing::warn!(file = %f.path.display(), reason = %f.reason, "sample not ingested");

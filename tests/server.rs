@@ -283,33 +283,19 @@ fn equivalent_queries_share_one_etag_and_filters_narrow(s: &Server) {
     );
     assert_eq!(a.status, 200);
     assert_eq!(a.header("etag"), b.header("etag"));
-    let v: serde_json::Value = serde_json::from_slice(&a.body).expect("json");
-    let items = v["items"].as_array().expect("items");
+    let items = item_tags(&a.body);
     assert!(!items.is_empty());
-    for item in items {
-        let tags: Vec<&str> = item["tags"]
-            .as_array()
-            .expect("tags")
-            .iter()
-            .filter_map(|t| t.as_str())
-            .collect();
+    for tags in &items {
         assert!(
-            tags.contains(&"europe") || tags.contains(&"world"),
+            tags.iter().any(|t| t == "europe" || t == "world"),
             "{tags:?}"
         );
-        assert!(!tags.contains(&"sports"), "{tags:?}");
+        assert!(!tags.iter().any(|t| t == "sports"), "{tags:?}");
     }
     let all = get(&s.url("/feeds/all.json?all=europe,climate"), &[]);
-    let v: serde_json::Value = serde_json::from_slice(&all.body).expect("json");
-    for item in v["items"].as_array().expect("items") {
-        let tags: Vec<&str> = item["tags"]
-            .as_array()
-            .expect("tags")
-            .iter()
-            .filter_map(|t| t.as_str())
-            .collect();
+    for tags in item_tags(&all.body) {
         assert!(
-            tags.contains(&"europe") && tags.contains(&"climate"),
+            tags.iter().any(|t| t == "europe") && tags.iter().any(|t| t == "climate"),
             "{tags:?}"
         );
     }
@@ -322,6 +308,24 @@ fn equivalent_queries_share_one_etag_and_filters_narrow(s: &Server) {
     let future = get(&s.url("/feeds/all.json?since=2099-01-01T00:00:00Z"), &[]);
     let v: serde_json::Value = serde_json::from_slice(&future.body).expect("json");
     assert!(v["items"].as_array().expect("items").is_empty());
+}
+
+/// The `tags` (topics first) of every item of a JSON Feed.
+fn item_tags(body: &[u8]) -> Vec<Vec<String>> {
+    let v: serde_json::Value = serde_json::from_slice(body).expect("json");
+    v["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| {
+            item["tags"]
+                .as_array()
+                .expect("tags")
+                .iter()
+                .filter_map(|t| t.as_str().map(str::to_owned))
+                .collect()
+        })
+        .collect()
 }
 
 fn paging_walks_every_story_once(s: &Server) {

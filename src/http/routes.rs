@@ -402,21 +402,35 @@ async fn feed(
             .record_subscribers(&fr.path_and_query(fr.format, None), ua);
     }
 
-    let entry = load_feed(state, &fr, &key, &base).await?;
     if browser {
-        let feed_url = format!("{base}{}", fr.path_and_query(Format::Atom, None));
-        let info = feed_info(state, &fr, &base, None, None, &topics);
+        // A person reading the feed: one query, rendered as a page; the
+        // feed bytes for readers are not needed.
         let query = fr.query.clone();
         let store = state.store.clone();
         let page = blocking(move || store.query(&query)).await??;
+        let feed_url = format!("{base}{}", fr.path_and_query(Format::Atom, None));
+        let info = feed_info(
+            state,
+            &fr,
+            &base,
+            page.next_cursor.as_deref(),
+            None,
+            &topics,
+        );
+        let ttl = ttl_minutes(
+            &page.stories,
+            state.config.ttl_floor_minutes,
+            state.config.ttl_ceiling_minutes,
+        );
         let mut r = html(
             render::html::feed_page(&info, &feed_url, &page.stories),
-            entry.ttl_minutes * 60,
+            ttl * 60,
         );
         r.headers_mut()
             .insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
         return Ok(r);
     }
+    let entry = load_feed(state, &fr, &key, &base).await?;
     let rendered = &entry.rendered;
     let not_modified =
         conditional::not_modified(req.headers(), &rendered.etag, rendered.last_modified);

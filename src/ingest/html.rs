@@ -48,7 +48,12 @@ pub fn parse_page(
     let mut authors = article
         .byline
         .as_deref()
-        .map(|b| names_from_byline(&clean_line(b)))
+        .map(|b| {
+            // The same name rules as a scrape's byline ("By Jane Roe, Staff
+            // Writer", "Jane Roe and Tom Hale").
+            let b = clean_line(b);
+            text::parse_names(rules.byline_rest(&b).unwrap_or(&b), rules)
+        })
         .unwrap_or_default();
     if authors.is_empty() {
         authors = std::mem::take(&mut meta.authors);
@@ -83,20 +88,6 @@ fn strip_site_from_title(title: &str, site: Option<&str>) -> String {
         }
     }
     title.to_owned()
-}
-
-fn names_from_byline(byline: &str) -> Vec<String> {
-    let byline = byline
-        .trim_start_matches("By ")
-        .trim_start_matches("by ")
-        .trim();
-    byline
-        .split([',', ';'])
-        .flat_map(|p| p.split(" and "))
-        .map(str::trim)
-        .filter(|p| !p.is_empty() && p.split_whitespace().count() <= 5)
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Elements whose text is never article body.

@@ -207,24 +207,14 @@ fn search_repeat(
 /// followed by a capital, or a run of capitals followed by a capitalized
 /// word ("NewsSkip" → "News Skip", "NRFDirekt" → "NRF Direkt").
 fn deglue(line: &str) -> String {
-    let chars: Vec<char> = line.chars().collect();
     let mut out = String::with_capacity(line.len() + 16);
-    for (w, &c) in chars.iter().enumerate() {
-        if w > 0 {
-            let prev = chars[w - 1];
-            let next_lower = chars.get(w + 1).is_some_and(|n| n.is_lowercase());
-            let lower_upper = (prev.is_lowercase() || prev.is_ascii_digit()) && c.is_uppercase();
-            let caps_word = w >= 2
-                && prev.is_uppercase()
-                && chars[w - 2].is_uppercase()
-                && c.is_uppercase()
-                && next_lower;
-            if lower_upper || caps_word {
-                out.push(' ');
-            }
-        }
-        out.push(c);
+    let mut from = 0;
+    for at in glue_points(line) {
+        out.push_str(&line[from..at]);
+        out.push(' ');
+        from = at;
     }
+    out.push_str(&line[from..]);
     out
 }
 
@@ -258,15 +248,25 @@ fn apply_repeat(
 /// mark such a menu; the line is cut at the first of them. One or two
 /// ("BuzzFeed", "McDonald's") are names and stay.
 fn cut_glued_menu(line: &str) -> &str {
+    let glue = glue_points(line);
+    if glue.len() >= 3 && line[..glue[0]].split_whitespace().count() >= 2 {
+        &line[..glue[0]]
+    } else {
+        line
+    }
+}
+
+/// Byte offsets where a page's markup glued two words together: a
+/// lower-case letter or digit followed by a capital ("NewsSkip"), or a run
+/// of capitals followed by a capitalized word ("NRFDirekt").
+fn glue_points(line: &str) -> Vec<usize> {
     let chars: Vec<(usize, char)> = line.char_indices().collect();
     let mut glue = Vec::new();
     for w in 1..chars.len() {
         let (i, c) = chars[w];
         let prev = chars[w - 1].1;
         let next_lower = chars.get(w + 1).is_some_and(|&(_, n)| n.is_lowercase());
-        // "NewsSkip": lower then upper; "NRFDirekt": a capital run, then a
-        // capitalized word.
-        let lower_upper = prev.is_lowercase() && c.is_uppercase();
+        let lower_upper = (prev.is_lowercase() || prev.is_ascii_digit()) && c.is_uppercase();
         let caps_word = w >= 2
             && prev.is_uppercase()
             && chars[w - 2].1.is_uppercase()
@@ -276,11 +276,7 @@ fn cut_glued_menu(line: &str) -> &str {
             glue.push(i);
         }
     }
-    if glue.len() >= 3 && line[..glue[0]].split_whitespace().count() >= 2 {
-        &line[..glue[0]]
-    } else {
-        line
-    }
+    glue
 }
 
 /// Quotes and end punctuation belong to the headline ("… 'foreign agent'"),
@@ -731,7 +727,7 @@ const NAME_PARTICLES: &[&str] = &[
 ];
 
 /// Names from a byline: "Jane Roe and Tom Hale, Staff Writers" → both names.
-fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
+pub(crate) fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
     const JOINERS: [&str; 5] = [" and ", " & ", " et ", " und ", " y "];
     // "Camille Roux (Lyon, envoyée spéciale)": what is in brackets is where
     // or what, never who.

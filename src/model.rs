@@ -61,15 +61,20 @@ pub struct Article {
 impl Article {
     /// The body as plain text: one paragraph per block, separated by a blank line.
     pub fn content_text(&self) -> String {
-        let mut out = String::with_capacity(self.blocks.iter().map(|b| b.text.len() + 2).sum());
-        for (i, block) in self.blocks.iter().enumerate() {
-            if i > 0 {
-                out.push_str("\n\n");
-            }
-            out.push_str(&block.text);
-        }
-        out
+        blocks_text(&self.blocks)
     }
+}
+
+/// Blocks as plain text: one paragraph per block, separated by a blank line.
+pub fn blocks_text(blocks: &[Block]) -> String {
+    let mut out = String::with_capacity(blocks.iter().map(|b| b.text.len() + 2).sum());
+    for (i, block) in blocks.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\n\n");
+        }
+        out.push_str(&block.text);
+    }
+    out
 }
 
 /// The public JSON shape of a normalized article (`topicfeed normalize`).

@@ -121,6 +121,10 @@ fn people_get_html_pages_opml_and_article_pages(s: &Server) {
 
     let opml = get(&s.url("/feeds.opml"), &[]);
     assert_eq!(opml.status, 200);
+    assert_eq!(
+        opml.header("content-type").as_deref(),
+        Some("text/x-opml; charset=utf-8")
+    );
     let doc = roxmltree::Document::parse(std::str::from_utf8(&opml.body).expect("utf8"))
         .expect("OPML is XML");
     let outlines = doc

@@ -60,13 +60,6 @@ pub struct Topic {
     pub title_weight: u32,
 }
 
-impl Topic {
-    /// How many rules the topic has, for `topicfeed topics`.
-    pub fn rule_count(&self) -> usize {
-        self.any.len() + self.all.len() + self.none.len() + self.sources.len()
-    }
-}
-
 pub const DEFAULT_TITLE_WEIGHT: u32 = 3;
 
 /// A configuration problem, with where it is.
@@ -93,7 +86,8 @@ pub fn valid_slug(slug: &str) -> bool {
         })
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
+/// The 1-based line of a byte offset: config errors name lines.
+pub(crate) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 

@@ -27,9 +27,11 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(rendered: Rendered, signature: u64, ttl_minutes: u32) -> Entry {
+    pub fn new(mut rendered: Rendered, signature: u64, ttl_minutes: u32) -> Entry {
+        // The bytes live once, in `body`; `rendered` keeps the validators.
+        let body = Bytes::from(std::mem::take(&mut rendered.body));
         Entry {
-            body: Bytes::from(rendered.body.clone()),
+            body,
             rendered,
             signature,
             ttl_minutes,
@@ -101,13 +103,5 @@ impl FeedCache {
             map.clear();
         }
         map.insert(key, Slot { generation, entry });
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.lock().unwrap_or_else(|p| p.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }

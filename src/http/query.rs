@@ -11,7 +11,8 @@ use url::form_urlencoded;
 use crate::render::Format;
 use crate::store::Query;
 
-pub const DEFAULT_LIMIT: usize = 50;
+pub const DEFAULT_LIMIT: usize = Query::DEFAULT_LIMIT;
+/// The most a feed URL may ask for; the store itself allows more.
 pub const MAX_LIMIT: usize = 500;
 
 const PARAMS: &[&str] = &[
@@ -31,8 +32,16 @@ pub struct FeedRequest {
 
 impl FeedRequest {
     /// `/feeds/{topic}.{ext}` plus the canonical query.
-    pub fn path_and_query(&self, format: Format, cursor: Option<&str>) -> String {
-        let mut s = format!("/feeds/{}.{}", self.topic, format.ext());
+    /// `format: None` gives the web page (`/feeds/{topic}`).
+    pub fn path_and_query(
+        &self,
+        format: impl Into<Option<Format>>,
+        cursor: Option<&str>,
+    ) -> String {
+        let mut s = match format.into() {
+            Some(f) => format!("/feeds/{}.{}", self.topic, f.ext()),
+            None => format!("/feeds/{}", self.topic),
+        };
         let mut q = self.canonical.clone();
         if let Some(c) = cursor {
             let extra: String = form_urlencoded::Serializer::new(String::new())

@@ -184,13 +184,15 @@ fn text(status: StatusCode, body: &'static str) -> Resp {
 }
 
 fn html(body: Vec<u8>, cache_seconds: u32) -> Resp {
-    let rendered = Rendered::new(body, "text/html; charset=utf-8", None);
+    page(body, "text/html; charset=utf-8", cache_seconds)
+}
+
+/// A page for people (or OPML for their readers): cacheable, with an ETag.
+fn page(body: Vec<u8>, content_type: &'static str, cache_seconds: u32) -> Resp {
+    let rendered = Rendered::new(body, content_type, None);
     let mut r = Response::new(Full::new(Bytes::from(rendered.body)));
     let h = r.headers_mut();
-    h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={cache_seconds}")) {
         h.insert(CACHE_CONTROL, v);
     }
@@ -279,12 +281,7 @@ fn opml(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Resp, HttpErro
         })
         .collect();
     let body = render::opml::render("topicfeed topics", state.started, &outlines);
-    let mut r = html(body, 3600);
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/x-opml; charset=utf-8"),
-    );
-    Ok(r)
+    Ok(page(body, "text/x-opml; charset=utf-8", 3600))
 }
 
 async fn article(id: &str, state: &Arc<AppState>) -> Result<Resp, HttpError> {
@@ -507,11 +504,7 @@ fn feed_info(
             "{base}{}",
             fr.path_and_query(fr.format, fr.query.cursor.as_deref())
         ),
-        home_url: format!(
-            "{base}{}",
-            fr.path_and_query(fr.format, None)
-                .replace(&format!(".{}", fr.format.ext()), "")
-        ),
+        home_url: format!("{base}{}", fr.path_and_query(None, None)),
         first_url: Some(format!("{base}{}", fr.path_and_query(fr.format, None))),
         next_url: next.map(|c| format!("{base}{}", fr.path_and_query(fr.format, Some(c)))),
         previous_url: previous.map(|c| format!("{base}{}", fr.path_and_query(fr.format, c))),
@@ -537,12 +530,7 @@ async fn load_feed(
     }
     let store = state.store.clone();
     let query = fr.query.clone();
-    let (page, previous) = blocking(move || {
-        let page = store.query(&query)?;
-        let previous = previous_cursor(store.as_ref(), &query)?;
-        Ok::<_, StoreError>((page, previous))
-    })
-    .await??;
+    let page = blocking(move || store.query(&query)).await??;
     let signature = cache::signature(&page.stories, page.next_cursor.as_deref());
     if let Some((entry, false)) = cached
         && entry.signature == signature
@@ -552,6 +540,10 @@ async fn load_feed(
         return Ok(entry);
     }
     state.metrics.cache_misses.inc();
+    // Only now, when the page is rendered anew: walking for the previous
+    // page costs several queries.
+    let (store, query) = (state.store.clone(), fr.query.clone());
+    let previous = blocking(move || previous_cursor(store.as_ref(), &query)).await??;
     let topics = state.topics.get();
     let mut info = feed_info(
         state,

@@ -62,18 +62,10 @@ pub enum DateKind {
 pub struct Boilerplate {
     title_junk: Regex,
     pub title_separators: Vec<String>,
-    junk_lines: Regex,
-    junk_starts: Regex,
-    /// The junk patterns that begin with `.*`, run unanchored.
-    junk_contains: Regex,
-    /// Every line table in one automaton: a body line is classified in
-    /// one pass instead of one search per table (see [`Boilerplate::classify`]).
+    /// Every line table in one automaton, in the order of [`LineClass`]'s
+    /// flags: a body line is classified in one pass, not one search per
+    /// table (see [`Boilerplate::classify`]).
     line_set: regex::RegexSet,
-    list_headers: Regex,
-    end_markers: Regex,
-    credit_starts: Regex,
-    credit_contains: Regex,
-    credit_labels: Regex,
     comment_signals: Regex,
     share_words: HashSet<String>,
     social_networks: HashSet<String>,
@@ -222,31 +214,36 @@ impl Boilerplate {
             }
         }
         let lower = |v: &[String]| v.iter().map(|w| w.to_lowercase()).collect::<HashSet<_>>();
-        let mut b = Boilerplate {
-            line_set: regex::RegexSet::empty(),
-            title_junk: build(
-                "title_junk",
-                format!(
-                    r"(?i)^(?:{})(?:\s+|[\s:|·\-–—]+|$)",
-                    alternation(&f.title_junk)
-                ),
+        // Each table is compiled on its own first, so that an error names
+        // the table; then all of them together, as one set.
+        let line_tables = [
+            build(
+                "end_markers",
+                format!(r"(?i)^(?:{})", alternation(&f.end_markers)),
             )?,
-            title_separators: f.title_separators,
-            junk_lines: build(
+            build(
+                "comment_signals",
+                format!(r"(?i)^(?:{})", alternation(&f.comment_signals)),
+            )?,
+            build(
+                "list_headers",
+                format!(r"(?i)^(?:{}){TAIL}$", alternation(&f.list_headers)),
+            )?,
+            build(
                 "junk_lines",
                 format!(
                     r"(?i)^(?:{}){TAIL}$",
                     alternation(&anchored(&f.junk_lines, true))
                 ),
             )?,
-            junk_starts: build(
+            build(
                 "junk_starts",
                 format!(
                     r"(?i)^(?:{})",
                     alternation(&anchored(&f.junk_starts, false))
                 ),
             )?,
-            junk_contains: build(
+            build(
                 "junk_lines/junk_starts",
                 format!(
                     r"(?i)(?:{})",
@@ -258,30 +255,33 @@ impl Boilerplate {
                     ))
                 ),
             )?,
-            list_headers: build(
-                "list_headers",
-                format!(r"(?i)^(?:{}){TAIL}$", alternation(&f.list_headers)),
-            )?,
-            end_markers: build(
-                "end_markers",
-                format!(r"(?i)^(?:{})", alternation(&f.end_markers)),
-            )?,
-            credit_starts: build(
+            build(
                 "credit_starts",
                 format!(r"(?i)^(?:{})", alternation(&f.credit_starts)),
             )?,
-            credit_contains: build(
-                "credit_contains",
-                format!(r"(?i)(?:{})", alternation(&f.credit_contains)),
-            )?,
-            credit_labels: build(
+            build(
                 "credit_labels",
                 format!(r"(?i)(?:{})", alternation(&f.credit_labels)),
             )?,
-            comment_signals: build(
-                "comment_signals",
-                format!(r"(?i)^(?:{})", alternation(&f.comment_signals)),
+            build(
+                "credit_contains",
+                format!(r"(?i)(?:{})", alternation(&f.credit_contains)),
             )?,
+        ];
+        let line_set = regex::RegexSet::new(line_tables.iter().map(Regex::as_str))
+            .map_err(|e| format!("line tables: {e}"))?;
+        let [_, comment_signals, ..] = line_tables;
+        Ok(Boilerplate {
+            title_junk: build(
+                "title_junk",
+                format!(
+                    r"(?i)^(?:{})(?:\s+|[\s:|·\-–—]+|$)",
+                    alternation(&f.title_junk)
+                ),
+            )?,
+            title_separators: f.title_separators,
+            line_set,
+            comment_signals,
             share_words: lower(&f.share_words),
             social_networks: lower(&f.social_networks),
             byline: build(
@@ -302,22 +302,7 @@ impl Boilerplate {
                 format!(r"(?i)(?:\d|[,;]\s*)({})", phrases(&f.updated_words)),
             )?,
             months,
-        };
-        // Order matters: it is the order of `LineClass`'s flags below.
-        let tables = [
-            &b.end_markers,
-            &b.comment_signals,
-            &b.list_headers,
-            &b.junk_lines,
-            &b.junk_starts,
-            &b.junk_contains,
-            &b.credit_starts,
-            &b.credit_labels,
-            &b.credit_contains,
-        ];
-        b.line_set = regex::RegexSet::new(tables.iter().map(|r| r.as_str()))
-            .map_err(|e| format!("line tables: {e}"))?;
-        Ok(b)
+        })
     }
 
     /// Where a second, "Updated …" date starts inside a date line, if it
@@ -367,31 +352,11 @@ impl Boilerplate {
 
     /// A line that is never article text.
     pub fn is_junk(&self, line: &str) -> bool {
-        self.junk_lines.is_match(line)
-            || (word_count(line) <= 40
-                && (self.junk_starts.is_match(line) || self.junk_contains.is_match(line)))
-            || self.is_share_bar(line)
-    }
-
-    pub fn is_list_header(&self, line: &str) -> bool {
-        self.list_headers.is_match(line)
-    }
-
-    pub fn is_end_marker(&self, line: &str) -> bool {
-        self.end_markers.is_match(line)
+        self.classify(line).junk
     }
 
     pub fn is_comment_signal(&self, line: &str) -> bool {
         self.comment_signals.is_match(line)
-    }
-
-    /// An image caption or photo credit. `in_lead` widens the test to credits
-    /// anywhere in a short line, which is only safe above the body.
-    pub fn is_credit(&self, line: &str, in_lead: bool) -> bool {
-        let words = word_count(line);
-        self.credit_starts.is_match(line)
-            || (words <= 40 && self.credit_labels.is_match(line))
-            || ((in_lead || words <= 12) && self.credit_contains.is_match(line))
     }
 
     fn is_share_bar(&self, line: &str) -> bool {
@@ -544,12 +509,21 @@ mod tests {
     #[test]
     fn navigation_with_glued_digits_ends_the_article() {
         let r = rules();
-        assert!(r.is_end_marker("8Previous articlePalestinian shot by settler"));
-        assert!(r.is_end_marker("8Next articleIsraeli President meets sheikhs"));
-        assert!(r.is_end_marker("Article suivantLa grève continue"));
-        assert!(r.is_end_marker("Nächster Artikel Die Bahn"));
-        assert!(r.is_end_marker("3 Comments"));
-        assert!(!r.is_end_marker("Next, the article said the talks had failed."));
+        assert!(
+            r.classify("8Previous articlePalestinian shot by settler")
+                .end
+        );
+        assert!(
+            r.classify("8Next articleIsraeli President meets sheikhs")
+                .end
+        );
+        assert!(r.classify("Article suivantLa grève continue").end);
+        assert!(r.classify("Nächster Artikel Die Bahn").end);
+        assert!(r.classify("3 Comments").end);
+        assert!(
+            !r.classify("Next, the article said the talks had failed.")
+                .end
+        );
     }
 
     #[test]
@@ -582,9 +556,15 @@ mod tests {
     #[test]
     fn credits() {
         let r = rules();
-        assert!(r.is_credit("Photo: Ana Ruiz/Reuters", false));
-        assert!(r.is_credit("Dock workers at the gate. (Photo: AFP)", true));
-        assert!(r.is_credit("Foto: dpa", false));
-        assert!(!r.is_credit("The photographer said the harbour was quiet.", false));
+        assert!(r.classify("Photo: Ana Ruiz/Reuters").credit);
+        assert!(
+            r.classify("Dock workers at the gate. (Photo: AFP)")
+                .credit_in_lead
+        );
+        assert!(r.classify("Foto: dpa").credit);
+        assert!(
+            !r.classify("The photographer said the harbour was quiet.")
+                .credit
+        );
     }
 }

@@ -122,14 +122,15 @@ pub fn parse_fragment(fragment: &str, base: Option<&str>, rules: &Boilerplate) -
     let mut meta = text::Body::default();
     let mut ended = false;
     for (kind, line, node) in &found {
+        let class = rules.classify(line);
         let drop = ended
-            || if rules.is_end_marker(line) {
+            || if class.end {
                 ended = true;
                 true
             } else {
-                rules.is_junk(line)
-                    || rules.is_list_header(line)
-                    || rules.is_credit(line, false)
+                class.junk
+                    || class.list_header
+                    || class.credit
                     // Bylines and date lines at the top are metadata, not body.
                     || (blocks.len() < 3
                         && text::meta_line(line, true, rules, &mut meta) == text::Kind::Meta)

@@ -139,11 +139,7 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
     if blocks.is_empty() {
         return Err(IngestError::NoArticle("a title but no body text"));
     }
-    let body: String = blocks
-        .iter()
-        .map(|b| b.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n\n");
+    let body = crate::model::blocks_text(&blocks);
     let language = language.or_else(|| lang::detect(&body).map(str::to_owned));
     let summary = summary
         .map(|s| clean::truncate_words(&clean::clean_line(&s), SUMMARY_CHARS))

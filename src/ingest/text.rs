@@ -984,7 +984,7 @@ fn shape(content: Vec<Line>, after_meta: Option<usize>, rules: &Boilerplate) -> 
     // carries a credit; the last lead line is the standfirst.
     let lead: Vec<&Line> = content[..body_start]
         .iter()
-        .filter(|l| !rules.is_credit(&l.text, true))
+        .filter(|l| !rules.classify(&l.text).credit_in_lead)
         .collect();
     for (i, line) in lead.iter().enumerate() {
         // A bulleted line is a list item wherever it stands.

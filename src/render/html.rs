@@ -86,10 +86,7 @@ Copy a feed link into your feed reader, or import <a href=\"/feeds.opml\">all fe
                 f.ext()
             );
         }
-        let updated = r.last_changed.map_or_else(
-            || "—".to_owned(),
-            |t| t.format("%Y-%m-%d %H:%M UTC").to_string(),
-        );
+        let updated = when(r.last_changed);
         let _ = write!(
             body,
             "<tr><td><a href=\"/feeds/{slug}\">{title}</a><br><span class=\"meta\">{desc}</span></td><td>{count}</td><td>{updated}</td>\

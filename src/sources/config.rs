@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use crate::classify::config::line_of;
 use toml::Spanned;
 
 use super::SourceError;
@@ -78,10 +80,6 @@ struct SourceEntry {
 #[serde(deny_unknown_fields)]
 struct InboxEntry {
     path: String,
-}
-
-fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 /// Loads `<feeds_dir>/sources.toml`; no file means nothing configured.

@@ -135,10 +135,6 @@ impl Fetcher {
         })
     }
 
-    pub fn options(&self) -> &FetchOptions {
-        &self.opts
-    }
-
     /// Waits for a connection slot for `url`'s host.
     async fn permit(&self, url: &reqwest::Url) -> Result<OwnedSemaphorePermit, SourceError> {
         let key = format!(

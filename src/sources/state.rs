@@ -71,10 +71,6 @@ impl StateFile {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn read(&self) -> Result<Doc, SourceError> {
         match std::fs::read(&self.path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| SourceError::Config {
@@ -250,20 +246,6 @@ fn apply_state(h: &mut SourceHealth, st: &SourceState, unhealthy_after: u32) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     };
-}
-
-/// Health as the state file on disk says, for a process that does not run
-/// the poller (e.g. to show what the last `topicfeed poll` left).
-pub fn read_health(
-    data_dir: &Path,
-    feeds_dir: &Path,
-    unhealthy_after: u32,
-) -> Result<Vec<SourceHealth>, SourceError> {
-    let config = super::config::load(feeds_dir)?;
-    let stored = StateFile::new(data_dir).load()?;
-    let board = HealthBoard::new();
-    board.configure(&config.sources, &stored, unhealthy_after);
-    Ok(board.snapshot())
 }
 
 #[cfg(test)]

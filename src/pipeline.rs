@@ -228,6 +228,35 @@ fn prepare_file(classifier: &Classifier, path: &Path) -> Result<Article, String>
 }
 
 /// The store's clock: whole seconds, as everything stored is.
+/// Stores articles in one transaction; if that fails, one by one, so an
+/// article the store rejects costs only itself.
+pub fn store_articles(
+    store: &dyn Store,
+    articles: &[Article],
+    now: DateTime<Utc>,
+) -> Vec<Result<Outcome, StoreError>> {
+    if articles.is_empty() {
+        return Vec::new();
+    }
+    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
+    match store.upsert_batch(articles, now) {
+        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
+        Err(e) if articles.len() == 1 => vec![Err(e)],
+        Err(_) => articles.iter().map(|a| store.upsert(a, now)).collect(),
+    }
+}
+
+/// Assembles and classifies one draft (an entry of a polled or dropped
+/// feed): everything but storing.
+pub fn prepare_draft(
+    classifier: &Classifier,
+    draft: ingest::Draft,
+) -> Result<Article, IngestError> {
+    let mut article = ingest::assemble(draft)?;
+    classifier.apply(&mut article);
+    Ok(article)
+}
+
 fn now() -> DateTime<Utc> {
     let now = Utc::now();
     DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
@@ -320,11 +349,7 @@ fn store_batch(
     if articles.is_empty() {
         return;
     }
-    let results: Vec<Result<Outcome, StoreError>> = match store.upsert_batch(articles, now()) {
-        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-        Err(e) if articles.len() == 1 => vec![Err(e)],
-        Err(_) => articles.iter().map(|a| store.upsert(a, now())).collect(),
-    };
+    let results = store_articles(store, articles, now());
     for ((&i, article), result) in batch.iter().zip(articles).zip(results) {
         let path = &files[i];
         match result {

@@ -21,10 +21,10 @@ use std::time::{Duration, Instant, SystemTime};
 use chrono::Utc;
 
 use super::SourceError;
-use super::poll::store_articles;
 use crate::classify::{Classifier, LiveTopics};
 use crate::ingest::{self, Boilerplate, IngestError, Input};
 use crate::model::Article;
+use crate::pipeline::store_articles;
 use crate::store::Store;
 
 /// Larger files are rejected unread: no article is this big, and a feed
@@ -349,11 +349,8 @@ fn articles_from(
     let mut out = Vec::new();
     let mut first_error = doc.skipped.first().cloned();
     for d in doc.drafts {
-        match ingest::assemble(d) {
-            Ok(mut a) => {
-                classifier.apply(&mut a);
-                out.push(a);
-            }
+        match crate::pipeline::prepare_draft(classifier, d) {
+            Ok(a) => out.push(a),
             Err(e) => {
                 first_error.get_or_insert(e.to_string());
             }

@@ -24,8 +24,8 @@ use super::state::{HealthBoard, SourceState, StateFile};
 use super::{RawDocument, SourceError};
 use crate::classify::LiveTopics;
 use crate::ingest::{self, Boilerplate, Draft, identity};
-use crate::model::Article;
-use crate::store::{Outcome, Store, StoreError};
+use crate::pipeline::store_articles;
+use crate::store::{Outcome, Store};
 
 /// The poller's policy.
 #[derive(Debug, Clone)]
@@ -473,11 +473,8 @@ impl Poller {
             let mut articles = Vec::with_capacity(drafts.len());
             for d in drafts {
                 let link = d.url.clone().unwrap_or_default();
-                match ingest::assemble(d) {
-                    Ok(mut a) => {
-                        classifier.apply(&mut a);
-                        articles.push(a);
-                    }
+                match crate::pipeline::prepare_draft(&classifier, d) {
+                    Ok(a) => articles.push(a),
                     Err(e) => {
                         counts.failed += 1;
                         tracing::debug!(%link, error = %e, "entry not stored");
@@ -638,24 +635,6 @@ impl Poller {
                 .clamp(Duration::from_secs(1), Duration::from_secs(3600));
             tokio::time::sleep(wait).await;
         }
-    }
-}
-
-/// Stores articles in one transaction; if that fails, one by one, so an
-/// article the store rejects costs only itself.
-pub fn store_articles(
-    store: &dyn Store,
-    articles: &[Article],
-    now: DateTime<Utc>,
-) -> Vec<Result<Outcome, StoreError>> {
-    if articles.is_empty() {
-        return Vec::new();
-    }
-    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
-    match store.upsert_batch(articles, now) {
-        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-        Err(e) if articles.len() == 1 => vec![Err(e)],
-        Err(_) => articles.iter().map(|a| store.upsert(a, now)).collect(),
     }
 }
 

@@ -29,3 +29,4 @@ pub mod render;
 pub mod serve;
 pub mod sources;
 pub mod store;
+pub mod watch;

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -210,31 +210,17 @@ fn ingest_samples(dir: &Path, store: &dyn Store, topics: &LiveTopics) {
     }
 }
 
-/// Newest modification time and file count of the topic files: changes
-/// when a file is edited, added or removed.
-fn feeds_stamp(dir: &Path) -> Option<(SystemTime, usize)> {
-    let mut newest = SystemTime::UNIX_EPOCH;
-    let mut count = 0;
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        if entry.path().extension().is_some_and(|e| e == "toml") {
-            count += 1;
-            if let Ok(m) = entry.metadata().and_then(|m| m.modified()) {
-                newest = newest.max(m);
-            }
-        }
-    }
-    Some((newest, count))
-}
-
+/// Re-reads the topic files when one is written, added, renamed or removed.
 async fn watch_topics(dir: PathBuf, topics: Arc<LiveTopics>) {
-    let mut last = feeds_stamp(&dir);
+    let mut watch = crate::watch::DirWatch::new(&dir, |p| {
+        p.extension().is_some_and(|e| e == "toml")
+            && p.file_name()
+                .is_none_or(|n| n != crate::sources::config::SOURCES_FILE)
+    });
     loop {
-        tokio::time::sleep(Duration::from_secs(2)).await;
-        let now = feeds_stamp(&dir);
-        if now == last {
+        if watch.changed(Duration::from_secs(3600)).await == crate::watch::Wake::Timeout {
             continue;
         }
-        last = now;
         let topics = topics.clone();
         match tokio::task::spawn_blocking(move || topics.reload()).await {
             Ok(Ok(n)) => tracing::info!(topics = n, "topic files reloaded"),

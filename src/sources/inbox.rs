@@ -6,9 +6,9 @@
 //! for [`InboxOptions::settle`]: a writer still copying a file keeps
 //! changing one of them. Dotfiles and the usual temporary names (`*.tmp`,
 //! `*.part`, `*~`, …) are left alone, so writing `.name` or `name.part` and
-//! renaming when done is also safe. `notify` events only wake the scanner;
-//! the directory listing is the truth, and a periodic rescan covers
-//! filesystems that send no events.
+//! renaming when done is also safe. File events ([`crate::watch`]) only
+//! wake the scanner; the directory listing is the truth, and a slow
+//! periodic rescan covers events that never came.
 //!
 //! A file holds one article (any format `normalize` reads) or a whole feed
 //! (RSS, Atom, JSON Feed), whose entries are all ingested.
@@ -125,20 +125,12 @@ impl Inbox {
             path: self.dir.clone(),
             source,
         })?;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-        // Kept alive for the loop's lifetime; dropping it stops the events.
-        let _watcher = match watch(&self.dir, tx) {
-            Ok(w) => Some(w),
-            Err(e) => {
-                tracing::warn!(error = %e, "inbox events unavailable; rescanning every 2 s instead");
-                None
-            }
-        };
-        let rescan = if _watcher.is_some() {
-            self.opts.rescan
-        } else {
-            Duration::from_secs(2)
-        };
+        // Only content changes wake the scan; its own listing does not.
+        let mut watch = crate::watch::DirWatch::new(&self.dir, |p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !ignored(n))
+        });
         tracing::info!(dir = %self.dir.display(), "watching inbox");
         let mut pending: HashMap<PathBuf, Pending> = HashMap::new();
         loop {
@@ -146,22 +138,14 @@ impl Inbox {
             for path in ready {
                 self.process(path, &mut pending).await;
             }
+            // A file still settling is re-checked soon; otherwise only a
+            // change or the slow rescan (for events that never came) wakes us.
             let wait = if pending.is_empty() {
-                rescan
+                self.opts.rescan
             } else {
                 (self.opts.settle / 4).max(Duration::from_millis(50))
             };
-            tokio::select! {
-                msg = rx.recv() => {
-                    if msg.is_none() {
-                        // The watcher is gone: keep going on rescans alone.
-                        tokio::time::sleep(wait.min(Duration::from_secs(2))).await;
-                    }
-                    // Coalesce a burst of events into one scan.
-                    while rx.try_recv().is_ok() {}
-                }
-                () = tokio::time::sleep(wait) => {}
-            }
+            watch.changed(wait).await;
         }
     }
 
@@ -197,27 +181,6 @@ impl Inbox {
             }
         }
     }
-}
-
-fn watch(
-    dir: &Path,
-    tx: tokio::sync::mpsc::UnboundedSender<()>,
-) -> Result<notify::RecommendedWatcher, SourceError> {
-    use notify::Watcher;
-    let err = |source| SourceError::Watch {
-        path: dir.to_owned(),
-        source,
-    };
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok() {
-            let _ = tx.send(());
-        }
-    })
-    .map_err(err)?;
-    watcher
-        .watch(dir, notify::RecursiveMode::NonRecursive)
-        .map_err(err)?;
-    Ok(watcher)
 }
 
 /// Lists the folder, updates what is pending, and returns the files that

@@ -85,11 +85,6 @@ pub enum SourceError {
     Malformed { url: String, reason: String },
     #[error("store: {0}")]
     Store(#[from] crate::store::StoreError),
-    #[error("cannot watch {}: {source}", path.display())]
-    Watch {
-        path: PathBuf,
-        source: notify::Error,
-    },
     #[error("internal: {0}")]
     Internal(String),
 }

@@ -26,6 +26,7 @@ use crate::classify::LiveTopics;
 use crate::ingest::{self, Boilerplate, Draft, identity};
 use crate::pipeline::store_articles;
 use crate::store::{Outcome, Store};
+use crate::watch::Wake;
 
 /// The poller's policy.
 #[derive(Debug, Clone)]
@@ -577,18 +578,16 @@ impl Poller {
     /// `sources.toml` changes (a bad edit keeps the running set). Never
     /// returns; drop the runtime or abort the task to stop it.
     pub async fn run(self: Arc<Self>, feeds_dir: PathBuf, initial: SourcesConfig) {
-        let file = feeds_dir.join(config::SOURCES_FILE);
-        let mut stamp = modified(&file);
+        let mut watch = crate::watch::DirWatch::new(&feeds_dir, |p| {
+            p.file_name().is_some_and(|n| n == config::SOURCES_FILE)
+        });
         let mut current = initial.sources;
         self.configure(&current);
         let mut tasks = self.spawn_sources(&current);
         loop {
-            tokio::time::sleep(Duration::from_secs(5)).await;
-            let now_stamp = modified(&file);
-            if now_stamp == stamp {
+            if watch.changed(Duration::from_secs(3600)).await == Wake::Timeout {
                 continue;
             }
-            stamp = now_stamp;
             match config::load(&feeds_dir) {
                 Ok(c) if c.sources == current => {}
                 Ok(c) => {
@@ -684,10 +683,6 @@ fn status_text(status: u16) -> String {
         Some(reason) => format!("HTTP {status} {reason}"),
         None => format!("HTTP {status}"),
     }
-}
-
-fn modified(path: &std::path::Path) -> Option<std::time::SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 #[cfg(test)]

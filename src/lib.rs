@@ -21,6 +21,7 @@
 
 pub mod classify;
 pub mod cli;
+pub mod config;
 pub mod http;
 pub mod ingest;
 pub mod model;

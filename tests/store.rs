@@ -6,8 +6,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use topicfeed::ingest::identity::{article_id, distance, fingerprint};
+use topicfeed::ingest::identity::{article_id, fingerprint};
 use topicfeed::ingest::{Input, normalize};
+use topicfeed::model::fingerprint_distance as distance;
 use topicfeed::model::{Article, Block, BlockKind};
 use topicfeed::store::dedup::{self, MAX_DISTANCE, MIN_SHARED};
 use topicfeed::store::{Outcome, Query, Retention, SqliteStore, Store, StoreError};

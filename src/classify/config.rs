@@ -62,14 +62,8 @@ pub struct Topic {
 
 pub const DEFAULT_TITLE_WEIGHT: u32 = 3;
 
-/// A configuration problem, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
-pub struct ConfigError {
-    pub path: PathBuf,
-    pub line: Option<usize>,
-    pub message: String,
-}
+pub use crate::config::ConfigError;
+use crate::config::line_of;
 
 /// Slugs that name something other than a topic in URLs.
 const RESERVED_SLUGS: &[&str] = &["all", "sources", "index"];
@@ -84,11 +78,6 @@ pub fn valid_slug(slug: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
-}
-
-/// The 1-based line of a byte offset: config errors name lines.
-pub(crate) fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 /// Parses and validates one topic file's text.
@@ -118,8 +107,7 @@ pub fn parse_topic(path: &Path, text: &str) -> Result<Topic, Vec<ConfigError>> {
     let file: TopicFile = match toml::from_str(text) {
         Ok(f) => f,
         Err(e) => {
-            let line = e.span().map(|s| line_of(text, s.start));
-            errors.push(err(line, e.message().to_owned()));
+            errors.push(ConfigError::toml(path, text, &e));
             return Err(errors);
         }
     };

@@ -4,6 +4,7 @@
 //! "does the article end here?"); this module answers them from the tables,
 //! so adding a site's noise is a data change.
 
+use crate::config::ConfigError;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
@@ -11,6 +12,30 @@ use regex::Regex;
 use serde::Deserialize;
 
 const RULES_TOML: &str = include_str!("boilerplate.toml");
+/// Where the built-in rules come from, as error messages name it.
+const RULES_PATH: &str = "src/ingest/boilerplate.toml";
+
+/// Why a rules file did not compile, before it is given a file name.
+enum RulesError {
+    Toml(toml::de::Error),
+    Rule(String),
+}
+
+impl From<String> for RulesError {
+    fn from(e: String) -> Self {
+        RulesError::Rule(e)
+    }
+}
+
+impl RulesError {
+    fn into_config_error(self, text: &str) -> ConfigError {
+        let path = std::path::Path::new(RULES_PATH);
+        match self {
+            RulesError::Toml(e) => ConfigError::toml(path, text, &e),
+            RulesError::Rule(message) => ConfigError::new(path, None, message),
+        }
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -199,8 +224,12 @@ impl Boilerplate {
     }
 
     /// Compiles a rules file; the error names the table and pattern at fault.
-    pub fn from_toml(text: &str) -> Result<Boilerplate, String> {
-        let f: RulesFile = toml::from_str(text).map_err(|e| e.to_string())?;
+    pub fn from_toml(text: &str) -> Result<Boilerplate, ConfigError> {
+        Self::compile(text).map_err(|e| e.into_config_error(text))
+    }
+
+    fn compile(text: &str) -> Result<Boilerplate, RulesError> {
+        let f: RulesFile = toml::from_str(text).map_err(RulesError::Toml)?;
         let build = |table: &str, src: String| {
             Regex::new(&src).map_err(|e| format!("table `{table}`: {e}"))
         };
@@ -443,8 +472,11 @@ mod tests {
     #[test]
     fn bad_pattern_names_its_table() {
         let broken = RULES_TOML.replacen("'quantcast'", "'quant(cast'", 1);
-        let err = Boilerplate::from_toml(&broken).err().unwrap_or_default();
-        assert!(err.contains("title_junk"), "{err}");
+        let err = Boilerplate::from_toml(&broken).err().unwrap().to_string();
+        assert!(
+            err.starts_with(RULES_PATH) && err.contains("title_junk"),
+            "{err}"
+        );
     }
 
     #[test]

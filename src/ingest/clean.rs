@@ -2,12 +2,15 @@
 //!
 //! Everything stored must later be writable as XML 1.0, so characters XML
 //! forbids are removed here, once, at ingest (the `rss` and `atom_syndication`
-//! writers pass them through as-is). HTML from outside is sanitized with
+//! writers pass them through as-is), with the filter in [`crate::model::xml`]
+//! that render applies again as a last guard. HTML from outside is sanitized with
 //! `ammonia`; entities left in plain text are decoded with `html-escape`.
 
 use std::borrow::Cow;
 
 use ammonia::UrlRelative;
+
+pub use crate::model::xml::strip_invalid_chars;
 
 /// Decodes HTML entities (`&amp;`, `&#8217;`, `&eacute;`) left in plain text.
 pub fn decode_entities(text: &str) -> Cow<'_, str> {
@@ -15,38 +18,6 @@ pub fn decode_entities(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     html_escape::decode_html_entities(text)
-}
-
-/// True for characters XML 1.0 does not allow, plus C1 controls and
-/// noncharacters, which strict readers warn about and no article needs.
-fn is_unwanted(c: char) -> bool {
-    match c {
-        '\t' | '\n' | '\r' => false,
-        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => true,
-        '\u{fdd0}'..='\u{fdef}' => true,
-        _ => (c as u32) & 0xfffe == 0xfffe,
-    }
-}
-
-/// A byte scan that rules out unwanted characters in almost every line
-/// without decoding: they are C0 bytes and DEL, U+0080–U+009F (lead byte
-/// 0xC2), or sit at U+FDD0 and above (lead bytes 0xEF to 0xF4).
-fn may_hold_unwanted(b: &[u8]) -> bool {
-    b.iter().enumerate().any(|(i, &c)| match c {
-        b'\t' | b'\n' | b'\r' => false,
-        0..=0x1f | 0x7f => true,
-        0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
-        0xef..=0xf4 => true,
-        _ => false,
-    })
-}
-
-/// Removes characters that would make XML output ill-formed.
-pub fn strip_invalid_chars(text: &str) -> Cow<'_, str> {
-    if !may_hold_unwanted(text.as_bytes()) {
-        return Cow::Borrowed(text);
-    }
-    Cow::Owned(text.chars().filter(|&c| !is_unwanted(c)).collect())
 }
 
 /// Collapses every run of whitespace (including no-break and zero-width
@@ -149,14 +120,6 @@ mod tests {
         assert_eq!(
             clean_line("AT&amp;T&#8217;s &quot;deal&quot;&nbsp;done"),
             "AT&T’s \"deal\" done"
-        );
-    }
-
-    #[test]
-    fn xml_forbidden_characters_are_removed() {
-        assert_eq!(
-            strip_invalid_chars("a\u{0}b\u{b}c\u{fffe}d\u{85}e\tf"),
-            "abcde\tf"
         );
     }
 

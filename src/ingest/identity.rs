@@ -157,11 +157,6 @@ fn mix(acc: u64, h: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// Number of differing bits between two fingerprints.
-pub fn distance(a: u64, b: u64) -> u32 {
-    (a ^ b).count_ones()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,7 +200,7 @@ mod tests {
         let other = "The central bank left interest rates unchanged on Thursday, saying inflation \
                      was easing faster than expected but that wage growth remained a concern for \
                      the committee, which next meets in six weeks to review its forecasts again.";
-        assert!(distance(fingerprint(story), fingerprint(&edited)) <= 12);
-        assert!(distance(fingerprint(story), fingerprint(other)) > 16);
+        assert!(crate::model::fingerprint_distance(fingerprint(story), fingerprint(&edited)) <= 12);
+        assert!(crate::model::fingerprint_distance(fingerprint(story), fingerprint(other)) > 16);
     }
 }

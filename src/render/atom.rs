@@ -8,7 +8,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use super::{
     FeedInfo, GENERATOR, feed_updated, item_id, item_link, item_published, item_updated, xml_text,
 };
-use crate::store::Story;
+use crate::model::Story;
 
 fn link(rel: &str, href: &str, mime: &str) -> Link {
     let mut l = Link::default();

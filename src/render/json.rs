@@ -3,8 +3,8 @@
 use serde::Serialize;
 
 use super::{FeedInfo, item_id, item_link, item_published, item_updated};
+use crate::model::Story;
 use crate::model::rfc3339;
-use crate::store::Story;
 
 #[derive(Serialize)]
 struct JsonFeed<'a> {

@@ -14,8 +14,8 @@ pub mod rss;
 
 use chrono::{DateTime, Utc};
 
-use crate::ingest::clean::strip_invalid_chars;
-use crate::store::Story;
+use crate::model::Story;
+use crate::model::xml::strip_invalid_chars;
 
 /// The feed formats served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -8,7 +8,7 @@ use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item};
 
 use super::{FeedInfo, GENERATOR, feed_updated, item_link, item_published, xml_text};
-use crate::store::Story;
+use crate::model::Story;
 
 fn atom_link(rel: &str, href: &str) -> Link {
     let mut l = Link::default();

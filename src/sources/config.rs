@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::classify::config::line_of;
+use crate::config::{ConfigError, line_of};
 use toml::Spanned;
 
 use super::SourceError;
@@ -96,15 +96,11 @@ pub fn load(feeds_dir: &Path) -> Result<SourcesConfig, SourceError> {
 /// Parses and validates the text of `path`. Relative inbox paths resolve
 /// against the parent of `feeds_dir`.
 pub fn parse(path: &Path, text: &str, feeds_dir: &Path) -> Result<SourcesConfig, SourceError> {
-    let err = |line: Option<usize>, message: String| SourceError::Config {
-        path: path.to_owned(),
-        line,
-        message,
+    let err = |line: Option<usize>, message: String| {
+        SourceError::Config(ConfigError::new(path, line, message))
     };
-    let file: File = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_of(text, s.start));
-        err(line, e.message().trim().to_owned())
-    })?;
+    let file: File =
+        toml::from_str(text).map_err(|e| SourceError::Config(ConfigError::toml(path, text, &e)))?;
     let mut names = HashSet::new();
     let mut sources = Vec::new();
     for entry in file.source {

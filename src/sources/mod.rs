@@ -58,12 +58,8 @@ impl RawDocument {
 /// name the file or URL, so one log line says what failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
-    Config {
-        path: PathBuf,
-        line: Option<usize>,
-        message: String,
-    },
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
     #[error("{}: {source}", path.display())]
     Io {
         path: PathBuf,

@@ -73,10 +73,12 @@ impl StateFile {
 
     fn read(&self) -> Result<Doc, SourceError> {
         match std::fs::read(&self.path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| SourceError::Config {
-                path: self.path.clone(),
-                line: Some(e.line()),
-                message: format!("unreadable poll state ({e}); delete the file to start afresh"),
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+                SourceError::Config(crate::config::ConfigError::new(
+                    &self.path,
+                    Some(e.line()),
+                    format!("unreadable poll state ({e}); delete the file to start afresh"),
+                ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Doc::default()),
             Err(source) => Err(SourceError::Io {

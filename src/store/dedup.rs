@@ -22,7 +22,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::ingest::identity::distance;
+use crate::model::fingerprint_distance as distance;
 
 /// Most differing fingerprint bits for a candidate. Tested in
 /// `tests/store.rs`: copies with other boilerplate and light edits are

@@ -23,29 +23,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use crate::model::Article;
+pub use crate::model::{SourceRef, Story};
 
 pub use sqlite::SqliteStore;
-
-/// One site that ran a story.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceRef {
-    pub site: Option<String>,
-    pub url: Option<String>,
-    /// The id that site's copy was ingested under.
-    pub article_id: String,
-}
-
-/// A stored story: the first-seen article and every site that ran it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Story {
-    /// The first-seen copy; `topics` is the union over all sources.
-    pub article: Article,
-    /// The story's own source first, then merged copies in the order seen.
-    pub sources: Vec<SourceRef>,
-    pub first_seen: DateTime<Utc>,
-    /// Last time this story's stored content, topics or sources changed.
-    pub changed: DateTime<Utc>,
-}
 
 /// What an upsert did.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -167,6 +147,10 @@ pub trait Store: Send + Sync {
     fn generation(&self) -> u64;
 }
 
+/// A backend's own error (SQLite's, PostgreSQL's), kept opaque: no
+/// backend type is part of the [`Store`] boundary.
+pub type BackendError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Everything that can go wrong in the store. Messages name the file or
 /// the operation, so a log line alone says what failed.
 #[derive(Debug, thiserror::Error)]
@@ -176,28 +160,28 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot open store {}: {source}", path.display())]
+    /// `location` is a file path or a database address (without secrets).
+    #[error("cannot open store {location}: {source}")]
     Open {
-        path: PathBuf,
-        source: rusqlite::Error,
+        location: String,
+        source: BackendError,
     },
     #[error(
-        "store {} has schema version {found}, newer than this build knows ({supported}): run a newer topicfeed",
-        path.display()
+        "store {location} has schema version {found}, newer than this build knows ({supported}): run a newer topicfeed"
     )]
     SchemaTooNew {
-        path: PathBuf,
+        location: String,
         found: i64,
         supported: i64,
     },
-    #[error("cannot migrate store {} to schema version {version}: {source}", path.display())]
+    #[error("cannot migrate store {location} to schema version {version}: {source}")]
     Migrate {
-        path: PathBuf,
+        location: String,
         version: i64,
-        source: rusqlite::Error,
+        source: BackendError,
     },
     #[error("store: {op}: {source}")]
-    Sqlite { op: String, source: rusqlite::Error },
+    Backend { op: String, source: BackendError },
     #[error("stored story {id} cannot be read back: {reason}")]
     Corrupt { id: String, reason: String },
     /// A cursor that this store did not hand out (user input: HTTP 400).
@@ -209,6 +193,20 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    pub fn open(location: impl fmt::Display, source: impl Into<BackendError>) -> StoreError {
+        StoreError::Open {
+            location: location.to_string(),
+            source: source.into(),
+        }
+    }
+
+    pub fn backend(op: impl Into<String>, source: impl Into<BackendError>) -> StoreError {
+        StoreError::Backend {
+            op: op.into(),
+            source: source.into(),
+        }
+    }
+
     /// True when the caller's input was at fault, not the store.
     pub fn is_bad_input(&self) -> bool {
         matches!(self, StoreError::BadCursor(_) | StoreError::BadQuery(_))

@@ -64,7 +64,7 @@ struct Writer {
 
 pub(crate) fn sql_err(op: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
     let op = op.into();
-    move |source| StoreError::Sqlite { op, source }
+    move |source| StoreError::backend(op, source)
 }
 
 impl SqliteStore {
@@ -92,27 +92,21 @@ impl SqliteStore {
         // which batching pays for.
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(|source| StoreError::Open {
-                path: path.clone(),
-                source,
-            })?;
+            .map_err(|source| StoreError::open(path.display(), source))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Open {
-                path,
-                source: rusqlite::Error::InvalidParameterName(format!(
+            return Err(StoreError::open(
+                path.display(),
+                format!(
                     "journal_mode is {mode}, WAL is required (is the file on a network filesystem?)"
-                )),
-            });
+                ),
+            ));
         }
         conn.execute_batch(
             "PRAGMA synchronous = FULL;
              PRAGMA journal_size_limit = 67108864;
              PRAGMA cache_size = -65536;",
         )
-        .map_err(|source| StoreError::Open {
-            path: path.clone(),
-            source,
-        })?;
+        .map_err(|source| StoreError::open(path.display(), source))?;
         schema::migrate(&mut conn, &path, version)?;
         let data_version = data_version(&conn).map_err(sql_err("read data_version"))?;
         let generation = read_generation(&conn).map_err(sql_err("read generation"))?;
@@ -222,10 +216,7 @@ impl Drop for Reader<'_> {
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
-    let open_err = |source| StoreError::Open {
-        path: path.to_owned(),
-        source,
-    };
+    let open_err = |source| StoreError::open(path.display(), source);
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;

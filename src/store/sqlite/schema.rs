@@ -119,25 +119,22 @@ pub fn migrate(
     target: Option<usize>,
 ) -> Result<(), StoreError> {
     let target = target.unwrap_or(MIGRATIONS.len()).min(MIGRATIONS.len());
-    let open_err = |source| StoreError::Open {
-        path: path.to_owned(),
-        source,
-    };
+    let open_err = |source| StoreError::open(path.display(), source);
     let found = version(conn).map_err(open_err)?;
     let supported = MIGRATIONS.len() as i64;
     if found > supported {
         return Err(StoreError::SchemaTooNew {
-            path: path.to_owned(),
+            location: path.display().to_string(),
             found,
             supported,
         });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().take(target) {
         let next = i as i64 + 1;
-        let migrate_err = |source| StoreError::Migrate {
-            path: path.to_owned(),
+        let migrate_err = |source: rusqlite::Error| StoreError::Migrate {
+            location: path.display().to_string(),
             version: next,
-            source,
+            source: source.into(),
         };
         // Re-read inside the write lock: another process may have migrated meanwhile.
         let tx = conn

@@ -1,7 +1,15 @@
-//! The one data model every stage shares: an [`Article`] and its body [`Block`]s.
+//! The types two or more stages share, below all of them: an [`Article`]
+//! and its body [`Block`]s, the [`Story`] a store keeps of it, fingerprint
+//! distance, and the XML character filter.
 //!
-//! Ingest produces it, classify fills `topics` and `tags`, store keeps it,
-//! render turns it into feed entries. Nothing in here does IO.
+//! Ingest produces an article, classify fills `topics` and `tags`, store
+//! keeps it as a story, render turns stories into feed entries. Nothing in
+//! here does IO, and nothing here imports a stage.
+
+mod story;
+pub mod xml;
+
+pub use story::{SourceRef, Story};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -95,6 +103,12 @@ pub struct ArticleJson {
     pub content_html: String,
     pub topics: Vec<String>,
     pub tags: Vec<String>,
+}
+
+/// Number of differing bits between two SimHash fingerprints
+/// ([`Article::fingerprint`]): ingest computes them, store compares them.
+pub fn fingerprint_distance(a: u64, b: u64) -> u32 {
+    (a ^ b).count_ones()
 }
 
 /// RFC 3339 in UTC with a `Z` and whole seconds, the one way dates leave the model as text.

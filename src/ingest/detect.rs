@@ -1,4 +1,5 @@
-//! Sniffs an input's format from its content, with the file name as a hint.
+//! Sniffs an input's format from its content, with a typed hint (from a
+//! file extension or a `Content-Type`) for what the content leaves open.
 //!
 //! Content wins over the extension: a `.txt` that holds an HTML page is
 //! parsed as HTML, a JSON object saved as `.html` as JSON.
@@ -18,8 +19,36 @@ pub enum Format {
     Feed,
 }
 
-/// Decides the format of decoded text. `name` is a file name or URL path.
-pub fn detect(text: &str, name: Option<&str>) -> Format {
+impl Format {
+    /// The format a file extension names, if any.
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        Some(match ext.to_ascii_lowercase().as_str() {
+            "txt" | "text" => Format::Text,
+            "html" | "htm" | "xhtml" => Format::Html,
+            "json" => Format::Json,
+            "md" | "markdown" | "mdown" => Format::Markdown,
+            "xml" | "rss" | "atom" | "rdf" => Format::Feed,
+            _ => return None,
+        })
+    }
+
+    /// The format a `Content-Type` names (parameters ignored), if any.
+    pub fn from_content_type(content_type: &str) -> Option<Format> {
+        let mime = content_type.split(';').next().unwrap_or("").trim();
+        Some(match mime.to_ascii_lowercase().as_str() {
+            "text/plain" => Format::Text,
+            "text/html" | "application/xhtml+xml" => Format::Html,
+            "application/json" => Format::Json,
+            "text/markdown" | "text/x-markdown" => Format::Markdown,
+            "application/rss+xml" | "application/atom+xml" | "application/rdf+xml"
+            | "application/feed+json" | "application/xml" | "text/xml" => Format::Feed,
+            _ => return None,
+        })
+    }
+}
+
+/// Decides the format of decoded text; `hint` is the caller's belief.
+pub fn detect(text: &str, hint: Option<Format>) -> Format {
     let head = text.trim_start_matches(['\u{feff}', ' ', '\t', '\n', '\r']);
     let prefix: String = head
         .chars()
@@ -62,13 +91,10 @@ pub fn detect(text: &str, name: Option<&str>) -> Format {
     if head.starts_with("---\n") || head.starts_with("+++\n") {
         return Format::Markdown;
     }
-    let ext = name
-        .and_then(|n| n.rsplit_once('.'))
-        .map(|(_, e)| e.to_ascii_lowercase());
-    match ext.as_deref() {
-        Some("md" | "markdown" | "mdown") => Format::Markdown,
-        Some("html" | "htm" | "xhtml") if prefix.starts_with('<') => Format::Html,
-        Some("json") if head.starts_with('{') => Format::Json,
+    match hint {
+        Some(Format::Markdown) => Format::Markdown,
+        Some(Format::Html) if prefix.starts_with('<') => Format::Html,
+        Some(Format::Json) if head.starts_with('{') => Format::Json,
         _ if prefix.starts_with('<') && (prefix.contains("<p>") || prefix.contains("<div")) => {
             Format::Html
         }
@@ -83,12 +109,12 @@ mod tests {
     #[test]
     fn content_beats_extension() {
         assert_eq!(
-            detect("<!DOCTYPE html><html><body><p>x</p>", Some("a.txt")),
+            detect("<!DOCTYPE html><html><body><p>x</p>", Some(Format::Text)),
             Format::Html
         );
-        assert_eq!(detect("  {\"title\": \"x\"}", Some("a.html")), Format::Json);
+        assert_eq!(detect("  {\"title\": \"x\"}", Some(Format::Html)), Format::Json);
         assert_eq!(
-            detect("---\ntitle: x\n---\nbody", Some("a.txt")),
+            detect("---\ntitle: x\n---\nbody", Some(Format::Text)),
             Format::Markdown
         );
         assert_eq!(
@@ -117,11 +143,32 @@ mod tests {
 
     #[test]
     fn hints_and_default() {
-        assert_eq!(detect("# Title\n\nBody", Some("note.md")), Format::Markdown);
+        assert_eq!(detect("# Title\n\nBody", Some(Format::Markdown)), Format::Markdown);
         assert_eq!(
-            detect("Quantcast Site - Headline\n\nHeadline", Some("a.txt")),
+            detect("Quantcast Site - Headline\n\nHeadline", Some(Format::Text)),
             Format::Text
         );
         assert_eq!(detect("Plain text < with a sign", None), Format::Text);
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::*;
+
+    #[test]
+    fn hints_from_extensions_and_content_types() {
+        assert_eq!(Format::from_extension("MD"), Some(Format::Markdown));
+        assert_eq!(Format::from_extension("rss"), Some(Format::Feed));
+        assert_eq!(Format::from_extension("exe"), None);
+        assert_eq!(
+            Format::from_content_type("text/html; charset=iso-8859-1"),
+            Some(Format::Html)
+        );
+        assert_eq!(
+            Format::from_content_type("application/atom+xml"),
+            Some(Format::Feed)
+        );
+        assert_eq!(Format::from_content_type("image/png"), None);
     }
 }

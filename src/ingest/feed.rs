@@ -18,7 +18,6 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Datelike, Utc};
-use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
 use feed_rs::model::{self, FeedType};
 
 use super::boilerplate::Boilerplate;
@@ -61,7 +60,7 @@ pub fn parse_feed_with(
     rules: &Boilerplate,
 ) -> Result<FeedDocument, IngestError> {
     let mut repairs = Vec::new();
-    let (text, note) = decode_feed(bytes, charset);
+    let (text, note) = super::decode::decode_text(bytes, charset);
     repairs.extend(note);
     let text = strip_invalid_chars(&text).into_owned();
     let text = if is_json(&text) {
@@ -125,54 +124,6 @@ fn parse_raw(
 fn is_json(text: &str) -> bool {
     text.trim_start_matches(['\u{feff}', ' ', '\t', '\n', '\r'])
         .starts_with('{')
-}
-
-// ---------------------------------------------------------------- encoding
-
-/// Decodes a feed's bytes. Returns a note when the declared encoding was
-/// overridden. Valid UTF-8 with non-ASCII bytes is taken as UTF-8 whatever
-/// the declaration says: legacy text is practically never valid UTF-8, and
-/// "declared ISO-8859-1, served UTF-8" is the commonest feed encoding bug.
-fn decode_feed<'a>(bytes: &'a [u8], charset: Option<&str>) -> (Cow<'a, str>, Option<&'static str>) {
-    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
-        let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
-        return (text, None);
-    }
-    let declared = declared_encoding(bytes);
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        let note = declared
-            .filter(|e| *e != UTF_8 && !text.is_ascii())
-            .map(|_| "declared a legacy encoding but is UTF-8");
-        return (Cow::Borrowed(text), note);
-    }
-    // Not UTF-8: trust a legacy declaration, then the HTTP charset, then
-    // guess Windows-1252 (what browsers assume for "ISO-8859-1" too).
-    let legacy = |e: &'static Encoding| e != UTF_8 && e.output_encoding() == e;
-    let (encoding, note) = match declared {
-        Some(e) if legacy(e) => (e, None),
-        _ => match charset.and_then(|c| Encoding::for_label(c.trim().as_bytes())) {
-            Some(e) if legacy(e) => (e, declared.map(|_| "declared UTF-8 but is not")),
-            _ => (
-                WINDOWS_1252,
-                Some("not valid UTF-8 as declared; decoded as Windows-1252"),
-            ),
-        },
-    };
-    (encoding.decode_without_bom_handling(bytes).0, note)
-}
-
-/// The `encoding` of an XML declaration, if it names one encoding_rs knows.
-fn declared_encoding(bytes: &[u8]) -> Option<&'static Encoding> {
-    let head = &bytes[..bytes.len().min(256)];
-    let head = std::str::from_utf8(head)
-        .unwrap_or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default());
-    let decl = head.trim_start().strip_prefix("<?xml")?;
-    let decl = &decl[..decl.find("?>")?];
-    let (_, rest) = decl.split_once("encoding")?;
-    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
-    let quote = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-    let label = rest[1..].split(quote).next()?;
-    Encoding::for_label(label.trim().as_bytes())
 }
 
 /// The text is UTF-8 now: make the declaration say so, or the XML reader
@@ -557,7 +508,7 @@ mod tests {
     #[test]
     fn encodings_decided_like_a_reader() {
         // Declared Latin-1, actually UTF-8.
-        let (t, note) = decode_feed(
+        let (t, note) = super::decode::decode_text(
             "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>café</a>".as_bytes(),
             None,
         );
@@ -565,12 +516,12 @@ mod tests {
         // Declared UTF-8, actually Windows-1252.
         let mut bytes = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><a>caf".to_vec();
         bytes.extend([0xe9, b'<', b'/', b'a', b'>']);
-        let (t, note) = decode_feed(&bytes, None);
+        let (t, note) = super::decode::decode_text(&bytes, None);
         assert!(t.contains("café") && note.is_some(), "{t}");
         // Declared and really Latin-1.
         let mut bytes = b"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><a>caf".to_vec();
         bytes.extend([0xe9, b'<', b'/', b'a', b'>']);
-        let (t, note) = decode_feed(&bytes, None);
+        let (t, note) = super::decode::decode_text(&bytes, None);
         assert!(t.contains("café") && note.is_none(), "{t}");
     }
 

@@ -1,10 +1,14 @@
 //! Ingest: raw bytes → one normalized [`Article`].
 //!
-//! Pure and synchronous: no clock reads, no IO. The bytes are decoded
-//! (`decode`), their format sniffed (`detect`), handed to one parser per
-//! format (`text`, `html`, `json`, `markdown`), each of which fills a
-//! [`Draft`] (`feed` fills one per entry of an upstream feed); `assemble` then derives what every article has whatever its
-//! source: language, summary, sanitized HTML, id and fingerprint.
+//! Pure and synchronous: no clock reads, no IO. [`read`] is the one entry
+//! point: the bytes are decoded (`decode`, one charset policy for every
+//! format), their format sniffed (`detect`, with the caller's typed
+//! [`Format`] hint settling what the content leaves open), handed to one
+//! parser per format (`text`, `html`, `json`, `markdown`), each of which
+//! fills a [`Draft`]; `assemble` then derives what every article has
+//! whatever its source: language, summary, sanitized HTML, id and
+//! fingerprint. An upstream feed (`feed`) is a [`Document::Feed`] of one
+//! draft per entry, which the pipeline assembles.
 //! Boilerplate patterns live in `boilerplate.toml`, not in code.
 
 pub mod boilerplate;
@@ -54,13 +58,19 @@ pub enum IngestError {
     Feed,
 }
 
-/// One input to normalize.
+/// One input to read: bytes plus what the caller knows about them.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Input<'a> {
     pub bytes: &'a [u8],
-    /// File name or URL path, used only as a format hint.
-    pub name: Option<&'a str>,
-    /// Where the document came from, if known: its canonical form becomes the id.
+    /// The format the caller believes this is (from a `Content-Type`, a
+    /// file extension): it settles what the content leaves open, never
+    /// overrides what the content says.
+    pub hint: Option<Format>,
+    /// The transport's charset label (HTTP `Content-Type`), honoured by
+    /// every format alike (see [`decode::decode_text`]).
+    pub charset: Option<&'a str>,
+    /// Where the document came from, if known: relative links resolve
+    /// against it, and its canonical form becomes the id.
     pub url: Option<&'a str>,
 }
 
@@ -71,6 +81,45 @@ impl<'a> Input<'a> {
             ..Input::default()
         }
     }
+
+    /// An input read from a file: its extension is the format hint.
+    pub fn file(bytes: &'a [u8], path: &std::path::Path) -> Self {
+        Input {
+            bytes,
+            hint: path
+                .extension()
+                .and_then(|e| e.to_str())
+                .and_then(Format::from_extension),
+            ..Input::default()
+        }
+    }
+
+    pub fn with_hint(self, hint: Option<Format>) -> Self {
+        Input { hint, ..self }
+    }
+
+    pub fn with_url(self, url: Option<&'a str>) -> Self {
+        Input { url, ..self }
+    }
+
+    pub fn with_charset(self, charset: Option<&'a str>) -> Self {
+        Input { charset, ..self }
+    }
+}
+
+/// What an input turned out to hold: one article, or a feed of many
+/// (a feed is a result, not an error).
+#[derive(Debug, Clone)]
+pub enum Document {
+    Article(Box<Article>),
+    Feed(feed::FeedDocument),
+}
+
+/// What a format parser gave, before the derived fields are computed.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    Article(Box<Draft>),
+    Feed(feed::FeedDocument),
 }
 
 /// What a format parser found, before the derived fields are computed.
@@ -91,31 +140,64 @@ pub struct Draft {
     pub html: Option<String>,
 }
 
-/// Normalizes one input with the built-in boilerplate rules.
+/// Reads one input of any format with the built-in boilerplate rules:
+/// the one entry point every way in (files, inbox, poller, HTTP API) uses.
+pub fn read(input: Input<'_>) -> Result<Document, IngestError> {
+    read_with(input, Boilerplate::builtin())
+}
+
+pub fn read_with(input: Input<'_>, rules: &Boilerplate) -> Result<Document, IngestError> {
+    Ok(match parse_with(input, rules)? {
+        Parsed::Article(draft) => Document::Article(Box::new(assemble(*draft)?)),
+        Parsed::Feed(feed) => Document::Feed(feed),
+    })
+}
+
+/// Reads one input that must be a single article (`topicfeed normalize`):
+/// a feed is [`IngestError::Feed`].
 pub fn normalize(input: Input<'_>) -> Result<Article, IngestError> {
     normalize_with(input, Boilerplate::builtin())
 }
 
 pub fn normalize_with(input: Input<'_>, rules: &Boilerplate) -> Result<Article, IngestError> {
-    let text = decode::decode(input.bytes).map_err(|e| match e {
+    match read_with(input, rules)? {
+        Document::Article(a) => Ok(*a),
+        Document::Feed(_) => Err(IngestError::Feed),
+    }
+}
+
+/// Decodes, detects and parses, stopping short of [`assemble`]: for
+/// callers that merge drafts first (a feed entry with its full page).
+pub fn parse_with(input: Input<'_>, rules: &Boilerplate) -> Result<Parsed, IngestError> {
+    let text = decode::decode(input.bytes, input.charset).map_err(|e| match e {
         decode::DecodeError::Binary => IngestError::Binary,
         decode::DecodeError::Empty => IngestError::Empty,
     })?;
-    let mut draft = match detect::detect(&text, input.name) {
+    let mut draft = match detect::detect(&text, input.hint) {
         Format::Text => {
             text::parse(&text, rules).ok_or(IngestError::NoArticle("no headline line"))?
         }
         Format::Html => html::parse_page(&text, input.url, rules)?,
         Format::Json => json::parse(&text, rules)?,
         Format::Markdown => markdown::parse(&text, rules)?,
-        // A feed holds many articles (see `feed::parse_feed`); only a lone
-        // Atom entry document is one.
-        Format::Feed => feed::parse_entry_document(&text, input.url, rules)?,
+        // A lone Atom entry document is one article; anything else is a
+        // feed of many.
+        Format::Feed => match feed::parse_entry_document(&text, input.url, rules) {
+            Err(IngestError::Feed) => {
+                return Ok(Parsed::Feed(feed::parse_feed_with(
+                    input.bytes,
+                    input.url,
+                    input.charset,
+                    rules,
+                )?));
+            }
+            other => other?,
+        },
     };
     if draft.url.is_none() {
         draft.url = input.url.map(str::to_owned);
     }
-    assemble(draft)
+    Ok(Parsed::Article(Box::new(draft)))
 }
 
 /// Derives the fields every article has from a format parser's draft.
@@ -289,10 +371,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(a.id, b.id);
-        let c = normalize(Input {
-            url: Some("https://example.org/a?utm_source=x"),
-            ..Input::new(b"Port strike\n\nDock workers walked out on Monday, the union said.")
-        })
+        let c = normalize(
+            Input::new(b"Port strike\n\nDock workers walked out on Monday, the union said.")
+                .with_url(Some("https://example.org/a?utm_source=x")),
+        )
         .unwrap();
         assert_ne!(a.id, c.id);
         assert_eq!(c.url.as_deref(), Some("https://example.org/a"));

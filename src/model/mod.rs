@@ -7,9 +7,11 @@
 //! here does IO, and nothing here imports a stage.
 
 mod story;
+mod summary;
 pub mod xml;
 
 pub use story::{SourceRef, Story};
+pub use summary::{Failure, Outcome, Summary};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

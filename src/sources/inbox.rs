@@ -20,12 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use chrono::Utc;
 
-use super::SourceError;
-use crate::classify::{Classifier, LiveTopics};
-use crate::ingest::{self, Boilerplate, IngestError, Input};
-use crate::model::Article;
-use crate::pipeline::store_articles;
-use crate::store::Store;
+use super::{Sink, SourceError};
 
 /// Larger files are rejected unread: no article is this big, and a feed
 /// dump that is should be split.
@@ -91,8 +86,7 @@ pub fn ignored(name: &str) -> bool {
 /// Watches one inbox folder.
 pub struct Inbox {
     dir: PathBuf,
-    store: Arc<dyn Store>,
-    topics: Arc<LiveTopics>,
+    sink: Arc<dyn Sink>,
     opts: InboxOptions,
 }
 
@@ -104,18 +98,8 @@ struct Pending {
 }
 
 impl Inbox {
-    pub fn new(
-        dir: PathBuf,
-        store: Arc<dyn Store>,
-        topics: Arc<LiveTopics>,
-        opts: InboxOptions,
-    ) -> Inbox {
-        Inbox {
-            dir,
-            store,
-            topics,
-            opts,
-        }
+    pub fn new(dir: PathBuf, sink: Arc<dyn Sink>, opts: InboxOptions) -> Inbox {
+        Inbox { dir, sink, opts }
     }
 
     /// Runs until the task is dropped: files present at start are picked
@@ -150,14 +134,11 @@ impl Inbox {
     }
 
     async fn process(&self, path: PathBuf, pending: &mut HashMap<PathBuf, Pending>) {
-        let store = self.store.clone();
-        let classifier = self.topics.get();
+        let sink = self.sink.clone();
         let dir = self.dir.clone();
         let file = path.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            process_file(&dir, &file, store.as_ref(), &classifier)
-        })
-        .await;
+        let result = tokio::task::spawn_blocking(move || process_file(&dir, &file, sink.as_ref()))
+            .await;
         match result {
             Ok(FileOutcome::Done { moved_to, articles }) => {
                 pending.remove(&path);
@@ -239,93 +220,46 @@ fn scan(dir: &Path, pending: &mut HashMap<PathBuf, Pending>, settle: Duration) -
 
 /// Ingests one settled file and moves it. Synchronous: run it off the
 /// async threads.
-pub fn process_file(
-    inbox: &Path,
-    path: &Path,
-    store: &dyn Store,
-    classifier: &Classifier,
-) -> FileOutcome {
+pub fn process_file(inbox: &Path, path: &Path, sink: &dyn Sink) -> FileOutcome {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let articles = match std::fs::metadata(path) {
+    let bytes = match std::fs::metadata(path) {
         Ok(m) if m.len() > MAX_FILE_BYTES => Err(format!(
             "too large: {} bytes, the limit is {MAX_FILE_BYTES}",
             m.len()
         )),
-        _ => match std::fs::read(path) {
-            Ok(bytes) => articles_from(&bytes, &name, classifier),
-            Err(e) => Err(format!("cannot read: {e}")),
-        },
+        _ => std::fs::read(path).map_err(|e| format!("cannot read: {e}")),
     };
-    let articles = match articles {
-        Ok(a) => a,
+    let summary = match bytes {
+        Ok(bytes) => sink.file(path, &bytes),
         Err(reason) => return reject(inbox, path, &name, reason),
     };
-    let results = store_articles(store, &articles, Utc::now());
-    if let Some(Err(e)) = results.iter().find(|r| r.is_err()) {
+    if summary.stored() == 0 {
+        let Some(first) = summary.failed.first() else {
+            return reject(inbox, path, &name, "no article".into());
+        };
         // A store that takes nothing is the store's problem, not the file's.
-        if results.iter().all(Result::is_err) {
+        if summary.failed.iter().all(|f| f.store) {
             return FileOutcome::Retry {
-                reason: e.to_string(),
+                reason: first.reason.clone(),
             };
         }
-        tracing::warn!(file = %path.display(), error = %e, "some entries not stored");
+        return reject(inbox, path, &name, first.reason.clone());
     }
-    let stored = results.iter().filter(|r| r.is_ok()).count();
+    if let Some(f) = summary.failed.first() {
+        tracing::warn!(file = %path.display(), failed = summary.failed.len(), first = %f.reason, "some entries not stored");
+    }
     match move_into(&inbox.join(DONE_DIR), path, &name) {
         Ok(moved_to) => FileOutcome::Done {
             moved_to,
-            articles: stored,
+            articles: summary.stored(),
         },
         Err(e) => FileOutcome::Retry {
             reason: format!("stored, but cannot move to {DONE_DIR}/: {e}"),
         },
     }
-}
-
-/// The articles in one file: one, or every usable entry of a feed.
-fn articles_from(
-    bytes: &[u8],
-    name: &str,
-    classifier: &Classifier,
-) -> Result<Vec<Article>, String> {
-    let rules = Boilerplate::builtin();
-    let input = Input {
-        bytes,
-        name: Some(name),
-        url: None,
-    };
-    let doc = match ingest::normalize_with(input, rules) {
-        Ok(mut a) => {
-            classifier.apply(&mut a);
-            return Ok(vec![a]);
-        }
-        // Not one article but many: a feed file.
-        Err(IngestError::Feed) => {
-            ingest::feed::parse_feed_with(bytes, None, None, rules).map_err(|e| e.to_string())?
-        }
-        Err(e) => return Err(e.to_string()),
-    };
-    let total = doc.drafts.len() + doc.skipped.len();
-    let mut out = Vec::new();
-    let mut first_error = doc.skipped.first().cloned();
-    for d in doc.drafts {
-        match crate::pipeline::prepare_draft(classifier, d) {
-            Ok(a) => out.push(a),
-            Err(e) => {
-                first_error.get_or_insert(e.to_string());
-            }
-        }
-    }
-    if out.is_empty() {
-        return Err(match first_error {
-            Some(e) => format!("feed ({}) has no usable entry of {total}: {e}", doc.kind),
-            None => format!("feed ({}) has no entries", doc.kind),
-        });
-    }
-    Ok(out)
 }
 
 fn reject(inbox: &Path, path: &Path, name: &str, reason: String) -> FileOutcome {

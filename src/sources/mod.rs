@@ -4,8 +4,9 @@
 //! over HTTP ([`poll`], politely: conditional GET, cache hints, Retry-After,
 //! backoff, per-host limits — see [`fetch`] and [`schedule`]) and inbox
 //! folders watched for dropped files ([`inbox`]). Each yields a
-//! [`RawDocument`]; the feed poller and the inbox then hand documents to
-//! ingest → classify → store, so like `pipeline` they see several stages.
+//! [`RawDocument`] or a file's bytes and hands it to a [`Sink`] — the
+//! pipeline, which alone reads, classifies and stores. Nothing here builds
+//! articles or ids.
 //!
 //! Per-source poll state (validators, schedule, failures) survives restarts
 //! in a small JSON file in the data directory ([`state`]); the same state,
@@ -19,12 +20,17 @@ pub mod poll;
 pub mod schedule;
 pub mod state;
 
-use std::path::PathBuf;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use crate::model::Summary;
+
 pub use config::{InboxConfig, SourceConfig, SourcesConfig};
-pub use fetch::{FetchOptions, Fetcher};
+pub use fetch::{FetchOptions, Fetched, Fetcher};
 pub use poll::{PollOptions, PollOutcome, Poller, SourceReport};
 pub use state::{HealthBoard, SourceHealth};
 
@@ -52,6 +58,46 @@ impl RawDocument {
                 .then(|| v.trim().trim_matches('"'))
         })
     }
+}
+
+/// What the poller learns from a feed document once it is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedFacts {
+    /// "RSS 2.0", "Atom", "JSON Feed", ...
+    pub kind: &'static str,
+    /// Entries in the document, usable or not.
+    pub entries: usize,
+    /// RSS `<ttl>`: minutes the publisher asks readers to cache the feed.
+    pub ttl_minutes: Option<u32>,
+}
+
+/// What became of one fetched feed document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedReport {
+    pub summary: Summary,
+    pub facts: FeedFacts,
+    /// Pages fetched for full text.
+    pub full_text: usize,
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Where sources hand what they fetched or found. The pipeline implements
+/// it; sources only fetch, schedule and watch.
+pub trait Sink: Send + Sync {
+    /// A feed fetched for `src`: every entry read, classified and stored.
+    /// With `src.full_text`, thin entries' pages come through `pages`.
+    /// Err when the document is not a readable feed at all.
+    fn feed(
+        &self,
+        src: SourceConfig,
+        doc: RawDocument,
+        pages: Arc<Fetcher>,
+    ) -> BoxFuture<'static, Result<FeedReport, String>>;
+
+    /// A file dropped in an inbox: an article or a whole feed.
+    /// Synchronous (it stores): call it off the async threads.
+    fn file(&self, path: &Path, bytes: &[u8]) -> Summary;
 }
 
 /// Everything that can go wrong getting documents from a source. Messages

@@ -1,13 +1,14 @@
-//! The feed poller: fetch a source → parse its entries → (full text) →
-//! classify → store, and schedule the next poll.
+//! The feed poller: fetch a source, hand the document to the [`Sink`]
+//! (the pipeline reads, classifies and stores it), and schedule the next
+//! poll.
 //!
 //! [`Poller::poll_source`] is one poll of one source, deciding from the
 //! stored state whether a request may be sent at all (`Retry-After`, the
 //! schedule); [`Poller::poll_round`] polls several at once (the per-host
 //! limit keeps that polite); [`Poller::run`] is the service's loop, one task
 //! per source so that a slow or failing source never delays the others.
-//! Parsing, page extraction and the store run in `spawn_blocking`: they are
-//! CPU work or synchronous SQLite, and page DOMs are `!Send`.
+//! The poller never parses or stores itself: what the sink does with a
+//! document it reports back as a [`FeedReport`].
 
 use std::fmt;
 use std::path::PathBuf;
@@ -21,11 +22,8 @@ use super::config::{self, SourceConfig, SourcesConfig};
 use super::fetch::{Conditional, FetchOptions, Fetched, Fetcher, ResponseMeta};
 use super::schedule;
 use super::state::{HealthBoard, SourceState, StateFile};
-use super::{RawDocument, SourceError};
-use crate::classify::LiveTopics;
-use crate::ingest::{self, Boilerplate, Draft, identity};
-use crate::pipeline::store_articles;
-use crate::store::{Outcome, Store};
+use super::{FeedReport, RawDocument, Sink, SourceError};
+use crate::model::Summary;
 use crate::watch::Wake;
 
 /// The poller's policy.
@@ -34,12 +32,6 @@ pub struct PollOptions {
     pub fetch: FetchOptions,
     /// Consecutive failures after which a source is reported unhealthy.
     pub unhealthy_after: u32,
-    /// With `full_text = true`, entries with less body text than this
-    /// (in characters) get their page fetched.
-    pub full_text_below: usize,
-    /// Most pages fetched for one poll of one source: a feed seen for the
-    /// first time must not turn into a burst of fifty page requests.
-    pub full_text_per_poll: usize,
 }
 
 impl Default for PollOptions {
@@ -47,41 +39,7 @@ impl Default for PollOptions {
         PollOptions {
             fetch: FetchOptions::default(),
             unhealthy_after: 3,
-            full_text_below: 500,
-            full_text_per_poll: 10,
         }
-    }
-}
-
-/// What happened to the articles of one poll.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub new: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub duplicate: usize,
-    /// Entries that gave no stored article.
-    pub failed: usize,
-}
-
-impl Counts {
-    fn record(&mut self, outcome: &Outcome) {
-        match outcome {
-            Outcome::New => self.new += 1,
-            Outcome::Updated => self.updated += 1,
-            Outcome::Unchanged => self.unchanged += 1,
-            Outcome::Duplicate { .. } => self.duplicate += 1,
-        }
-    }
-}
-
-impl fmt::Display for Counts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "new {}, updated {}, unchanged {}, duplicate {}, failed {}",
-            self.new, self.updated, self.unchanged, self.duplicate, self.failed
-        )
     }
 }
 
@@ -111,7 +69,7 @@ pub struct SourceReport {
     pub name: String,
     pub url: String,
     pub outcome: PollOutcome,
-    pub counts: Counts,
+    pub counts: Summary,
     /// When the source is due again (after any Retry-After).
     pub next_poll: Option<DateTime<Utc>>,
     /// False once the source has failed too many times in a row.
@@ -162,9 +120,8 @@ impl fmt::Display for SourceReport {
 
 /// Polls sources into a store. Share it behind an `Arc`.
 pub struct Poller {
-    fetcher: Fetcher,
-    store: Arc<dyn Store>,
-    topics: Arc<LiveTopics>,
+    fetcher: Arc<Fetcher>,
+    sink: Arc<dyn Sink>,
     state: Arc<StateFile>,
     health: HealthBoard,
     opts: PollOptions,
@@ -173,15 +130,13 @@ pub struct Poller {
 impl Poller {
     /// A poller keeping its state in `data_dir` (beside the store).
     pub fn new(
-        store: Arc<dyn Store>,
-        topics: Arc<LiveTopics>,
+        sink: Arc<dyn Sink>,
         data_dir: &std::path::Path,
         opts: PollOptions,
     ) -> Result<Poller, SourceError> {
         Ok(Poller {
-            fetcher: Fetcher::new(opts.fetch.clone())?,
-            store,
-            topics,
+            fetcher: Arc::new(Fetcher::new(opts.fetch.clone())?),
+            sink,
             state: Arc::new(StateFile::new(data_dir)),
             health: HealthBoard::new(),
             opts,
@@ -265,10 +220,10 @@ impl Poller {
             healthy: state.failures < self.opts.unhealthy_after.max(1),
         };
         if let Some(until) = state.not_before.filter(|t| now < *t) {
-            return report(PollOutcome::Deferred { until }, Counts::default(), &state);
+            return report(PollOutcome::Deferred { until }, Summary::default(), &state);
         }
         if !force && state.next_poll.is_some_and(|t| now < t) {
-            return report(PollOutcome::NotDue, Counts::default(), &state);
+            return report(PollOutcome::NotDue, Summary::default(), &state);
         }
         state.last_attempt = Some(now);
         let target = state.moved_to.clone().unwrap_or_else(|| src.url.clone());
@@ -278,15 +233,15 @@ impl Poller {
         };
         let fetched = self.fetcher.fetch_feed(&src.name, &target, cond).await;
         let (outcome, counts) = match fetched {
-            Ok(Fetched::Body(doc, meta)) => match self.ingest_feed(src, doc, now).await {
-                Ok((counts, entries, ttl, full_text)) => {
-                    self.succeeded(src, &mut state, &meta, now, ttl);
+            Ok(Fetched::Body(doc, meta)) => match self.ingest_feed(src, doc).await {
+                Ok(report) => {
+                    self.succeeded(src, &mut state, &meta, now, report.facts.ttl_minutes);
                     let outcome = PollOutcome::Fetched {
                         status: meta.status,
-                        entries,
-                        full_text,
+                        entries: report.facts.entries,
+                        full_text: report.full_text,
                     };
-                    (outcome, counts)
+                    (outcome, report.summary)
                 }
                 Err(e) => {
                     // Validators are not kept: the same broken body must
@@ -296,12 +251,12 @@ impl Poller {
                         status: Some(meta.status),
                         error: e.to_string(),
                     };
-                    (outcome, Counts::default())
+                    (outcome, Summary::default())
                 }
             },
             Ok(Fetched::NotModified(meta)) => {
                 self.succeeded(src, &mut state, &meta, now, None);
-                (PollOutcome::NotModified, Counts::default())
+                (PollOutcome::NotModified, Summary::default())
             }
             Ok(Fetched::Status(meta)) => {
                 let error = status_text(meta.status);
@@ -310,7 +265,7 @@ impl Poller {
                     status: Some(meta.status),
                     error,
                 };
-                (outcome, Counts::default())
+                (outcome, Summary::default())
             }
             Err(e) => {
                 self.failed(src, &mut state, None, now, e.to_string());
@@ -318,7 +273,7 @@ impl Poller {
                     status: None,
                     error: e.to_string(),
                 };
-                (outcome, Counts::default())
+                (outcome, Summary::default())
             }
         };
         self.save(src, &state, &outcome, &counts).await;
@@ -392,7 +347,7 @@ impl Poller {
         src: &SourceConfig,
         state: &SourceState,
         outcome: &PollOutcome,
-        counts: &Counts,
+        counts: &Summary,
     ) {
         let file = self.state.clone();
         let (name, st) = (src.name.clone(), state.clone());
@@ -418,160 +373,26 @@ impl Poller {
         );
     }
 
-    /// Parses a fetched feed, fills in full text where asked, stores the
-    /// entries. Returns the counts, the entry count, the feed's `<ttl>` and
-    /// how many pages were fetched.
+    /// Hands a fetched feed to the sink, which reads, classifies and
+    /// stores it (fetching pages for full text where the source asks).
     async fn ingest_feed(
         &self,
         src: &SourceConfig,
         doc: RawDocument,
-        now: DateTime<Utc>,
-    ) -> Result<(Counts, usize, Option<u32>, usize), SourceError> {
+    ) -> Result<FeedReport, SourceError> {
         let url = doc.url.clone().unwrap_or_else(|| src.url.clone());
-        let charset = doc.charset().map(str::to_owned);
-        let body = doc.body.clone();
-        let parse_url = url.clone();
-        let parsed = tokio::task::spawn_blocking(move || {
-            ingest::feed::parse_feed_with(
-                &body,
-                Some(&parse_url),
-                charset.as_deref(),
-                Boilerplate::builtin(),
-            )
-        })
-        .await
-        .map_err(|e| SourceError::Internal(format!("feed parser task: {e}")))?;
-        let feed = parsed.map_err(|e| SourceError::Malformed {
-            url: url.clone(),
-            reason: e.to_string(),
-        })?;
-        if !feed.repairs.is_empty() {
-            tracing::info!(repairs = ?feed.repairs, "feed repaired before parsing");
-        }
-        for reason in &feed.skipped {
-            tracing::debug!(%reason, "entry skipped");
-        }
-        let entries = feed.drafts.len() + feed.skipped.len();
-        let mut drafts = feed.drafts;
-        for d in &mut drafts {
-            if d.site.is_none() {
-                d.site = Some(src.name.clone());
-            }
-        }
-        let full_text = if src.full_text {
-            self.fill_full_text(src, &mut drafts).await
-        } else {
-            0
-        };
-        let classifier = self.topics.get();
-        let store = self.store.clone();
-        let skipped = feed.skipped.len();
-        let counts = tokio::task::spawn_blocking(move || {
-            let mut counts = Counts {
-                failed: skipped,
-                ..Counts::default()
-            };
-            let mut articles = Vec::with_capacity(drafts.len());
-            for d in drafts {
-                let link = d.url.clone().unwrap_or_default();
-                match crate::pipeline::prepare_draft(&classifier, d) {
-                    Ok(a) => articles.push(a),
-                    Err(e) => {
-                        counts.failed += 1;
-                        tracing::debug!(%link, error = %e, "entry not stored");
-                    }
-                }
-            }
-            for result in store_articles(store.as_ref(), &articles, now) {
-                match result {
-                    Ok(o) => counts.record(&o),
-                    Err(e) => {
-                        counts.failed += 1;
-                        tracing::warn!(error = %e, "entry not stored");
-                    }
-                }
-            }
-            counts
-        })
-        .await
-        .map_err(|e| SourceError::Internal(format!("store task: {e}")))?;
-        Ok((counts, entries, feed.ttl_minutes, full_text))
-    }
-
-    /// Replaces summary-only bodies with the linked page's main content.
-    /// An entry already stored with a full body keeps that body without a
-    /// fetch, so a summary-only feed costs each page once, not every poll.
-    async fn fill_full_text(&self, src: &SourceConfig, drafts: &mut [Draft]) -> usize {
-        let mut fetched = 0;
-        for d in drafts.iter_mut() {
-            if body_chars(&d.blocks) >= self.opts.full_text_below {
-                continue;
-            }
-            let Some(link) = d.url.clone() else { continue };
-            let Some(canonical) = identity::canonical_url(&link) else {
-                continue;
-            };
-            // With a URL the id depends on the URL alone (see identity).
-            let id = identity::article_id(Some(&canonical), "", "");
-            let store = self.store.clone();
-            let stored = tokio::task::spawn_blocking(move || store.get(&id).map(|s| (id, s)))
-                .await
-                .ok()
-                .and_then(Result::ok);
-            if let Some((id, Some(story))) = stored {
-                let a = story.article;
-                if a.id == id && body_chars(&a.blocks) >= self.opts.full_text_below {
-                    // Whatever the page added last time, as `merge_page` did.
-                    d.blocks = a.blocks;
-                    d.html = Some(a.content_html);
-                    d.summary = Some(a.summary);
-                    if d.authors.is_empty() {
-                        d.authors = a.authors;
-                    }
-                    d.published = d.published.or(a.published);
-                    d.language = d.language.take().or(a.language);
-                    continue;
-                }
-            }
-            if fetched >= self.opts.full_text_per_poll {
-                continue;
-            }
-            fetched += 1;
-            match self.fetch_page(src, &link).await {
-                Ok(page) => merge_page(d, page, self.opts.full_text_below),
-                Err(e) => {
-                    tracing::info!(%link, error = %e, "full text not fetched; keeping the summary")
-                }
-            }
-        }
-        fetched
-    }
-
-    async fn fetch_page(&self, src: &SourceConfig, link: &str) -> Result<Draft, SourceError> {
-        let doc = match self.fetcher.fetch_page(&src.name, link).await? {
-            Fetched::Body(doc, _) => doc,
-            Fetched::NotModified(m) | Fetched::Status(m) => {
-                return Err(SourceError::Status {
-                    url: link.to_owned(),
-                    status: m.status,
-                });
-            }
-        };
-        let url = doc.url.clone().unwrap_or_else(|| link.to_owned());
-        tokio::task::spawn_blocking(move || {
-            let text = ingest::decode::decode(&doc.body).map_err(|e| SourceError::Malformed {
+        let report = self
+            .sink
+            .feed(src.clone(), doc, self.fetcher.clone())
+            .await
+            .map_err(|reason| SourceError::Malformed {
                 url: url.clone(),
-                reason: format!("page is not text ({e:?})"),
+                reason,
             })?;
-            ingest::html::parse_page(&text, Some(&url), Boilerplate::builtin()).map_err(|e| {
-                SourceError::Malformed {
-                    url: url.clone(),
-                    reason: e.to_string(),
-                }
-            })
-        })
-        .await
-        .map_err(|e| SourceError::Internal(format!("page extraction task: {e}")))?
+        for f in &report.summary.failed {
+            tracing::debug!(entry = %f.subject, reason = %f.reason, "entry not stored");
+        }
+        Ok(report)
     }
 
     /// The service loop: one task per configured source, restarted when
@@ -645,36 +466,6 @@ fn due(state: &SourceState) -> Option<DateTime<Utc>> {
     }
 }
 
-fn body_chars(blocks: &[crate::model::Block]) -> usize {
-    blocks.iter().map(|b| b.text.chars().count()).sum()
-}
-
-/// Takes the page's body when it is longer than the entry's; the entry's
-/// own text becomes the summary, and its metadata wins where it has any.
-fn merge_page(entry: &mut Draft, page: Draft, min_chars: usize) {
-    let page_chars = body_chars(&page.blocks);
-    if page_chars <= body_chars(&entry.blocks) || page_chars < min_chars.min(200) {
-        return;
-    }
-    if entry.summary.is_none() && !entry.blocks.is_empty() {
-        entry.summary = Some(
-            entry
-                .blocks
-                .iter()
-                .map(|b| b.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-        );
-    }
-    entry.blocks = page.blocks;
-    entry.html = page.html;
-    if entry.authors.is_empty() {
-        entry.authors = page.authors;
-    }
-    entry.published = entry.published.or(page.published);
-    entry.language = entry.language.take().or(page.language);
-}
-
 fn status_text(status: u16) -> String {
     match reqwest::StatusCode::from_u16(status)
         .ok()
@@ -688,39 +479,6 @@ fn status_text(status: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Block, BlockKind};
-
-    #[test]
-    fn page_replaces_a_short_body_only() {
-        let mut entry = Draft {
-            title: "T".into(),
-            blocks: vec![Block::new(BlockKind::Paragraph, "Short summary.")],
-            ..Draft::default()
-        };
-        let page = Draft {
-            title: "Page".into(),
-            blocks: vec![Block::new(BlockKind::Paragraph, "Long text. ".repeat(60))],
-            html: Some("<p>Long</p>".into()),
-            authors: vec!["Ana".into()],
-            ..Draft::default()
-        };
-        merge_page(&mut entry, page.clone(), 500);
-        assert_eq!(entry.title, "T");
-        assert_eq!(entry.summary.as_deref(), Some("Short summary."));
-        assert_eq!(entry.authors, ["Ana"]);
-        assert!(body_chars(&entry.blocks) > 500);
-        // A page with less text than the entry changes nothing.
-        let mut long = entry.clone();
-        merge_page(
-            &mut long,
-            Draft {
-                blocks: vec![Block::new(BlockKind::Paragraph, "x")],
-                ..page
-            },
-            500,
-        );
-        assert_eq!(long.blocks, entry.blocks);
-    }
 
     #[test]
     fn report_lines() {
@@ -728,7 +486,7 @@ mod tests {
             name: "A".into(),
             url: "u".into(),
             outcome: PollOutcome::NotModified,
-            counts: Counts::default(),
+            counts: Summary::default(),
             next_poll: None,
             healthy: true,
         };

@@ -23,41 +23,9 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 
 use crate::model::Article;
-pub use crate::model::{SourceRef, Story};
+pub use crate::model::{Outcome, SourceRef, Story};
 
 pub use sqlite::SqliteStore;
-
-/// What an upsert did.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// A story that was not there before.
-    New,
-    /// A known article with different content or topics.
-    Updated,
-    /// A known article, byte for byte the same as last time.
-    Unchanged,
-    /// A copy of another story (or a changed copy already merged into one):
-    /// kept only as an extra source of `story_id`.
-    Duplicate { story_id: String },
-}
-
-impl Outcome {
-    /// The word used in summaries and `--report-stored` lines.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Outcome::New => "new",
-            Outcome::Updated => "updated",
-            Outcome::Unchanged => "unchanged",
-            Outcome::Duplicate { .. } => "duplicate",
-        }
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// A feed query. Every filter narrows; the defaults select all stories.
 #[derive(Default, Clone, Debug, PartialEq, Eq, Hash)]
@@ -135,6 +103,8 @@ pub trait Store: Send + Sync {
     fn query(&self, q: &Query) -> Result<Page, StoreError>;
     /// The story with this id, or the story a copy with this id was merged into.
     fn get(&self, id: &str) -> Result<Option<Story>, StoreError>;
+    /// The story holding a copy whose canonical URL is `url`, if any.
+    fn get_by_url(&self, url: &str) -> Result<Option<Story>, StoreError>;
     /// Every topic that has had stories, sorted by slug.
     fn topic_stats(&self) -> Result<Vec<TopicStats>, StoreError>;
     /// How many stories there are, in all topics or none.

@@ -272,6 +272,10 @@ impl Store for SqliteStore {
         read::get(&*self.reader()?, id)
     }
 
+    fn get_by_url(&self, url: &str) -> Result<Option<Story>, StoreError> {
+        read::get_by_url(&*self.reader()?, url)
+    }
+
     fn topic_stats(&self) -> Result<Vec<TopicStats>, StoreError> {
         read::topic_stats(&*self.reader()?)
     }

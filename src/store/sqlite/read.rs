@@ -358,6 +358,20 @@ pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<Story>, StoreErr
     Ok(story)
 }
 
+pub(super) fn get_by_url(conn: &Connection, url: &str) -> Result<Option<Story>, StoreError> {
+    let tx = conn.unchecked_transaction().map_err(sql_err("get by url"))?;
+    let sid: Option<i64> = tx
+        .prepare_cached("SELECT sid FROM sources WHERE url = ? ORDER BY seen LIMIT 1")
+        .and_then(|mut s| s.query_row([url], |r| r.get(0)).optional())
+        .map_err(sql_err(format!("get by url {url}")))?;
+    let story = match sid {
+        Some(sid) => load(&tx, sid)?,
+        None => None,
+    };
+    tx.finish().map_err(sql_err("get by url"))?;
+    Ok(story)
+}
+
 fn time(secs: i64, id: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::from_timestamp(secs, 0).ok_or_else(|| StoreError::Corrupt {
         id: id.to_owned(),

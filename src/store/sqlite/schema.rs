@@ -105,7 +105,11 @@ SELECT sid,
 "#;
 
 /// Every migration, in order; the schema version is how many have run.
-pub const MIGRATIONS: &[&str] = &[V1_STORIES, V2_SEARCH];
+/// Version 3: find a stored copy by its canonical URL (the pipeline asks
+/// before fetching a page it may already have).
+const V3_URL_INDEX: &str = "CREATE INDEX sources_by_url ON sources (url);";
+
+pub const MIGRATIONS: &[&str] = &[V1_STORIES, V2_SEARCH, V3_URL_INDEX];
 
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

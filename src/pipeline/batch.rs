@@ -1,106 +1,30 @@
-//! Pipeline: wires the stages — normalize → classify → store — for one input
-//! ([`ingest_bytes`], used by the HTTP ingest API) or a batch of files
-//! ([`ingest_files`], used by `topicfeed ingest` and the server's start-up
-//! ingest of `examples/articles/`).
+//! Batches of files: `topicfeed ingest` and the server's start-up ingest
+//! of `examples/articles/`.
 //!
-//! A batch runs normalize + classify (pure, CPU-bound) on worker threads and
+//! A batch runs read + classify (pure, CPU-bound) on worker threads and
 //! stores from the calling thread, which groups whatever is ready into one
 //! transaction of up to [`BatchOptions::batch_size`] articles. One commit —
 //! one fsync — then covers many articles; while it runs the workers fill the
 //! next batch (group commit). An article is reported as stored only after
-//! the transaction holding it has committed.
+//! the transaction holding it has committed. A file may be an article or a
+//! whole feed; a feed's entries are stored like articles.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
+use super::{Prepared, prepare, store_articles};
 use crate::classify::Classifier;
-use crate::ingest::{self, IngestError, Input};
-use crate::model::Article;
-use crate::store::{Outcome, Store, StoreError};
+use crate::ingest::Input;
+use crate::model::{Article, Failure, Outcome, Summary};
+use crate::store::Store;
 
-#[derive(Debug, thiserror::Error)]
-pub enum PipelineError {
-    #[error("{0}")]
-    Ingest(#[from] IngestError),
-    #[error("{0}")]
-    Store(#[from] StoreError),
-}
-
-/// Normalizes and classifies one input: everything but storing.
-pub fn prepare(classifier: &Classifier, input: Input<'_>) -> Result<Article, IngestError> {
-    let mut article = ingest::normalize(input)?;
-    classifier.apply(&mut article);
-    Ok(article)
-}
-
-/// Normalizes, classifies and stores one input.
-pub fn ingest_bytes(
-    store: &dyn Store,
-    classifier: &Classifier,
-    input: Input<'_>,
-    now: DateTime<Utc>,
-) -> Result<(Outcome, Article), PipelineError> {
-    let article = prepare(classifier, input)?;
-    let outcome = store.upsert(&article, now)?;
-    Ok((outcome, article))
-}
-
-/// A file that gave no stored article, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub path: PathBuf,
-    pub reason: String,
-}
-
-/// Counts of what a batch did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub new: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-    pub duplicate: usize,
-    /// Sorted by path.
-    pub failed: Vec<Failure>,
-}
-
-impl Summary {
-    pub fn record(&mut self, outcome: &Outcome) {
-        match outcome {
-            Outcome::New => self.new += 1,
-            Outcome::Updated => self.updated += 1,
-            Outcome::Unchanged => self.unchanged += 1,
-            Outcome::Duplicate { .. } => self.duplicate += 1,
-        }
-    }
-
-    pub fn stored(&self) -> usize {
-        self.new + self.updated + self.unchanged + self.duplicate
-    }
-}
-
-impl fmt::Display for Summary {
-    /// `new 3998, updated 0, unchanged 0, duplicate 2, failed 0`
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "new {}, updated {}, unchanged {}, duplicate {}, failed {}",
-            self.new,
-            self.updated,
-            self.unchanged,
-            self.duplicate,
-            self.failed.len()
-        )
-    }
-}
-
-/// What happened to one file, reported as it happens.
+/// What happened to one article or file, reported as it happens.
 #[derive(Debug)]
 pub enum Event<'a> {
-    /// The article is committed.
+    /// The article (one of the file's, for a feed) is committed.
     Stored {
         path: &'a Path,
         article: &'a Article,
@@ -136,10 +60,7 @@ pub fn collect_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Failure>) {
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => walk(path, &mut files, &mut failed),
             Ok(_) => files.push(path.clone()),
-            Err(e) => failed.push(Failure {
-                path: path.clone(),
-                reason: format!("cannot read: {e}"),
-            }),
+            Err(e) => failed.push(file_failure(path, format!("cannot read: {e}"))),
         }
     }
     (files, failed)
@@ -157,10 +78,7 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, failed: &mut Vec<Failure>) {
     let mut entries = match entries {
         Ok(entries) => entries,
         Err(e) => {
-            failed.push(Failure {
-                path: dir.to_owned(),
-                reason: format!("cannot list directory: {e}"),
-            });
+            failed.push(file_failure(dir, format!("cannot list directory: {e}")));
             return;
         }
     };
@@ -180,11 +98,16 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>, failed: &mut Vec<Failure>) {
                 }
             }
             Ok(_) => files.push(path),
-            Err(e) => failed.push(Failure {
-                path,
-                reason: format!("cannot read: {e}"),
-            }),
+            Err(e) => failed.push(file_failure(&path, format!("cannot read: {e}"))),
         }
+    }
+}
+
+fn file_failure(path: &Path, reason: String) -> Failure {
+    Failure {
+        subject: path.display().to_string(),
+        reason,
+        store: false,
     }
 }
 
@@ -200,66 +123,32 @@ pub fn ingest_paths(
     let (files, mut failed) = collect_files(paths);
     let mut summary = ingest_files(store, classifier, &files, opts, on_event);
     summary.failed.append(&mut failed);
-    summary.failed.sort_by(|a, b| a.path.cmp(&b.path));
+    summary.failed.sort_by(|a, b| a.subject.cmp(&b.subject));
     summary
 }
 
-/// Reads, normalizes and classifies one file; the reason says why not.
-fn prepare_file(classifier: &Classifier, path: &Path) -> Result<Article, String> {
+/// Reads and classifies one file (an article, or a feed's entries); the
+/// reason says why not.
+fn prepare_file(classifier: &Classifier, path: &Path) -> Result<Prepared, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let name = path.file_name().and_then(|n| n.to_str());
-    let input = Input {
-        bytes: &bytes,
-        name,
-        url: None,
-    };
+    let input = Input::file(&bytes, path);
     // A bug that panics on one input must not end the batch: that file
     // fails, the rest go on.
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(classifier, input)))
-        .map_err(|panic| {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            format!("internal error (please report): {what}")
-        })?
-        .map_err(|e| e.to_string())
-}
-
-/// The store's clock: whole seconds, as everything stored is.
-/// Stores articles in one transaction; if that fails, one by one, so an
-/// article the store rejects costs only itself.
-pub fn store_articles(
-    store: &dyn Store,
-    articles: &[Article],
-    now: DateTime<Utc>,
-) -> Vec<Result<Outcome, StoreError>> {
-    if articles.is_empty() {
-        return Vec::new();
+    let prepared =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(classifier, input)))
+            .map_err(|panic| {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                format!("internal error (please report): {what}")
+            })?
+            .map_err(|e| e.to_string())?;
+    if prepared.articles.is_empty() {
+        return Err(super::nothing_usable(&prepared));
     }
-    let now = DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now);
-    match store.upsert_batch(articles, now) {
-        Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
-        Err(e) if articles.len() == 1 => vec![Err(e)],
-        Err(_) => articles.iter().map(|a| store.upsert(a, now)).collect(),
-    }
-}
-
-/// Assembles and classifies one draft (an entry of a polled or dropped
-/// feed): everything but storing.
-pub fn prepare_draft(
-    classifier: &Classifier,
-    draft: ingest::Draft,
-) -> Result<Article, IngestError> {
-    let mut article = ingest::assemble(draft)?;
-    classifier.apply(&mut article);
-    Ok(article)
-}
-
-fn now() -> DateTime<Utc> {
-    let now = Utc::now();
-    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+    Ok(prepared)
 }
 
 /// Ingests `files` (see [`collect_files`]); one bad file never stops the
@@ -282,7 +171,7 @@ pub fn ingest_files(
     let mut summary = Summary::default();
     std::thread::scope(|scope| {
         // Bounded: workers run at most a couple of batches ahead of the writer.
-        let (tx, rx) = mpsc::sync_channel::<(usize, Result<Article, String>)>(batch_size * 2);
+        let (tx, rx) = mpsc::sync_channel::<(usize, Result<Prepared, String>)>(batch_size * 2);
         for _ in 0..workers {
             let tx = tx.clone();
             let next = &next;
@@ -299,22 +188,26 @@ pub fn ingest_files(
         drop(tx);
         let mut batch: Vec<usize> = Vec::with_capacity(batch_size);
         let mut articles: Vec<Article> = Vec::with_capacity(batch_size);
-        let take = |msg: (usize, Result<Article, String>),
+        let take = |msg: (usize, Result<Prepared, String>),
                     batch: &mut Vec<usize>,
                     articles: &mut Vec<Article>,
                     summary: &mut Summary,
-                    on_event: &mut dyn FnMut(Event<'_>)| match msg {
-            (i, Ok(article)) => {
-                batch.push(i);
-                articles.push(article);
-            }
-            (i, Err(reason)) => {
-                let failure = Failure {
-                    path: files[i].clone(),
-                    reason,
-                };
+                    on_event: &mut dyn FnMut(Event<'_>)| {
+            let (i, result) = msg;
+            let mut fail = |failure: Failure| {
                 on_event(Event::Failed(&failure));
                 summary.failed.push(failure);
+            };
+            match result {
+                Ok(prepared) => {
+                    for mut f in prepared.failed {
+                        f.subject = format!("{}: {}", files[i].display(), f.subject);
+                        fail(f);
+                    }
+                    batch.extend(std::iter::repeat_n(i, prepared.articles.len()));
+                    articles.extend(prepared.articles);
+                }
+                Err(reason) => fail(file_failure(&files[i], reason)),
             }
         };
         // Block for the first ready article, then take whatever else is
@@ -332,7 +225,7 @@ pub fn ingest_files(
             articles.clear();
         }
     });
-    summary.failed.sort_by(|a, b| a.path.cmp(&b.path));
+    summary.failed.sort_by(|a, b| a.subject.cmp(&b.subject));
     summary
 }
 
@@ -349,7 +242,7 @@ fn store_batch(
     if articles.is_empty() {
         return;
     }
-    let results = store_articles(store, articles, now());
+    let results = store_articles(store, articles, Utc::now());
     for ((&i, article), result) in batch.iter().zip(articles).zip(results) {
         let path = &files[i];
         match result {
@@ -363,8 +256,8 @@ fn store_batch(
             }
             Err(e) => {
                 let failure = Failure {
-                    path: path.clone(),
-                    reason: e.to_string(),
+                    store: true,
+                    ..file_failure(path, e.to_string())
                 };
                 on_event(Event::Failed(&failure));
                 summary.failed.push(failure);
@@ -376,19 +269,6 @@ fn store_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn summary_line() {
-        let mut s = Summary::default();
-        s.record(&Outcome::New);
-        s.record(&Outcome::Duplicate {
-            story_id: "x".into(),
-        });
-        assert_eq!(
-            s.to_string(),
-            "new 1, updated 0, unchanged 0, duplicate 1, failed 0"
-        );
-    }
 
     #[test]
     fn walks_directories_skipping_hidden_and_readme() {

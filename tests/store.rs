@@ -1,6 +1,7 @@
 //! The SQLite store through its public boundary: upsert outcomes, update
 //! semantics, duplicate merging (and the threshold that decides it), every
-//! query filter, paging, retention, persistence and schema migrations.
+//! query filter, paging (and the walk back to the previous page),
+//! retention, persistence and schema migrations.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -682,6 +683,83 @@ fn keywords_with_every_other_filter_under_both_plans() {
         assert!(store.query(&kw("!!!")).unwrap().stories.is_empty());
         assert_eq!(store.query(&kw("   ")).unwrap().stories.len(), 5);
     }
+}
+
+/// The cursors of the first `n` pages of `q` (the first page's is `None`).
+fn page_cursors(store: &SqliteStore, q: &Query, n: usize) -> Vec<Option<String>> {
+    let mut cursors = vec![None];
+    let mut q = q.clone();
+    while cursors.len() < n {
+        let next = store.query(&q).unwrap().next_cursor;
+        assert!(next.is_some(), "fewer than {n} pages");
+        q.cursor = next.clone();
+        cursors.push(next);
+    }
+    cursors
+}
+
+#[test]
+fn previous_cursor_walks_back_one_page() {
+    let (_d, store) = open();
+    corpus(&store);
+    let q = Query {
+        any: vec!["a".into(), "b".into()],
+        limit: 7,
+        ..Query::default()
+    };
+    let c = page_cursors(&store, &q, 3);
+    let at = |cursor: &Option<String>| Query {
+        cursor: cursor.clone(),
+        ..q.clone()
+    };
+    assert_eq!(
+        store.previous_cursor(&at(&c[0])).unwrap(),
+        None,
+        "first page"
+    );
+    assert_eq!(
+        store.previous_cursor(&at(&c[1])).unwrap(),
+        Some(None),
+        "page 2 leads back to the first page"
+    );
+    assert_eq!(
+        store.previous_cursor(&at(&c[2])).unwrap(),
+        Some(c[1].clone()),
+        "page 3 leads back to page 2"
+    );
+    // Through the trait object, as the server calls it.
+    let dyn_store: &dyn Store = &store;
+    assert_eq!(
+        dyn_store.previous_cursor(&at(&c[2])).unwrap(),
+        Some(c[1].clone())
+    );
+}
+
+#[test]
+fn previous_cursor_gives_up_deep_down() {
+    let (_d, store) = open();
+    corpus(&store);
+    let q = Query {
+        limit: 1,
+        ..Query::default()
+    };
+    let deepest = topicfeed::store::cursor::PREVIOUS_SEARCH_PAGES + 1;
+    let c = page_cursors(&store, &q, deepest + 1);
+    let at = |cursor: &Option<String>| Query {
+        cursor: cursor.clone(),
+        ..q.clone()
+    };
+    assert_eq!(
+        store.previous_cursor(&at(&c[deepest - 1])).unwrap(),
+        Some(c[deepest - 2].clone()),
+        "page {deepest} is found"
+    );
+    assert_eq!(
+        store.previous_cursor(&at(&c[deepest])).unwrap(),
+        None,
+        "page {} is too deep",
+        deepest + 1
+    );
 }
 
 #[test]

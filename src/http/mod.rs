@@ -1,17 +1,25 @@
 //! HTTP: the feed server on hyper 1 + tokio.
 //!
-//! `routes` holds the route table in one `match` and turns errors into
-//! statuses in one function; `conditional` does validators and content
-//! codings; `cache` keeps rendered feeds; `query` canonicalizes feed
-//! URLs; `ratelimit` and `metrics` watch the pollers. Store and render
-//! work (SQLite, XML, compression) runs in `spawn_blocking`, never on the
-//! async workers.
+//! `routes` holds the route table in one `match`; the handlers are split
+//! by job: `feeds` serves feeds (cache, conditional GET, poll limits),
+//! `pages` the pages for people and operators, `api` the ingest API.
+//! `error` is the one place errors become statuses, `response` builds the
+//! plain successful responses. Below them, `conditional` does validators
+//! and content codings; `cache` keeps rendered feeds; `query`
+//! canonicalizes feed URLs; `ratelimit` and `metrics` watch the pollers.
+//! Store and render work (SQLite, XML, compression) runs in
+//! `spawn_blocking` (through `blocking`), never on the async workers.
 
+mod api;
 pub mod cache;
 pub mod conditional;
+pub mod error;
+mod feeds;
 pub mod metrics;
+mod pages;
 pub mod query;
 pub mod ratelimit;
+pub mod response;
 pub mod routes;
 
 use std::convert::Infallible;
@@ -19,6 +27,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use http::HeaderMap;
+use http::header::HOST;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -27,6 +37,7 @@ use tokio::sync::Semaphore;
 
 use crate::classify::LiveTopics;
 use crate::store::Store;
+use error::HttpError;
 
 /// Server settings; every field has a command-line flag and env var.
 #[derive(Debug, Clone)]
@@ -93,6 +104,34 @@ impl AppState {
             sources: crate::sources::HealthBoard::new(),
         }
     }
+}
+
+/// The absolute base URL for links: configured, or from `Host`.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(b) = &state.config.base_url {
+        return b.trim_end_matches('/').to_owned();
+    }
+    // `Host` is client input that ends up in every link of a page or
+    // feed: anything but a plain host and port falls back to localhost.
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// Runs blocking work (SQLite, rendering, compressing) off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, HttpError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| HttpError::Internal(format!("worker failed: {e}")))
 }
 
 const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(3600);

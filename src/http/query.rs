@@ -112,24 +112,71 @@ pub fn parse(
     query: Option<&str>,
     known: &dyn Fn(&str) -> bool,
 ) -> Result<FeedRequest, QueryError> {
-    let mut values: Vec<(String, Vec<String>)> = PARAMS
-        .iter()
-        .map(|p| ((*p).to_owned(), Vec::new()))
-        .collect();
-    for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-        let Some(slot) = values.iter_mut().find(|(name, _)| *name == k) else {
-            return Err(QueryError::UnknownParam(k.into_owned()));
-        };
-        slot.1.push(v.into_owned());
-    }
-    let get = |name: &str| -> &[String] {
-        values
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(&[], |(_, v)| v.as_slice())
+    let params = Params::parse(query)?;
+    let any = topic_list("any", params.get("any"), known)?;
+    let all = topic_list("all", params.get("all"), known)?;
+    let not = topic_list("not", params.get("not"), known)?;
+    let q = keywords(params.single("q")?)?;
+    let source = params.single("source")?.map(|s| s.to_lowercase());
+    let since = params
+        .single("since")?
+        .map(|s| parse_since(&s))
+        .transpose()?;
+    let limit = match params.single("limit")? {
+        None => DEFAULT_LIMIT,
+        Some(s) => parse_limit(&s)?,
     };
-    let single = |name: &'static str| -> Result<Option<String>, QueryError> {
-        match get(name) {
+    let mut query = Query {
+        any,
+        all,
+        not,
+        q,
+        source,
+        since,
+        limit,
+        cursor: params.single("cursor")?,
+    };
+    // Before the path's topic is added: it is in the path already.
+    let canonical = canonical(&query);
+    // The path's topic narrows like an `all` term.
+    if topic != "all" && !query.all.iter().any(|t| t == topic) {
+        query.all.push(topic.to_owned());
+        query.all.sort();
+    }
+    Ok(FeedRequest {
+        topic: topic.to_owned(),
+        format,
+        query,
+        canonical,
+    })
+}
+
+/// The query string's values, by parameter name.
+struct Params(Vec<(&'static str, Vec<String>)>);
+
+impl Params {
+    fn parse(query: Option<&str>) -> Result<Params, QueryError> {
+        let mut values: Vec<(&'static str, Vec<String>)> =
+            PARAMS.iter().map(|p| (*p, Vec::new())).collect();
+        for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let Some(slot) = values.iter_mut().find(|(name, _)| *name == k) else {
+                return Err(QueryError::UnknownParam(k.into_owned()));
+            };
+            slot.1.push(v.into_owned());
+        }
+        Ok(Params(values))
+    }
+
+    fn get(&self, name: &str) -> &[String] {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(&[], |(_, v)| v.as_slice())
+    }
+
+    /// A parameter that may be given once; blank counts as not given.
+    fn single(&self, name: &'static str) -> Result<Option<String>, QueryError> {
+        match self.get(name) {
             [] => Ok(None),
             [one] => Ok(Some(one.trim().to_owned()).filter(|s| !s.is_empty())),
             _ => Err(QueryError::BadValue {
@@ -137,12 +184,12 @@ pub fn parse(
                 reason: "given more than once".into(),
             }),
         }
-    };
+    }
+}
 
-    let any = topic_list("any", get("any"), known)?;
-    let mut all = topic_list("all", get("all"), known)?;
-    let not = topic_list("not", get("not"), known)?;
-    let q = single("q")?.map(|q| {
+/// `q`, with case and spacing that do not change the search evened out.
+fn keywords(q: Option<String>) -> Result<Option<String>, QueryError> {
+    let q = q.map(|q| {
         q.split_whitespace()
             .collect::<Vec<_>>()
             .join(" ")
@@ -154,72 +201,56 @@ pub fn parse(
             reason: "longer than 200 characters".into(),
         });
     }
-    let source = single("source")?.map(|s| s.to_lowercase());
-    let since = match single("since")? {
-        None => None,
-        Some(s) => Some(
-            DateTime::parse_from_rfc3339(&s)
-                .map_err(|e| QueryError::BadValue {
-                    param: "since",
-                    reason: format!(
-                        "`{s}` is not an RFC 3339 date-time ({e}); example: 2026-11-01T00:00:00Z"
-                    ),
-                })?
-                .with_timezone(&Utc),
-        ),
-    };
-    let limit = match single("limit")? {
-        None => DEFAULT_LIMIT,
-        Some(s) => match s.parse::<usize>() {
-            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-            _ => {
-                return Err(QueryError::BadValue {
-                    param: "limit",
-                    reason: format!("`{s}` is not a whole number from 1 to {MAX_LIMIT}"),
-                });
-            }
-        },
-    };
-    let cursor = single("cursor")?;
+    Ok(q)
+}
 
+fn parse_since(s: &str) -> Result<DateTime<Utc>, QueryError> {
+    Ok(DateTime::parse_from_rfc3339(s)
+        .map_err(|e| QueryError::BadValue {
+            param: "since",
+            reason: format!(
+                "`{s}` is not an RFC 3339 date-time ({e}); example: 2026-11-01T00:00:00Z"
+            ),
+        })?
+        .with_timezone(&Utc))
+}
+
+fn parse_limit(s: &str) -> Result<usize, QueryError> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        _ => Err(QueryError::BadValue {
+            param: "limit",
+            reason: format!("`{s}` is not a whole number from 1 to {MAX_LIMIT}"),
+        }),
+    }
+}
+
+/// The feed's identity as a query string: parameters in a fixed order,
+/// defaults left out, no cursor.
+fn canonical(query: &Query) -> String {
     let mut canonical = form_urlencoded::Serializer::new(String::new());
-    for (name, list) in [("any", &any), ("all", &all), ("not", &not)] {
+    for (name, list) in [
+        ("any", &query.any),
+        ("all", &query.all),
+        ("not", &query.not),
+    ] {
         if !list.is_empty() {
             canonical.append_pair(name, &list.join(","));
         }
     }
-    if let Some(q) = &q {
+    if let Some(q) = &query.q {
         canonical.append_pair("q", q);
     }
-    if let Some(s) = &source {
+    if let Some(s) = &query.source {
         canonical.append_pair("source", s);
     }
-    if let Some(s) = since {
+    if let Some(s) = query.since {
         canonical.append_pair("since", &crate::model::rfc3339(&s));
     }
-    if limit != DEFAULT_LIMIT {
-        canonical.append_pair("limit", &limit.to_string());
+    if query.limit != DEFAULT_LIMIT {
+        canonical.append_pair("limit", &query.limit.to_string());
     }
-    // The path's topic narrows like an `all` term.
-    if topic != "all" && !all.iter().any(|t| t == topic) {
-        all.push(topic.to_owned());
-        all.sort();
-    }
-    Ok(FeedRequest {
-        topic: topic.to_owned(),
-        format,
-        query: Query {
-            any,
-            all,
-            not,
-            q,
-            source,
-            since,
-            limit,
-            cursor,
-        },
-        canonical: canonical.finish(),
-    })
+    canonical.finish()
 }
 
 #[cfg(test)]

@@ -5,8 +5,11 @@
 //! however deep it is (keyset pagination). The cursor carries that pair as
 //! lower-case hex of `"<unix seconds>\n<id>"`: URL-safe, opaque to clients,
 //! and backend-neutral so another store can read it.
+//!
+//! Cursors only lead forward; the way back to the page before (for an
+//! RFC 5005 `previous` link) is found by walking forward, in [`previous`].
 
-use super::StoreError;
+use super::{Query, Store, StoreError};
 
 /// Where the next page starts: after this story.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +61,35 @@ pub fn decode(cursor: &str) -> Result<Position, StoreError> {
         sort_time,
         id: id.to_owned(),
     })
+}
+
+/// How far back a `previous` link is looked for, in pages.
+pub const PREVIOUS_SEARCH_PAGES: usize = 20;
+
+/// The cursor of the page before `query`'s (`Some(None)`: the first page),
+/// for the RFC 5005 `previous` link. Cursors only lead forward, so the
+/// pages are walked from the first until one leads here; each step is a
+/// cheap keyset query, but several of them, so callers should ask only
+/// when a page is rendered. Deeper than [`PREVIOUS_SEARCH_PAGES`] the
+/// link is left out.
+pub fn previous<S: Store + ?Sized>(
+    store: &S,
+    query: &Query,
+) -> Result<Option<Option<String>>, StoreError> {
+    let Some(target) = &query.cursor else {
+        return Ok(None);
+    };
+    let mut q = query.clone();
+    q.cursor = None;
+    for _ in 0..PREVIOUS_SEARCH_PAGES {
+        let page = store.query(&q)?;
+        match page.next_cursor {
+            Some(next) if &next == target => return Ok(Some(q.cursor)),
+            Some(next) => q.cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

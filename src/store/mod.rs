@@ -115,6 +115,13 @@ pub trait Store: Send + Sync {
     fn apply_retention(&self, policy: &Retention, now: DateTime<Utc>) -> Result<usize, StoreError>;
     /// Monotonic counter bumped by every write that changed any story (used to invalidate caches).
     fn generation(&self) -> u64;
+    /// The cursor of the page before `q`'s: `Some(None)` is the first page,
+    /// `None` means there is none (or it is too far back to find). Provided:
+    /// any store whose cursors lead forward gets it from [`cursor::previous`];
+    /// a backend that can step back directly may answer in one query.
+    fn previous_cursor(&self, q: &Query) -> Result<Option<Option<String>>, StoreError> {
+        cursor::previous(self, q)
+    }
 }
 
 /// A backend's own error (SQLite's, PostgreSQL's), kept opaque: no

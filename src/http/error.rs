@@ -1,0 +1,123 @@
+//! What a request can fail with, and the one place a failure becomes a
+//! response.
+//!
+//! Handlers return `Err(HttpError)` and never build error responses
+//! themselves, so every error has the same shape: its status, a plain-text
+//! body that says what was wrong and what to do about it, `no-store`, and
+//! the header its status calls for (`Allow`, `WWW-Authenticate`,
+//! `Retry-After`).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+use super::query::QueryError;
+use super::response::Resp;
+use crate::store::StoreError;
+
+/// Everything a request can fail with, and its status.
+#[derive(Debug)]
+pub enum HttpError {
+    NotFound(String),
+    BadRequest(String),
+    MethodNotAllowed(&'static str),
+    Unauthorized,
+    Forbidden(String),
+    TooLarge(usize),
+    UnsupportedMedia(String),
+    TooManyRequests(Duration),
+    Internal(String),
+}
+
+impl From<QueryError> for HttpError {
+    fn from(e: QueryError) -> Self {
+        HttpError::BadRequest(e.to_string())
+    }
+}
+
+impl From<StoreError> for HttpError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::BadCursor(why) => {
+                HttpError::BadRequest(format!("parameter `cursor`: {why}"))
+            }
+            StoreError::BadQuery(why) => HttpError::BadRequest(why),
+            other => HttpError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl HttpError {
+    fn status(&self) -> StatusCode {
+        match self {
+            HttpError::NotFound(_) => StatusCode::NOT_FOUND,
+            HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HttpError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            HttpError::Unauthorized => StatusCode::UNAUTHORIZED,
+            HttpError::Forbidden(_) => StatusCode::FORBIDDEN,
+            HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            HttpError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The one place an error becomes a response: a status and a body
+    /// that says what was wrong and what to do.
+    pub fn into_response(self) -> Resp {
+        let status = self.status();
+        let body = match &self {
+            HttpError::NotFound(m)
+            | HttpError::BadRequest(m)
+            | HttpError::Forbidden(m)
+            | HttpError::UnsupportedMedia(m) => m.clone(),
+            HttpError::MethodNotAllowed(allow) => {
+                format!("method not allowed here; allowed: {allow}")
+            }
+            HttpError::Unauthorized => {
+                "missing or wrong bearer token: send `Authorization: Bearer <token>`".into()
+            }
+            HttpError::TooLarge(max) => format!("request body larger than {max} bytes"),
+            HttpError::TooManyRequests(after) => format!(
+                "this feed was polled too often from your address; try again in {} s (its Cache-Control max-age says how often to poll)",
+                after.as_secs()
+            ),
+            // The client gets no details (they may name files or SQL); the
+            // operator gets them in the log.
+            HttpError::Internal(m) => {
+                tracing::error!(error = %m, "internal error");
+                "internal error; the server log has details".into()
+            }
+        };
+        let mut resp = Response::new(Full::new(Bytes::from(format!(
+            "{} {}\n{body}\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        ))));
+        *resp.status_mut() = status;
+        let h = resp.headers_mut();
+        h.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        match self {
+            HttpError::MethodNotAllowed(allow) => {
+                h.insert(ALLOW, HeaderValue::from_static(allow));
+            }
+            HttpError::Unauthorized => {
+                h.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            HttpError::TooManyRequests(after) => {
+                if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {
+                    h.insert(RETRY_AFTER, v);
+                }
+            }
+            _ => {}
+        }
+        resp
+    }
+}

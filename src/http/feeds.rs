@@ -1,0 +1,364 @@
+//! Feed serving: `/feeds/{topic}[.rss|.atom|.json]` for feed readers, and
+//! the same stories as a web page for people.
+//!
+//! Readers poll, so a repeat poll must cost almost nothing: rendered feeds
+//! are cached and re-rendered only when their item set changed, a reader
+//! whose copy is current gets a 304, and a reader polling far more often
+//! than the feed's own max-age is told to come back later. The max-age
+//! itself follows how often the feed's stories change.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{
+    ACCEPT, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED,
+    USER_AGENT, VARY,
+};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+
+use super::cache::{self, Entry};
+use super::conditional::{self, Coding};
+use super::error::HttpError;
+use super::query::{self, FeedRequest};
+use super::response::{Resp, html};
+use super::{AppState, base_url, blocking};
+use crate::classify::Classifier;
+use crate::render::{self, FeedInfo, Format};
+use crate::store::{Page, Story};
+
+/// `GET /feeds/{name}`: the feed, or its web page for a browser.
+pub(super) async fn feed(
+    req: &Request<Incoming>,
+    name: &str,
+    peer: SocketAddr,
+    state: &Arc<AppState>,
+) -> Result<Resp, HttpError> {
+    let topics = state.topics.get();
+    let (slug, format) = split_name(name)?;
+    if slug != "all" && topics.topic(slug).is_none() {
+        return Err(unknown_topic(slug, &topics));
+    }
+    let known = |t: &str| topics.topic(t).is_some();
+    let browser = format.is_none() || wants_html(req.headers());
+    let fr = query::parse(
+        slug,
+        format.unwrap_or(Format::Atom),
+        req.uri().query(),
+        &known,
+    )?;
+    let base = base_url(state, req.headers());
+    let key = format!("{base}|{}", fr.cache_key());
+    limit_polls(state, peer, &key)?;
+    if let Some(ua) = req.headers().get(USER_AGENT).and_then(|u| u.to_str().ok()) {
+        state
+            .metrics
+            .record_subscribers(&fr.path_and_query(fr.format, None), ua);
+    }
+    if browser {
+        return browser_view(state, &fr, &base, &topics).await;
+    }
+    let entry = load_feed(state, &fr, &key, &base).await?;
+    feed_response(req, state, entry).await
+}
+
+/// `us.rss` → (`us`, RSS); no extension is the web page (`None`).
+fn split_name(name: &str) -> Result<(&str, Option<Format>), HttpError> {
+    let (slug, ext) = name.rsplit_once('.').unwrap_or((name, "html"));
+    let format = match ext {
+        "html" => None,
+        other => Some(Format::from_ext(other).ok_or_else(|| {
+            HttpError::NotFound(format!("no feed format `.{other}`; use .rss, .atom or .json (or no extension for a web page)"))
+        })?),
+    };
+    Ok((slug, format))
+}
+
+fn unknown_topic(slug: &str, topics: &Classifier) -> HttpError {
+    let list: Vec<String> = std::iter::once("all".to_owned())
+        .chain(topics.topics().iter().map(|t| t.slug.clone()))
+        .collect();
+    HttpError::NotFound(format!(
+        "no topic `{slug}`. Topics: {}.\nFeeds are at /feeds/<topic>.rss, .atom or .json",
+        list.join(", ")
+    ))
+}
+
+/// True when the client lists HTML before any feed type: a browser.
+fn wants_html(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(ACCEPT).and_then(|a| a.to_str().ok()) else {
+        return false;
+    };
+    let first_html = accept.find("text/html");
+    let first_feed = ["xml", "rss", "atom", "json"]
+        .iter()
+        .filter_map(|t| accept.find(t))
+        .min();
+    match (first_html, first_feed) {
+        (Some(h), Some(f)) => h < f,
+        (Some(_), None) => true,
+        _ => false,
+    }
+}
+
+/// Polling limit, per client and feed, against the feed's own max-age
+/// (the floor until the feed has been rendered once).
+fn limit_polls(state: &AppState, peer: SocketAddr, key: &str) -> Result<(), HttpError> {
+    let ttl_hint = state
+        .cache
+        .get(key, 0)
+        .map_or(state.config.ttl_floor_minutes, |(e, _)| e.ttl_minutes);
+    if state.config.poll_burst > 0
+        && let Err(after) = state.limiter.check(
+            peer.ip(),
+            key,
+            Duration::from_secs(u64::from(ttl_hint) * 60),
+            Instant::now(),
+        )
+    {
+        state.metrics.rate_limited.inc();
+        return Err(HttpError::TooManyRequests(after));
+    }
+    Ok(())
+}
+
+/// A person reading the feed: one query, rendered as a page. Not in the
+/// feed cache and without the `previous` walk: the feed bytes for readers
+/// are not needed, and the page only links to older stories.
+async fn browser_view(
+    state: &Arc<AppState>,
+    fr: &FeedRequest,
+    base: &str,
+    topics: &Classifier,
+) -> Result<Resp, HttpError> {
+    let query = fr.query.clone();
+    let store = state.store.clone();
+    let page = blocking(move || store.query(&query)).await??;
+    let feed_url = format!("{base}{}", fr.path_and_query(Format::Atom, None));
+    let info = feed_info(state, fr, base, page.next_cursor.as_deref(), None, topics);
+    let ttl = feed_ttl(state, &page.stories);
+    let mut r = html(
+        render::html::feed_page(&info, &feed_url, &page.stories),
+        ttl * 60,
+    );
+    r.headers_mut()
+        .insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    Ok(r)
+}
+
+/// The cached feed for `key`, re-checked against the store when it has
+/// changed since, re-rendered only if its item set changed.
+async fn load_feed(
+    state: &Arc<AppState>,
+    fr: &FeedRequest,
+    key: &str,
+    base: &str,
+) -> Result<Arc<Entry>, HttpError> {
+    let generation = state.store.generation();
+    let cached = state.cache.get(key, generation);
+    if let Some((entry, true)) = &cached {
+        state.metrics.cache_hits.inc();
+        return Ok(entry.clone());
+    }
+    let store = state.store.clone();
+    let query = fr.query.clone();
+    let page = blocking(move || store.query(&query)).await??;
+    let signature = cache::signature(&page.stories, page.next_cursor.as_deref());
+    if let Some((entry, false)) = cached
+        && entry.signature == signature
+    {
+        state.metrics.cache_hits.inc();
+        state.cache.put(key.to_owned(), generation, entry.clone());
+        return Ok(entry);
+    }
+    state.metrics.cache_misses.inc();
+    let entry = render_feed(state, fr, base, page, signature).await?;
+    state.cache.put(key.to_owned(), generation, entry.clone());
+    Ok(entry)
+}
+
+/// Renders `page` as a cache entry, with its `previous` link and TTL.
+async fn render_feed(
+    state: &Arc<AppState>,
+    fr: &FeedRequest,
+    base: &str,
+    page: Page,
+    signature: u64,
+) -> Result<Arc<Entry>, HttpError> {
+    // Only here, when the page is rendered anew: walking for the previous
+    // page costs several queries.
+    let (store, query) = (state.store.clone(), fr.query.clone());
+    let previous = blocking(move || store.previous_cursor(&query)).await??;
+    let topics = state.topics.get();
+    let mut info = feed_info(
+        state,
+        fr,
+        base,
+        page.next_cursor.as_deref(),
+        previous.as_ref().map(|p| p.as_deref()),
+        &topics,
+    );
+    let ttl = feed_ttl(state, &page.stories);
+    info.ttl_minutes = ttl;
+    let format = fr.format;
+    blocking(move || {
+        let rendered = render::render(format, &info, &page.stories);
+        Arc::new(Entry::new(rendered, signature, ttl))
+    })
+    .await
+}
+
+/// The cached feed as a response: 304 when the client's copy is current,
+/// else the body in the negotiated coding; validators and max-age either
+/// way, so a 304 refreshes the client's copy.
+async fn feed_response(
+    req: &Request<Incoming>,
+    state: &AppState,
+    entry: Arc<Entry>,
+) -> Result<Resp, HttpError> {
+    let rendered = &entry.rendered;
+    let not_modified =
+        conditional::not_modified(req.headers(), &rendered.etag, rendered.last_modified);
+    state.metrics.record_feed(not_modified);
+    let coding = conditional::negotiate(req.headers());
+    let mut resp = if not_modified {
+        let mut r = Response::new(Full::new(Bytes::new()));
+        *r.status_mut() = StatusCode::NOT_MODIFIED;
+        r
+    } else {
+        feed_body(&entry, coding).await?
+    };
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&conditional::coded_etag(&rendered.etag, coding)) {
+        h.insert(ETAG, v);
+    }
+    if let Some(lm) = rendered.last_modified
+        && let Ok(v) = HeaderValue::from_str(&conditional::http_date(lm))
+    {
+        h.insert(LAST_MODIFIED, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={}", entry.ttl_minutes * 60)) {
+        h.insert(CACHE_CONTROL, v);
+    }
+    h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    if req.method() == Method::HEAD && !not_modified {
+        // hyper sends no body for HEAD but would then count it as empty.
+        if let Ok(v) = HeaderValue::from_str(&entry.body(coding).len().to_string()) {
+            h.insert(CONTENT_LENGTH, v);
+        }
+    }
+    Ok(resp)
+}
+
+/// A 200 with the feed in `coding`; compressing a new version is blocking work.
+async fn feed_body(entry: &Arc<Entry>, coding: Coding) -> Result<Resp, HttpError> {
+    let body = blocking({
+        let entry = entry.clone();
+        move || entry.body(coding)
+    })
+    .await?;
+    let mut r = Response::new(Full::new(body));
+    let h = r.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static(entry.rendered.content_type),
+    );
+    if let Some(c) = coding.header() {
+        h.insert(CONTENT_ENCODING, HeaderValue::from_static(c));
+    }
+    Ok(r)
+}
+
+/// The feed-level metadata of `fr`'s feed: title, links for paging (RFC
+/// 5005) and the web page, all absolute under `base`.
+fn feed_info(
+    state: &AppState,
+    fr: &FeedRequest,
+    base: &str,
+    next: Option<&str>,
+    previous: Option<Option<&str>>,
+    topics: &Classifier,
+) -> FeedInfo {
+    let (title, description) = match topics.topic(&fr.topic) {
+        Some(t) => (t.title.clone(), t.description.clone()),
+        None => (
+            "All stories".to_owned(),
+            "Every story from every source".to_owned(),
+        ),
+    };
+    let filtered = !fr.canonical.is_empty();
+    FeedInfo {
+        title: if filtered {
+            format!("topicfeed: {title} ({})", fr.canonical)
+        } else {
+            format!("topicfeed: {title}")
+        },
+        description,
+        id: format!("{base}{}", fr.path_and_query(fr.format, None)),
+        self_url: format!(
+            "{base}{}",
+            fr.path_and_query(fr.format, fr.query.cursor.as_deref())
+        ),
+        home_url: format!("{base}{}", fr.path_and_query(None, None)),
+        first_url: Some(format!("{base}{}", fr.path_and_query(fr.format, None))),
+        next_url: next.map(|c| format!("{base}{}", fr.path_and_query(fr.format, Some(c)))),
+        previous_url: previous.map(|c| format!("{base}{}", fr.path_and_query(fr.format, c))),
+        ttl_minutes: state.config.ttl_floor_minutes,
+        updated: state.started,
+        base_url: base.to_owned(),
+    }
+}
+
+/// The TTL of a feed of `stories`, within the configured bounds.
+fn feed_ttl(state: &AppState, stories: &[Story]) -> u32 {
+    ttl_minutes(
+        stories,
+        state.config.ttl_floor_minutes,
+        state.config.ttl_ceiling_minutes,
+    )
+}
+
+/// How often this feed's stories change, as a TTL in minutes: the median
+/// gap between its newest stories, within the configured bounds.
+fn ttl_minutes(stories: &[Story], floor: u32, ceiling: u32) -> u32 {
+    let mut times: Vec<i64> = stories
+        .iter()
+        .take(20)
+        .map(|s| render::item_updated(s).timestamp())
+        .collect();
+    times.sort_unstable();
+    let mut gaps: Vec<i64> = times
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|g| *g > 0)
+        .collect();
+    gaps.sort_unstable();
+    let minutes = gaps.get(gaps.len() / 2).map_or(ceiling as i64, |g| g / 60);
+    (minutes.clamp(floor as i64, ceiling.max(floor) as i64)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browsers_get_html() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            ACCEPT,
+            HeaderValue::from_static(
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            ),
+        );
+        assert!(wants_html(&h));
+        h.insert(
+            ACCEPT,
+            HeaderValue::from_static("application/rss+xml, application/xml;q=0.9, text/html;q=0.1"),
+        );
+        assert!(!wants_html(&h));
+        assert!(!wants_html(&HeaderMap::new()));
+    }
+}

@@ -1,0 +1,108 @@
+//! Everything served besides feeds and the ingest API: the index page,
+//! the OPML list of feeds, article pages, and the operator's `healthz` and
+//! `metrics`.
+//!
+//! Pages for people are cacheable with an ETag like feeds, but have no
+//! conditional-GET path of their own: they are cheap to build and rarely
+//! polled.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::CONTENT_TYPE;
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+
+use super::error::HttpError;
+use super::response::{Resp, html, page, text};
+use super::{AppState, base_url, blocking};
+use crate::render;
+use crate::store::StoreError;
+
+/// `GET /`: every topic with its story count, and the upstream sources' health.
+pub(super) async fn index(
+    req: &Request<Incoming>,
+    state: &Arc<AppState>,
+) -> Result<Resp, HttpError> {
+    let base = base_url(state, req.headers());
+    let store = state.store.clone();
+    let (stats, total) =
+        blocking(move || Ok::<_, StoreError>((store.topic_stats()?, store.story_count()?)))
+            .await??;
+    let topics = state.topics.get();
+    let rows: Vec<render::html::TopicRow<'_>> = topics
+        .topics()
+        .iter()
+        .map(|t| {
+            let s = stats.iter().find(|s| s.slug == t.slug);
+            render::html::TopicRow {
+                slug: &t.slug,
+                title: &t.title,
+                description: &t.description,
+                count: s.map_or(0, |s| s.count),
+                last_changed: s.and_then(|s| s.last_changed),
+            }
+        })
+        .collect();
+    let sources = state.sources.snapshot();
+    let source_rows: Vec<render::html::SourceRow<'_>> = sources
+        .iter()
+        .map(|s| render::html::SourceRow {
+            name: &s.name,
+            url: &s.url,
+            healthy: s.healthy,
+            last_error: s.last_error.as_deref(),
+            last_success: s.last_success,
+            next_poll: s.next_poll,
+        })
+        .collect();
+    Ok(html(
+        render::html::index(&base, total, &rows, &source_rows),
+        60,
+    ))
+}
+
+/// `GET /feeds.opml`: every topic feed, for a reader to subscribe at once.
+pub(super) fn opml(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Resp, HttpError> {
+    let base = base_url(state, req.headers());
+    let topics = state.topics.get();
+    let outlines: Vec<render::opml::Outline<'_>> = topics
+        .topics()
+        .iter()
+        .map(|t| render::opml::Outline {
+            title: &t.title,
+            description: &t.description,
+            xml_url: format!("{base}/feeds/{}.rss", t.slug),
+            html_url: format!("{base}/feeds/{}", t.slug),
+        })
+        .collect();
+    let body = render::opml::render("topicfeed topics", state.started, &outlines);
+    Ok(page(body, "text/x-opml; charset=utf-8", 3600))
+}
+
+/// `GET /articles/{id}`: one story as a page.
+pub(super) async fn article(id: &str, state: &Arc<AppState>) -> Result<Resp, HttpError> {
+    let store = state.store.clone();
+    let key = id.to_owned();
+    match blocking(move || store.get(&key)).await?? {
+        Some(story) => Ok(html(render::html::article_page(&story.article), 3600)),
+        None => Err(HttpError::NotFound(format!("no article with id {id}"))),
+    }
+}
+
+pub(super) fn healthz() -> Resp {
+    text(StatusCode::OK, "ok\n")
+}
+
+pub(super) fn metrics(state: &AppState) -> Resp {
+    // The poller keeps source health on its own board; it is copied into
+    // the gauges only when someone scrapes them.
+    state.metrics.record_sources(&state.sources.snapshot());
+    let mut r = Response::new(Full::new(Bytes::from(state.metrics.encode())));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    r
+}

@@ -1,0 +1,44 @@
+//! Successful responses that every handler builds the same way: plain
+//! text, and cacheable pages whose ETag comes from their bytes.
+//!
+//! Error responses are not here: they are built in one place only,
+//! [`super::error::HttpError::into_response`].
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
+use http::{HeaderValue, Response, StatusCode};
+use http_body_util::Full;
+
+use crate::render::Rendered;
+
+pub type Resp = Response<Full<Bytes>>;
+
+pub(super) fn text(status: StatusCode, body: &'static str) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+pub(super) fn html(body: Vec<u8>, cache_seconds: u32) -> Resp {
+    page(body, "text/html; charset=utf-8", cache_seconds)
+}
+
+/// A page for people (or OPML for their readers): cacheable, with an ETag.
+pub(super) fn page(body: Vec<u8>, content_type: &'static str, cache_seconds: u32) -> Resp {
+    // Through `Rendered` so that pages get their ETag the way feeds do.
+    let rendered = Rendered::new(body, content_type, None);
+    let mut r = Response::new(Full::new(Bytes::from(rendered.body)));
+    let h = r.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={cache_seconds}")) {
+        h.insert(CACHE_CONTROL, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
+        h.insert(ETAG, v);
+    }
+    r
+}

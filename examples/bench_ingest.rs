@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use topicfeed::classify::Classifier;
-use topicfeed::ingest::Input;
+use topicfeed::ingest::{Format, Input};
 use topicfeed::pipeline::{self, BatchOptions};
 use topicfeed::store::{SqliteStore, Store};
 
@@ -99,16 +99,10 @@ fn main() {
     let t = Instant::now();
     let articles: Vec<_> = texts
         .iter()
-        .map(|b| {
-            pipeline::prepare(
-                &classifier,
-                Input {
-                    bytes: b,
-                    name: Some("x.txt"),
-                    url: None,
-                },
-            )
-            .expect("prepare")
+        .flat_map(|b| {
+            pipeline::prepare(&classifier, Input::new(b).with_hint(Some(Format::Text)))
+                .expect("prepare")
+                .articles
         })
         .collect();
     let secs = t.elapsed().as_secs_f64();

@@ -69,12 +69,7 @@ fn sentences() -> Vec<String> {
         let Ok(bytes) = std::fs::read(&p) else {
             continue;
         };
-        let name = p.file_name().and_then(|n| n.to_str());
-        let Ok(a) = normalize(Input {
-            bytes: &bytes,
-            name,
-            url: None,
-        }) else {
+        let Ok(a) = normalize(Input::file(&bytes, &p)) else {
             continue;
         };
         for b in a.blocks.iter().filter(|b| b.kind == BlockKind::Paragraph) {

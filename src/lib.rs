@@ -16,18 +16,21 @@
 //! - [`store`]: durable storage behind a narrow trait; SQLite by default.
 //! - [`render`]: stories → RSS / Atom / JSON Feed / HTML / OPML bytes. Pure.
 //! - [`http`]: the hyper server: routes, conditional GET, cache, metrics.
-//! - [`pipeline`] wires ingest → classify → store; [`serve`] and [`cli`]
-//!   are the binary's edges.
+//! - [`pipeline`] is the one place ingest → classify → store is composed,
+//!   for every way in (files, inbox, poller, HTTP API); [`service`] wires
+//!   the running server together from a plain config. The command line
+//!   lives in the binary (`src/main.rs`, `src/cli/`), not here.
+//! - Below them all: [`model`] (types two stages share), [`config`] (the
+//!   one configuration error), [`watch`] (file-change notifications).
 
 pub mod classify;
-pub mod cli;
 pub mod config;
 pub mod http;
 pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod render;
-pub mod serve;
+pub mod service;
 pub mod sources;
 pub mod store;
 pub mod watch;

@@ -1,5 +1,7 @@
-//! The `topicfeed` binary: all it does is hand over to [`topicfeed::cli`].
+//! The `topicfeed` binary: all it does is hand over to the command line.
+
+mod cli;
 
 fn main() -> std::process::ExitCode {
-    topicfeed::cli::run()
+    cli::run()
 }

@@ -48,12 +48,7 @@ impl Rng {
 
 fn expected(classifier: &Classifier, path: &Path) -> Article {
     let bytes = std::fs::read(path).unwrap();
-    let mut a = normalize(Input {
-        bytes: &bytes,
-        name: path.file_name().and_then(|n| n.to_str()),
-        url: None,
-    })
-    .unwrap();
+    let mut a = normalize(Input::file(&bytes, path)).unwrap();
     classifier.apply(&mut a);
     a
 }

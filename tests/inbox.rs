@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use topicfeed::classify::LiveTopics;
+use topicfeed::pipeline::Ingester;
 use topicfeed::sources::inbox::{Inbox, InboxOptions};
 use topicfeed::store::{Query, SqliteStore, Store};
 
@@ -75,8 +76,7 @@ async fn complete_files_ingested_and_moved_nothing_deleted() {
 
     let watcher = Inbox::new(
         inbox.clone(),
-        store.clone(),
-        topics,
+        Arc::new(Ingester::new(store.clone(), topics)),
         InboxOptions {
             settle: Duration::from_secs(1),
             ..InboxOptions::default()

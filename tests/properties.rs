@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use topicfeed::classify::Classifier;
-use topicfeed::ingest::{self, Input};
+use topicfeed::ingest::{self, Format, Input};
 
 static CLASSIFIER: LazyLock<Classifier> = LazyLock::new(|| {
     Classifier::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("feeds")).expect("feeds load")
@@ -48,10 +48,13 @@ proptest! {
             Just("<p>"), Just("---\n"), Just("+++\n"), Just("<?xml version=\"1.0\"?><rss>"), Just("\u{feff}"),
         ],
         body in "(?s).{0,2000}",
-        name in prop_oneof![Just(None), Just(Some("a.md")), Just(Some("a.json")), Just(Some("a.html"))],
+        hint in prop_oneof![
+            Just(None), Just(Some(Format::Markdown)), Just(Some(Format::Json)),
+            Just(Some(Format::Html)), Just(Some(Format::Feed)), Just(Some(Format::Text)),
+        ],
     ) {
         let doc = format!("{prefix}{body}");
-        let _ = ingest::normalize(Input { bytes: doc.as_bytes(), name, url: None });
+        let _ = ingest::read(Input::new(doc.as_bytes()).with_hint(hint));
     }
 
     #[test]

@@ -93,12 +93,7 @@ fn scrape(name: &str) -> Article {
 }
 
 fn normalize_text(text: &str, name: &str) -> Article {
-    normalize(Input {
-        bytes: text.as_bytes(),
-        name: Some(name),
-        url: None,
-    })
-    .unwrap()
+    normalize(Input::file(text.as_bytes(), std::path::Path::new(name))).unwrap()
 }
 
 // ---------------------------------------------------------------- upserts
@@ -420,12 +415,7 @@ fn the_sample_articles_hold_exactly_two_duplicates() {
         for p in paths {
             let bytes = std::fs::read(&p).unwrap();
             let name = p.file_name().unwrap().to_str().unwrap();
-            let a = normalize(Input {
-                bytes: &bytes,
-                name: Some(name),
-                url: None,
-            })
-            .unwrap();
+            let a = normalize(Input::file(&bytes, &p)).unwrap();
             n += 1;
             fingerprints.push((name.to_owned(), a.fingerprint));
             if let Outcome::Duplicate { .. } = store.upsert(&a, t(21, 0)).unwrap() {

@@ -18,10 +18,14 @@ use subtle::ConstantTimeEq;
 use super::error::HttpError;
 use super::response::Resp;
 use super::{AppState, blocking};
-use crate::ingest::Input;
+use crate::ingest::{Format, Input};
+use crate::model::{Article, Outcome};
+use crate::pipeline::{self, PipelineError};
 
-/// `POST /api/articles`: one article as JSON, or a raw scrape, HTML page or
-/// Markdown document.
+/// `POST /api/articles`: one article (JSON, a raw scrape, an HTML page, a
+/// Markdown document) or a whole feed (RSS, Atom, JSON Feed), whose
+/// entries are all stored. The `Content-Type` is a format hint and its
+/// `charset` is honoured; the content decides where it is unambiguous.
 pub(super) async fn ingest(
     req: Request<Incoming>,
     state: &Arc<AppState>,
@@ -32,77 +36,108 @@ pub(super) async fn ingest(
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
-        .to_ascii_lowercase();
-    let name = match content_type.split(';').next().unwrap_or("").trim() {
-        "application/json" => "article.json",
-        "text/html" | "application/xhtml+xml" => "article.html",
-        "text/markdown" => "article.md",
-        "text/plain" | "" => "article.txt",
-        other => {
-            return Err(HttpError::UnsupportedMedia(format!(
-                "Content-Type `{other}` is not an article format; send application/json, text/plain, text/html or text/markdown"
-            )));
-        }
-    };
+        .to_owned();
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    let hint = Format::from_content_type(mime);
+    if hint.is_none() && !mime.is_empty() {
+        return Err(HttpError::UnsupportedMedia(format!(
+            "Content-Type `{mime}` is not an article or feed format; send application/json, text/plain, text/html, text/markdown, or an RSS/Atom/JSON feed type"
+        )));
+    }
     let body = read_body(req, state.config.max_body_bytes).await?;
     let store = state.store.clone();
     let classifier = state.topics.get();
-    let result = blocking(move || {
-        crate::pipeline::ingest_bytes(
+    let ingested = blocking(move || {
+        let charset = crate::model::content_type_charset(&content_type);
+        let input = Input::new(&body).with_hint(hint).with_charset(charset);
+        pipeline::ingest(
             store.as_ref(),
             &classifier,
-            Input {
-                bytes: &body,
-                name: Some(name),
-                url: None,
-            },
+            input,
+            "request body",
             Utc::now(),
         )
     })
     .await?;
-    match result {
-        Ok((outcome, article)) => {
-            state
-                .metrics
-                .ingested
-                .get_or_create(&super::metrics::OutcomeLabels {
-                    outcome: outcome.as_str().to_owned(),
-                })
-                .inc();
-            let story_id = match &outcome {
-                crate::store::Outcome::Duplicate { story_id } => story_id.clone(),
-                _ => article.id.clone(),
-            };
-            let body = serde_json::json!({
-                "id": article.id,
-                "story_id": story_id,
-                "outcome": outcome.as_str(),
-                "title": article.title,
-                "topics": article.topics,
-            });
-            let status = if matches!(outcome, crate::store::Outcome::New) {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
-            *r.status_mut() = status;
-            r.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            Ok(r)
+    let ingested = match ingested {
+        Ok(i) => i,
+        Err(PipelineError::Ingest(e)) => {
+            count(state, "failed");
+            return Err(HttpError::BadRequest(format!("not an article: {e}")));
         }
-        Err(crate::pipeline::PipelineError::Ingest(e)) => {
-            state
-                .metrics
-                .ingested
-                .get_or_create(&super::metrics::OutcomeLabels {
-                    outcome: "failed".into(),
-                })
-                .inc();
-            Err(HttpError::BadRequest(format!("not an article: {e}")))
-        }
-        Err(crate::pipeline::PipelineError::Store(e)) => Err(e.into()),
+        Err(PipelineError::Store(e)) => return Err(e.into()),
+    };
+    if ingested.stored.is_empty() {
+        count(state, "failed");
+        let first = ingested.summary.failed.first();
+        return Err(match first {
+            Some(f) if f.store => HttpError::Internal(f.reason.clone()),
+            Some(f) => HttpError::BadRequest(format!("nothing stored: {}", f.reason)),
+            None => HttpError::BadRequest("nothing stored: the feed has no entries".into()),
+        });
     }
+    for (_, outcome) in &ingested.stored {
+        count(state, outcome.as_str());
+    }
+    Ok(response(&ingested))
+}
+
+fn count(state: &AppState, outcome: &str) {
+    state
+        .metrics
+        .ingested
+        .get_or_create(&super::metrics::OutcomeLabels {
+            outcome: outcome.to_owned(),
+        })
+        .inc();
+}
+
+/// One article: its id, story, outcome, title and topics (201 when new).
+/// A feed: the summary line's counts, the failures, and that per article.
+fn response(ingested: &pipeline::Ingested) -> Resp {
+    let article_json = |(a, o): &(Article, Outcome)| {
+        let story_id = match o {
+            Outcome::Duplicate { story_id } => story_id.clone(),
+            _ => a.id.clone(),
+        };
+        serde_json::json!({
+            "id": a.id,
+            "story_id": story_id,
+            "outcome": o.as_str(),
+            "title": a.title,
+            "topics": a.topics,
+        })
+    };
+    let body = match (&ingested.feed, ingested.stored.as_slice()) {
+        (None, [one]) => article_json(one),
+        _ => {
+            let s = &ingested.summary;
+            let failed: Vec<_> = s
+                .failed
+                .iter()
+                .map(|f| serde_json::json!({"entry": f.subject, "reason": f.reason}))
+                .collect();
+            serde_json::json!({
+                "feed": ingested.feed.map(|f| f.kind),
+                "new": s.new,
+                "updated": s.updated,
+                "unchanged": s.unchanged,
+                "duplicate": s.duplicate,
+                "failed": failed,
+                "articles": ingested.stored.iter().map(article_json).collect::<Vec<_>>(),
+            })
+        }
+    };
+    let status = if ingested.summary.new > 0 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
 }
 
 /// Lets the request through only with the configured bearer token; with

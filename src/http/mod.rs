@@ -39,7 +39,8 @@ use crate::classify::LiveTopics;
 use crate::store::Store;
 use error::HttpError;
 
-/// Server settings; every field has a command-line flag and env var.
+/// Server settings. [`Config::DEFAULT`] is the one place their defaults
+/// are written: the command line takes its defaults from it.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Absolute base URL for links in feeds; `None`: from the `Host` header.
@@ -59,21 +60,25 @@ pub struct Config {
     pub cache_entries: usize,
 }
 
+impl Config {
+    pub const DEFAULT: Config = Config {
+        base_url: None,
+        ttl_floor_minutes: 5,
+        ttl_ceiling_minutes: 60,
+        poll_burst: 6,
+        limit_loopback: false,
+        api_token: None,
+        max_body_bytes: 2 * 1024 * 1024,
+        max_connections: 1024,
+        header_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(60),
+        cache_entries: 4096,
+    };
+}
+
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            base_url: None,
-            ttl_floor_minutes: 5,
-            ttl_ceiling_minutes: 60,
-            poll_burst: 6,
-            limit_loopback: false,
-            api_token: None,
-            max_body_bytes: 2 * 1024 * 1024,
-            max_connections: 1024,
-            header_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
-            cache_entries: 4096,
-        }
+        Config::DEFAULT
     }
 }
 

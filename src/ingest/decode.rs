@@ -37,7 +37,10 @@ pub fn decode(bytes: &[u8], charset: Option<&str>) -> Result<String, DecodeError
 /// declaration was overridden, for the log. Valid UTF-8 with non-ASCII bytes is taken as UTF-8 whatever
 /// the declaration says: legacy text is practically never valid UTF-8, and
 /// "declared ISO-8859-1, served UTF-8" is the commonest feed encoding bug.
-pub fn decode_text<'a>(bytes: &'a [u8], charset: Option<&str>) -> (Cow<'a, str>, Option<&'static str>) {
+pub fn decode_text<'a>(
+    bytes: &'a [u8],
+    charset: Option<&str>,
+) -> (Cow<'a, str>, Option<&'static str>) {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
         return (text, None);

@@ -40,8 +40,12 @@ impl Format {
             "text/html" | "application/xhtml+xml" => Format::Html,
             "application/json" => Format::Json,
             "text/markdown" | "text/x-markdown" => Format::Markdown,
-            "application/rss+xml" | "application/atom+xml" | "application/rdf+xml"
-            | "application/feed+json" | "application/xml" | "text/xml" => Format::Feed,
+            "application/rss+xml"
+            | "application/atom+xml"
+            | "application/rdf+xml"
+            | "application/feed+json"
+            | "application/xml"
+            | "text/xml" => Format::Feed,
             _ => return None,
         })
     }
@@ -112,7 +116,10 @@ mod tests {
             detect("<!DOCTYPE html><html><body><p>x</p>", Some(Format::Text)),
             Format::Html
         );
-        assert_eq!(detect("  {\"title\": \"x\"}", Some(Format::Html)), Format::Json);
+        assert_eq!(
+            detect("  {\"title\": \"x\"}", Some(Format::Html)),
+            Format::Json
+        );
         assert_eq!(
             detect("---\ntitle: x\n---\nbody", Some(Format::Text)),
             Format::Markdown
@@ -143,7 +150,10 @@ mod tests {
 
     #[test]
     fn hints_and_default() {
-        assert_eq!(detect("# Title\n\nBody", Some(Format::Markdown)), Format::Markdown);
+        assert_eq!(
+            detect("# Title\n\nBody", Some(Format::Markdown)),
+            Format::Markdown
+        );
         assert_eq!(
             detect("Quantcast Site - Headline\n\nHeadline", Some(Format::Text)),
             Format::Text

@@ -508,7 +508,7 @@ mod tests {
     #[test]
     fn encodings_decided_like_a_reader() {
         // Declared Latin-1, actually UTF-8.
-        let (t, note) = super::decode::decode_text(
+        let (t, note) = crate::ingest::decode::decode_text(
             "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>café</a>".as_bytes(),
             None,
         );
@@ -516,12 +516,12 @@ mod tests {
         // Declared UTF-8, actually Windows-1252.
         let mut bytes = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><a>caf".to_vec();
         bytes.extend([0xe9, b'<', b'/', b'a', b'>']);
-        let (t, note) = super::decode::decode_text(&bytes, None);
+        let (t, note) = crate::ingest::decode::decode_text(&bytes, None);
         assert!(t.contains("café") && note.is_some(), "{t}");
         // Declared and really Latin-1.
         let mut bytes = b"<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><a>caf".to_vec();
         bytes.extend([0xe9, b'<', b'/', b'a', b'>']);
-        let (t, note) = super::decode::decode_text(&bytes, None);
+        let (t, note) = crate::ingest::decode::decode_text(&bytes, None);
         assert!(t.contains("café") && note.is_none(), "{t}");
     }
 

@@ -113,6 +113,17 @@ pub fn fingerprint_distance(a: u64, b: u64) -> u32 {
     (a ^ b).count_ones()
 }
 
+/// The `charset` parameter of a `Content-Type` value, if any: what the
+/// transport says about a document's encoding, for ingest to honour.
+pub fn content_type_charset(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"'))
+    })
+}
+
 /// RFC 3339 in UTC with a `Z` and whole seconds, the one way dates leave the model as text.
 pub fn rfc3339(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

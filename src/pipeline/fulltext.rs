@@ -69,7 +69,12 @@ pub async fn fill(
 }
 
 /// Takes the stored body of this entry when the store has it in full.
-async fn reuse_stored(store: &Arc<dyn Store>, canonical: &str, d: &mut Draft, below: usize) -> bool {
+async fn reuse_stored(
+    store: &Arc<dyn Store>,
+    canonical: &str,
+    d: &mut Draft,
+    below: usize,
+) -> bool {
     let (store, url) = (store.clone(), canonical.to_owned());
     let stored = tokio::task::spawn_blocking(move || store.get_by_url(&url))
         .await
@@ -94,7 +99,11 @@ async fn reuse_stored(store: &Arc<dyn Store>, canonical: &str, d: &mut Draft, be
 }
 
 async fn fetch_page(pages: &Fetcher, origin: &str, link: &str) -> Result<Draft, String> {
-    let doc = match pages.fetch_page(origin, link).await.map_err(|e| e.to_string())? {
+    let doc = match pages
+        .fetch_page(origin, link)
+        .await
+        .map_err(|e| e.to_string())?
+    {
         Fetched::Body(doc, _) => doc,
         Fetched::NotModified(m) | Fetched::Status(m) => {
             return Err(format!("{link}: HTTP {}", m.status));

@@ -20,8 +20,8 @@ mod sink;
 
 use chrono::{DateTime, Utc};
 
-pub use batch::{BatchOptions, Event, collect_files, ingest_files, ingest_paths};
 pub use crate::model::{Failure, Outcome, Summary};
+pub use batch::{BatchOptions, Event, collect_files, ingest_files, ingest_paths};
 pub use fulltext::FullTextOptions;
 pub use sink::Ingester;
 
@@ -207,7 +207,14 @@ mod tests {
             <item><title>Grain terminal reopens</title><link>https://example.org/b</link>
             <description>The terminal took its first ship in a month, the operator said.</description></item>
             </channel></rss>"#;
-        let got = ingest(&store, &classifier, Input::new(feed), "feed.xml", Utc::now()).unwrap();
+        let got = ingest(
+            &store,
+            &classifier,
+            Input::new(feed),
+            "feed.xml",
+            Utc::now(),
+        )
+        .unwrap();
         assert_eq!(got.summary.new, 2, "{}", got.summary);
         assert_eq!(got.feed.map(|f| f.entries), Some(2));
         assert_eq!(got.stored[0].0.site.as_deref(), Some("Wire"));

@@ -66,7 +66,14 @@ impl Ingester {
             d.site.get_or_insert_with(|| src.name.clone());
         }
         let full_text = if src.full_text {
-            fulltext::fill(&self.store, &pages, &src.name, &mut feed.drafts, &self.full_text).await
+            fulltext::fill(
+                &self.store,
+                &pages,
+                &src.name,
+                &mut feed.drafts,
+                &self.full_text,
+            )
+            .await
         } else {
             0
         };

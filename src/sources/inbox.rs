@@ -137,8 +137,8 @@ impl Inbox {
         let sink = self.sink.clone();
         let dir = self.dir.clone();
         let file = path.clone();
-        let result = tokio::task::spawn_blocking(move || process_file(&dir, &file, sink.as_ref()))
-            .await;
+        let result =
+            tokio::task::spawn_blocking(move || process_file(&dir, &file, sink.as_ref())).await;
         match result {
             Ok(FileOutcome::Done { moved_to, articles }) => {
                 pending.remove(&path);

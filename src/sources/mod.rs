@@ -50,13 +50,7 @@ pub struct RawDocument {
 impl RawDocument {
     /// The `charset` parameter of the content type, a decoding hint.
     pub fn charset(&self) -> Option<&str> {
-        let ct = self.content_type.as_deref()?;
-        ct.split(';').skip(1).find_map(|p| {
-            let (k, v) = p.split_once('=')?;
-            k.trim()
-                .eq_ignore_ascii_case("charset")
-                .then(|| v.trim().trim_matches('"'))
-        })
+        crate::model::content_type_charset(self.content_type.as_deref()?)
     }
 }
 

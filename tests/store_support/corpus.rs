@@ -68,11 +68,7 @@ impl Corpus {
                 let Ok(raw) = std::fs::read_to_string(&path) else {
                     continue;
                 };
-                let Ok(article) = normalize(Input {
-                    bytes: raw.as_bytes(),
-                    name: path.file_name().and_then(|n| n.to_str()),
-                    url: None,
-                }) else {
+                let Ok(article) = normalize(Input::file(raw.as_bytes(), &path)) else {
                     continue;
                 };
                 let language = article.language.clone().unwrap_or_default();

@@ -359,7 +359,9 @@ pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<Story>, StoreErr
 }
 
 pub(super) fn get_by_url(conn: &Connection, url: &str) -> Result<Option<Story>, StoreError> {
-    let tx = conn.unchecked_transaction().map_err(sql_err("get by url"))?;
+    let tx = conn
+        .unchecked_transaction()
+        .map_err(sql_err("get by url"))?;
     let sid: Option<i64> = tx
         .prepare_cached("SELECT sid FROM sources WHERE url = ? ORDER BY seen LIMIT 1")
         .and_then(|mut s| s.query_row([url], |r| r.get(0)).optional())

@@ -1,7 +1,10 @@
-//! The command line: parses arguments and dispatches to the stages.
+//! The command line: parses arguments and dispatches to the library.
 //!
-//! This is the binary's edge: errors become `anyhow` here and are printed
-//! as one line each; per-file failures never stop a batch.
+//! This is the binary's edge and private to it: clap types never reach the
+//! library's API. Errors become `anyhow` here and are printed as one line
+//! each; per-file failures never stop a batch.
+
+mod serve;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -10,9 +13,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::classify::{Classifier, ConfigError};
-use crate::ingest::{self, Input};
-use crate::model::{Article, ArticleJson, rfc3339};
+use topicfeed::classify::{Classifier, ConfigError};
+use topicfeed::ingest::{self, Input};
+use topicfeed::model::{Article, ArticleJson, rfc3339};
+use topicfeed::service::ServiceConfig;
 
 #[derive(Parser)]
 #[command(
@@ -20,7 +24,7 @@ use crate::model::{Article, ArticleJson, rfc3339};
     version,
     about = "Clean, topic-filtered RSS, Atom and JSON feeds from messy news articles"
 )]
-pub struct Cli {
+struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -56,8 +60,9 @@ enum Command {
         feeds: FeedsArg,
     },
     /// Serve topic feeds over HTTP (RSS, Atom, JSON Feed, HTML, OPML).
-    Serve(crate::serve::ServeArgs),
-    /// Normalize, classify and store article files; directories are walked recursively.
+    Serve(serve::ServeArgs),
+    /// Normalize, classify and store article and feed files (RSS, Atom, JSON Feed: every
+    /// entry); directories are walked recursively.
     Ingest {
         /// Files and directories (hidden files and README.md in directories are skipped).
         #[arg(required = true)]
@@ -85,29 +90,29 @@ enum Command {
 
 /// `--data DIR` (or `TOPICFEED_DATA`), for every command that touches the store.
 #[derive(clap::Args, Debug)]
-pub(crate) struct DataArg {
+pub struct DataArg {
     /// Directory of the store (created if missing).
     #[arg(
         id = "data",
         long = "data",
         value_name = "DIR",
         env = "TOPICFEED_DATA",
-        default_value = "data"
+        default_value = ServiceConfig::DEFAULT_DATA
     )]
-    pub(crate) dir: PathBuf,
+    pub dir: PathBuf,
 }
 
 /// `--feeds DIR` (or `TOPICFEED_FEEDS`): topics and sources.
 #[derive(clap::Args, Debug)]
-pub(crate) struct FeedsArg {
+pub struct FeedsArg {
     /// Directory of topic definitions (`<slug>.toml`) and `sources.toml`.
     #[arg(
         long = "feeds",
         value_name = "DIR",
         env = "TOPICFEED_FEEDS",
-        default_value = "feeds"
+        default_value = ServiceConfig::DEFAULT_FEEDS
     )]
-    pub(crate) dir: PathBuf,
+    pub dir: PathBuf,
 }
 
 impl FeedsArg {
@@ -116,7 +121,7 @@ impl FeedsArg {
     }
 }
 
-pub(crate) fn config_errors(errors: Vec<ConfigError>) -> anyhow::Error {
+pub fn config_errors(errors: Vec<ConfigError>) -> anyhow::Error {
     let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
     anyhow::anyhow!("invalid topic configuration:\n  {}", lines.join("\n  "))
 }
@@ -147,7 +152,7 @@ pub fn run() -> ExitCode {
         Command::Classify { files, feeds } => classify(&files, &feeds),
         Command::Topics { feeds } => topics(&feeds),
         Command::Check { feeds } => check(&feeds),
-        Command::Serve(args) => crate::serve::run(args),
+        Command::Serve(args) => serve::run(args),
         Command::Ingest {
             paths,
             data,
@@ -166,17 +171,12 @@ pub fn run() -> ExitCode {
 }
 
 /// Reads and normalizes one file; the error says why, without the file name.
-pub fn normalize_file(path: &std::path::Path) -> anyhow::Result<Article> {
+fn normalize_file(path: &std::path::Path) -> anyhow::Result<Article> {
     if path.is_dir() {
         anyhow::bail!("is a directory (pass the files in it, or use `topicfeed ingest`)");
     }
     let bytes = std::fs::read(path).context("cannot read")?;
-    let name = path.file_name().and_then(|n| n.to_str());
-    Ok(ingest::normalize(Input {
-        bytes: &bytes,
-        name,
-        url: None,
-    })?)
+    Ok(ingest::normalize(Input::file(&bytes, path))?)
 }
 
 fn normalize(
@@ -277,7 +277,7 @@ fn classify(files: &[PathBuf], feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "  tags: {}",
-            join_or_none(&crate::classify::tags::extract(&article))
+            join_or_none(&topicfeed::classify::tags::extract(&article))
         )?;
     }
     out.flush()?;
@@ -296,7 +296,7 @@ fn join_or_none(v: &[String]) -> String {
     }
 }
 
-fn hits(h: &[crate::classify::TermHit]) -> String {
+fn hits(h: &[topicfeed::classify::TermHit]) -> String {
     if h.is_empty() {
         return "no term hits".into();
     }
@@ -329,7 +329,7 @@ fn topics(feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
 fn check(feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
     // sources.toml is checked too: its errors would otherwise surface
     // only when the server starts.
-    let sources = crate::sources::config::load(&feeds.dir);
+    let sources = topicfeed::sources::config::load(&feeds.dir);
     match Classifier::load(&feeds.dir) {
         Ok(c) => {
             println!("{}: {} topics OK", feeds.dir.display(), c.topics().len());
@@ -353,7 +353,7 @@ fn check(feeds: &FeedsArg) -> anyhow::Result<ExitCode> {
                     "{}: {} sources, {} inboxes OK",
                     feeds
                         .dir
-                        .join(crate::sources::config::SOURCES_FILE)
+                        .join(topicfeed::sources::config::SOURCES_FILE)
                         .display(),
                     s.sources.len(),
                     s.inboxes.len()
@@ -375,11 +375,11 @@ fn ingest(
     feeds: &FeedsArg,
     report_stored: bool,
 ) -> anyhow::Result<ExitCode> {
-    use crate::pipeline::{self, Event};
     use std::io::IsTerminal;
+    use topicfeed::pipeline::{self, Event};
 
     let classifier = feeds.load()?;
-    let store = crate::store::SqliteStore::open(&data.dir)?;
+    let store = topicfeed::store::SqliteStore::open(&data.dir)?;
     let (files, mut walk_failures) = pipeline::collect_files(paths);
     // A bar on a terminal; otherwise a plain line every 1000 files.
     let bar = std::io::stderr()
@@ -427,11 +427,11 @@ fn ingest(
         return Err(anyhow::Error::new(e).context("writing to stdout"));
     }
     summary.failed.append(&mut walk_failures);
-    summary.failed.sort_by(|a, b| a.path.cmp(&b.path));
+    summary.failed.sort_by(|a, b| a.subject.cmp(&b.subject));
     writeln!(out, "{summary}")?;
     out.flush()?;
     for f in &summary.failed {
-        eprintln!("{}: {}", f.path.display(), f.reason);
+        eprintln!("{}: {}", f.subject, f.reason);
     }
     Ok(if summary.failed.is_empty() {
         ExitCode::SUCCESS
@@ -444,8 +444,8 @@ fn ingest(
 /// the schedule, never a server's Retry-After) before the exit code says
 /// whether any failed.
 fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<ExitCode> {
-    use crate::sources::{self, Poller};
     use std::sync::Arc;
+    use topicfeed::sources::{self, Poller};
 
     let config = sources::config::load(&feeds.dir)?;
     for name in only {
@@ -468,17 +468,19 @@ fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<Exi
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let topics = Arc::new(crate::classify::LiveTopics::load(&feeds.dir).map_err(config_errors)?);
-    let store: Arc<dyn crate::store::Store> = Arc::new(crate::store::SqliteStore::open(&data.dir)?);
+    let topics =
+        Arc::new(topicfeed::classify::LiveTopics::load(&feeds.dir).map_err(config_errors)?);
+    let store: Arc<dyn topicfeed::store::Store> =
+        Arc::new(topicfeed::store::SqliteStore::open(&data.dir)?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let reports = runtime.block_on(async {
         sources::fetch::install_crypto_provider();
+        let sink = Arc::new(topicfeed::pipeline::Ingester::new(store, topics));
         let poller = Arc::new(Poller::new(
-            store,
-            topics,
+            sink,
             &data.dir,
             sources::PollOptions::default(),
         )?);

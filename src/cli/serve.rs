@@ -1,0 +1,172 @@
+//! `topicfeed serve`: the command-line face of [`topicfeed::service`].
+//!
+//! Parses flags (each also an environment variable) into a
+//! [`ServiceConfig`], sets up logging and the runtime, binds the listener,
+//! announces readiness on stdout, and stops on SIGINT/SIGTERM. Defaults
+//! come from the library's config types, so they are written once.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use topicfeed::http;
+use topicfeed::service::{self, ServiceConfig};
+use topicfeed::store::Retention;
+
+use super::{DataArg, FeedsArg};
+
+const D: http::Config = http::Config::DEFAULT;
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Once the listener is bound and start-up work is done, one line \
+    `listening on http://ADDR/` is written to stdout (with the real port when --addr ends in :0); \
+    logs go to stderr."
+)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0: any free port, announced on stdout).
+    #[arg(long, env = "TOPICFEED_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    #[command(flatten)]
+    data: DataArg,
+    #[command(flatten)]
+    feeds: FeedsArg,
+    /// Sample articles ingested at start (never moved or changed).
+    #[arg(long, value_name = "DIR", env = "TOPICFEED_SAMPLES", default_value = ServiceConfig::DEFAULT_SAMPLES)]
+    samples: PathBuf,
+    /// Do not ingest sample articles at start.
+    #[arg(long)]
+    no_samples: bool,
+    /// Public base URL for links in feeds (default: from the request's Host header).
+    #[arg(long, env = "TOPICFEED_BASE_URL")]
+    base_url: Option<String>,
+    /// Bearer token that enables `POST /api/articles`.
+    #[arg(long, env = "TOPICFEED_API_TOKEN", hide_env_values = true)]
+    api_token: Option<String>,
+    /// Shortest feed TTL / max-age, in minutes.
+    #[arg(long, env = "TOPICFEED_TTL_FLOOR", default_value_t = D.ttl_floor_minutes)]
+    ttl_floor: u32,
+    /// Longest feed TTL / max-age, in minutes.
+    #[arg(long, env = "TOPICFEED_TTL_CEILING", default_value_t = D.ttl_ceiling_minutes)]
+    ttl_ceiling: u32,
+    /// Polls of one feed per client per max-age window before 429 (0: no limit).
+    #[arg(long, env = "TOPICFEED_POLL_BURST", default_value_t = D.poll_burst)]
+    poll_burst: u32,
+    /// Apply the poll limit to loopback clients too (off by default).
+    #[arg(long, env = "TOPICFEED_LIMIT_LOOPBACK")]
+    limit_loopback: bool,
+    /// Most simultaneous connections.
+    #[arg(long, env = "TOPICFEED_MAX_CONNECTIONS", default_value_t = D.max_connections)]
+    max_connections: usize,
+    /// Largest accepted ingest request body, in bytes.
+    #[arg(long, env = "TOPICFEED_MAX_BODY", default_value_t = D.max_body_bytes)]
+    max_body: usize,
+    /// Seconds a client may take to send a request's headers once it has started.
+    #[arg(long, env = "TOPICFEED_HEADER_TIMEOUT", default_value_t = D.header_timeout.as_secs())]
+    header_timeout: u64,
+    /// Seconds a connection may stay silent (before its first request or
+    /// between requests) before it is closed.
+    #[arg(long, env = "TOPICFEED_IDLE_TIMEOUT", default_value_t = D.idle_timeout.as_secs())]
+    idle_timeout: u64,
+    /// Rendered feed variants kept in memory.
+    #[arg(long, env = "TOPICFEED_CACHE_ENTRIES", default_value_t = D.cache_entries)]
+    cache_entries: usize,
+    /// Delete stories older than this many days (retention; off by default).
+    #[arg(long, env = "TOPICFEED_MAX_AGE_DAYS")]
+    max_age_days: Option<u32>,
+    /// Keep at most this many stories per topic (retention; off by default).
+    #[arg(long, env = "TOPICFEED_MAX_PER_TOPIC")]
+    max_per_topic: Option<usize>,
+    /// Do not poll the upstream feeds nor watch the inboxes of `sources.toml`.
+    #[arg(long, env = "TOPICFEED_NO_SOURCES")]
+    no_sources: bool,
+}
+
+impl ServeArgs {
+    fn config(&self) -> ServiceConfig {
+        let ttl_floor = self.ttl_floor.max(1);
+        ServiceConfig {
+            data: self.data.dir.clone(),
+            feeds: self.feeds.dir.clone(),
+            samples: (!self.no_samples).then(|| self.samples.clone()),
+            sources: !self.no_sources,
+            retention: Retention {
+                max_age: self
+                    .max_age_days
+                    .map(|d| chrono::Duration::days(i64::from(d))),
+                max_per_topic: self.max_per_topic,
+            },
+            http: http::Config {
+                base_url: self.base_url.clone(),
+                ttl_floor_minutes: ttl_floor,
+                ttl_ceiling_minutes: self.ttl_ceiling.max(ttl_floor),
+                poll_burst: self.poll_burst,
+                limit_loopback: self.limit_loopback,
+                api_token: self.api_token.clone().filter(|t| !t.is_empty()),
+                max_body_bytes: self.max_body,
+                max_connections: self.max_connections,
+                header_timeout: Duration::from_secs(self.header_timeout.max(1)),
+                idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
+                cache_entries: self.cache_entries.max(1),
+            },
+        }
+    }
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let config = args.config();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.addr))?;
+        let local = listener.local_addr()?;
+        let ready = move || {
+            // The machine-readable line (tests and scripts wait for it).
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "listening on http://{local}/");
+            let _ = out.flush();
+            eprintln!("topicfeed: serving on http://{local}/ (Ctrl-C to stop)");
+        };
+        service::run(config, listener, ready, shutdown_signal()).await?;
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TOPICFEED_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("topicfeed=info,warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

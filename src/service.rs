@@ -1,0 +1,199 @@
+//! The running service: wires the stages together and serves.
+//!
+//! Opens the store, loads `feeds/`, ingests the shipped sample articles
+//! (idempotently: a restart stores nothing twice), starts polling the
+//! upstream feeds and watching the inboxes of `feeds/sources.toml`, then
+//! serves HTTP on the listener the caller bound until `shutdown` resolves.
+//! Topic files are re-read when they change; a bad edit is logged and the
+//! last good set stays in force. Started from a plain [`ServiceConfig`]
+//! whose defaults are written once; the command line is only one way to
+//! fill it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::classify::LiveTopics;
+use crate::config::ConfigError;
+use crate::http::{self, AppState};
+use crate::pipeline::{self, Ingester};
+use crate::sources::{self, Poller, SourceError};
+use crate::store::{Retention, SqliteStore, Store, StoreError};
+
+/// Everything the service needs to start.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// The store's directory.
+    pub data: PathBuf,
+    /// Topic files and `sources.toml`.
+    pub feeds: PathBuf,
+    /// Sample articles ingested at start (never moved or changed); `None`: none.
+    pub samples: Option<PathBuf>,
+    /// Poll the upstream feeds and watch the inboxes of `sources.toml`.
+    pub sources: bool,
+    pub retention: Retention,
+    pub http: http::Config,
+}
+
+impl ServiceConfig {
+    pub const DEFAULT_DATA: &str = "data";
+    pub const DEFAULT_FEEDS: &str = "feeds";
+    pub const DEFAULT_SAMPLES: &str = "examples/articles";
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            data: Self::DEFAULT_DATA.into(),
+            feeds: Self::DEFAULT_FEEDS.into(),
+            samples: Some(Self::DEFAULT_SAMPLES.into()),
+            sources: true,
+            retention: Retention::default(),
+            http: http::Config::default(),
+        }
+    }
+}
+
+/// Why the service could not start or stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid topic configuration:\n  {}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n  "))]
+    Topics(Vec<ConfigError>),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Sources(#[from] SourceError),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the service on `listener` until `shutdown` resolves. `ready` is
+/// called once start-up work (samples, sources) is done and requests are
+/// answered from then on. Must run inside a multi-threaded tokio runtime.
+pub async fn run(
+    config: ServiceConfig,
+    listener: tokio::net::TcpListener,
+    ready: impl FnOnce(),
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServiceError> {
+    let topics = Arc::new(LiveTopics::load(&config.feeds).map_err(ServiceError::Topics)?);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data)?);
+    let sources_config = if config.sources {
+        sources::config::load(&config.feeds)?
+    } else {
+        sources::SourcesConfig::default()
+    };
+    if let Some(samples) = &config.samples {
+        let (store, topics, dir) = (store.clone(), topics.clone(), samples.clone());
+        let _ = tokio::task::spawn_blocking(move || ingest_samples(&dir, store.as_ref(), &topics))
+            .await;
+    }
+    let mut state = AppState::new(store.clone(), topics.clone(), config.http.clone());
+    if config.sources {
+        state.sources = start_sources(&config, sources_config, &store, &topics)?;
+    }
+    let state = Arc::new(state);
+    tokio::spawn(watch_topics(config.feeds.clone(), topics));
+    let retention = config.retention.clone();
+    if retention.max_age.is_some() || retention.max_per_topic.is_some() {
+        tokio::spawn(apply_retention(store, retention));
+    }
+    tracing::info!(addr = ?listener.local_addr().ok(), "serving");
+    ready();
+    http::serve(listener, state, shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Spawns the feed poller and one watcher per inbox. Sources are polled
+/// from the start; an inbox that cannot be created is logged, not fatal.
+fn start_sources(
+    service: &ServiceConfig,
+    config: sources::SourcesConfig,
+    store: &Arc<dyn Store>,
+    topics: &Arc<LiveTopics>,
+) -> Result<sources::HealthBoard, ServiceError> {
+    sources::fetch::install_crypto_provider();
+    let sink = Arc::new(Ingester::new(store.clone(), topics.clone()));
+    let poller = Arc::new(Poller::new(
+        sink.clone(),
+        &service.data,
+        sources::PollOptions::default(),
+    )?);
+    let health = poller.health();
+    for inbox in &config.inboxes {
+        let inbox = sources::inbox::Inbox::new(
+            inbox.path.clone(),
+            sink.clone(),
+            sources::inbox::InboxOptions::default(),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = inbox.run().await {
+                tracing::error!(error = %e, "inbox not watched");
+            }
+        });
+    }
+    tracing::info!(
+        sources = config.sources.len(),
+        inboxes = config.inboxes.len(),
+        "sources started"
+    );
+    tokio::spawn(poller.run(service.feeds.clone(), config));
+    Ok(health)
+}
+
+fn ingest_samples(dir: &Path, store: &dyn Store, topics: &LiveTopics) {
+    if !dir.is_dir() {
+        tracing::warn!(dir = %dir.display(), "no sample directory; starting without samples");
+        return;
+    }
+    let summary = pipeline::ingest_paths(
+        store,
+        &topics.get(),
+        &[dir.to_path_buf()],
+        &pipeline::BatchOptions::default(),
+        |_| {},
+    );
+    tracing::info!(dir = %dir.display(), %summary, "samples ingested");
+    for f in &summary.failed {
+        tracing::warn!(file = %f.subject, reason = %f.reason, "sample not ingested");
+    }
+}
+
+/// Re-reads the topic files when one is written, added, renamed or removed.
+async fn watch_topics(dir: PathBuf, topics: Arc<LiveTopics>) {
+    let mut watch = crate::watch::DirWatch::new(&dir, |p| {
+        p.extension().is_some_and(|e| e == "toml")
+            && p.file_name()
+                .is_none_or(|n| n != crate::sources::config::SOURCES_FILE)
+    });
+    loop {
+        if watch.changed(Duration::from_secs(3600)).await == crate::watch::Wake::Timeout {
+            continue;
+        }
+        let topics = topics.clone();
+        match tokio::task::spawn_blocking(move || topics.reload()).await {
+            Ok(Ok(n)) => tracing::info!(topics = n, "topic files reloaded"),
+            Ok(Err(errors)) => {
+                for e in errors {
+                    tracing::error!(error = %e, "topic files not reloaded; keeping the last good set");
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "topic reload failed"),
+        }
+    }
+}
+
+async fn apply_retention(store: Arc<dyn Store>, policy: Retention) {
+    loop {
+        let s = store.clone();
+        let p = policy.clone();
+        match tokio::task::spawn_blocking(move || s.apply_retention(&p, chrono::Utc::now())).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, "retention applied"),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "retention failed"),
+            Err(e) => tracing::error!(error = %e, "retention task failed"),
+        }
+        tokio::time::sleep(Duration::from_secs(600)).await;
+    }
+}

@@ -635,3 +635,44 @@ fn the_connection_limit_holds_new_clients_until_a_slot_frees() {
         "a free slot serves at once"
     );
 }
+
+#[test]
+fn ingest_api_takes_a_whole_feed_and_honours_the_charset() {
+    let s = Server::start(&["--no-samples", "--api-token", "t0ken"]);
+    let url = s.url("/api/articles");
+    // ISO-8859-7 bytes for "Αθήνα": Windows-1252 (the fallback) would
+    // read them as "Áèþíá", so only an honoured charset gets this right.
+    let mut feed =
+        b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Lake Wire</title>".to_vec();
+    feed.extend_from_slice(b"<item><title>\xc1\xe8\xde\xed\xe1 tram strike ends</title><link>https://example.org/tram</link><description>Tram drivers in \xc1\xe8\xde\xed\xe1 went back to work on Monday after the city and the union agreed a new rota.</description></item>");
+    feed.extend_from_slice(b"<item><title>Lakeside kiosk wins heritage award</title><link>https://example.org/cafe</link><description>The lakeside kiosk was given the heritage award for its restored facade, the jury said on Friday.</description></item>");
+    feed.extend_from_slice(b"</channel></rss>");
+    let r = post(
+        &url,
+        &[
+            ("content-type", "application/rss+xml; charset=iso-8859-7"),
+            ("authorization", "Bearer t0ken"),
+        ],
+        &feed,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    assert_eq!(v["new"], 2, "{v}");
+    let titles: Vec<&str> = v["articles"]
+        .as_array()
+        .expect("articles")
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert!(titles.contains(&"Αθήνα tram strike ends"), "{titles:?}");
+    assert!(
+        titles.contains(&"Lakeside kiosk wins heritage award"),
+        "{titles:?}"
+    );
+    // Both are served, decoded right.
+    let all = get(&s.url("/feeds/all.json"), &[]).text();
+    assert!(
+        all.contains("Αθήνα tram strike ends") && all.contains("Lakeside kiosk"),
+        "{all}"
+    );
+}

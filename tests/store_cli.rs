@@ -96,3 +96,36 @@ fn failures_are_listed_and_fail_the_run() {
         "{err}"
     );
 }
+
+#[test]
+fn ingest_takes_feed_files_as_the_inbox_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = dir.path().join("wire.atom");
+    std::fs::write(
+        &feed,
+        r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Harbour Wire</title><id>urn:x:wire</id>
+<updated>2026-11-02T08:00:00Z</updated>
+<entry><title>Ferry timetable changes for winter</title><id>urn:x:1</id>
+<link href="https://example.org/ferry"/><updated>2026-11-02T08:00:00Z</updated>
+<summary>The island ferry will run four times a day from December, the operator said on Monday.</summary></entry>
+<entry><title>Harbour wall repairs begin</title><id>urn:x:2</id>
+<link href="https://example.org/wall"/><updated>2026-11-01T08:00:00Z</updated>
+<summary>Work on the storm-damaged harbour wall started on Sunday and should last six weeks.</summary></entry>
+</feed>"#,
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let out = ingest(&data, &[feed.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(counts(&out), [2, 0, 0, 0, 0]);
+    // A second run finds the same entries.
+    assert_eq!(
+        counts(&ingest(&data, &[feed.to_str().unwrap()])),
+        [0, 0, 2, 0, 0]
+    );
+}

@@ -6,6 +6,8 @@
 //! serves HTTP until SIGINT or SIGTERM. Topic files are re-read when they
 //! change; a bad edit is logged and the last good set stays in force.
 
+use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -22,7 +24,13 @@ use crate::store::{Retention, SqliteStore, Store};
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on.
+    /// Address to listen on (port 0: any free port).
+    ///
+    /// Once the listener is bound, `serve` prints exactly one line on
+    /// standard output, `listening on http://ADDR/` with the address it
+    /// got (e.g. `listening on http://127.0.0.1:41234/`), and flushes it:
+    /// scripts and tests read the port from that line. Everything else
+    /// (logs) goes to standard error.
     #[arg(long, env = "TOPICFEED_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: String,
     #[command(flatten)]
@@ -134,12 +142,19 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             tokio::spawn(apply_retention(store, retention));
         }
         tracing::info!(addr = %local, "serving");
-        eprintln!("topicfeed: serving on http://{local}/ (Ctrl-C to stop)");
+        announce(local);
         http::serve(listener, state, shutdown_signal()).await?;
         tracing::info!("stopped");
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The ready line of `--addr`'s help: the one line `serve` writes on
+/// stdout, flushed at once (a closed stdout is no reason not to serve).
+fn announce(local: SocketAddr) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "listening on http://{local}/").and_then(|()| out.flush());
 }
 
 fn init_logging() {

@@ -1,7 +1,7 @@
 //! Ingest benchmark: files → normalize → classify → store, end to end.
 //!
 //! Writes `--n` generated scrapes (default 4,000; see
-//! `tests/store_support/corpus.rs`: real scrapes with their body sentences
+//! `tests/support/corpus.rs`: real scrapes with their body sentences
 //! recombined, so every one is a distinct story) to a temporary directory,
 //! then ingests them into a fresh store exactly as `topicfeed ingest` does
 //! (`pipeline::ingest_files`: worker threads + one batching writer, fsync
@@ -11,7 +11,7 @@
 //! cargo run --release --example bench_ingest -- --n 4000
 //! ```
 
-#[path = "../tests/store_support/corpus.rs"]
+#[path = "../tests/support/corpus.rs"]
 mod corpus;
 
 use std::path::PathBuf;

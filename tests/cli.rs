@@ -1,11 +1,8 @@
 //! The `topicfeed` binary as users run it: normalize, classify, topics, check.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::root;
 
 fn topicfeed(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_topicfeed"))
@@ -195,4 +192,16 @@ fn check_passes_the_shipped_feeds_and_names_file_line_field_on_errors() {
     );
     assert!(err.contains("broken.toml:"), "{err}");
     assert!(err.contains("4 error(s)"), "{err}");
+}
+
+/// The ready line the server tests rely on is part of `serve --help`.
+#[test]
+fn serve_help_documents_the_ready_line() {
+    let o = topicfeed(&["serve", "--help"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let help = stdout(&o);
+    assert!(
+        help.contains("exactly one line on standard output, `listening on http://ADDR/`"),
+        "{help}"
+    );
 }

@@ -12,9 +12,6 @@
 //! The kill times are random; the seed is printed, and
 //! `TOPICFEED_CRASH_SEED=N` replays a run.
 
-#[path = "store_support/corpus.rs"]
-mod corpus;
-
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -26,14 +23,12 @@ use topicfeed::ingest::{Input, normalize};
 use topicfeed::model::Article;
 use topicfeed::store::{SqliteStore, Store};
 
+use crate::support::{corpus, root};
+
 const KILLS: usize = 24;
 const FILES: usize = 2400;
 /// Files per run: more than a debug build ingests before the latest kill.
 const SLICE: usize = 400;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 struct Rng(u64);
 

@@ -2,16 +2,16 @@
 //! tests/fixtures/scrapes/ imitates. Checked on what a reader sees: title,
 //! site, authors, dates, language, body sentences kept, junk gone.
 
-mod common;
-
 use serde::Deserialize;
 use topicfeed::ingest::{self, Input};
 use topicfeed::model::ArticleJson;
 
+use crate::support::fixtures;
+
 #[derive(Deserialize)]
 struct Expected {
     #[serde(flatten)]
-    meta: common::Meta,
+    meta: fixtures::Meta,
     must_contain: Vec<String>,
     absent: Vec<String>,
 }
@@ -26,7 +26,7 @@ struct Expected {
 /// title line's).
 #[test]
 fn held_out_scrapes_come_out_clean() {
-    let paths = common::txt_files("tests/fixtures/holdout");
+    let paths = fixtures::txt_files("tests/fixtures/holdout");
     assert!(!paths.is_empty());
     let mut report = Vec::new();
     for path in &paths {
@@ -47,7 +47,7 @@ fn held_out_scrapes_come_out_clean() {
             }
         };
         let j = ArticleJson::from(&article);
-        let mut errs = common::meta_errors(&j, &exp.meta);
+        let mut errs = fixtures::meta_errors(&j, &exp.meta);
         for s in &exp.must_contain {
             if !j.content_text.contains(s.as_str()) {
                 errs.push(format!("lost body text: {s:?}"));

@@ -18,6 +18,8 @@ use topicfeed::sources::{
 };
 use topicfeed::store::{Query, SqliteStore, Store};
 
+use crate::support::server::{Server, serve_command};
+
 // ---------------------------------------------------------------- upstream
 
 /// One request as the upstream server saw it.
@@ -1012,7 +1014,6 @@ async fn poll_command_tries_every_source_and_fails_if_one_did() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_polls_sources_and_watches_inboxes() {
-    use std::io::{BufRead, BufReader};
     let up = Upstream::start(|_, _| ok(fixture("atom.xml"), "application/atom+xml")).await;
     let dir = tempfile::tempdir().unwrap();
     let feeds = dir.path().join("feeds");
@@ -1031,61 +1032,16 @@ async fn serve_polls_sources_and_watches_inboxes() {
         ),
     )
     .unwrap();
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_topicfeed"));
-    cmd.args(["serve", "--addr", "127.0.0.1:0", "--no-samples", "--data"])
+    let mut cmd = serve_command();
+    cmd.arg("--no-samples")
+        .arg("--data")
         .arg(dir.path().join("data"))
         .arg("--feeds")
-        .arg(&feeds)
-        .env("TOPICFEED_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    for v in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        cmd.env_remove(v);
-    }
-    /// Stops the server however the test ends.
-    struct Child(std::process::Child);
-    impl Drop for Child {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut child = Child(cmd.spawn().unwrap());
-    let mut stderr = BufReader::new(child.0.stderr.take().unwrap());
-    let base = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if stderr.read_line(&mut line).unwrap_or(0) == 0 {
-                return None;
-            }
-            if let Some(rest) = line.split("serving on ").nth(1) {
-                let base = rest
-                    .split_whitespace()
-                    .next()?
-                    .trim_end_matches('/')
-                    .to_owned();
-                // Keep draining so the server never blocks on a full pipe.
-                std::thread::spawn(move || {
-                    let mut sink = String::new();
-                    while stderr.read_line(&mut sink).map(|n| n > 0).unwrap_or(false) {
-                        sink.clear();
-                    }
-                });
-                return Some(base);
-            }
-        }
-    })
-    .await
-    .unwrap();
-    let base = base.expect("server did not start");
+        .arg(&feeds);
+    let server = tokio::task::spawn_blocking(move || Server::spawn(cmd))
+        .await
+        .unwrap();
+    let base = server.base.clone();
     std::fs::write(
         inbox.join("note.md"),
         "---\ntitle: Ferry timetable changes for winter\n---\n\nThe winter timetable starts on the first Sunday of November, with two crossings a day.\n",
@@ -1106,7 +1062,7 @@ async fn serve_polls_sources_and_watches_inboxes() {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    drop(child);
+    drop(server);
     assert!(body.contains("Wind farm consultation opens"), "{body}");
     assert!(
         body.contains("Ferry timetable changes for winter"),

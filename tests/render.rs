@@ -294,7 +294,7 @@ fn nasty() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 128, .. ProptestConfig::default() })]
+    #![proptest_config(crate::support::proptest_config(128))]
 
     #[test]
     fn any_stored_text_gives_well_formed_feeds(

@@ -2,18 +2,18 @@
 //! expected.json, field by field. All mismatches of all fixtures are
 //! reported together, so one run shows the whole picture.
 
-mod common;
-
 use std::path::Path;
 
 use serde::Deserialize;
 use topicfeed::ingest::{self, Input};
 use topicfeed::model::{ArticleJson, BlockKind};
 
+use crate::support::fixtures;
+
 #[derive(Deserialize)]
 struct Expected {
     #[serde(flatten)]
-    meta: common::Meta,
+    meta: fixtures::Meta,
     blocks: Vec<ExpectedBlock>,
     absent: Vec<String>,
 }
@@ -36,7 +36,7 @@ fn check(path: &Path) -> Vec<String> {
         Err(e) => return vec![format!("no article: {e}")],
     };
     let json = ArticleJson::from(&article);
-    let mut errs = common::meta_errors(&json, &exp.meta);
+    let mut errs = fixtures::meta_errors(&json, &exp.meta);
     let got: Vec<(BlockKind, &str)> = article
         .blocks
         .iter()
@@ -83,7 +83,7 @@ fn check(path: &Path) -> Vec<String> {
 
 #[test]
 fn scrape_fixtures_match_expected_json() {
-    let paths = common::txt_files("tests/fixtures/scrapes");
+    let paths = fixtures::txt_files("tests/fixtures/scrapes");
     assert!(
         paths.len() >= 30,
         "expected at least 30 fixtures, found {}",

@@ -2,13 +2,11 @@
 //! ephemeral loopback port, a real HTTP client, every route and every
 //! header rule. Feeds are parsed back with `feed-rs`.
 
-mod server_support;
-
 use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use server_support::{Server, get, head, post};
+use crate::support::server::{Server, get, head, post};
 
 /// The read-only checks share one server with the shipped samples (a
 /// static would outlive the test process's drop and leak the child).
@@ -562,13 +560,14 @@ fn slow_clients_are_cut_off_and_shutdown_is_graceful() {
         assert!(Instant::now() < deadline, "no exit after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The ready line was the only line on stdout, from start to stop.
+    assert_eq!(s.stdout_after_ready(), Vec::<String>::new());
 }
 
 #[test]
 fn failing_upstream_sources_show_on_the_index_and_in_metrics() {
     let feeds = tempfile::tempdir().expect("tempdir");
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for entry in std::fs::read_dir(root.join("feeds")).expect("feeds") {
+    for entry in std::fs::read_dir(crate::support::root().join("feeds")).expect("feeds") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "toml")
             && path.file_name().is_some_and(|n| n != "sources.toml")

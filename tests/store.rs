@@ -14,9 +14,7 @@ use topicfeed::model::{Article, Block, BlockKind};
 use topicfeed::store::dedup::{self, MAX_DISTANCE, MIN_SHARED};
 use topicfeed::store::{Outcome, Query, Retention, SqliteStore, Store, StoreError};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::root;
 
 fn t(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 10, day, hour, 0, 0).unwrap()

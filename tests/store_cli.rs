@@ -2,12 +2,10 @@
 //! re-runs, failures listed with file and reason, the exit code, and the
 //! data directory from `--data` or `TOPICFEED_DATA`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::root;
 
 fn ingest(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_topicfeed"))

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 use topicfeed::classify::Classifier;
 use topicfeed::ingest::{self, Input};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::support::root;
 
 fn classifier() -> Classifier {
     Classifier::load(&root().join("feeds"))

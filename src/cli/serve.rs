@@ -21,9 +21,10 @@ const D: http::Config = http::Config::DEFAULT;
 
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Once the listener is bound and start-up work is done, one line \
-    `listening on http://ADDR/` is written to stdout (with the real port when --addr ends in :0); \
-    logs go to stderr."
+    after_help = "Once the listener is bound and start-up work (samples) is done, serve \
+    prints exactly one line on standard output, `listening on http://ADDR/` with the address it \
+    got (the real port when --addr ends in :0), and flushes it: scripts and tests wait for that \
+    line. Logs go to standard error."
 )]
 pub struct ServeArgs {
     /// Address to listen on (port 0: any free port, announced on stdout).

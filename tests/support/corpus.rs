@@ -1,6 +1,6 @@
-//! Generated corpora of realistic, distinct scrapes, for the ingest
-//! benchmark (`examples/bench_ingest.rs`) and the crash test
-//! (`tests/crash.rs`), which include this file with `#[path]`.
+//! Generated corpora of realistic, distinct scrapes, for the crash test
+//! (`tests/crash.rs`) and the ingest benchmark (`examples/bench_ingest.rs`,
+//! which includes this file with `#[path]`).
 //!
 //! Each generated file is one of the plain-text scrapes in
 //! `examples/articles/` and `tests/fixtures/scrapes/` — headline, byline,
@@ -12,8 +12,6 @@
 //! (`new`), not near-duplicates of each other. (The benchmark corpus in
 //! `examples/common/corpus.rs` varies whole scrapes — paragraph order,
 //! numbers — which the store rightly merges as copies of one story.)
-
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -113,22 +111,6 @@ impl Corpus {
             templates,
             sentences,
         }
-    }
-
-    /// Sentences per language, as (language, count).
-    pub fn languages(&self) -> Vec<(String, usize)> {
-        let mut v: Vec<(String, usize)> = self
-            .sentences
-            .iter()
-            .map(|(l, p)| (l.clone(), p.len()))
-            .collect();
-        v.sort();
-        v
-    }
-
-    /// Templates in use.
-    pub fn templates(&self) -> usize {
-        self.templates.len()
     }
 
     /// Scrape number `i`: the same text for the same `i`, always.

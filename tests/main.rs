@@ -1,0 +1,26 @@
+//! The integration tests, as one test binary (`cargo test --test
+//! integration`; `autotests = false` in Cargo.toml). Each file of tests/
+//! is a module of it, named after the file: `cargo test server::` runs
+//! the server tests alone. The code they share is in `support/`.
+//!
+//! Property tests keep their failure seeds next to their file,
+//! `tests/NAME.proptest-regressions`: give each `proptest!` block
+//! `#![proptest_config(crate::support::proptest_config(CASES))]`.
+
+mod support;
+
+mod classify_rules;
+mod cli;
+mod crash;
+mod holdout;
+#[cfg(target_os = "linux")]
+mod idle;
+mod inbox;
+mod poll;
+mod properties;
+mod render;
+mod scrape_fixtures;
+mod server;
+mod store;
+mod store_cli;
+mod topic_fixtures;

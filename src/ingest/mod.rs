@@ -3,11 +3,27 @@
 //! Pure and synchronous: no clock reads, no IO. The bytes are decoded
 //! (`decode`), their format sniffed (`detect`), handed to one parser per
 //! format (`text`, `html`, `json`, `markdown`), each of which fills a
-//! [`Draft`] (`feed` fills one per entry of an upstream feed); `assemble` then derives what every article has whatever its
-//! source: language, summary, sanitized HTML, id and fingerprint.
-//! Boilerplate patterns live in `boilerplate.toml`, not in code.
+//! [`Draft`] (`feed` fills one per entry of an upstream feed); `assemble`
+//! then derives what every article has whatever its source: language
+//! (`lang`), summary, sanitized HTML, id and fingerprint (`identity`).
+//!
+//! The parsers share one line engine, so a byline or a share bar means
+//! the same in every format:
+//!
+//! - `lines`: body text → cleaned lines → classified → a `Body` of blocks,
+//!   authors and dates;
+//! - `meta`: byline and stated-date lines → authors and dates;
+//! - `byline`: a byline's text → author names;
+//! - `shape`: content lines → blocks (standfirst, subheadings, list items,
+//!   quotes, paragraphs), reader comments and pull quotes dropped.
+//!
+//! `text` itself is only the scrape's title pass in front of that engine.
+//! Boilerplate patterns live in `boilerplate.toml` (compiled by
+//! `boilerplate`), not in code; `clean` and `dates` hold the line hygiene
+//! and date parsing every parser uses.
 
 pub mod boilerplate;
+mod byline;
 pub mod clean;
 pub mod dates;
 pub mod decode;
@@ -17,7 +33,10 @@ pub mod html;
 pub mod identity;
 pub mod json;
 pub mod lang;
+mod lines;
 pub mod markdown;
+mod meta;
+mod shape;
 pub mod text;
 
 use chrono::{DateTime, Utc};

@@ -22,7 +22,8 @@ use feed_rs::model::{self, FeedType};
 
 use super::boilerplate::Boilerplate;
 use super::clean::{clean_line, strip_invalid_chars, truncate_words};
-use super::{Draft, IngestError, html, lang, text};
+use super::lines::{lines, parse_body};
+use super::{Draft, IngestError, html, lang};
 use crate::model::{Block, BlockKind};
 
 /// How long a title made from the body (for title-less RSS items) may be.
@@ -419,7 +420,7 @@ fn body_of(
         } else {
             body.to_owned()
         };
-        let parsed = text::parse_body(text::lines(&text), rules);
+        let parsed = parse_body(lines(&text), rules);
         let blocks = if parsed.blocks.is_empty() {
             let line = clean_line(&text);
             if line.is_empty() {

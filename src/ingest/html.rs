@@ -10,9 +10,12 @@
 use dom_query::{Document, NodeRef};
 
 use super::boilerplate::Boilerplate;
+use super::byline::parse_names;
 use super::clean::{clean_line, sanitize_html};
 use super::dates::parse_date;
-use super::{Draft, IngestError, lang, text};
+use super::lines::Body;
+use super::meta::{Kind, meta_line};
+use super::{Draft, IngestError, lang};
 use crate::model::{Block, BlockKind};
 
 /// What a content fragment gave: blocks, and sanitized HTML of the same.
@@ -20,7 +23,7 @@ pub struct Extracted {
     pub blocks: Vec<Block>,
     pub html: String,
     /// Byline and dates found in the fragment's opening lines.
-    pub meta: text::Body,
+    pub(super) meta: Body,
 }
 
 /// Parses a whole page.
@@ -52,7 +55,7 @@ pub fn parse_page(
             // The same name rules as a scrape's byline ("By Jane Roe, Staff
             // Writer", "Jane Roe and Tom Hale").
             let b = clean_line(b);
-            text::parse_names(rules.byline_rest(&b).unwrap_or(&b), rules)
+            parse_names(rules.byline_rest(&b).unwrap_or(&b), rules)
         })
         .unwrap_or_default();
     if authors.is_empty() {
@@ -119,7 +122,7 @@ pub fn parse_fragment(fragment: &str, base: Option<&str>, rules: &Boilerplate) -
     walk(&root, &mut found);
 
     let mut blocks = Vec::new();
-    let mut meta = text::Body::default();
+    let mut meta = Body::default();
     let mut ended = false;
     for (kind, line, node) in &found {
         let class = rules.classify(line);
@@ -133,7 +136,7 @@ pub fn parse_fragment(fragment: &str, base: Option<&str>, rules: &Boilerplate) -
                     || class.credit
                     // Bylines and date lines at the top are metadata, not body.
                     || (blocks.len() < 3
-                        && text::meta_line(line, true, rules, &mut meta) == text::Kind::Meta)
+                        && meta_line(line, true, rules, &mut meta) == Kind::Meta)
             };
         if drop {
             node.remove_from_parent();

@@ -2,15 +2,17 @@
 //!
 //! Exporters disagree on names, so each field is looked up under the names
 //! seen in the wild (`content`/`body`/`text`, `published`/`date`, …). Plain
-//! text bodies go through the scrape body rules; `html` bodies through the
-//! HTML extractor. A field of the wrong type is an error naming the field.
+//! text bodies go through the shared line engine (`lines`); `html` bodies
+//! through the HTML extractor. A field of the wrong type is an error naming
+//! the field.
 
 use serde_json::{Map, Value};
 
 use super::boilerplate::Boilerplate;
 use super::clean::clean_line;
 use super::dates::parse_date;
-use super::{Draft, IngestError, html, lang, text};
+use super::lines::{lines, parse_body};
+use super::{Draft, IngestError, html, lang};
 use crate::model::BlockKind;
 
 const TITLE: &[&str] = &["title", "headline", "name"];
@@ -64,7 +66,7 @@ pub fn parse(input: &str, rules: &Boilerplate) -> Result<Draft, IngestError> {
             draft.blocks = extracted.blocks;
             draft.html = Some(extracted.html);
         } else {
-            let body = text::parse_body(text::lines(&plain), rules);
+            let body = parse_body(lines(&plain), rules);
             draft.blocks = body.blocks;
             if draft.authors.is_empty() {
                 draft.authors = body.authors;

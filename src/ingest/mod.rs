@@ -6,12 +6,27 @@
 //! [`Format`] hint settling what the content leaves open), handed to one
 //! parser per format (`text`, `html`, `json`, `markdown`), each of which
 //! fills a [`Draft`]; `assemble` then derives what every article has
-//! whatever its source: language, summary, sanitized HTML, id and
-//! fingerprint. An upstream feed (`feed`) is a [`Document::Feed`] of one
-//! draft per entry, which the pipeline assembles.
-//! Boilerplate patterns live in `boilerplate.toml`, not in code.
+//! whatever its source: language (`lang`), summary, sanitized HTML, id and
+//! fingerprint (`identity`). An upstream feed (`feed`) is a
+//! [`Document::Feed`] of one draft per entry, which the pipeline assembles.
+//!
+//! The parsers share one line engine, so a byline or a share bar means
+//! the same in every format:
+//!
+//! - `lines`: body text → cleaned lines → classified → a `Body` of blocks,
+//!   authors and dates;
+//! - `meta`: byline and stated-date lines → authors and dates;
+//! - `byline`: a byline's text → author names;
+//! - `shape`: content lines → blocks (standfirst, subheadings, list items,
+//!   quotes, paragraphs), reader comments and pull quotes dropped.
+//!
+//! `text` itself is only the scrape's title pass in front of that engine.
+//! Boilerplate patterns live in `boilerplate.toml` (compiled by
+//! `boilerplate`), not in code; `clean` and `dates` hold the line hygiene
+//! and date parsing every parser uses.
 
 pub mod boilerplate;
+mod byline;
 pub mod clean;
 pub mod dates;
 pub mod decode;
@@ -21,7 +36,10 @@ pub mod html;
 pub mod identity;
 pub mod json;
 pub mod lang;
+mod lines;
 pub mod markdown;
+mod meta;
+mod shape;
 pub mod text;
 
 use chrono::{DateTime, Utc};

@@ -1,0 +1,185 @@
+//! Byline text → author names.
+//!
+//! In goes what follows a byline's opener ("Jane Roe and Tom Hale, Staff
+//! Writers", "CURTIS BELL Heartland Press"), or a line that may be a
+//! byline without its "By"; out come the names, title-cased when they were
+//! printed in capitals, with roles, places and agencies left out. Every
+//! parser reads names through these rules, so a byline means the same in
+//! a scrape, an HTML page, a JSON export or a feed.
+
+use super::boilerplate::{Boilerplate, word_count};
+use super::lines::{Line, ends_sentence};
+
+/// Particles that may stand lower-case inside a name.
+const NAME_PARTICLES: &[&str] = &[
+    "de", "la", "le", "du", "des", "van", "der", "den", "von", "zu", "da", "del", "di", "dos", "y",
+    "bin", "al", "el",
+];
+
+/// Words that join two names in a byline.
+const JOINERS: [&str; 5] = [" and ", " & ", " et ", " und ", " y "];
+
+/// Names from a byline: "Jane Roe and Tom Hale, Staff Writers" → both names.
+pub(super) fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
+    let mut names = Vec::new();
+    for part in name_parts(text, rules) {
+        // What follows a part that is no name is no list of names either.
+        let Some(name) = name_in(part, rules) else {
+            break;
+        };
+        names.push(name);
+    }
+    names
+}
+
+/// The stretches of a byline that may each hold one name: split at
+/// joiners, and at commas only where the commas list names.
+fn name_parts<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
+    // "Camille Roux (Lyon, envoyée spéciale)": what is in brackets is where
+    // or what, never who.
+    let text = text
+        .split('(')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .trim_end_matches('.');
+    // "Jane Roe, Tom Hale and Ann Lee" lists names after commas; in "Jane
+    // Roe, Berlin" or "Jane Roe, Film Critic" what follows the comma is not
+    // a name. Only a list that ends in a joiner is read past its first comma.
+    let segments: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let listed = segments.len() > 1
+        && segments.last().is_some_and(|last| {
+            JOINERS.iter().any(|j| last.contains(j))
+                && !last.split_whitespace().any(|w| rules.is_role_word(w))
+        });
+    let segments = if listed {
+        &segments[..]
+    } else {
+        &segments[..segments.len().min(1)]
+    };
+    let mut parts = Vec::new();
+    for segment in segments {
+        let mut rest = *segment;
+        while let Some((i, len)) = JOINERS
+            .iter()
+            .filter_map(|j| rest.find(j).map(|i| (i, j.len())))
+            .min()
+        {
+            parts.push(&rest[..i]);
+            rest = &rest[i + len..];
+        }
+        parts.push(rest);
+    }
+    parts
+        .into_iter()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The name a byline part starts with, if it starts with one.
+fn name_in(part: &str, rules: &Boilerplate) -> Option<String> {
+    // "Aino Lehtonen in Helsinki", "Tom Hale Staff Writer": the name
+    // ends where a role or place word begins.
+    let all: Vec<&str> = part.split_whitespace().collect();
+    // A name in capitals ends where the capitals do ("CURTIS BELL
+    // Heartland Press": the agency follows).
+    let caps_end = if all.first().is_some_and(|w| all_caps(w)) {
+        all.iter().position(|w| !all_caps(w)).unwrap_or(all.len())
+    } else {
+        all.len()
+    };
+    let cut = all
+        .iter()
+        .position(|w| rules.is_role_word(w))
+        .unwrap_or(all.len())
+        .min(caps_end);
+    let words = &all[..cut];
+    let is_name = (1..=5).contains(&words.len())
+        && words.iter().all(|w| {
+            NAME_PARTICLES.contains(w)
+                || w.chars().next().is_some_and(char::is_uppercase)
+                    && !w.chars().any(|c| c.is_ascii_digit())
+        })
+        && rules.month(words[0]).is_none();
+    is_name.then(|| {
+        words
+            .iter()
+            .map(|w| {
+                if all_caps(w) {
+                    title_case(w)
+                } else {
+                    (*w).to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
+/// A word printed in capitals; a lone capital ("J.") is an initial, not
+/// shouting.
+fn all_caps(w: &str) -> bool {
+    w.chars().filter(|c| c.is_alphabetic()).count() >= 2 && !w.chars().any(char::is_lowercase)
+}
+
+/// "MARISA" → "Marisa", "O'BRIEN" → "O'brien" is wrong, so letters after
+/// an apostrophe or hyphen start a new capital: "O'Brien", "Fournier-Lacroix".
+fn title_case(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut start = true;
+    for c in word.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = matches!(c, '\'' | '’' | '-');
+    }
+    out
+}
+
+/// "Harriet Okonkwo and Tom Pryce" on the line right above a date line: a
+/// byline without its "By". A dateline of its own ("NEW DELHI") may stand
+/// between them. Gives where the byline starts in `content` (all from there
+/// is byline and dateline) and its names.
+pub(super) fn bare_byline_above(
+    content: &[Line],
+    rules: &Boilerplate,
+) -> Option<(usize, Vec<String>)> {
+    let dateline = content
+        .last()
+        .is_some_and(|l| l.words <= 4 && is_caps_place(&l.text));
+    let name_at = content.len().checked_sub(if dateline { 2 } else { 1 })?;
+    bare_byline(&content[name_at], rules).map(|names| (name_at, names))
+}
+
+/// "NEW DELHI", "SAN JOSÉ": a place in capitals standing as a dateline.
+fn is_caps_place(text: &str) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    letters.len() >= 3 && letters.iter().all(|c| c.is_uppercase()) && !ends_sentence(text)
+}
+
+/// A line that is nothing but one to four names ("Jane Roe and Tom
+/// Hale"): capitalized words in twos and threes, joined by "and"/"&"/",".
+fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String>> {
+    if line.words > 12 || ends_sentence(&line.text) {
+        return None;
+    }
+    let names = parse_names(&line.text, rules);
+    let joiners = line
+        .text
+        .split_whitespace()
+        .filter(|w| matches!(*w, "and" | "&" | "et" | "und" | "y" | "e"))
+        .count();
+    let name_words: usize = names.iter().map(|n| word_count(n)).sum();
+    let shaped = !names.is_empty()
+        && names.len() <= 4
+        && names.iter().all(|n| (2..=3).contains(&word_count(n)))
+        && name_words + joiners == line.words;
+    shaped.then_some(names)
+}

@@ -1,0 +1,269 @@
+//! The line engine every parser shares: body text → a [`Body`] (blocks,
+//! authors, dates).
+//!
+//! A plain-text scrape after its title line (`text`), and the plain-text
+//! bodies of JSON exports and feed entries, come here as text; the HTML
+//! walker borrows the byline and date rules (`meta`). The text is cut into
+//! cleaned lines ([`lines`]), and each line is classified by the tables in
+//! `boilerplate.toml`: end of article, junk, list of other stories, byline
+//! or stated date (`meta`, names through `byline`), credit, or content.
+//! The content lines are then made into blocks (`shape`).
+
+use std::iter::Peekable;
+use std::vec;
+
+use chrono::{DateTime, Utc};
+
+use super::boilerplate::{Boilerplate, word_count};
+use super::byline::bare_byline_above;
+use super::clean::clean_line;
+use super::meta::{Kind, meta_line};
+use super::shape::shape;
+use crate::model::Block;
+
+/// A non-empty, cleaned line and how many blank lines came before it.
+#[derive(Debug, Clone)]
+pub(super) struct Line {
+    pub(super) text: String,
+    pub(super) gap: usize,
+    pub(super) words: usize,
+}
+
+/// Splits text into cleaned non-empty lines, remembering blank-line gaps.
+pub(super) fn lines(text: &str) -> Vec<Line> {
+    let mut out = Vec::new();
+    let mut gap = 0;
+    for raw in text.split('\n') {
+        let text = clean_line(raw);
+        if text.is_empty() {
+            gap += 1;
+        } else {
+            let words = word_count(&text);
+            out.push(Line { text, gap, words });
+            gap = 0;
+        }
+    }
+    out
+}
+
+/// What the body lines gave.
+#[derive(Debug, Default)]
+pub(super) struct Body {
+    pub(super) blocks: Vec<Block>,
+    pub(super) authors: Vec<String>,
+    pub(super) published: Option<DateTime<Utc>>,
+    pub(super) updated: Option<DateTime<Utc>>,
+}
+
+/// Lines longer than this are body text: no boilerplate runs that long.
+const MAX_BOILERPLATE_WORDS: usize = 40;
+
+/// Classifies body lines, then shapes the content into blocks.
+pub(super) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
+    let mut pass = BodyPass::default();
+    let mut ended = false;
+    let mut iter = lines.into_iter().peekable();
+    while let Some(line) = iter.next() {
+        let gap = line.gap.max(pass.carried_gap);
+        // Boilerplate is short; a long paragraph skips every table.
+        if line.words > MAX_BOILERPLATE_WORDS {
+            pass.keep(line, gap, true);
+            continue;
+        }
+        let class = rules.classify(&line.text);
+        if class.end {
+            // Above the story ("Comment 212" beside the byline, navigation
+            // at the top of the page) it is only page furniture.
+            if pass.body_seen == 0 {
+                pass.skip(gap);
+                continue;
+            }
+            ended = true;
+            break;
+        }
+        if !pass.content.is_empty() && class.comment {
+            ended = true;
+            break;
+        }
+        if class.list_header {
+            skip_listed_stories(&mut iter, rules);
+            pass.skip(gap);
+        } else if class.junk || pass.take_meta(&line.text, gap, rules) || class.credit {
+            pass.skip(gap);
+        } else {
+            let paragraph = is_body_paragraph(&line.text);
+            pass.keep(line, gap, paragraph);
+        }
+    }
+    let BodyPass {
+        mut body,
+        content,
+        after_meta,
+        ..
+    } = pass;
+    body.blocks = shape(content, ended, after_meta, rules);
+    body
+}
+
+/// What the body pass has gathered so far.
+#[derive(Default)]
+struct BodyPass {
+    /// Metadata found so far; its blocks are filled at the end.
+    body: Body,
+    /// The lines kept as content.
+    content: Vec<Line>,
+    /// Index into `content` of the first line after a byline or date line.
+    after_meta: Option<usize>,
+    /// Blank lines before dropped lines still separate the lines around
+    /// them, so the widest gap carries over to the next kept line.
+    carried_gap: usize,
+    /// Body paragraphs so far: bylines may follow a standfirst that reads
+    /// like a paragraph, or a caption, but not the story itself.
+    body_seen: usize,
+}
+
+impl BodyPass {
+    fn keep(&mut self, line: Line, gap: usize, paragraph: bool) {
+        self.body_seen += usize::from(paragraph);
+        self.carried_gap = 0;
+        self.content.push(Line { gap, ..line });
+    }
+
+    fn skip(&mut self, gap: usize) {
+        self.carried_gap = self.carried_gap.max(gap);
+    }
+
+    /// Takes a byline or date line into the metadata; false when the line
+    /// is neither.
+    fn take_meta(&mut self, text: &str, gap: usize, rules: &Boilerplate) -> bool {
+        // Bylines only count above the first real paragraph.
+        let in_lead = self.body_seen < 3;
+        if meta_line(text, in_lead, rules, &mut self.body) == Kind::Content {
+            return false;
+        }
+        // A date line straight under a line of names makes those names a
+        // byline without its "By".
+        if self.body.authors.is_empty()
+            && gap == 0
+            && let Some((at, names)) = bare_byline_above(&self.content, rules)
+        {
+            self.content.truncate(at);
+            self.body.authors = names;
+        }
+        self.after_meta.get_or_insert(self.content.len());
+        true
+    }
+}
+
+/// Skips the headlines listed under a list header ("Related Articles").
+/// Items stand one per line, spaced like the first one; a change of
+/// spacing ends the list.
+fn skip_listed_stories(iter: &mut Peekable<vec::IntoIter<Line>>, rules: &Boilerplate) {
+    let mut skipped = 0;
+    let mut spacing = None;
+    while let Some(next) = iter.peek() {
+        let spaced = *spacing.get_or_insert(next.gap);
+        if skipped >= 6
+            || next.gap != spaced
+            || spaced >= 2
+            || !headline_like(&next.text)
+            // What the tables know is handled as itself: an end
+            // marker after the list still ends the article.
+            || {
+                let c = rules.classify(&next.text);
+                c.end || c.list_header || c.junk
+            }
+        {
+            break;
+        }
+        iter.next();
+        skipped += 1;
+    }
+}
+
+/// A finished sentence of some length, or a long line: body, not lead.
+pub(super) fn is_body_paragraph(text: &str) -> bool {
+    let words = word_count(text);
+    (ends_sentence(text) && words >= 8) || words >= 30
+}
+
+/// A line listing another story: short, and not a finished sentence.
+fn headline_like(text: &str) -> bool {
+    let words = word_count(text);
+    words <= 20 && !ends_sentence(text)
+}
+
+pub(super) fn ends_sentence(text: &str) -> bool {
+    let t = text.trim_end_matches(['"', '”', '’', '\'', '»', ')', ']', ' ']);
+    t.ends_with(['.', '!', '?', '…', ';', ':'])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::BlockKind;
+
+    fn run(text: &str) -> Body {
+        parse_body(lines(text), Boilerplate::builtin())
+    }
+
+    fn texts(body: &Body) -> Vec<&str> {
+        body.blocks.iter().map(|b| b.text.as_str()).collect()
+    }
+
+    #[test]
+    fn caption_standfirst_byline_date() {
+        let body = run(
+            "Workers gather at the north gate on Monday morning\nDock workers say talks have stalled\n\nBy Jane Roe and Tom Hale, Staff Writers\nPublished May 17, 2017 at 3:04 pm\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(body.authors, vec!["Jane Roe", "Tom Hale"]);
+        assert_eq!(
+            body.published.map(|t| crate::model::rfc3339(&t)).as_deref(),
+            Some("2017-05-17T15:04:00Z")
+        );
+        let blocks: Vec<_> = body
+            .blocks
+            .iter()
+            .map(|b| (b.kind, b.text.as_str()))
+            .collect();
+        assert_eq!(
+            blocks,
+            vec![
+                (BlockKind::Standfirst, "Dock workers say talks have stalled"),
+                (
+                    BlockKind::Paragraph,
+                    "Dock workers walked out again on Monday, the union said in a statement."
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_and_navigation_after_the_end_go() {
+        let body = run(
+            "Dock workers walked out again on Monday, the union said.\n\nTalks resume on Friday, both sides said in a joint statement.\n\nThe operator declined to comment further on the dispute.\n\n\n\nThis is all the fault of the bosses!!\n\n8Previous articleFerry fares rise again\n8Next articleCanal reopens after repairs\n",
+        );
+        let all = texts(&body);
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(
+            all.iter()
+                .all(|t| !t.contains("bosses") && !t.contains("Ferry"))
+        );
+    }
+
+    #[test]
+    fn junk_goes_but_sentences_with_junk_words_stay() {
+        let body = run(
+            "Dock workers walked out again on Monday, the union said.\nAdvertisement\nShare this: Facebook Twitter WhatsApp Email\nThe advertisement ran on Tuesday in three papers.\nShares fell 3% after the announcement.\nRelated Articles\nFerry fares rise again\nCanal reopens after repairs\n\nTalks resume on Friday, both sides said.\n© 2019 Daily Ledger. All rights reserved.\n",
+        );
+        assert_eq!(
+            texts(&body),
+            vec![
+                "Dock workers walked out again on Monday, the union said.",
+                "The advertisement ran on Tuesday in three papers.",
+                "Shares fell 3% after the announcement.",
+                "Talks resume on Friday, both sides said.",
+            ]
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! An article's content lines → its blocks.
+//!
+//! In go the lines the body pass (`lines`) kept as content, in page order;
+//! out come [`Block`]s. On the way, what a scrape carries besides the story
+//! goes: reader comments after the end, pull quotes that repeat the body,
+//! captions above the standfirst, a dateline before the first paragraph.
+//! Lines a scrape broke mid-sentence are rejoined, and every line is told
+//! apart as standfirst, subheading, list item, quote or paragraph.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::boilerplate::{Boilerplate, word_count};
+use super::lines::{Line, ends_sentence, is_body_paragraph};
+use crate::model::{Block, BlockKind};
+
+/// Cleans up and shapes content lines. `ended` says the page had an end
+/// marker (after which reader comments may follow); `after_meta` is the
+/// index of the first line after a byline or date line.
+pub(super) fn shape(
+    mut content: Vec<Line>,
+    ended: bool,
+    after_meta: Option<usize>,
+    rules: &Boilerplate,
+) -> Vec<Block> {
+    if ended {
+        drop_trailing_comments(&mut content, rules);
+    }
+    drop_pull_quotes(&mut content);
+    join_wrapped_lines(&mut content);
+    let body_start = body_start(&content, after_meta);
+    let mut blocks = Vec::with_capacity(content.len());
+    shape_lead(&content[..body_start], rules, &mut blocks);
+    shape_body(&content[body_start..], &mut blocks);
+    blocks.retain(|b| !b.text.is_empty());
+    blocks
+}
+
+/// Where the lead (captions, standfirst) ends and the story begins.
+fn body_start(content: &[Line], after_meta: Option<usize>) -> usize {
+    // The body starts at the first real paragraph: a finished sentence of
+    // some length, a long line, or whatever follows the byline.
+    // A byline near the top ends the lead, whatever stands above it.
+    let first_paragraph = content.iter().position(|l| is_body_paragraph(&l.text));
+    let body_start = match (after_meta, first_paragraph) {
+        (Some(m), _) if m <= 3 => m,
+        (Some(m), Some(p)) => m.min(p),
+        (None, Some(p)) => p,
+        (Some(_), None) | (None, None) => content.len(),
+    };
+    if body_start >= content.len() {
+        0
+    } else {
+        body_start
+    }
+}
+
+/// Lead: a caption sits directly above the standfirst (no blank line) or
+/// carries a credit; the last lead line is the standfirst.
+fn shape_lead(lead: &[Line], rules: &Boilerplate, blocks: &mut Vec<Block>) {
+    let lead: Vec<&Line> = lead
+        .iter()
+        .filter(|l| !rules.classify(&l.text).credit_in_lead)
+        .collect();
+    for (i, line) in lead.iter().enumerate() {
+        // A bulleted line is a list item wherever it stands.
+        if let Some(item) = list_item(&line.text) {
+            blocks.push(Block::new(BlockKind::ListItem, item));
+            continue;
+        }
+        let is_last = i + 1 == lead.len();
+        let caption = !is_last && (lead[i + 1].gap == 0 || line.words > 60);
+        if caption {
+            continue;
+        }
+        if is_last && word_count(&line.text) <= 60 {
+            blocks.push(Block::new(BlockKind::Standfirst, line.text.clone()));
+        } else {
+            blocks.push(Block::new(BlockKind::Paragraph, line.text.clone()));
+        }
+    }
+}
+
+/// The story: list items, quotes, subheadings and paragraphs, the first
+/// paragraph without its dateline.
+fn shape_body(body: &[Line], blocks: &mut Vec<Block>) {
+    let mut first_paragraph = true;
+    for (i, line) in body.iter().enumerate() {
+        let text = line.text.as_str();
+        if let Some(item) = list_item(text) {
+            blocks.push(Block::new(BlockKind::ListItem, item));
+            continue;
+        }
+        if let Some(q) = text.strip_prefix('>') {
+            blocks.push(Block::new(BlockKind::Quote, q.trim()));
+            continue;
+        }
+        let has_next = i + 1 < body.len();
+        if !first_paragraph && has_next && subheading_like(text) {
+            blocks.push(Block::new(BlockKind::Subheading, text));
+            continue;
+        }
+        let text = if first_paragraph {
+            strip_dateline(text)
+        } else {
+            text
+        };
+        first_paragraph = false;
+        blocks.push(Block::new(BlockKind::Paragraph, text));
+    }
+}
+
+static BULLET: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:[•·▪●◦‣∙*]|[-–—](?:\s)|\d{1,2}[.)](?:\s))\s*")
+        .unwrap_or_else(|e| panic!("BULLET regex: {e}"))
+});
+static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:\p{Lu}[\p{Lu}\p{M}.'’ -]{2,40}(?:,\s*[\p{L}. ]{2,30})?\s*(?:\([^)]{2,30}\))?|\p{Lu}[\p{L}.'’ -]{1,40}\s*\([^)]{2,30}\))\s*(?:--|[-–—])\s+",
+    )
+    .unwrap_or_else(|e| panic!("DATELINE regex: {e}"))
+});
+
+/// The item of a bulleted line; a bullet with nothing after it is no item.
+fn list_item(text: &str) -> Option<&str> {
+    BULLET
+        .find(text)
+        .filter(|m| m.end() < text.len())
+        .map(|m| text[m.end()..].trim())
+}
+
+/// "ROTTERDAM (Reuters) - Dock workers…" → "Dock workers…". A dateline
+/// needs a few capitals, so "A - B" openings of ordinary sentences stay.
+fn strip_dateline(text: &str) -> &str {
+    if let Some(m) = DATELINE.find(text) {
+        let dateline = &text[..m.end()];
+        if dateline.chars().filter(|c| c.is_uppercase()).count() >= 3 && m.end() < text.len() {
+            return &text[m.end()..];
+        }
+    }
+    text
+}
+
+/// A subheading: a few words, starting with a capital, not a sentence.
+fn subheading_like(text: &str) -> bool {
+    let words = word_count(text);
+    let t = text.trim_end_matches(['"', '”', '’', '»', ')']);
+    (1..=10).contains(&words)
+        && text.chars().count() <= 80
+        && !t.ends_with(['.', '!', ':', ';', ',', '…'])
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+}
+
+/// After "Previous article" or a comments header, what follows the widest
+/// blank gap at the end is reader comments, not article.
+fn drop_trailing_comments(content: &mut Vec<Line>, rules: &Boilerplate) {
+    if content.len() < 3 {
+        return;
+    }
+    let mut gaps: Vec<usize> = content[1..].iter().map(|l| l.gap).collect();
+    gaps.sort_unstable();
+    let typical = gaps[gaps.len() / 2];
+    let Some(k) = (2..content.len())
+        .rev()
+        .find(|&i| content[i].gap >= 2 && content[i].gap > typical)
+    else {
+        return;
+    };
+    let tail = &content[k..];
+    let short = tail.len() <= 4 && tail.iter().all(|l| word_count(&l.text) <= 80);
+    if short || tail.iter().any(|l| rules.is_comment_signal(&l.text)) {
+        content.truncate(k);
+    }
+}
+
+/// A magazine's pull quote repeats a sentence of the body in large type,
+/// often with an attribution ("“…” — Ewan Sinclair"). A line that is only a
+/// quotation of six or more words found again in another line goes.
+fn drop_pull_quotes(content: &mut Vec<Line>) {
+    let quoted: Vec<Option<String>> = content.iter().map(|l| pull_quote_text(&l.text)).collect();
+    if quoted.iter().all(Option::is_none) {
+        return;
+    }
+    // One haystack for all searches; the quote line itself is one match,
+    // a repeat elsewhere makes two.
+    let all = content
+        .iter()
+        .map(|l| l.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let repeated: Vec<bool> = quoted
+        .iter()
+        .map(|q| {
+            q.as_ref()
+                .is_some_and(|q| all.matches(q.as_str()).nth(1).is_some())
+        })
+        .collect();
+    let mut i = 0;
+    content.retain(|_| {
+        i += 1;
+        !repeated[i - 1]
+    });
+}
+
+/// The words inside a line that opens with a quotation mark and holds
+/// nothing but the quotation and, optionally, an attribution after a dash.
+fn pull_quote_text(text: &str) -> Option<String> {
+    let mut chars = text.chars();
+    let open = chars.next()?;
+    if !matches!(open, '“' | '"' | '«' | '„' | '‘') || word_count(text) > 40 {
+        return None;
+    }
+    let body = &text[open.len_utf8()..];
+    let close = body.find(['”', '"', '»', '“', '’'])?;
+    let inner = body[..close]
+        .trim()
+        .trim_end_matches([',', '.', '!', '?', ' ']);
+    let after = body[close..].chars().skip(1).collect::<String>();
+    let after = after.trim();
+    let attribution_only = after.is_empty() || after.starts_with(['—', '–', '-']);
+    (attribution_only && word_count(inner) >= 6).then(|| inner.to_owned())
+}
+
+/// Rejoins a paragraph that a scrape broke mid-sentence: a line that does
+/// not end a sentence, followed directly by one that starts in lower case.
+fn join_wrapped_lines(content: &mut Vec<Line>) {
+    let mut out: Vec<Line> = Vec::with_capacity(content.len());
+    for line in content.drain(..) {
+        if let Some(prev) = out.last_mut()
+            && line.gap == 0
+            && !ends_sentence(&prev.text)
+            && line.text.chars().next().is_some_and(char::is_lowercase)
+        {
+            prev.text.push(' ');
+            prev.text.push_str(&line.text);
+            prev.words += line.words;
+            continue;
+        }
+        out.push(line);
+    }
+    *content = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::lines::{lines, parse_body};
+
+    fn blocks(text: &str) -> Vec<Block> {
+        parse_body(lines(text), Boilerplate::builtin()).blocks
+    }
+
+    fn texts(blocks: &[Block]) -> Vec<(BlockKind, &str)> {
+        blocks.iter().map(|b| (b.kind, b.text.as_str())).collect()
+    }
+
+    #[test]
+    fn subheadings_and_lists_and_dateline() {
+        let b = blocks(
+            "ROTTERDAM (Reuters) - Dock workers walked out again on Monday, the union said.\n\nWhat they want\n\nThe union listed three demands in a letter to the operator:\n• Higher pay for night shifts\n• New safety rules\n\nTalks resume on Friday, both sides said.\n",
+        );
+        assert_eq!(
+            texts(&b),
+            vec![
+                (
+                    BlockKind::Paragraph,
+                    "Dock workers walked out again on Monday, the union said."
+                ),
+                (BlockKind::Subheading, "What they want"),
+                (
+                    BlockKind::Paragraph,
+                    "The union listed three demands in a letter to the operator:"
+                ),
+                (BlockKind::ListItem, "Higher pay for night shifts"),
+                (BlockKind::ListItem, "New safety rules"),
+                (
+                    BlockKind::Paragraph,
+                    "Talks resume on Friday, both sides said."
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn one_paragraph_article_stays_one_paragraph() {
+        let b = blocks(
+            "Dock workers walked out again on Monday after talks broke down, the union said, and the port will stay closed until at least Friday\n",
+        );
+        assert_eq!(b.len(), 1);
+        assert_eq!(b[0].kind, BlockKind::Paragraph);
+    }
+
+    #[test]
+    fn pull_quotes_repeating_the_body_go() {
+        let b = blocks(
+            "The keeper said: \"You learn to listen to the weather the way others listen to the radio,\" and smiled at the memory.\n\n“You learn to listen to the weather the way others listen to the radio” — Ewan Sinclair\n\n“A quotation that appears nowhere else in this story at all”\n\nThe lamp went automatic in 1998, the board said.\n",
+        );
+        let all: Vec<_> = b.iter().map(|b| b.text.as_str()).collect();
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(!all.iter().any(|t| t.contains("Ewan Sinclair")));
+        assert!(
+            all.iter().any(|t| t.starts_with("“A quotation")),
+            "a quote found only once stays"
+        );
+    }
+
+    #[test]
+    fn wrapped_lines_are_rejoined() {
+        let b = blocks(
+            "Dock workers walked out again on Monday after talks\nbroke down, the union said.\n",
+        );
+        assert_eq!(
+            b[0].text,
+            "Dock workers walked out again on Monday after talks broke down, the union said."
+        );
+    }
+}

@@ -45,13 +45,17 @@ pub fn decode_text<'a>(
         let (text, _) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
         return (text, None);
     }
-    let declared = declared_encoding(bytes);
     if let Ok(text) = std::str::from_utf8(bytes) {
-        let note = declared
-            .filter(|e| *e != UTF_8 && !text.is_ascii())
+        // The declaration only matters for the note, and only when some
+        // byte would decode differently: skip the scan for ASCII.
+        let note = (!text.is_ascii())
+            .then(|| declared_encoding(bytes))
+            .flatten()
+            .filter(|e| *e != UTF_8)
             .map(|_| "declared a legacy encoding but is UTF-8");
         return (Cow::Borrowed(text), note);
     }
+    let declared = declared_encoding(bytes);
     // Not UTF-8: trust a legacy declaration, then the HTTP charset, then
     // guess Windows-1252 (what browsers assume for "ISO-8859-1" too).
     let legacy = |e: &'static Encoding| e != UTF_8 && e.output_encoding() == e;

@@ -345,32 +345,31 @@ pub(super) fn query(conn: &Connection, q: &Query, join_max: usize) -> Result<Pag
 }
 
 pub(super) fn get(conn: &Connection, id: &str) -> Result<Option<Story>, StoreError> {
+    get_where(conn, "SELECT sid FROM sources WHERE article_id = ?", id)
+}
+
+/// The first-seen copy with that canonical URL decides the story.
+pub(super) fn get_by_url(conn: &Connection, url: &str) -> Result<Option<Story>, StoreError> {
+    get_where(
+        conn,
+        "SELECT sid FROM sources WHERE url = ? ORDER BY seen LIMIT 1",
+        url,
+    )
+}
+
+/// The story whose `sid` the one-parameter `sql` finds for `key`, read in
+/// one transaction so its rows are consistent.
+fn get_where(conn: &Connection, sql: &str, key: &str) -> Result<Option<Story>, StoreError> {
     let tx = conn.unchecked_transaction().map_err(sql_err("get"))?;
     let sid: Option<i64> = tx
-        .prepare_cached("SELECT sid FROM sources WHERE article_id = ?")
-        .and_then(|mut s| s.query_row([id], |r| r.get(0)).optional())
-        .map_err(sql_err(format!("get {id}")))?;
+        .prepare_cached(sql)
+        .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
+        .map_err(sql_err(format!("get {key}")))?;
     let story = match sid {
         Some(sid) => load(&tx, sid)?,
         None => None,
     };
     tx.finish().map_err(sql_err("get"))?;
-    Ok(story)
-}
-
-pub(super) fn get_by_url(conn: &Connection, url: &str) -> Result<Option<Story>, StoreError> {
-    let tx = conn
-        .unchecked_transaction()
-        .map_err(sql_err("get by url"))?;
-    let sid: Option<i64> = tx
-        .prepare_cached("SELECT sid FROM sources WHERE url = ? ORDER BY seen LIMIT 1")
-        .and_then(|mut s| s.query_row([url], |r| r.get(0)).optional())
-        .map_err(sql_err(format!("get by url {url}")))?;
-    let story = match sid {
-        Some(sid) => load(&tx, sid)?,
-        None => None,
-    };
-    tx.finish().map_err(sql_err("get by url"))?;
     Ok(story)
 }
 

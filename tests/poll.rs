@@ -114,8 +114,7 @@ impl Upstream {
                 tokio::spawn(async move {
                     let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
                     max.fetch_max(now, Ordering::SeqCst);
-                    serve_one(sock, log, handler).await;
-                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                    serve_one(sock, log, handler, InFlight(in_flight)).await;
                 });
             }
         });
@@ -140,10 +139,23 @@ impl Upstream {
     }
 }
 
+/// One request in flight at the fake upstream; it stops counting when
+/// dropped. Dropped before the reply is written: a client that has read
+/// the whole reply may open its next connection before this task ends,
+/// and must not be counted twice.
+struct InFlight(Arc<AtomicUsize>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 async fn serve_one(
     mut sock: tokio::net::TcpStream,
     log: Arc<Mutex<Vec<Req>>>,
     handler: Arc<Handler>,
+    in_flight: InFlight,
 ) {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -195,6 +207,7 @@ async fn serve_one(
                     out.push_str(&format!("{k}: {v}\r\n"));
                 }
                 out.push_str("\r\n");
+                drop(in_flight);
                 let _ = sock.write_all(out.as_bytes()).await;
                 let _ = sock.write_all(&body).await;
                 let _ = sock.shutdown().await;

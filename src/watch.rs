@@ -82,10 +82,6 @@ impl DirWatch {
         self.watcher.is_some()
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// Waits for the next change (a burst of events counts once) or for
     /// `timeout`, whichever comes first.
     pub async fn changed(&mut self, timeout: Duration) -> Wake {

@@ -982,16 +982,7 @@ async fn poll_command_tries_every_source_and_fails_if_one_did() {
             .arg("--feeds")
             .arg(&feeds)
             .args(extra);
-        for v in [
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-        ] {
-            cmd.env_remove(v);
-        }
+        crate::support::server::without_proxies(&mut cmd);
         cmd.output().unwrap()
     };
     let out = tokio::task::spawn_blocking(move || {

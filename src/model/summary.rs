@@ -80,14 +80,6 @@ impl Summary {
     pub fn stored(&self) -> usize {
         self.new + self.updated + self.unchanged + self.duplicate
     }
-
-    pub fn merge(&mut self, mut other: Summary) {
-        self.new += other.new;
-        self.updated += other.updated;
-        self.unchanged += other.unchanged;
-        self.duplicate += other.duplicate;
-        self.failed.append(&mut other.failed);
-    }
 }
 
 impl fmt::Display for Summary {

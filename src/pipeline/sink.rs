@@ -32,10 +32,6 @@ impl Ingester {
         }
     }
 
-    pub fn with_full_text(self, full_text: FullTextOptions) -> Ingester {
-        Ingester { full_text, ..self }
-    }
-
     async fn ingest_feed(
         self,
         src: SourceConfig,

@@ -47,16 +47,7 @@ pub fn serve_command() -> Command {
             cmd.env_remove(&name);
         }
     }
-    for name in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        cmd.env_remove(name);
-    }
+    without_proxies(&mut cmd);
     cmd.env("TOPICFEED_LOG", "warn");
     cmd
 }
@@ -275,4 +266,20 @@ pub fn post(url: &str, headers: &[(&str, &str)], body: &[u8]) -> Got {
         req = req.header(*k, *v);
     }
     got(req.send(body).unwrap_or_else(|e| panic!("POST {url}: {e}")))
+}
+
+/// Loopback traffic of a test must never go through a proxy from the
+/// environment.
+pub fn without_proxies(cmd: &mut Command) -> &mut Command {
+    for name in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        cmd.env_remove(name);
+    }
+    cmd
 }

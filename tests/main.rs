@@ -18,6 +18,7 @@ mod idle;
 mod inbox;
 mod poll;
 mod properties;
+mod quality;
 mod render;
 mod scrape_fixtures;
 mod server;

@@ -5,10 +5,13 @@
 //! - `fixtures`: listing fixture files and comparing expected metadata;
 //! - `corpus`: generated corpora of distinct scrapes (also included by
 //!   `examples/bench_ingest.rs` with `#[path]`);
+//! - `quality`: the scrape-quality scorer (also included by
+//!   `examples/quality_score.rs` with `#[path]`);
 //! - `root` and `proptest_config`.
 
 pub mod corpus;
 pub mod fixtures;
+pub mod quality;
 pub mod server;
 
 use std::path::PathBuf;

@@ -41,8 +41,8 @@ const FIELDS: [&str; 13] = [
 fn normalize_prints_one_json_object_per_file_with_the_public_fields() {
     let o = topicfeed(&[
         "normalize",
-        "tests/fixtures/scrapes/01-beirut-grain-terminal.txt",
-        "tests/fixtures/scrapes/12-dutch-farmers-blockade.txt",
+        "tests/fixtures/quality/001.txt",
+        "tests/fixtures/quality/012.txt",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
@@ -78,7 +78,7 @@ fn normalize_reports_each_bad_file_and_goes_on() {
     let empty = dir.path().join("empty.txt");
     std::fs::write(&empty, b"\n\n  \n").expect("write");
     let missing = dir.path().join("missing.txt");
-    let good = root().join("tests/fixtures/scrapes/05-rocky-planet-water.txt");
+    let good = root().join("tests/fixtures/quality/005.txt");
     let args: Vec<String> = vec![
         "normalize".into(),
         binary.display().to_string(),
@@ -116,7 +116,7 @@ fn normalize_text_format_is_readable() {
         "normalize",
         "--format",
         "text",
-        "tests/fixtures/scrapes/01-beirut-grain-terminal.txt",
+        "tests/fixtures/quality/001.txt",
     ]);
     assert!(o.status.success());
     let out = stdout(&o);

@@ -12,7 +12,6 @@ mod support;
 mod classify_rules;
 mod cli;
 mod crash;
-mod holdout;
 #[cfg(target_os = "linux")]
 mod idle;
 mod inbox;
@@ -20,7 +19,6 @@ mod poll;
 mod properties;
 mod quality;
 mod render;
-mod scrape_fixtures;
 mod server;
 mod store;
 mod store_cli;

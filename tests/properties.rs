@@ -94,7 +94,7 @@ fn round_trip(first: &topicfeed::model::Article) -> (Vec<String>, Vec<String>) {
 
 #[test]
 fn fixtures_are_idempotent_too() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scrapes");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/quality");
     for entry in std::fs::read_dir(dir).expect("dir") {
         let path = entry.expect("entry").path();
         if path.extension().is_none_or(|e| e != "txt") {

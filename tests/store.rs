@@ -400,7 +400,7 @@ fn the_sample_articles_hold_exactly_two_duplicates() {
     let mut dups = Vec::new();
     let mut fingerprints: Vec<(String, u64)> = Vec::new();
     let mut n = 0;
-    for dir in ["examples/articles", "tests/fixtures/scrapes"] {
+    for dir in ["examples/articles", "tests/fixtures/quality"] {
         let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join(dir))
             .unwrap()
             .map(|e| e.unwrap().path())

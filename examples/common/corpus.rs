@@ -27,7 +27,7 @@ impl Rng {
 /// the variations below can edit them as text).
 pub fn seeds(root: &Path) -> Vec<String> {
     let mut out = Vec::new();
-    for dir in ["examples/articles", "tests/fixtures/scrapes"] {
+    for dir in ["examples/articles", "tests/fixtures/quality"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
             continue;
         };

@@ -135,6 +135,7 @@ enum OutputFormat {
 /// Runs the CLI; the exit code is non-zero if anything failed.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     // With no command, run the service: `cargo run --release` serves.
     let command = match cli.command {
         Some(c) => c,
@@ -497,4 +498,16 @@ fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<Exi
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Logs go to stderr, filtered by `TOPICFEED_LOG` (e.g.
+/// `TOPICFEED_LOG=topicfeed::ingest=trace topicfeed normalize FILE` shows
+/// every line the cleaner kept or dropped, and why).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TOPICFEED_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("topicfeed=info,warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

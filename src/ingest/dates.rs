@@ -9,7 +9,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use regex::Regex;
 
 use super::boilerplate::Boilerplate;
@@ -35,6 +35,8 @@ const ZONES: &[(&str, i32)] = &[
     ("pst", -8),
     ("pdt", -7),
     ("brt", -3),
+    ("hne", -5),
+    ("hae", -4),
     ("aedt", 11),
     ("aest", 10),
     ("awst", 8),
@@ -56,8 +58,14 @@ static TIME: LazyLock<Regex> = LazyLock::new(|| {
 });
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
     // Offsets first: "GMT-5" is five hours behind, not GMT.
-    Regex::new(r"(?i)(?:(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?|\s([+-])(\d{2}):?(\d{2})\b|\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt|brt|brasília|brasilia|aedt|aest|awst|nzdt|nzst|jst|hkt|sgt|msk)\b)")
+    Regex::new(r"(?i)(?:(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?|\s([+-])(\d{2}):?(\d{2})\b|\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt|brt|brasília|brasilia|aedt|aest|awst|nzdt|nzst|jst|hkt|sgt|msk|hne|hae)\b)")
         .unwrap_or_else(|e| panic!("ZONE regex: {e}"))
+});
+/// "4:35 PM ET": the generic US zones, in capitals right after a time
+/// only, since "et" is French for "and".
+static US_ZONE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:\d|[AaPp]\.?[Mm]\.?)\s*(ET|CT|MT|PT)\b")
+        .unwrap_or_else(|e| panic!("US_ZONE regex: {e}"))
 });
 static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})\b")
@@ -145,12 +153,13 @@ fn human_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
         time = parse_time(m.as_str())?;
         rest.replace_range(m.range(), " ");
     }
-    let offset = zone_offset(&rest).unwrap_or(0);
-
     let date = match numeric {
         Some(d) => d,
         None => named_date(&rest, rules)?,
     };
+    let offset = us_zone_offset(text, date)
+        .or_else(|| zone_offset(&rest))
+        .unwrap_or(0);
     let local = date.and_time(time);
     let zone = FixedOffset::east_opt(offset)?;
     zone.from_local_datetime(&local)
@@ -184,6 +193,31 @@ fn num(m: Option<regex::Match<'_>>) -> Option<u32> {
     m?.as_str().parse().ok()
 }
 
+/// US zones named without standard or daylight time ("4:35 PM ET"), by
+/// their standard offset in hours: the date decides which applies.
+const US_GENERIC: &[(&str, i32)] = &[("et", -5), ("ct", -6), ("mt", -7), ("pt", -8)];
+
+/// US daylight saving time: from the second Sunday in March to the first
+/// Sunday in November (the rule since 2007).
+fn us_daylight(date: NaiveDate) -> bool {
+    let nth_sunday = |month: u32, n: u32| {
+        NaiveDate::from_weekday_of_month_opt(date.year(), month, chrono::Weekday::Sun, n as u8)
+    };
+    match (nth_sunday(3, 2), nth_sunday(11, 1)) {
+        (Some(start), Some(end)) => date >= start && date < end,
+        _ => false,
+    }
+}
+
+/// The offset in seconds of a generic US zone after a time in `text`,
+/// on `date`.
+fn us_zone_offset(text: &str, date: NaiveDate) -> Option<i32> {
+    let abbr = US_ZONE.captures(text)?.get(1)?.as_str().to_lowercase();
+    let (_, standard) = US_GENERIC.iter().find(|(name, _)| *name == abbr)?;
+    Some((standard + i32::from(us_daylight(date))) * 3600)
+}
+
+/// The offset in seconds a zone in `text` names.
 fn zone_offset(text: &str) -> Option<i32> {
     let c = ZONE.captures(text)?;
     if let Some(abbr) = c.get(7) {

@@ -194,7 +194,7 @@ fn headline_like(text: &str) -> bool {
 }
 
 pub(super) fn ends_sentence(text: &str) -> bool {
-    let t = text.trim_end_matches(['"', '”', '’', '\'', '»', ')', ']', ' ']);
+    let t = text.trim_end_matches(['"', '”', '’', '\'', '»', '“', '‘', '›', ')', ']', ' ']);
     t.ends_with(['.', '!', '?', '…', ';', ':'])
 }
 

@@ -122,8 +122,9 @@ fn is_date_line(parts: &[&str], dates: &Dates, rules: &Boilerplate) -> bool {
     // ago") may stand beside one we can; or a line with an explicit
     // "Published …" among other details ("18 min read").
     // A place may stand beside the date ("Villarroya | 08/09/2025 09:47").
-    let label =
-        |p: &str| word_count(p) <= 4 && !ends_sentence(p) && !p.bytes().any(|b| b.is_ascii_digit());
+    // So may details such as a reading time or a count ("5 min read",
+    // "12 comments", "From our June 2024 issue").
+    let label = |p: &str| word_count(p) <= 5 && !ends_sentence(p);
     let all_dates = parts
         .iter()
         .zip(dates)

@@ -32,6 +32,7 @@ pub mod dates;
 pub mod decode;
 pub mod detect;
 pub mod feed;
+mod headline;
 pub mod html;
 pub mod identity;
 pub mod json;
@@ -39,6 +40,7 @@ pub mod lang;
 mod lines;
 pub mod markdown;
 mod meta;
+mod prose;
 mod shape;
 pub mod text;
 

@@ -13,6 +13,7 @@ use regex::Regex;
 
 use super::boilerplate::{Boilerplate, word_count};
 use super::lines::{Line, ends_sentence, is_body_paragraph};
+use super::prose::{self, Prose, Verdict};
 use crate::model::{Block, BlockKind};
 
 /// Cleans up and shapes content lines. `ended` says the page had an end
@@ -29,12 +30,46 @@ pub(super) fn shape(
     }
     drop_pull_quotes(&mut content);
     join_wrapped_lines(&mut content);
+    let after_meta = drop_clutter(&mut content, after_meta);
     let body_start = body_start(&content, after_meta);
     let mut blocks = Vec::with_capacity(content.len());
     shape_lead(&content[..body_start], rules, &mut blocks);
     shape_body(&content[body_start..], &mut blocks);
     blocks.retain(|b| !b.text.is_empty());
     blocks
+}
+
+/// What the statistical classifier (`prose`) finds to be clutter goes;
+/// returns `after_meta` moved to the same line among those kept. A line it
+/// reads as an item of the list above it gets a bullet, so it is shaped
+/// (and written out, and read back) as a list item.
+fn drop_clutter(content: &mut Vec<Line>, after_meta: Option<usize>) -> Option<usize> {
+    let blocks: Vec<prose::Block> = content
+        .iter()
+        .map(|l| prose::Block {
+            text: &l.text,
+            gap: l.gap,
+        })
+        .collect();
+    let verdicts = Prose::builtin().keep(&blocks);
+    let kept = |v: &Verdict| *v != Verdict::Drop;
+    let after_meta = after_meta.map(|m| {
+        verdicts[..m.min(verdicts.len())]
+            .iter()
+            .filter(|v| kept(v))
+            .count()
+    });
+    let mut out = Vec::with_capacity(content.len());
+    for (mut line, verdict) in content.drain(..).zip(verdicts) {
+        match verdict {
+            Verdict::Drop => continue,
+            Verdict::Item if list_item(&line.text).is_none() => line.text.insert_str(0, "• "),
+            Verdict::Item | Verdict::Keep => {}
+        }
+        out.push(line);
+    }
+    *content = out;
+    after_meta
 }
 
 /// Where the lead (captions, standfirst) ends and the story begins.

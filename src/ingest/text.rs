@@ -13,6 +13,7 @@
 use super::Draft;
 use super::boilerplate::{Boilerplate, word_count};
 use super::byline::parse_names;
+use super::headline;
 use super::lines::{Line, ends_sentence, lines, parse_body};
 
 /// Parses a whole scrape: title line first, then the body.
@@ -29,14 +30,23 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
         .take(TITLE_CANDIDATES)
         .collect();
     let first = *candidates.first()?;
-    let (chosen, repeat) = candidates
+    let (chosen, found) = candidates
         .iter()
-        .find_map(|&c| find_repeat(&lines[c].text, &lines[c + 1..], rules).map(|r| (c, Some(r))))
+        .find_map(|&c| find_headline(&lines[c].text, &lines[c + 1..], rules).map(|r| (c, Some(r))))
         .unwrap_or((first, None));
     lines.drain(..chosen);
     let title_line = lines.remove(0);
-    let (title, site) = match repeat {
-        Some(repeat) => apply_repeat(repeat, &mut lines, rules),
+    let (title, site) = match found {
+        Some(Found::Repeat(repeat)) => apply_repeat(repeat, &mut lines, rules),
+        Some(Found::Reworded(at)) => {
+            let (_, site) = split_by_separators(
+                rules.strip_title_junk(cut_glued_menu(&title_line.text)),
+                rules,
+            );
+            let headline = lines[at].text.clone();
+            drop_headline_and_kickers(&mut lines, at, &fold(&headline));
+            (headline, site)
+        }
         None => split_by_separators(
             rules.strip_title_junk(cut_glued_menu(&title_line.text)),
             rules,
@@ -80,6 +90,42 @@ struct Repeat {
     range: (usize, usize),
     /// Index of the repeating line among the lines after the title line.
     at: usize,
+}
+
+/// How the on-page headline was found under a title line.
+enum Found {
+    /// Printed again word for word.
+    Repeat(Repeat),
+    /// Printed in other words, or in full where the title was cut: the
+    /// index of its line.
+    Reworded(usize),
+}
+
+/// The on-page headline for a title-line candidate: its exact repeat, else
+/// a reworded or untruncated form of its headline segment.
+fn find_headline(raw: &str, rest: &[Line], rules: &Boilerplate) -> Option<Found> {
+    let (title, _) = split_by_separators(rules.strip_title_junk(cut_glued_menu(raw)), rules);
+    let reworded = || headline::find(&title, rest).map(Found::Reworded);
+    // A cut title ("…rural routes in…") is continued below; a line it
+    // happens to contain ("Sparrow Buses") is not its headline.
+    if headline::is_truncated(&title)
+        && let Some(found) = reworded()
+    {
+        return Some(found);
+    }
+    match find_repeat(raw, rest, rules) {
+        // A repeat of a small part of the title (a masthead, a tag) is
+        // not the headline when a fuller form of it stands below.
+        Some(repeat) if covers_headline(&repeat, &title) => Some(Found::Repeat(repeat)),
+        Some(repeat) => reworded().or(Some(Found::Repeat(repeat))),
+        None => reworded(),
+    }
+}
+
+/// Whether a repeat holds at least half the words of the title's headline.
+fn covers_headline(repeat: &Repeat, title: &str) -> bool {
+    let matched = word_count(&repeat.line[repeat.range.0..repeat.range.1]);
+    matched * 2 >= word_count(title)
 }
 
 /// Looks for the title line's headline among the next lines: first in the
@@ -178,10 +224,21 @@ fn apply_repeat(
 ) -> (String, Option<String>) {
     let Repeat { line, range, at } = repeat;
     let (start, end) = widen_to_punctuation(&line, range.0, range.1);
-    let headline = line[start..end].trim().to_owned();
-    // Drop every repetition near the top, whatever its casing, and the
-    // kickers above it ("EXCLUSIVE", "FEATURES / COAST", "Aveyron").
+    let mut headline = line[start..end].trim().to_owned();
     let key = fold(&headline);
+    // The on-page headline wins over the page title's casing ("Solid-State
+    // Cells Leave the Lab" under "Solid-state cells leave the lab | Site").
+    if fold(&rest[at].text) == key {
+        headline = rest[at].text.trim().to_owned();
+    }
+    drop_headline_and_kickers(rest, at, &key);
+    let site = site_from_remainder(&line[end..], &line[..start], rules);
+    (headline, site)
+}
+
+/// Drops every repetition of the headline near the top, whatever its
+/// casing, and the kickers above it ("EXCLUSIVE", "FEATURES / COAST").
+fn drop_headline_and_kickers(rest: &mut Vec<Line>, at: usize, key: &str) {
     let mut idx = 0;
     rest.retain(|l| {
         let kicker = idx < at && l.words <= 5 && !ends_sentence(&l.text);
@@ -189,8 +246,6 @@ fn apply_repeat(
         idx += 1;
         keep
     });
-    let site = site_from_remainder(&line[end..], &line[..start], rules);
-    (headline, site)
 }
 
 /// Pages often put their navigation menu right after the title with no
@@ -418,7 +473,8 @@ mod tests {
         let d = run(
             "Skip to main content Harbour strike enters second week - Business - Daily Ledger\n\nHARBOUR STRIKE ENTERS SECOND WEEK\n\nDock workers walked out again on Monday, the union said in a statement.\n",
         );
-        assert_eq!(d.title, "Harbour strike enters second week");
+        // The on-page headline wins, in its own letter case.
+        assert_eq!(d.title, "HARBOUR STRIKE ENTERS SECOND WEEK");
         assert_eq!(d.site.as_deref(), Some("Daily Ledger"));
     }
 

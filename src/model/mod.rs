@@ -75,12 +75,22 @@ impl Article {
     }
 }
 
-/// Blocks as plain text: one paragraph per block, separated by a blank line.
+/// Blocks as plain text: one paragraph per block, separated by a blank
+/// line. A list directly under its lead-in paragraph belongs to it, one
+/// bulleted item per line, as a reader counts paragraphs.
 pub fn blocks_text(blocks: &[Block]) -> String {
     let mut out = String::with_capacity(blocks.iter().map(|b| b.text.len() + 2).sum());
     for (i, block) in blocks.iter().enumerate() {
         if i > 0 {
-            out.push_str("\n\n");
+            let in_list = block.kind == BlockKind::ListItem
+                && matches!(
+                    blocks[i - 1].kind,
+                    BlockKind::Paragraph | BlockKind::ListItem
+                );
+            out.push_str(if in_list { "\n" } else { "\n\n" });
+        }
+        if block.kind == BlockKind::ListItem {
+            out.push_str("• ");
         }
         out.push_str(&block.text);
     }

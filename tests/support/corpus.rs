@@ -3,7 +3,7 @@
 //! which includes this file with `#[path]`).
 //!
 //! Each generated file is one of the plain-text scrapes in
-//! `examples/articles/` and `tests/fixtures/scrapes/` — headline, byline,
+//! `examples/articles/` and `tests/fixtures/quality/` — headline, byline,
 //! date and all its boilerplate kept as they are, so the cleaner has the
 //! same work to do — with its body paragraphs replaced: each new paragraph
 //! is 2–3 sentences drawn from every scrape in the same language, and the
@@ -54,7 +54,7 @@ impl Corpus {
     pub fn load(root: &Path) -> Corpus {
         let mut templates = Vec::new();
         let mut sentences: HashMap<String, Vec<String>> = HashMap::new();
-        for dir in ["examples/articles", "tests/fixtures/scrapes"] {
+        for dir in ["examples/articles", "tests/fixtures/quality"] {
             let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
                 .expect("template directory")
                 .filter_map(|e| e.ok().map(|e| e.path()))

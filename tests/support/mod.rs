@@ -10,7 +10,6 @@
 //! - `root` and `proptest_config`.
 
 pub mod corpus;
-pub mod fixtures;
 pub mod quality;
 pub mod server;
 

@@ -1,0 +1,155 @@
+//! The on-page headline when the page title does not repeat it word for
+//! word: truncated ("…inside the quiet race to rewe…"), reworded for
+//! search engines, or glued to a cookie banner.
+//!
+//! The annotation conventions say the on-page headline wins. It is found
+//! among the lines under the page title as the headline-shaped line that
+//! shares most of its words with the title's headline segment, or that
+//! continues a truncated title.
+
+use super::boilerplate::word_count;
+use super::lines::{Line, ends_sentence};
+
+/// How many lines under the title line may hold the on-page headline.
+const WINDOW: usize = 25;
+
+/// A headline's length in words.
+const MIN_WORDS: usize = 4;
+const MAX_WORDS: usize = 35;
+
+/// Shared words needed: this share of the candidate line's words, and
+/// this share of the page title's.
+const LINE_SHARE: f32 = 0.5;
+const TITLE_SHARE: f32 = 0.3;
+
+/// Index (among `rest`) of the line that is the on-page form of the page
+/// title's headline `title`, if one stands near the top.
+pub(super) fn find(title: &str, rest: &[Line]) -> Option<usize> {
+    let title_words = content_words(title);
+    let truncated = truncated_prefix(title);
+    let mut best: Option<(f32, usize)> = None;
+    for (i, line) in rest.iter().take(WINDOW).enumerate() {
+        let words = word_count(&line.text);
+        if !(MIN_WORDS..=MAX_WORDS).contains(&words) || line.text.ends_with('.') {
+            continue;
+        }
+        if let Some(prefix) = &truncated
+            && fold(&line.text).starts_with(prefix.as_str())
+        {
+            return Some(i);
+        }
+        let line_words = content_words(&line.text);
+        let common = line_words
+            .iter()
+            .filter(|w| title_words.contains(w))
+            .count();
+        let line_share = common as f32 / line_words.len().max(1) as f32;
+        let title_share = common as f32 / title_words.len().max(1) as f32;
+        if common >= 3 && line_share >= LINE_SHARE && title_share >= TITLE_SHARE {
+            // A standfirst or first paragraph restates the headline too,
+            // but in sentences: the first headline-shaped match wins.
+            if ends_sentence(&line.text) && !line.text.ends_with(['?', '!']) {
+                continue;
+            }
+            if best.is_none_or(|(s, _)| line_share > s) {
+                best = Some((line_share, i));
+            }
+        }
+    }
+    best.map(|(_, i)| i)
+}
+
+/// Whether a page title was cut short with an ellipsis.
+pub(super) fn is_truncated(title: &str) -> bool {
+    truncated_prefix(title).is_some()
+}
+
+/// The folded text before a trailing ellipsis, when the title was cut.
+fn truncated_prefix(title: &str) -> Option<String> {
+    let t = title.trim_end();
+    let cut = t.strip_suffix('…').or_else(|| t.strip_suffix("..."))?;
+    // The last word may be cut mid-word ("rewe…"): compare up to it.
+    let folded = fold(cut);
+    (word_count(&folded) >= 3).then_some(folded)
+}
+
+/// Lower-cased words with punctuation folded to spaces; curly and straight
+/// quotes alike.
+fn fold(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = true;
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    out.trim_end().to_owned()
+}
+
+fn content_words(s: &str) -> Vec<String> {
+    fold(s)
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(texts: &[&str]) -> Vec<Line> {
+        texts
+            .iter()
+            .map(|t| Line {
+                text: (*t).to_owned(),
+                gap: 1,
+                words: word_count(t),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_truncated_title_is_continued_by_the_on_page_headline() {
+        let rest = lines(&[
+            "Menu",
+            "The bog that could save us: inside the quiet race to rewet Scotland’s peatlands",
+        ]);
+        assert_eq!(
+            find(
+                "The bog that could save us: inside the quiet race to rewe…",
+                &rest
+            ),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn a_reworded_headline_is_found_by_its_words() {
+        let rest = lines(&[
+            "News | Digital health",
+            "Hospital trust pauses AI triage software after chest-pain calls were under-prioritised",
+            "A hospital trust paused its AI triage software on Monday after chest-pain calls were under-prioritised.",
+        ]);
+        assert_eq!(
+            find(
+                "NHS trust pauses AI triage tool after it under-prioritised chest pain calls",
+                &rest
+            ),
+            Some(1)
+        );
+    }
+
+    #[test]
+    fn unrelated_lines_are_not_the_headline() {
+        let rest = lines(&["Markets", "Council tax to rise by four percent in April"]);
+        assert_eq!(
+            find("Harbour strike enters second week at the port", &rest),
+            None
+        );
+    }
+}

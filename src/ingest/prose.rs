@@ -1,0 +1,703 @@
+//! The statistical block classifier: tells prose from clutter in words no
+//! table has seen.
+//!
+//! The tables of `boilerplate.toml` remove what they name; a new site
+//! brings new wording every day ("3 stories left this month", "Readers like
+//! you keep us going"). This pass, in the spirit of jusText, measures each
+//! content line instead: its length, its share of stopwords in the
+//! article's language, whether it finishes a sentence, its share of digits,
+//! whether it addresses the reader or opens with a call to action, whether
+//! it carries link marks, whether it repeats. Each line is classed content,
+//! clutter or unsure; an unsure line takes the class of its neighbours; the
+//! body is the densest run of content, and the lines after it go. Features
+//! and thresholds are data, in `prose.toml`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use super::boilerplate::word_count;
+
+/// What a line is, to the classifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Class {
+    Content,
+    Clutter,
+    Unsure,
+}
+
+/// What becomes of a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Verdict {
+    Drop,
+    Keep,
+    /// Kept as an item of the list above it, bulleted or not.
+    Item,
+}
+
+/// One line as the classifier sees it.
+pub(super) struct Block<'a> {
+    pub(super) text: &'a str,
+    /// Blank lines before it.
+    pub(super) gap: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Thresholds {
+    long_words: usize,
+    long_stop_share: f32,
+    sentence_words: usize,
+    sentence_stop_share: f32,
+    dense_words: usize,
+    dense_stop_share: f32,
+    short_words: usize,
+    min_sentence_words: usize,
+    heading_words: usize,
+    table_digit_share: f32,
+    cta_max_words: usize,
+    reader_share: f32,
+    repeat_count: usize,
+    content_cap: usize,
+    clutter_cost: usize,
+    unsure_cost: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanguageTable {
+    first: Vec<String>,
+    pitch: Vec<String>,
+    reader: Vec<String>,
+    voice: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Marks {
+    link: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Languages {
+    codes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Bio {
+    verbs: Vec<String>,
+    roles: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProseFile {
+    thresholds: Thresholds,
+    language: Languages,
+    cta: HashMap<String, LanguageTable>,
+    marks: Marks,
+    bio: Bio,
+}
+
+/// One language's word sets.
+struct Lexicon {
+    stop: HashSet<&'static str>,
+    first: HashSet<String>,
+    pitch: HashSet<String>,
+    reader: HashSet<String>,
+    voice: HashSet<String>,
+}
+
+/// The compiled `prose.toml`.
+pub(super) struct Prose {
+    t: Thresholds,
+    languages: Vec<Lexicon>,
+    link_marks: Vec<String>,
+    bio_verbs: HashSet<String>,
+    bio_roles: HashSet<String>,
+}
+
+const PROSE_TOML: &str = include_str!("prose.toml");
+
+fn set(words: Vec<String>) -> HashSet<String> {
+    words.into_iter().map(|w| w.to_lowercase()).collect()
+}
+
+impl Prose {
+    /// The built-in rules; a broken `prose.toml` is a build defect, which
+    /// the unit tests catch before it ships.
+    pub(super) fn builtin() -> &'static Prose {
+        static RULES: LazyLock<Prose> = LazyLock::new(|| {
+            Prose::from_toml(PROSE_TOML)
+                .unwrap_or_else(|e| panic!("built-in src/ingest/prose.toml is invalid: {e}"))
+        });
+        &RULES
+    }
+
+    fn from_toml(text: &str) -> Result<Prose, String> {
+        let mut file: ProseFile = toml::from_str(text).map_err(|e| e.to_string())?;
+        let mut languages = Vec::new();
+        for code in &file.language.codes {
+            let stop = stop_words::lookup(code)
+                .ok_or_else(|| format!("no stopword list for language {code:?}"))?
+                .iter()
+                .copied()
+                .collect();
+            let table = file
+                .cta
+                .remove(code)
+                .ok_or_else(|| format!("[cta.{code}] is missing"))?;
+            languages.push(Lexicon {
+                stop,
+                first: set(table.first),
+                pitch: set(table.pitch),
+                reader: set(table.reader),
+                voice: set(table.voice),
+            });
+        }
+        if let Some(extra) = file.cta.keys().next() {
+            return Err(format!(
+                "[cta.{extra}] names a language not in [language] codes"
+            ));
+        }
+        Ok(Prose {
+            t: file.thresholds,
+            languages,
+            link_marks: file.marks.link,
+            bio_verbs: set(file.bio.verbs),
+            bio_roles: set(file.bio.roles),
+        })
+    }
+
+    /// Which lines to keep: clutter anywhere goes, and so does everything
+    /// after the densest run of content. Above the first line of prose (the
+    /// lead: caption, standfirst) a line goes only when its own features
+    /// make it clutter: a standfirst is short and unfinished by nature.
+    pub(super) fn keep(&self, blocks: &[Block]) -> Vec<Verdict> {
+        if blocks.is_empty() {
+            return Vec::new();
+        }
+        let words: Vec<Vec<String>> = blocks.iter().map(|b| words_of(b.text)).collect();
+        let lexicon = self.language_of(&words);
+        let repeats = repeat_counts(blocks);
+        let mut classes: Vec<Class> = blocks
+            .iter()
+            .zip(&words)
+            .map(|(b, w)| self.classify(b.text, w, lexicon, repeats[&norm_key(b.text)]))
+            .collect();
+        if !classes.contains(&Class::Content) {
+            // Nothing reads as prose: no body to anchor on, so no grounds
+            // to drop what the tables let through.
+            return vec![Verdict::Keep; blocks.len()];
+        }
+        let own = classes.clone();
+        let listed = protect_lists(blocks, &own, &mut classes);
+        resolve_unsure(blocks, &mut classes);
+        let start = classes
+            .iter()
+            .position(|c| *c == Class::Content)
+            .unwrap_or(classes.len());
+        let end = self.body_end(&classes, &words, &listed);
+        for (i, b) in blocks.iter().enumerate() {
+            let edge = if i < start {
+                "lead"
+            } else if i > end {
+                "tail"
+            } else {
+                "body"
+            };
+            tracing::trace!("{edge} {:?}/{:?}: {}", own[i], classes[i], b.text);
+        }
+        (0..classes.len())
+            .map(|i| {
+                let keep = if i < start {
+                    own[i] != Class::Clutter
+                } else {
+                    i <= end && classes[i] != Class::Clutter
+                };
+                match (keep, listed[i]) {
+                    (false, _) => Verdict::Drop,
+                    (true, true) => Verdict::Item,
+                    (true, false) => Verdict::Keep,
+                }
+            })
+            .collect()
+    }
+
+    /// The language whose stopwords cover most of the text.
+    fn language_of(&self, words: &[Vec<String>]) -> &Lexicon {
+        let hits = |lex: &Lexicon| {
+            words
+                .iter()
+                .flatten()
+                .filter(|w| lex.stop.contains(w.as_str()))
+                .count()
+        };
+        self.languages
+            .iter()
+            .max_by_key(|lex| hits(lex))
+            .unwrap_or_else(|| panic!("prose.toml lists no language"))
+    }
+
+    /// A line's class from its own features alone.
+    fn classify(&self, text: &str, words: &[String], lex: &Lexicon, repeats: usize) -> Class {
+        let t = &self.t;
+        let n = words.len();
+        if n == 0 {
+            return Class::Clutter;
+        }
+        let stop = words
+            .iter()
+            .filter(|w| lex.stop.contains(w.as_str()))
+            .count() as f32
+            / n as f32;
+        let sentence = super::lines::ends_sentence(text);
+        if n < t.cta_max_words && self.pitch_shape(text, words, lex) {
+            return Class::Clutter;
+        }
+        if n < t.long_words
+            && (digit_share(text) >= t.table_digit_share || repeats >= t.repeat_count)
+        {
+            return Class::Clutter;
+        }
+        // "»" closes a French quotation as often as it points at a link.
+        let quotes = text.contains(['«', '‹']);
+        if n < t.long_words && !quotes && self.link_marks.iter().any(|m| text.contains(m.as_str()))
+        {
+            return Class::Clutter;
+        }
+        if self.is_bio(text, words) || label_shaped(text, n) {
+            return Class::Clutter;
+        }
+        if (n >= t.long_words && stop >= t.long_stop_share)
+            || (n >= t.sentence_words && sentence && stop >= t.sentence_stop_share)
+            || (n >= t.dense_words && sentence && stop >= t.dense_stop_share)
+        {
+            return Class::Content;
+        }
+        if sentence && n >= t.min_sentence_words {
+            // A short finished sentence ("Talks resume on Friday.") that no
+            // clutter feature caught is the story's.
+            return Class::Content;
+        }
+        if n < t.short_words && !sentence {
+            // A subheading or a label: the neighbours decide.
+            return Class::Unsure;
+        }
+        if n >= t.heading_words && !sentence && !bullet(text) && !quoted_line(text) {
+            // Too long for a heading, no sentence: a caption, a teaser, a promo.
+            return Class::Clutter;
+        }
+        if stop < t.long_stop_share / 2.0 && !sentence && !bullet(text) {
+            // Many words, few stopwords, no sentence: a tag list or menu.
+            return Class::Clutter;
+        }
+        Class::Unsure
+    }
+
+    /// A call to action: one of its sentences opens with an imperative of
+    /// the table ("…Click image to enlarge.", "Already a subscriber? Sign
+    /// in"), or it addresses the reader, or speaks as the site ("our
+    /// journalism"), about subscriptions, donations, offers.
+    fn pitch_shape(&self, text: &str, words: &[String], lex: &Lexicon) -> bool {
+        // Quoted speech addressing "you" is reporting, not a pitch.
+        if text.contains(['"', '“', '”', '«', '»', '„']) {
+            return false;
+        }
+        let imperative = sentence_openers(text).any(|w| lex.first.contains(w.as_str()));
+        if imperative {
+            return true;
+        }
+        let count =
+            |set: &HashSet<String>| words.iter().filter(|w| set.contains(w.as_str())).count();
+        let (reader, voice, pitch) = (count(&lex.reader), count(&lex.voice), count(&lex.pitch));
+        if reader + voice == 0 {
+            return false;
+        }
+        let figures = text.chars().any(|c| c.is_ascii_digit());
+        let money = text.contains(['$', '€', '£']);
+        let share = reader as f32 / words.len() as f32;
+        (share >= self.t.reader_share && (pitch > 0 || figures))
+            || (pitch > 0 && figures)
+            || pitch >= 2
+            || money
+    }
+
+    /// "Jane Roe is a reporter covering…": a name, a verb, a role.
+    fn is_bio(&self, text: &str, words: &[String]) -> bool {
+        let raw: Vec<&str> = text.split_whitespace().collect();
+        let Some(verb_at) = (1..=4.min(raw.len().saturating_sub(1))).find(|&k| {
+            words
+                .get(k)
+                .is_some_and(|w| self.bio_verbs.contains(w.as_str()))
+        }) else {
+            return false;
+        };
+        let named = raw[..verb_at]
+            .iter()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+        // One capitalised word is a name only before "the site's …"
+        // ("Desmond is Pixelgrain's audio editor"); "Peru is …" is news.
+        let possessive = raw
+            .get(verb_at + 1)
+            .is_some_and(|w| w.ends_with("'s") || w.ends_with("’s"));
+        if verb_at == 1 && !possessive {
+            return false;
+        }
+        let first_sentence = text.find(['.', ';']).map_or(text, |i| &text[..i]);
+        let roles = words_of(first_sentence);
+        named && words.len() < 60 && roles.iter().any(|w| self.bio_roles.contains(w.as_str()))
+    }
+
+    /// Index of the last line of the densest run of content (Kadane's
+    /// maximum-sum run over the line weights). `listed` marks list items
+    /// that are content only because they are in a list.
+    fn body_end(&self, classes: &[Class], words: &[Vec<String>], listed: &[bool]) -> usize {
+        let t = &self.t;
+        let weight = |i: usize| -> i64 {
+            match classes[i] {
+                // A list carries the body on, but cannot start or extend
+                // it alone: "Most read" lists are lists too.
+                Class::Content if listed[i] => 1,
+                Class::Content => words[i].len().min(t.content_cap) as i64,
+                Class::Clutter => -(t.clutter_cost as i64),
+                Class::Unsure => -(t.unsure_cost as i64),
+            }
+        };
+        let (mut best, mut best_end) = (i64::MIN, classes.len() - 1);
+        let mut run = 0i64;
+        let mut clutter_run = 0u32;
+        for (i, class) in classes.iter().enumerate() {
+            // One promo line inside the body costs little; each further
+            // line of a block of furniture costs more than the one before,
+            // so prose after a long block (comments) is not taken for more
+            // body, while prose after a quote box still is.
+            clutter_run = if *class == Class::Clutter {
+                clutter_run + 1
+            } else {
+                0
+            };
+            let w = weight(i) * i64::from(clutter_run.max(1));
+            run = (run + w).max(w);
+            if run > best {
+                best = run;
+                best_end = i;
+            }
+        }
+        if best <= 0 {
+            classes.len() - 1
+        } else {
+            best_end
+        }
+    }
+}
+
+/// The first word of each sentence or dash-separated clause, lowercased:
+/// where an imperative stands in a pitch.
+fn sentence_openers(text: &str) -> impl Iterator<Item = String> + '_ {
+    let mut starts = vec![0];
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        let next = i + c.len_utf8();
+        let boundary = matches!(c, '.' | '!' | '?' | '—' | '–' | ':' | '|' | '•' | '·')
+            && bytes.get(next) == Some(&b' ');
+        if boundary {
+            starts.push(next);
+        }
+    }
+    starts
+        .into_iter()
+        .filter_map(move |at| words_of(&text[at..]).into_iter().next())
+}
+
+/// Lowercased words with surrounding punctuation trimmed.
+fn words_of(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
+                .trim_matches(['\'', '’', '-'])
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+fn digit_share(text: &str) -> f32 {
+    let (mut digits, mut all) = (0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        all += 1;
+        digits += usize::from(c.is_ascii_digit());
+    }
+    if all == 0 {
+        0.0
+    } else {
+        digits as f32 / all as f32
+    }
+}
+
+/// Lines compared for repetition: case, spacing and figures do not count,
+/// so "Photo 2 of 7" repeats "Photo 5 of 7".
+fn norm_key(text: &str) -> String {
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
+}
+
+fn repeat_counts(blocks: &[Block]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for b in blocks {
+        *counts.entry(norm_key(b.text)).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// A list directly under its lead-in sentence ("…three demands:") is part
+/// of that paragraph, and a bulleted line is a list item wherever it
+/// stands (the densest-run search still ends the body before a trailing
+/// "Most read" list): its items are short and unfinished, but not clutter unless
+/// their own shape says so (a pitch, a link).
+fn protect_lists(blocks: &[Block], own: &[Class], classes: &mut [Class]) -> Vec<bool> {
+    // Without blank lines every line is its own paragraph: lines under a
+    // colon are no list then, unless bulleted.
+    let spaced = blocks.iter().any(|b| b.gap > 0);
+    let mut listed = vec![false; blocks.len()];
+    let mut unbulleted_list = false;
+    for i in 0..blocks.len() {
+        let lead_in = spaced
+            && i > 0
+            && blocks[i - 1].text.trim_end().ends_with(':')
+            && classes[i - 1] != Class::Clutter
+            && blocks[i].gap == 0;
+        let continues = unbulleted_list && blocks[i].gap == 0;
+        let bulleted = bullet(blocks[i].text);
+        if (lead_in || continues || bulleted) && own[i] != Class::Clutter {
+            classes[i] = Class::Content;
+            listed[i] = true;
+            unbulleted_list = !bulleted;
+        } else {
+            unbulleted_list = false;
+        }
+    }
+    listed
+}
+
+/// A line that opens with a quotation mark: speech, left to its neighbours.
+fn quoted_line(text: &str) -> bool {
+    text.starts_with(['"', '“', '«', '„', '‘'])
+}
+
+/// A line opening with a list bullet ("• ", "- ", "1. ").
+fn bullet(text: &str) -> bool {
+    let t = text.trim_start();
+    let mut chars = t.chars();
+    match chars.next() {
+        Some('•' | '·' | '▪' | '●' | '◦' | '‣' | '∙' | '*' | '-' | '–' | '—') => {
+            chars.next().is_some_and(char::is_whitespace)
+        }
+        Some(c) if c.is_ascii_digit() => {
+            let rest = t.trim_start_matches(|c: char| c.is_ascii_digit());
+            rest.starts_with(". ") || rest.starts_with(") ")
+        }
+        _ => false,
+    }
+}
+
+/// Unsure lines take their class from their neighbours (jusText's
+/// context pass): a run of three or more is a tag list or a menu; a
+/// heading-shaped line directly above content is a subheading; any other
+/// unsure line is content only with content on both sides.
+fn resolve_unsure(blocks: &[Block], classes: &mut [Class]) {
+    let sure: Vec<Class> = classes.to_vec();
+    let n = sure.len();
+    let mut i = 0;
+    while i < n {
+        if sure[i] != Class::Unsure {
+            i += 1;
+            continue;
+        }
+        let run_end = (i..n).find(|&k| sure[k] != Class::Unsure).unwrap_or(n);
+        let before = sure[..i]
+            .iter()
+            .rev()
+            .find(|c| **c != Class::Unsure)
+            .copied();
+        let after = sure.get(run_end).copied();
+        for k in i..run_end {
+            classes[k] = if run_end - i >= MENU_RUN || run_end == n {
+                // What trails the page after the last prose is furniture.
+                Class::Clutter
+            } else if after == Some(Class::Content)
+                && k + 1 == run_end
+                && heading_shaped(blocks[k].text)
+            {
+                Class::Content
+            } else if !heading_shaped(blocks[k].text)
+                && !quoted_line(blocks[k].text)
+                && word_count(blocks[k].text) >= SHORT_LINE
+            {
+                // Neither a heading nor a sentence: a caption, a teaser,
+                // a promo ("… by 30% – presented by Yardmind").
+                Class::Clutter
+            } else if before != Some(Class::Clutter) && after != Some(Class::Clutter) {
+                Class::Content
+            } else {
+                Class::Clutter
+            };
+        }
+        i = run_end;
+    }
+}
+
+/// Lines this long that are neither heading nor sentence are not left to
+/// their neighbours.
+const SHORT_LINE: usize = 6;
+
+/// Consecutive unsure lines that make a menu or a tag list, not a heading.
+const MENU_RUN: usize = 3;
+
+/// Page labels: a short line in capitals ("SHOP THE STORY", "MARKET
+/// SNAPSHOT"), a bracketed placeholder ("[Image: …]"), a credit (©).
+fn label_shaped(text: &str, words: usize) -> bool {
+    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
+    let capitals = letters.len() >= 4 && letters.iter().all(|c| c.is_uppercase());
+    let bracketed = text.starts_with('[') && text.ends_with(']');
+    (capitals && words <= 6) || bracketed || text.contains('©')
+}
+
+/// A subheading: a few words, a capital first, no figures, no sentence.
+fn heading_shaped(text: &str) -> bool {
+    let words = word_count(text);
+    (1..=10).contains(&words)
+        && !text
+            .chars()
+            .any(|c| c.is_ascii_digit() || matches!(c, '$' | '€' | '£'))
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c == '"' || c == '“' || c == '«' || c == '„')
+        && !super::lines::ends_sentence(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(lines: &[&str]) -> Vec<String> {
+        let blocks: Vec<Block> = lines.iter().map(|t| Block { text: t, gap: 1 }).collect();
+        let keep = Prose::builtin().keep(&blocks);
+        lines
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| *k != Verdict::Drop)
+            .map(|(l, _)| l.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn builtin_rules_compile() {
+        assert!(Prose::from_toml(PROSE_TOML).is_ok());
+    }
+
+    #[test]
+    fn unseen_pitches_inside_and_after_the_body_go() {
+        let body = [
+            "The council voted on Tuesday to close the old bridge to lorries after engineers found cracks in two of its supports.",
+            "Readers like you keep this newsroom going: become a member today for just $5 a month.",
+            "Residents on both banks said the closure would add half an hour to the school run, and several shops expect fewer customers.",
+            "Click to enlarge",
+            "Repairs are expected to take at least eighteen months, the council said in a statement on its website.",
+            "Tags: bridge, council, traffic",
+            "You have 3 free stories left this month.",
+        ];
+        let k = kept(&body);
+        assert_eq!(k.len(), 3, "{k:?}");
+        assert!(k.iter().all(|l| !l.contains("member")
+            && !l.contains("enlarge")
+            && !l.contains("free stories")));
+    }
+
+    #[test]
+    fn quoted_speech_addressing_you_stays() {
+        let body = [
+            "The mayor opened the new library on Saturday morning in front of a crowd of several hundred people from the town.",
+            "“If you love books, this is your place now,” she told the children who had queued since dawn.",
+            "The building cost £4 million and took two years to finish, the council said.",
+        ];
+        assert_eq!(kept(&body).len(), 3);
+    }
+
+    #[test]
+    fn prose_after_a_run_of_clutter_is_not_the_body() {
+        let body = [
+            "The council voted on Tuesday to close the old bridge to lorries after engineers found cracks in two of its supports.",
+            "Residents on both banks said the closure would add half an hour to the school run, and several shops expect fewer customers.",
+            "Repairs are expected to take at least eighteen months, the council said.",
+            "Share on Facebook",
+            "Sign up for our morning briefing",
+            "More from News",
+            "Council tax to rise by 4% in April",
+            "jim_r » 2 hours ago",
+            "Typical of this council, they never plan anything and we pay for it every single time.",
+        ];
+        let k = kept(&body);
+        assert_eq!(k.len(), 3, "{k:?}");
+    }
+
+    #[test]
+    fn subheadings_and_list_items_inside_the_body_stay() {
+        let blocks = [
+            (
+                "The union listed three demands in a letter to the operator on Monday morning:",
+                1,
+            ),
+            ("Higher pay for night shifts", 0),
+            ("New safety rules", 0),
+            ("What happens next", 1),
+            (
+                "Talks resume on Friday, both sides said in a joint statement issued late on Monday.",
+                1,
+            ),
+        ];
+        let blocks: Vec<Block> = blocks
+            .iter()
+            .map(|(t, g)| Block { text: t, gap: *g })
+            .collect();
+        use Verdict::{Item, Keep};
+        assert_eq!(
+            Prose::builtin().keep(&blocks),
+            vec![Keep, Item, Item, Keep, Keep]
+        );
+    }
+
+    #[test]
+    fn score_tables_and_tickers_go() {
+        let body = [
+            "Rovers came from behind to beat City 3-2 on Saturday, with a late goal from their captain deciding a wild match.",
+            "Rovers 0 1 2 — 3",
+            "City 1 1 0 — 2",
+            "The win lifts Rovers to fourth in the table, two points behind the leaders with a game in hand.",
+        ];
+        let k = kept(&body);
+        assert_eq!(k.len(), 2, "{k:?}");
+    }
+
+    #[test]
+    fn language_is_the_one_whose_stopwords_cover_most() {
+        let p = Prose::builtin();
+        let fr = vec![words_of(
+            "Le conseil a voté mardi pour fermer le vieux pont aux camions, et les habitants sont inquiets.",
+        )];
+        assert!(p.language_of(&fr).stop.contains("le"));
+        let de = vec![words_of(
+            "Der Rat hat am Dienstag beschlossen, die alte Brücke für Lastwagen zu sperren, und die Anwohner sind besorgt.",
+        )];
+        assert!(p.language_of(&de).stop.contains("der"));
+    }
+}

@@ -13,6 +13,7 @@ mod classify_rules;
 mod cli;
 mod crash;
 mod holdout;
+mod html_pages;
 #[cfg(target_os = "linux")]
 mod idle;
 mod inbox;

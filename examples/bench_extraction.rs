@@ -89,17 +89,27 @@ fn main() -> anyhow::Result<()> {
         bytes as f64 / 1e6 / best
     );
     if let Some(path) = dump {
-        let out: serde_json::Map<String, serde_json::Value> = pages
-            .iter()
-            .zip(&predicted)
-            .map(|(page, pred)| {
-                let body = pred.clone().unwrap_or_default();
-                (page.key.clone(), serde_json::json!({ "articleBody": body }))
-            })
-            .collect();
-        std::fs::write(&path, serde_json::to_string_pretty(&out)?)?;
+        write_predictions(&path, &pages, &predicted)?;
         println!("predictions written to {}", path.display());
     }
+    Ok(())
+}
+
+/// The predictions as the benchmark's `output/NAME.json`.
+fn write_predictions(
+    path: &Path,
+    pages: &[Page],
+    predicted: &[Option<String>],
+) -> anyhow::Result<()> {
+    let out: serde_json::Map<String, serde_json::Value> = pages
+        .iter()
+        .zip(predicted)
+        .map(|(page, pred)| {
+            let body = pred.clone().unwrap_or_default();
+            (page.key.clone(), serde_json::json!({ "articleBody": body }))
+        })
+        .collect();
+    std::fs::write(path, serde_json::to_string_pretty(&out)?)?;
     Ok(())
 }
 

@@ -106,3 +106,179 @@ fn fixtures_are_idempotent_too() {
         assert_eq!(a, b, "{}", path.display());
     }
 }
+
+/// A page's body as a tree of inline and block tags around words. Only
+/// shapes the HTML parser keeps as written: a paragraph or heading holds
+/// inline content (a `<p>` or `<h2>` inside one would close it, and the
+/// browser then shows what the parser made), list items sit in lists.
+#[derive(Debug, Clone)]
+enum Tree {
+    Word,
+    Space,
+    /// `<br>` or `<hr>`.
+    Break(&'static str),
+    Inline(&'static str, Vec<Tree>),
+    /// A paragraph-like block of inline content.
+    Para(&'static str, Vec<Tree>),
+    /// A block that holds anything.
+    Block(&'static str, Vec<Tree>),
+    /// The items of a `<ul>`.
+    List(Vec<Vec<Tree>>),
+    /// Rows of cells, each cell a list of trees.
+    Table(Vec<Vec<Vec<Tree>>>),
+}
+
+const INLINE_TAGS: &[&str] = &[
+    "b", "i", "em", "strong", "a", "span", "small", "code", "mark", "sub", "abbr", "q", "time",
+];
+const PARA_TAGS: &[&str] = &["p", "h2", "h3", "pre"];
+const BLOCK_TAGS: &[&str] = &[
+    "div",
+    "section",
+    "article",
+    "blockquote",
+    "main",
+    "address",
+    "details",
+    "dl",
+];
+
+fn leaf() -> impl Strategy<Value = Tree> {
+    prop_oneof![
+        6 => Just(Tree::Word),
+        2 => Just(Tree::Space),
+        1 => prop::sample::select(vec!["<br>", "<hr>"]).prop_map(Tree::Break),
+    ]
+}
+
+fn inline_tree() -> impl Strategy<Value = Tree> {
+    leaf().prop_recursive(3, 16, 4, |inner| {
+        (
+            prop::sample::select(INLINE_TAGS),
+            prop::collection::vec(inner, 0..4),
+        )
+            .prop_map(|(t, k)| Tree::Inline(t, k))
+    })
+}
+
+fn tree() -> impl Strategy<Value = Tree> {
+    leaf().prop_recursive(4, 64, 5, |inner| {
+        let kids = prop::collection::vec(inner, 0..5);
+        prop_oneof![
+            3 => (prop::sample::select(INLINE_TAGS), kids.clone())
+                .prop_map(|(t, k)| Tree::Inline(t, k)),
+            3 => (prop::sample::select(PARA_TAGS), prop::collection::vec(inline_tree(), 0..5))
+                .prop_map(|(t, k)| Tree::Para(t, k)),
+            3 => (prop::sample::select(BLOCK_TAGS), kids.clone())
+                .prop_map(|(t, k)| Tree::Block(t, k)),
+            1 => prop::collection::vec(kids.clone(), 1..4).prop_map(Tree::List),
+            1 => prop::collection::vec(prop::collection::vec(kids, 1..4), 1..3)
+                .prop_map(Tree::Table),
+        ]
+    })
+}
+
+/// The HTML of a tree, and for each word (`w{n}x`, numbered in document
+/// order) the stretch of text between two block edges or breaks it sits in:
+/// a browser shows words of different stretches apart.
+#[derive(Default)]
+struct Rendered {
+    html: String,
+    stretch_of_word: Vec<usize>,
+    stretch: usize,
+}
+
+impl Rendered {
+    fn block(&mut self, open: &str, close: &str, kids: &[Tree]) {
+        self.stretch += 1;
+        self.html.push_str(open);
+        kids.iter().for_each(|k| self.render(k));
+        self.html.push_str(close);
+        self.stretch += 1;
+    }
+
+    fn render(&mut self, tree: &Tree) {
+        match tree {
+            Tree::Word => {
+                let n = self.stretch_of_word.len();
+                self.stretch_of_word.push(self.stretch);
+                self.html.push_str(&format!("w{n}x"));
+            }
+            Tree::Space => self.html.push(' '),
+            Tree::Break(tag) => {
+                self.stretch += 1;
+                self.html.push_str(tag);
+                self.stretch += 1;
+            }
+            Tree::Inline(tag, kids) => {
+                self.html.push_str(&format!("<{tag}>"));
+                kids.iter().for_each(|k| self.render(k));
+                self.html.push_str(&format!("</{tag}>"));
+            }
+            Tree::Para(tag, kids) | Tree::Block(tag, kids) => {
+                self.block(&format!("<{tag}>"), &format!("</{tag}>"), kids)
+            }
+            Tree::List(items) => {
+                self.stretch += 1;
+                self.html.push_str("<ul>");
+                items.iter().for_each(|i| self.block("<li>", "</li>", i));
+                self.html.push_str("</ul>");
+                self.stretch += 1;
+            }
+            Tree::Table(rows) => {
+                self.stretch += 1;
+                self.html.push_str("<table>");
+                for row in rows {
+                    self.html.push_str("<tr>");
+                    for cell in row {
+                        self.block("<td>", "</td>", cell);
+                    }
+                    self.html.push_str("</tr>");
+                }
+                self.html.push_str("</table>");
+                self.stretch += 1;
+            }
+        }
+    }
+}
+
+static WORD: LazyLock<regex::Regex> =
+    LazyLock::new(|| regex::Regex::new(r"w(\d+)x").expect("word pattern"));
+
+proptest! {
+    #![proptest_config(crate::support::proptest_config(256))]
+
+    /// Whatever the nesting, words a browser would show apart (different
+    /// blocks, cells, either side of a `<br>`) are apart in the article
+    /// text, and every word is there exactly once.
+    #[test]
+    fn words_of_different_blocks_are_never_glued(trees in prop::collection::vec(tree(), 1..6)) {
+        let mut page = Rendered::default();
+        trees.iter().for_each(|t| page.render(t));
+        let rules = ingest::Boilerplate::builtin();
+        let blocks = ingest::html::parse_fragment(&page.html, None, rules).blocks;
+        let text: Vec<&str> = blocks.iter().map(|b| b.text.as_str()).collect();
+        let mut seen = vec![0; page.stretch_of_word.len()];
+        for token in text.iter().flat_map(|t| t.split_whitespace()) {
+            let words: Vec<usize> = WORD
+                .captures_iter(token)
+                .filter_map(|c| c[1].parse().ok())
+                .collect();
+            for &w in &words {
+                prop_assert!(w < seen.len(), "unknown word in {token:?}");
+                seen[w] += 1;
+            }
+            let stretches: Vec<usize> = words.iter().map(|&w| page.stretch_of_word[w]).collect();
+            prop_assert!(
+                stretches.windows(2).all(|s| s[0] == s[1]),
+                "{token:?} glues words a browser shows apart\nhtml: {}\ntext: {text:?}",
+                page.html
+            );
+        }
+        prop_assert!(
+            seen.iter().all(|&n| n == 1),
+            "words lost or repeated ({seen:?})\nhtml: {}\ntext: {text:?}",
+            page.html
+        );
+    }
+}

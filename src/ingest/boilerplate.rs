@@ -8,6 +8,7 @@ use crate::config::ConfigError;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
+use aho_corasick::AhoCorasick;
 use regex::Regex;
 use serde::Deserialize;
 
@@ -56,6 +57,8 @@ struct RulesFile {
     byline_roles: Vec<String>,
     published_words: Vec<String>,
     updated_words: Vec<String>,
+    caption_classes: Vec<String>,
+    hidden_classes: Vec<String>,
     months: HashMap<String, Vec<String>>,
 }
 
@@ -99,6 +102,10 @@ pub struct Boilerplate {
     date_line: Regex,
     update_split: Regex,
     months: HashMap<String, u32>,
+    /// HTML class or id fragments of captions and credits.
+    caption_classes: AhoCorasick,
+    /// HTML class names of text only screen readers get.
+    hidden_classes: HashSet<String>,
 }
 
 /// Trailing punctuation a junk line may carry ("Advertisement:", "Share ·").
@@ -331,6 +338,11 @@ impl Boilerplate {
                 format!(r"(?i)(?:\d|[,;]\s*)({})", phrases(&f.updated_words)),
             )?,
             months,
+            caption_classes: AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&f.caption_classes)
+                .map_err(|e| format!("table `caption_classes`: {e}"))?,
+            hidden_classes: lower(&f.hidden_classes),
         })
     }
 
@@ -432,6 +444,18 @@ impl Boilerplate {
             DateKind::Published
         };
         Some((kind, c.get(3).map_or("", |m| m.as_str())))
+    }
+
+    /// An HTML element's `class` or `id` value marks a caption or credit.
+    pub fn is_caption_class(&self, value: &str) -> bool {
+        self.caption_classes.is_match(value)
+    }
+
+    /// One of an HTML element's class names marks text kept for screen
+    /// readers only.
+    pub fn is_hidden_class(&self, class_name: &str) -> bool {
+        self.hidden_classes
+            .contains(&class_name.to_ascii_lowercase())
     }
 
     /// The month number of a month name or abbreviation, any language.

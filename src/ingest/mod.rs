@@ -23,7 +23,8 @@
 //! `text` itself is only the scrape's title pass in front of that engine.
 //! Boilerplate patterns live in `boilerplate.toml` (compiled by
 //! `boilerplate`), not in code; `clean` and `dates` hold the line hygiene
-//! and date parsing every parser uses.
+//! and date parsing every parser uses. `dom` is the HTML side's text
+//! layout and pruning, shared by pages, feed entries and JSON bodies.
 
 pub mod boilerplate;
 mod byline;
@@ -31,6 +32,7 @@ pub mod clean;
 pub mod dates;
 pub mod decode;
 pub mod detect;
+mod dom;
 pub mod feed;
 mod headline;
 pub mod html;

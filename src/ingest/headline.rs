@@ -22,9 +22,14 @@ const MAX_WORDS: usize = 35;
 const LINE_SHARE: f32 = 0.5;
 const TITLE_SHARE: f32 = 0.3;
 
+/// A line standing this close above a byline or date line needs fewer
+/// words in common with the page title.
+const META_REACH: usize = 3;
+const PLACED_SHARE: f32 = 0.2;
+
 /// Index (among `rest`) of the line that is the on-page form of the page
 /// title's headline `title`, if one stands near the top.
-pub(super) fn find(title: &str, rest: &[Line]) -> Option<usize> {
+pub(super) fn find(title: &str, rest: &[Line], is_meta: impl Fn(&str) -> bool) -> Option<usize> {
     let title_words = content_words(title);
     let truncated = truncated_prefix(title);
     let mut best: Option<(f32, usize)> = None;
@@ -45,7 +50,15 @@ pub(super) fn find(title: &str, rest: &[Line]) -> Option<usize> {
             .count();
         let line_share = common as f32 / line_words.len().max(1) as f32;
         let title_share = common as f32 / title_words.len().max(1) as f32;
-        if common >= 3 && line_share >= LINE_SHARE && title_share >= TITLE_SHARE {
+        // Directly above the byline or date, a headline may be reworded
+        // further from the page title and still be the headline.
+        let above_meta = rest[i + 1..]
+            .iter()
+            .take(META_REACH)
+            .any(|l| is_meta(&l.text));
+        let similar = common >= 3 && line_share >= LINE_SHARE && title_share >= TITLE_SHARE;
+        let placed = above_meta && common >= 2 && line_share >= PLACED_SHARE;
+        if similar || placed {
             // A standfirst or first paragraph restates the headline too,
             // but in sentences: the first headline-shaped match wins.
             if ends_sentence(&line.text) && !line.text.ends_with(['?', '!']) {
@@ -151,5 +164,17 @@ mod tests {
             find("Harbour strike enters second week at the port", &rest),
             None
         );
+    }
+
+    #[test]
+    fn a_headline_above_the_byline_needs_fewer_words_in_common() {
+        let rest = lines(&[
+            "Fútbol Primera División Ascenso",
+            "¡Festival en el Parque! Deportes Valdivia goleó 4-0 a Atlético Chiloé y se acerca a la cima",
+            "Por Cristóbal Henríquez",
+        ]);
+        let title = "Deportes Valdivia golea a Chiloé y queda a un punto del líder";
+        assert_eq!(find(title, &rest, |l| l.starts_with("Por ")), Some(1));
+        assert_eq!(find(title, &rest, |_| false), None);
     }
 }

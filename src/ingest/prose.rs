@@ -87,6 +87,13 @@ struct Languages {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Buttons {
+    first: Vec<String>,
+    max_words: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Bio {
     verbs: Vec<String>,
     roles: Vec<String>,
@@ -100,6 +107,7 @@ struct ProseFile {
     cta: HashMap<String, LanguageTable>,
     marks: Marks,
     bio: Bio,
+    buttons: Buttons,
 }
 
 /// One language's word sets.
@@ -118,6 +126,8 @@ pub(super) struct Prose {
     link_marks: Vec<String>,
     bio_verbs: HashSet<String>,
     bio_roles: HashSet<String>,
+    button_first: HashSet<String>,
+    button_words: usize,
 }
 
 const PROSE_TOML: &str = include_str!("prose.toml");
@@ -169,6 +179,8 @@ impl Prose {
             link_marks: file.marks.link,
             bio_verbs: set(file.bio.verbs),
             bio_roles: set(file.bio.roles),
+            button_first: set(file.buttons.first),
+            button_words: file.buttons.max_words,
         })
     }
 
@@ -308,7 +320,11 @@ impl Prose {
             return false;
         }
         let imperative = sentence_openers(text).any(|w| lex.first.contains(w.as_str()));
-        if imperative {
+        let button = words.len() <= self.button_words
+            && words
+                .first()
+                .is_some_and(|w| self.button_first.contains(w.as_str()));
+        if imperative || button {
             return true;
         }
         let count =

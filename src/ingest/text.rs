@@ -32,7 +32,12 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
     let first = *candidates.first()?;
     let (chosen, found) = candidates
         .iter()
-        .find_map(|&c| find_headline(&lines[c].text, &lines[c + 1..], rules).map(|r| (c, Some(r))))
+        .find_map(|&c| {
+            let found = find_headline(&lines[c].text, &lines[c + 1..], rules)?;
+            // Below the first line only a real headline makes a line the
+            // page title, not a menu item printed twice ("Primera División").
+            (c == first || found.words(&lines[c + 1..]) >= MIN_LATER_HEADLINE).then_some((c, Some(found)))
+        })
         .unwrap_or((first, None));
     lines.drain(..chosen);
     let title_line = lines.remove(0);
@@ -79,6 +84,9 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
 /// How many lines after the title line may repeat the headline.
 const REPEAT_WINDOW: usize = 40;
 
+/// Fewest words of a headline found under a later title-line candidate.
+const MIN_LATER_HEADLINE: usize = 4;
+
 /// How many of the first lines may be the page-title line.
 const TITLE_CANDIDATES: usize = 3;
 
@@ -101,11 +109,26 @@ enum Found {
     Reworded(usize),
 }
 
+impl Found {
+    /// Length in words of the headline found.
+    fn words(&self, rest: &[Line]) -> usize {
+        match self {
+            Found::Repeat(r) => word_count(&r.line[r.range.0..r.range.1]),
+            Found::Reworded(at) => rest.get(*at).map_or(0, |l| l.words),
+        }
+    }
+}
+
 /// The on-page headline for a title-line candidate: its exact repeat, else
 /// a reworded or untruncated form of its headline segment.
 fn find_headline(raw: &str, rest: &[Line], rules: &Boilerplate) -> Option<Found> {
     let (title, _) = split_by_separators(rules.strip_title_junk(cut_glued_menu(raw)), rules);
-    let reworded = || headline::find(&title, rest).map(Found::Reworded);
+    let is_meta = |l: &str| {
+        rules.byline_rest(l).is_some()
+            || rules.date_line(l).is_some()
+            || (word_count(l) <= 12 && super::dates::parse_date(l, rules).is_some())
+    };
+    let reworded = || headline::find(&title, rest, is_meta).map(Found::Reworded);
     // A cut title ("…rural routes in…") is continued below; a line it
     // happens to contain ("Sparrow Buses") is not its headline.
     if headline::is_truncated(&title)

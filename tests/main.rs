@@ -21,6 +21,7 @@ mod properties;
 mod render;
 mod scrape_fixtures;
 mod server;
+mod site_learning;
 mod store;
 mod store_cli;
 mod topic_fixtures;

@@ -310,3 +310,109 @@ fn reclean_names_an_unknown_site() {
         "{err}"
     );
 }
+
+/// The store's side, through the `Store` trait a second backend will
+/// implement: counts per distinct story, recording twice changes nothing,
+/// deleted stories stop counting, a replaced article keeps its dates.
+#[test]
+fn the_store_counts_blocks_per_story_and_forgets_deleted_stories() {
+    use chrono::{TimeZone, Utc};
+    use topicfeed::ingest::{Input, normalize};
+    use topicfeed::store::{BlockPrint, Retention, SiteBlocks, SqliteStore, Store};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let day = |d: u32| Utc.with_ymd_and_hms(2026, 10, d, 12, 0, 0).unwrap();
+    let mut ids = Vec::new();
+    for i in 0..4 {
+        let path = article(dir.path(), &format!("s{i}"), "Harbor Gazette", i, "");
+        let mut a = normalize(Input::file(&std::fs::read(&path).unwrap(), &path)).unwrap();
+        a.published = Some(day(i as u32 + 1));
+        store.upsert(&a, day(10)).unwrap();
+        ids.push(a.id);
+    }
+    let print = |fp: u64| BlockPrint {
+        fingerprint: fp,
+        sample: format!("block {fp}"),
+    };
+    let record = |article: usize, story: usize, fps: &[u64]| SiteBlocks {
+        site: "harbor gazette".into(),
+        name: "Harbor Gazette".into(),
+        article_id: ids[article].clone(),
+        story_id: ids[story].clone(),
+        blocks: fps.iter().map(|&fp| print(fp)).collect(),
+    };
+    // Block 7 in stories 0, 1, 2 (and 1 again), block 8 in story 0 only.
+    let before = store
+        .record_site_blocks(&[
+            record(0, 0, &[7, 8]),
+            record(1, 1, &[7]),
+            record(1, 1, &[7]),
+            record(2, 2, &[7]),
+        ])
+        .unwrap();
+    assert_eq!(before, [vec![0, 0], vec![1], vec![2], vec![2]]);
+    assert_eq!(
+        store.site_boilerplate("harbor gazette", 3).unwrap(),
+        [7].into()
+    );
+    assert!(
+        store
+            .site_boilerplate("harbor gazette", 4)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.site_boilerplate("other", 1).unwrap().is_empty());
+    // A copy merged into story 2 is one more article, not one more story.
+    let copy = SiteBlocks {
+        article_id: "copy-of-2".into(),
+        ..record(2, 2, &[7])
+    };
+    assert_eq!(store.record_site_blocks(&[copy]).unwrap(), [vec![3]]);
+    let sites = store.sites(3).unwrap();
+    assert_eq!(sites.len(), 1);
+    let s = &sites[0];
+    assert_eq!(
+        (s.name.as_str(), s.articles, s.stories),
+        ("Harbor Gazette", 4, 3)
+    );
+    assert_eq!(s.learned.len(), 1);
+    assert_eq!((s.learned[0].fingerprint, s.learned[0].stories), (7, 3));
+    assert_eq!(s.learned[0].sample, "block 7");
+
+    // Retention deletes the oldest story: its blocks stop counting.
+    let policy = Retention {
+        max_age: Some(chrono::Duration::days(9)),
+        max_per_topic: None,
+    };
+    assert_eq!(store.apply_retention(&policy, day(11)).unwrap(), 1);
+    assert!(
+        store
+            .site_boilerplate("harbor gazette", 3)
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.site_boilerplate("harbor gazette", 2).unwrap(),
+        [7].into()
+    );
+
+    // Replacing a cleaned article keeps its dates and changes its text.
+    let mut story = store.get(&ids[3]).unwrap().unwrap().article;
+    let published = story.published;
+    story.blocks.truncate(1);
+    let generation = store.generation();
+    assert_eq!(
+        store.replace_cleaned(&[story.clone()], day(12)).unwrap(),
+        [true]
+    );
+    assert_eq!(store.replace_cleaned(&[story], day(12)).unwrap(), [false]);
+    let stored = store.get(&ids[3]).unwrap().unwrap();
+    assert_eq!(stored.article.blocks.len(), 1);
+    assert_eq!(
+        (stored.article.published, stored.article.updated),
+        (published, None)
+    );
+    assert_eq!(stored.changed, day(12));
+    assert!(store.generation() > generation);
+}

@@ -5,8 +5,8 @@
 //! in two or more stories also gets a `site_blocks` row holding its story
 //! count and a sample, so that a site's boilerplate is a short range read
 //! rather than a count over every block the site ever printed. Recording
-//! keeps that count (a bounded probe while a block is rare, the stored
-//! count after); a trigger lowers it when retention deletes a story.
+//! keeps that count (a probe of at most two rows tells a rare block from
+//! a counted one); a trigger lowers it when retention deletes a story.
 
 use std::collections::{HashMap, HashSet};
 
@@ -54,38 +54,55 @@ impl Tx<'_> {
                 .and_then(|mut s| s.execute(params![site_id, fp, sid]))
                 .map_err(sql_err(op()))?
                 == 1;
-            let counted: Option<i64> = self
-                .tx
-                .prepare_cached("SELECT stories FROM site_blocks WHERE site_id = ? AND fp = ?")
-                .and_then(|mut s| {
-                    s.query_row(params![site_id, fp], |row| row.get(0))
-                        .optional()
-                })
-                .map_err(sql_err(op()))?;
-            // Without a site_blocks row the block is in fewer than two
-            // stories, so this count reads at most two index entries.
-            let now = match counted {
-                Some(n) => n + i64::from(added),
-                None => self
-                    .tx
-                    .prepare_cached(
-                        "SELECT count(*) FROM site_block_stories WHERE site_id = ? AND fp = ?",
-                    )
-                    .and_then(|mut s| s.query_row(params![site_id, fp], |row| row.get(0)))
-                    .map_err(sql_err(op()))?,
-            };
-            if added && now >= 2 {
-                self.tx
-                    .prepare_cached(
-                        "INSERT INTO site_blocks (site_id, fp, stories, sample) VALUES (?, ?, ?, ?)
-                         ON CONFLICT (site_id, fp) DO UPDATE SET stories = excluded.stories",
-                    )
-                    .and_then(|mut s| s.execute(params![site_id, fp, now, b.sample]))
-                    .map_err(sql_err(op()))?;
-            }
+            let now = self.count_block(site_id, fp, added, &b.sample, &op())?;
             before.push((now - i64::from(added)).max(0) as u64);
         }
         Ok(before)
+    }
+
+    /// In how many stories of the site the block is now, counting it in
+    /// `site_blocks` once it is in two; `added` says whether this record
+    /// added it to one more.
+    fn count_block(
+        &mut self,
+        site_id: i64,
+        fp: i64,
+        added: bool,
+        sample: &str,
+        op: &str,
+    ) -> Result<i64, StoreError> {
+        // Stops at two index entries: most blocks are in one story, and a
+        // block in two or more has its count in site_blocks.
+        let few: i64 = self
+            .tx
+            .prepare_cached(
+                "SELECT count(*) FROM (SELECT 1 FROM site_block_stories
+                  WHERE site_id = ? AND fp = ? LIMIT 2)",
+            )
+            .and_then(|mut s| s.query_row(params![site_id, fp], |row| row.get(0)))
+            .map_err(sql_err(op))?;
+        if few < 2 {
+            return Ok(few);
+        }
+        let counted: Option<i64> = self
+            .tx
+            .prepare_cached("SELECT stories FROM site_blocks WHERE site_id = ? AND fp = ?")
+            .and_then(|mut s| {
+                s.query_row(params![site_id, fp], |row| row.get(0))
+                    .optional()
+            })
+            .map_err(sql_err(op))?;
+        let now = counted.map_or(few, |n| n + i64::from(added));
+        if added {
+            self.tx
+                .prepare_cached(
+                    "INSERT INTO site_blocks (site_id, fp, stories, sample) VALUES (?, ?, ?, ?)
+                     ON CONFLICT (site_id, fp) DO UPDATE SET stories = excluded.stories",
+                )
+                .and_then(|mut s| s.execute(params![site_id, fp, now, sample]))
+                .map_err(sql_err(op))?;
+        }
+        Ok(now)
     }
 
     /// The site's id, adding the site (or its new name) when needed.

@@ -87,8 +87,8 @@ enum Command {
         #[arg(long = "source", value_name = "NAME")]
         only: Vec<String>,
     },
-    /// List the sites of stored articles with their counts and the boilerplate learned from them
-    /// (blocks repeated in several of a site's stories, removed from its next articles).
+    /// List the sites of stored articles with their counts and learned boilerplate (blocks seen in
+    /// 3 or more of a site's stories, removed from its next articles).
     Sites(sites::SitesArgs),
     /// Remove each site's learned boilerplate from its stored articles (and classify them again);
     /// prints what changed per site.

@@ -7,7 +7,10 @@
 //! one fsync — then covers many articles; while it runs the workers fill the
 //! next batch (group commit). An article is reported as stored only after
 //! the transaction holding it has committed. A file may be an article or a
-//! whole feed; a feed's entries are stored like articles.
+//! whole feed; a feed's entries are stored like articles. Workers clean
+//! articles of their sites' learned boilerplate with what the store knew
+//! when they read them; the writer records each batch's blocks and cleans
+//! again what the batch itself taught (see [`super::sites`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -128,8 +131,8 @@ pub fn ingest_paths(
     summary
 }
 
-/// Reads and classifies one file (an article, or a feed's entries); the
-/// reason says why not.
+/// Reads, cleans and classifies one file (an article, or a feed's
+/// entries); the reason says why not.
 fn prepare_file(
     classifier: &Classifier,
     sites: &SiteBoilerplate<'_>,
@@ -219,6 +222,12 @@ pub fn ingest_files(
                 Err(reason) => fail(file_failure(&files[i], reason)),
             }
         };
+        let writer = Writer {
+            store,
+            classifier,
+            sites: &sites,
+            files,
+        };
         // Block for the first ready article, then take whatever else is
         // ready: batches are as large as the writer's pace allows.
         while let Ok(msg) = rx.recv() {
@@ -229,12 +238,6 @@ pub fn ingest_files(
                     Err(_) => break,
                 }
             }
-            let writer = Writer {
-                store,
-                classifier,
-                sites: &sites,
-                files,
-            };
             writer.store(&mut batch, &mut summary, &mut on_event);
             batch.clear();
         }

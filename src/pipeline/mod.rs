@@ -16,7 +16,7 @@
 //!
 //! On every way in, each article loses its site's learned boilerplate
 //! before it is classified, and its blocks are recorded once it is stored
-//! ([`sites`]); [`reclean`] applies what was learned to stored articles.
+//! ([`sites`]); [`reclean()`] applies what was learned to stored articles.
 
 pub mod batch;
 mod fulltext;

@@ -12,11 +12,12 @@
 //! copies of one story never teach anything.
 //!
 //! Articles are cleaned when prepared, with what the store had learned by
-//! then; once stored, their blocks are recorded, and an article that a
-//! block became boilerplate before (earlier in the same batch) is cleaned
-//! again and replaced, so a batch ends as if its articles had come one by
-//! one. `topicfeed reclean` ([`super::reclean`]) applies what was learned
-//! to the articles stored before.
+//! then. Once stored, their blocks are recorded in order, and an article
+//! stored after one of its blocks had become boilerplate (taught by the
+//! articles ahead of it in the same batch) is cleaned again and replaced:
+//! a batch ends as if its articles had come one by one. The stories that
+//! taught a block keep it; `topicfeed reclean` ([`super::reclean()`])
+//! applies what was learned to the articles stored before.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -209,7 +210,8 @@ impl<'a> SiteBoilerplate<'a> {
     }
 
     /// Removes the site's learned boilerplate from a freshly read article;
-    /// returns what it was before, for [`learn`] (`None` without a site).
+    /// returns what it was before, which storing it records (`None`
+    /// without a site).
     pub fn clean(&self, article: &mut Article) -> Option<Seen> {
         let site = site_of(article)?;
         let prints: Vec<Option<u64>> = article.blocks.iter().map(print).collect();

@@ -100,7 +100,8 @@ fn main() {
     let articles: Vec<_> = texts
         .iter()
         .flat_map(|b| {
-            pipeline::prepare(&classifier, Input::new(b).with_hint(Some(Format::Text)))
+            let input = Input::new(b).with_hint(Some(Format::Text));
+            pipeline::prepare(&classifier, &pipeline::SiteBoilerplate::off(), input)
                 .expect("prepare")
                 .articles
         })

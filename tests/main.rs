@@ -21,6 +21,7 @@ mod properties;
 mod quality;
 mod render;
 mod server;
+mod site_learning;
 mod store;
 mod store_cli;
 mod topic_fixtures;

@@ -5,6 +5,7 @@
 //! each; per-file failures never stop a batch.
 
 mod serve;
+mod sites;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -86,6 +87,12 @@ enum Command {
         #[arg(long = "source", value_name = "NAME")]
         only: Vec<String>,
     },
+    /// List the sites of stored articles with their counts and learned boilerplate (blocks seen in
+    /// 3 or more of a site's stories, removed from its next articles).
+    Sites(sites::SitesArgs),
+    /// Remove each site's learned boilerplate from its stored articles (and classify them again);
+    /// prints what changed per site.
+    Reclean(sites::RecleanArgs),
 }
 
 /// `--data DIR` (or `TOPICFEED_DATA`), for every command that touches the store.
@@ -161,6 +168,8 @@ pub fn run() -> ExitCode {
             report_stored,
         } => ingest(&paths, &data, &feeds, report_stored),
         Command::Poll { data, feeds, only } => poll(&data, &feeds, &only),
+        Command::Sites(args) => sites::sites(&args),
+        Command::Reclean(args) => sites::reclean(&args),
     };
     match result {
         Ok(code) => code,

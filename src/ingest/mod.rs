@@ -272,8 +272,9 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
 }
 
 /// The standfirst when there is one, else the opening paragraphs, cut to
-/// about [`SUMMARY_CHARS`] on a word boundary.
-fn summarize(blocks: &[Block]) -> String {
+/// about [`SUMMARY_CHARS`] on a word boundary. Public for the pipeline,
+/// which derives it again when it removes a site's learned boilerplate.
+pub fn summarize(blocks: &[Block]) -> String {
     if let Some(first) = blocks.first()
         && first.kind == BlockKind::Standfirst
     {

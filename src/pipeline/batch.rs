@@ -7,7 +7,10 @@
 //! one fsync — then covers many articles; while it runs the workers fill the
 //! next batch (group commit). An article is reported as stored only after
 //! the transaction holding it has committed. A file may be an article or a
-//! whole feed; a feed's entries are stored like articles.
+//! whole feed; a feed's entries are stored like articles. Workers clean
+//! articles of their sites' learned boilerplate with what the store knew
+//! when they read them; the writer records each batch's blocks and cleans
+//! again what the batch itself taught (see [`super::sites`]).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,6 +18,7 @@ use std::sync::mpsc;
 
 use chrono::Utc;
 
+use super::sites::{Seen, SiteBoilerplate};
 use super::{Prepared, prepare, store_articles};
 use crate::classify::Classifier;
 use crate::ingest::Input;
@@ -127,24 +131,29 @@ pub fn ingest_paths(
     summary
 }
 
-/// Reads and classifies one file (an article, or a feed's entries); the
-/// reason says why not.
-fn prepare_file(classifier: &Classifier, path: &Path) -> Result<Prepared, String> {
+/// Reads, cleans and classifies one file (an article, or a feed's
+/// entries); the reason says why not.
+fn prepare_file(
+    classifier: &Classifier,
+    sites: &SiteBoilerplate<'_>,
+    path: &Path,
+) -> Result<Prepared, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
     let input = Input::file(&bytes, path);
     // A bug that panics on one input must not end the batch: that file
     // fails, the rest go on.
-    let prepared =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| prepare(classifier, input)))
-            .map_err(|panic| {
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                format!("internal error (please report): {what}")
-            })?
-            .map_err(|e| e.to_string())?;
+    let prepared = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        prepare(classifier, sites, input)
+    }))
+    .map_err(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        format!("internal error (please report): {what}")
+    })?
+    .map_err(|e| e.to_string())?;
     if prepared.articles.is_empty() {
         return Err(super::nothing_usable(&prepared));
     }
@@ -168,29 +177,30 @@ pub fn ingest_files(
     .min(files.len().max(1));
     let batch_size = opts.batch_size.max(1);
     let next = AtomicUsize::new(0);
+    // One for the whole run: each site's learned blocks are read once, and
+    // again after the writer saw the site learn one.
+    let sites = SiteBoilerplate::new(store);
     let mut summary = Summary::default();
     std::thread::scope(|scope| {
         // Bounded: workers run at most a couple of batches ahead of the writer.
         let (tx, rx) = mpsc::sync_channel::<(usize, Result<Prepared, String>)>(batch_size * 2);
         for _ in 0..workers {
             let tx = tx.clone();
-            let next = &next;
+            let (next, sites) = (&next, &sites);
             scope.spawn(move || {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(path) = files.get(i) else { break };
-                    if tx.send((i, prepare_file(classifier, path))).is_err() {
+                    if tx.send((i, prepare_file(classifier, sites, path))).is_err() {
                         break;
                     }
                 }
             });
         }
         drop(tx);
-        let mut batch: Vec<usize> = Vec::with_capacity(batch_size);
-        let mut articles: Vec<Article> = Vec::with_capacity(batch_size);
+        let mut batch = Pending::default();
         let take = |msg: (usize, Result<Prepared, String>),
-                    batch: &mut Vec<usize>,
-                    articles: &mut Vec<Article>,
+                    batch: &mut Pending,
                     summary: &mut Summary,
                     on_event: &mut dyn FnMut(Event<'_>)| {
             let (i, result) = msg;
@@ -204,46 +214,95 @@ pub fn ingest_files(
                         f.subject = format!("{}: {}", files[i].display(), f.subject);
                         fail(f);
                     }
-                    batch.extend(std::iter::repeat_n(i, prepared.articles.len()));
-                    articles.extend(prepared.articles);
+                    let files = std::iter::repeat_n(i, prepared.articles.len());
+                    batch.files.extend(files);
+                    batch.articles.extend(prepared.articles);
+                    batch.seen.extend(prepared.seen);
                 }
                 Err(reason) => fail(file_failure(&files[i], reason)),
             }
         };
+        let writer = Writer {
+            store,
+            classifier,
+            sites: &sites,
+            files,
+        };
         // Block for the first ready article, then take whatever else is
         // ready: batches are as large as the writer's pace allows.
         while let Ok(msg) = rx.recv() {
-            take(msg, &mut batch, &mut articles, &mut summary, &mut on_event);
-            while articles.len() < batch_size {
+            take(msg, &mut batch, &mut summary, &mut on_event);
+            while batch.articles.len() < batch_size {
                 match rx.try_recv() {
-                    Ok(msg) => take(msg, &mut batch, &mut articles, &mut summary, &mut on_event),
+                    Ok(msg) => take(msg, &mut batch, &mut summary, &mut on_event),
                     Err(_) => break,
                 }
             }
-            store_batch(store, files, &batch, &articles, &mut summary, &mut on_event);
+            writer.store(&mut batch, &mut summary, &mut on_event);
             batch.clear();
-            articles.clear();
         }
     });
     summary.failed.sort_by(|a, b| a.subject.cmp(&b.subject));
     summary
 }
 
-/// Stores one batch in one transaction. If the transaction fails, each
-/// article is retried alone, so one article the store rejects costs only itself.
-fn store_batch(
-    store: &dyn Store,
+/// Articles read and waiting for the writer, with the file each came from.
+#[derive(Default)]
+struct Pending {
+    files: Vec<usize>,
+    articles: Vec<Article>,
+    seen: Vec<Option<Seen>>,
+}
+
+impl Pending {
+    fn clear(&mut self) {
+        self.files.clear();
+        self.articles.clear();
+        self.seen.clear();
+    }
+}
+
+/// What the writer stores with.
+struct Writer<'a, 's> {
+    store: &'a dyn Store,
+    classifier: &'a Classifier,
+    sites: &'a SiteBoilerplate<'s>,
+    files: &'a [PathBuf],
+}
+
+impl Writer<'_, '_> {
+    /// Stores one batch in one transaction. If the transaction fails, each
+    /// article is retried alone, so one article the store rejects costs only itself.
+    fn store(
+        &self,
+        batch: &mut Pending,
+        summary: &mut Summary,
+        on_event: &mut dyn FnMut(Event<'_>),
+    ) {
+        if batch.articles.is_empty() {
+            return;
+        }
+        let results = store_articles(
+            self.store,
+            self.classifier,
+            self.sites,
+            &mut batch.articles,
+            &batch.seen,
+            Utc::now(),
+        );
+        report(self.files, batch, results, summary, on_event);
+    }
+}
+
+/// Reports what storing a batch did, article by article.
+fn report(
     files: &[PathBuf],
-    batch: &[usize],
-    articles: &[Article],
+    batch: &Pending,
+    results: Vec<Result<Outcome, crate::store::StoreError>>,
     summary: &mut Summary,
     on_event: &mut dyn FnMut(Event<'_>),
 ) {
-    if articles.is_empty() {
-        return;
-    }
-    let results = store_articles(store, articles, Utc::now());
-    for ((&i, article), result) in batch.iter().zip(articles).zip(results) {
+    for ((&i, article), result) in batch.files.iter().zip(&batch.articles).zip(results) {
         let path = &files[i];
         match result {
             Ok(outcome) => {

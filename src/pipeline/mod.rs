@@ -13,17 +13,25 @@
 //!
 //! An input is an article or a whole feed (RSS, Atom, JSON Feed): a feed
 //! is a result with many entries, never an error.
+//!
+//! On every way in, each article loses its site's learned boilerplate
+//! before it is classified, and its blocks are recorded once it is stored
+//! ([`sites`]); [`reclean()`] applies what was learned to stored articles.
 
 pub mod batch;
 mod fulltext;
+pub mod reclean;
 mod sink;
+pub mod sites;
 
 use chrono::{DateTime, Utc};
 
 pub use crate::model::{Failure, Outcome, Summary};
 pub use batch::{BatchOptions, Event, collect_files, ingest_files, ingest_paths};
 pub use fulltext::FullTextOptions;
+pub use reclean::{SiteReclean, reclean};
 pub use sink::Ingester;
+pub use sites::SiteBoilerplate;
 
 use crate::classify::Classifier;
 use crate::ingest::{self, Document, IngestError, Input, feed::FeedDocument};
@@ -45,29 +53,49 @@ pub enum PipelineError {
 #[derive(Debug, Default)]
 pub struct Prepared {
     pub articles: Vec<Article>,
+    /// For each article, its blocks before its site's boilerplate came
+    /// off: what storing it records for the site.
+    pub seen: Vec<Option<sites::Seen>>,
     /// Entries of a feed that gave no article.
     pub failed: Vec<Failure>,
     /// Set when the input was a feed.
     pub feed: Option<sources::FeedFacts>,
 }
 
-/// Reads and classifies one input: one article, or every entry of a feed.
-pub fn prepare(classifier: &Classifier, input: Input<'_>) -> Result<Prepared, IngestError> {
-    match ingest::read(input)? {
-        Document::Article(mut article) => {
-            classifier.apply(&mut article);
-            Ok(Prepared {
-                articles: vec![*article],
-                ..Prepared::default()
-            })
-        }
-        Document::Feed(doc) => Ok(prepare_feed(classifier, doc, None)),
+impl Prepared {
+    /// Cleans a read article of its site's boilerplate, classifies it and adds it.
+    fn add(&mut self, classifier: &Classifier, sites: &SiteBoilerplate<'_>, mut article: Article) {
+        let seen = sites.clean(&mut article);
+        classifier.apply(&mut article);
+        self.articles.push(article);
+        self.seen.push(seen);
     }
 }
 
-/// Assembles and classifies every entry of a feed; `site` names the
-/// source for entries whose feed has no title.
-pub fn prepare_feed(classifier: &Classifier, doc: FeedDocument, site: Option<&str>) -> Prepared {
+/// Reads, cleans and classifies one input: one article, or every entry of a feed.
+pub fn prepare(
+    classifier: &Classifier,
+    sites: &SiteBoilerplate<'_>,
+    input: Input<'_>,
+) -> Result<Prepared, IngestError> {
+    match ingest::read(input)? {
+        Document::Article(article) => {
+            let mut out = Prepared::default();
+            out.add(classifier, sites, *article);
+            Ok(out)
+        }
+        Document::Feed(doc) => Ok(prepare_feed(classifier, sites, doc, None)),
+    }
+}
+
+/// Assembles, cleans and classifies every entry of a feed; `site` names
+/// the source for entries whose feed has no title.
+pub fn prepare_feed(
+    classifier: &Classifier,
+    sites: &SiteBoilerplate<'_>,
+    doc: FeedDocument,
+    site: Option<&str>,
+) -> Prepared {
     let facts = sources::FeedFacts {
         kind: doc.kind,
         entries: doc.drafts.len() + doc.skipped.len(),
@@ -90,10 +118,7 @@ pub fn prepare_feed(classifier: &Classifier, doc: FeedDocument, site: Option<&st
         }
         let subject = draft.url.clone().unwrap_or_else(|| draft.title.clone());
         match ingest::assemble(draft) {
-            Ok(mut article) => {
-                classifier.apply(&mut article);
-                out.articles.push(article);
-            }
+            Ok(article) => out.add(classifier, sites, article),
             Err(e) => out.failed.push(Failure {
                 subject,
                 reason: e.to_string(),
@@ -136,14 +161,19 @@ pub fn ingest(
     subject: &str,
     now: DateTime<Utc>,
 ) -> Result<Ingested, PipelineError> {
-    let prepared = prepare(classifier, input)?;
-    Ok(store_prepared(store, prepared, subject, now))
+    let sites = SiteBoilerplate::new(store);
+    let prepared = prepare(classifier, &sites, input)?;
+    Ok(store_prepared(
+        store, classifier, &sites, prepared, subject, now,
+    ))
 }
 
-/// Stores what [`prepare`] gave and sums it up.
+/// Stores what [`prepare`] gave (with the same `sites`) and sums it up.
 pub fn store_prepared(
     store: &dyn Store,
-    prepared: Prepared,
+    classifier: &Classifier,
+    sites: &SiteBoilerplate<'_>,
+    mut prepared: Prepared,
     subject: &str,
     now: DateTime<Utc>,
 ) -> Ingested {
@@ -152,7 +182,14 @@ pub fn store_prepared(
         ..Ingested::default()
     };
     out.summary.failed = prepared.failed;
-    let results = store_articles(store, &prepared.articles, now);
+    let results = store_articles(
+        store,
+        classifier,
+        sites,
+        &mut prepared.articles,
+        &prepared.seen,
+        now,
+    );
     for (article, result) in prepared.articles.into_iter().zip(results) {
         match result {
             Ok(outcome) => {
@@ -170,21 +207,28 @@ pub fn store_prepared(
 }
 
 /// Stores articles in one transaction; if that fails, one by one, so an
-/// article the store rejects costs only itself.
+/// article the store rejects costs only itself. Then records their blocks
+/// for their sites, which may clean some of them further (`seen` is
+/// [`Prepared::seen`] for `articles`; see [`sites`]).
 pub fn store_articles(
     store: &dyn Store,
-    articles: &[Article],
+    classifier: &Classifier,
+    sites: &SiteBoilerplate<'_>,
+    articles: &mut [Article],
+    seen: &[Option<sites::Seen>],
     now: DateTime<Utc>,
 ) -> Vec<Result<Outcome, StoreError>> {
     if articles.is_empty() {
         return Vec::new();
     }
     let now = whole_seconds(now);
-    match store.upsert_batch(articles, now) {
+    let results: Vec<_> = match store.upsert_batch(articles, now) {
         Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
         Err(e) if articles.len() == 1 => vec![Err(e)],
         Err(_) => articles.iter().map(|a| store.upsert(a, now)).collect(),
-    }
+    };
+    sites::learn(store, classifier, sites, articles, seen, &results, now);
+    results
 }
 
 /// The store's clock: whole seconds, as everything stored is.

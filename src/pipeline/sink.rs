@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::fulltext::{self, FullTextOptions};
-use super::{prepare, prepare_feed, store_prepared};
+use super::{SiteBoilerplate, prepare, prepare_feed, store_prepared};
 use crate::classify::LiveTopics;
 use crate::ingest::{self, Boilerplate, Format, Input, Parsed};
 use crate::model::Summary;
@@ -75,8 +75,10 @@ impl Ingester {
         };
         let (store, classifier) = (self.store.clone(), self.topics.get());
         let ingested = tokio::task::spawn_blocking(move || {
-            let prepared = prepare_feed(&classifier, feed, Some(&src.name));
-            store_prepared(store.as_ref(), prepared, &src.name, Utc::now())
+            let sites = SiteBoilerplate::new(store.as_ref());
+            let prepared = prepare_feed(&classifier, &sites, feed, Some(&src.name));
+            let store = store.as_ref();
+            store_prepared(store, &classifier, &sites, prepared, &src.name, Utc::now())
         })
         .await
         .map_err(|e| format!("store task: {e}"))?;
@@ -102,7 +104,8 @@ impl Sink for Ingester {
     fn file(&self, path: &Path, bytes: &[u8]) -> Summary {
         let subject = path.display().to_string();
         let classifier = self.topics.get();
-        let prepared = match prepare(&classifier, Input::file(bytes, path)) {
+        let sites = SiteBoilerplate::new(self.store.as_ref());
+        let prepared = match prepare(&classifier, &sites, Input::file(bytes, path)) {
             Ok(p) => p,
             Err(e) => {
                 let mut summary = Summary::default();
@@ -115,6 +118,7 @@ impl Sink for Ingester {
             summary.fail(subject, super::nothing_usable(&prepared));
             return summary;
         }
-        store_prepared(self.store.as_ref(), prepared, &subject, Utc::now()).summary
+        let store = self.store.as_ref();
+        store_prepared(store, &classifier, &sites, prepared, &subject, Utc::now()).summary
     }
 }

@@ -8,6 +8,11 @@
 //! near-duplicate (see [`dedup`]) is merged into the story that was seen
 //! first, as an extra [`SourceRef`], instead of being stored twice.
 //!
+//! Per site, the store also keeps which short body blocks each stored
+//! story showed ([`SiteBlocks`]): a block that many stories of one site
+//! repeat is that site's boilerplate, which the pipeline removes from the
+//! site's next articles ([`Store::site_boilerplate`]).
+//!
 //! [`Store`] is the whole boundary ingest and serving see. It speaks in
 //! model types only, so a PostgreSQL implementation can follow without
 //! touching them; [`SqliteStore`] is the embedded default and the only code
@@ -17,6 +22,7 @@ pub mod cursor;
 pub mod dedup;
 pub mod sqlite;
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -88,6 +94,53 @@ pub struct Retention {
     pub max_per_topic: Option<usize>,
 }
 
+/// The body blocks one stored article showed, for its site's boilerplate
+/// learning ([`Store::record_site_blocks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteBlocks {
+    /// The site's key: its name case- and space-folded, else its URL host.
+    pub site: String,
+    /// The site as people know it (shown by `topicfeed sites`).
+    pub name: String,
+    pub article_id: String,
+    /// The story the article is, or was merged into: blocks are counted
+    /// per story, so syndicated copies of one story count once.
+    pub story_id: String,
+    /// Each distinct block, once.
+    pub blocks: Vec<BlockPrint>,
+}
+
+/// One body block as the store keeps it: a fingerprint of its normalized
+/// text, and the start of the text to show people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockPrint {
+    pub fingerprint: u64,
+    pub sample: String,
+}
+
+/// What the store has learned about one site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteInfo {
+    /// The site's key (see [`SiteBlocks::site`]).
+    pub site: String,
+    /// The name it was last seen under.
+    pub name: String,
+    /// Stored articles recorded for the site, and the stories they are in.
+    pub articles: u64,
+    pub stories: u64,
+    /// Its boilerplate, most widespread first.
+    pub learned: Vec<LearnedBlock>,
+}
+
+/// A block seen in enough stories of a site to be its boilerplate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LearnedBlock {
+    pub fingerprint: u64,
+    /// Distinct stored stories of the site that showed it.
+    pub stories: u64,
+    pub sample: String,
+}
+
 /// The storage boundary that ingest and serving use.
 pub trait Store: Send + Sync {
     /// Stores one article; see [`Outcome`]. On `Updated` the stored `updated`
@@ -113,6 +166,30 @@ pub trait Store: Send + Sync {
     /// stories were deleted. Works in small transactions so that writers
     /// interleave and readers are never blocked.
     fn apply_retention(&self, policy: &Retention, now: DateTime<Utc>) -> Result<usize, StoreError>;
+    /// Stores articles again after more boilerplate came off them (their
+    /// ids already stored): each one's topics, and the body when it is its
+    /// story's own copy. Unlike [`Store::upsert`], stored dates stay: the
+    /// article did not change at its source. One transaction; for each
+    /// article, whether anything changed (false when it is not stored).
+    fn replace_cleaned(
+        &self,
+        articles: &[Article],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, StoreError>;
+    /// Fingerprints of the blocks seen in at least `min_stories` distinct
+    /// stored stories of `site` (a key, see [`SiteBlocks::site`]).
+    fn site_boilerplate(&self, site: &str, min_stories: u64) -> Result<HashSet<u64>, StoreError>;
+    /// Records which blocks stored articles showed, in order, in one
+    /// transaction; recording the same article again changes nothing.
+    /// Returns, for each record and each of its blocks, in how many
+    /// distinct stories of the site the block had been seen before that
+    /// record (its own story included if recorded earlier): what the
+    /// caller's threshold would have said of it at that point. A record
+    /// whose story is no longer stored is skipped (all zeros).
+    fn record_site_blocks(&self, records: &[SiteBlocks]) -> Result<Vec<Vec<u64>>, StoreError>;
+    /// Every site with recorded articles, by key, with the blocks seen in
+    /// at least `min_stories` of its stories.
+    fn sites(&self, min_stories: u64) -> Result<Vec<SiteInfo>, StoreError>;
     /// Monotonic counter bumped by every write that changed any story (used to invalidate caches).
     fn generation(&self) -> u64;
     /// The cursor of the page before `q`'s: `Some(None)` is the first page,

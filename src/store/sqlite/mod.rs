@@ -7,8 +7,10 @@
 
 mod read;
 mod schema;
+mod sites;
 mod write;
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -18,7 +20,9 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags};
 
 use super::dedup::WindowIndex;
-use super::{Outcome, Page, Query, Retention, Store, StoreError, Story, TopicStats};
+use super::{
+    Outcome, Page, Query, Retention, SiteBlocks, SiteInfo, Store, StoreError, Story, TopicStats,
+};
 use crate::model::Article;
 
 pub use schema::MIGRATIONS;
@@ -286,6 +290,40 @@ impl Store for SqliteStore {
 
     fn apply_retention(&self, policy: &Retention, now: DateTime<Utc>) -> Result<usize, StoreError> {
         write::apply_retention(self, policy, now)
+    }
+
+    fn replace_cleaned(
+        &self,
+        articles: &[Article],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<bool>, StoreError> {
+        if articles.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write("replace cleaned", |w| {
+            articles.iter().map(|a| w.replace_cleaned(a, now)).collect()
+        })
+    }
+
+    fn site_boilerplate(&self, site: &str, min_stories: u64) -> Result<HashSet<u64>, StoreError> {
+        sites::boilerplate(&*self.reader()?, site, min_stories)
+    }
+
+    fn record_site_blocks(&self, records: &[SiteBlocks]) -> Result<Vec<Vec<u64>>, StoreError> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write("record site blocks", |w| {
+            let mut ids = sites::SiteIds::new();
+            records
+                .iter()
+                .map(|r| w.record_site_blocks(r, &mut ids))
+                .collect()
+        })
+    }
+
+    fn sites(&self, min_stories: u64) -> Result<Vec<SiteInfo>, StoreError> {
+        sites::sites(&*self.reader()?, min_stories)
     }
 
     fn generation(&self) -> u64 {

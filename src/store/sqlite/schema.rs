@@ -104,12 +104,64 @@ SELECT sid,
   FROM stories;
 "#;
 
-/// Every migration, in order; the schema version is how many have run.
 /// Version 3: find a stored copy by its canonical URL (the pipeline asks
 /// before fetching a page it may already have).
 const V3_URL_INDEX: &str = "CREATE INDEX sources_by_url ON sources (url);";
 
-pub const MIGRATIONS: &[&str] = &[V1_STORIES, V2_SEARCH, V3_URL_INDEX];
+/// Version 4: per-site boilerplate learning (`pipeline::sites`): which
+/// short body blocks each site repeats across its stories.
+///
+/// Rows are keyed by story (`sid`) and go with it (`ON DELETE CASCADE`):
+/// a block is counted in the stories the store still holds, so the tables
+/// stay as large as the store, and a site that keeps printing a block
+/// keeps it learned because every new article records it again.
+const V4_SITE_BLOCKS: &str = r#"
+CREATE TABLE sites (
+    site_id INTEGER PRIMARY KEY,
+    -- the site name case- and space-folded, or the URL host
+    key     TEXT    NOT NULL UNIQUE,
+    -- as last seen, for people
+    name    TEXT    NOT NULL
+);
+
+-- every article whose blocks were recorded: per-site article and story counts
+CREATE TABLE site_articles (
+    article_id TEXT    PRIMARY KEY,
+    site_id    INTEGER NOT NULL REFERENCES sites (site_id),
+    sid        INTEGER NOT NULL REFERENCES stories (sid) ON DELETE CASCADE
+);
+CREATE INDEX site_articles_by_site ON site_articles (site_id, sid);
+CREATE INDEX site_articles_by_story ON site_articles (sid);
+
+-- one row per site, block fingerprint (xxh3 of the normalized text, u64
+-- bits as i64) and story that showed it
+CREATE TABLE site_block_stories (
+    site_id INTEGER NOT NULL REFERENCES sites (site_id),
+    fp      INTEGER NOT NULL,
+    sid     INTEGER NOT NULL REFERENCES stories (sid) ON DELETE CASCADE,
+    PRIMARY KEY (site_id, fp, sid)
+) WITHOUT ROWID;
+CREATE INDEX site_block_stories_by_story ON site_block_stories (sid);
+
+-- the blocks seen in two or more stories of a site, with their story count
+-- and a sample of the text. Most blocks are prose seen once: they have no
+-- row here, which keeps this table (and its text) to the repeated few.
+CREATE TABLE site_blocks (
+    site_id INTEGER NOT NULL REFERENCES sites (site_id),
+    fp      INTEGER NOT NULL,
+    stories INTEGER NOT NULL,
+    sample  TEXT    NOT NULL,
+    PRIMARY KEY (site_id, fp)
+) WITHOUT ROWID;
+-- retention deletes stories: their blocks count one story less
+CREATE TRIGGER site_block_story_removed AFTER DELETE ON site_block_stories BEGIN
+    UPDATE site_blocks SET stories = stories - 1 WHERE site_id = OLD.site_id AND fp = OLD.fp;
+    DELETE FROM site_blocks WHERE site_id = OLD.site_id AND fp = OLD.fp AND stories < 2;
+END;
+"#;
+
+/// Every migration, in order; the schema version is how many have run.
+pub const MIGRATIONS: &[&str] = &[V1_STORIES, V2_SEARCH, V3_URL_INDEX, V4_SITE_BLOCKS];
 
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -20,7 +20,7 @@ const RETENTION_BATCH: usize = 256;
 
 /// One write transaction in progress.
 pub(super) struct Tx<'a> {
-    tx: rusqlite::Transaction<'a>,
+    pub(super) tx: rusqlite::Transaction<'a>,
     window: &'a mut Option<WindowIndex>,
     /// Whether anything a reader can see changed (bumps the generation).
     changed: bool,
@@ -158,6 +158,18 @@ pub(super) struct SourceJson {
     pub url: Option<String>,
 }
 
+/// What moves when a story's own article is stored again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// A new version from the source: `updated` moves, the text is reindexed.
+    Content,
+    /// Only the topics or tags: the article itself is as it was.
+    Classification,
+    /// Our cleaning removed more: the text is reindexed, but the source
+    /// did not update the article, so its dates stay.
+    Cleaning,
+}
+
 /// What is stored about a source row we matched.
 struct KnownSource {
     sid: i64,
@@ -231,31 +243,19 @@ impl Tx<'_> {
         let op = || format!("upsert {}", a.id);
         let content = content_hash(a)?;
         let class = class_hash(a)?;
-        let known = self
-            .tx
-            .prepare_cached(
-                "SELECT sid, story_id, content_hash, class_hash FROM sources WHERE article_id = ?",
-            )
-            .and_then(|mut s| {
-                s.query_row([&a.id], |r| {
-                    Ok(KnownSource {
-                        sid: r.get(0)?,
-                        story_id: r.get(1)?,
-                        content_hash: r.get(2)?,
-                        class_hash: r.get(3)?,
-                    })
-                })
-                .optional()
-            })
-            .map_err(sql_err(op()))?;
-        if let Some(src) = known {
+        if let Some(src) = self.known_source(&a.id, &op())? {
             if src.content_hash == content && src.class_hash == class {
                 return Ok(Outcome::Unchanged);
             }
             self.update_source(a, &content, &class)?;
             self.refresh_sources(src.sid)?;
             if src.story_id == a.id {
-                self.update_story(src.sid, a, src.content_hash != content, now)?;
+                let change = if src.content_hash != content {
+                    Change::Content
+                } else {
+                    Change::Classification
+                };
+                self.update_story(src.sid, a, change, now)?;
                 return Ok(Outcome::Updated);
             }
             // A changed copy stays merged into its story: only its
@@ -276,6 +276,55 @@ impl Tx<'_> {
         }
         self.insert_story(a, sort_time, now, &content, &class)?;
         Ok(Outcome::New)
+    }
+
+    /// The source row of the article with this id, if it is stored.
+    fn known_source(&mut self, id: &str, op: &str) -> Result<Option<KnownSource>, StoreError> {
+        self.tx
+            .prepare_cached(
+                "SELECT sid, story_id, content_hash, class_hash FROM sources WHERE article_id = ?",
+            )
+            .and_then(|mut s| {
+                s.query_row([id], |r| {
+                    Ok(KnownSource {
+                        sid: r.get(0)?,
+                        story_id: r.get(1)?,
+                        content_hash: r.get(2)?,
+                        class_hash: r.get(3)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(sql_err(op))
+    }
+
+    /// [`Store::replace_cleaned`] for one article: true when it is stored
+    /// and something changed.
+    ///
+    /// [`Store::replace_cleaned`]: crate::store::Store::replace_cleaned
+    pub(super) fn replace_cleaned(
+        &mut self,
+        a: &Article,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let now = ts(&now);
+        let Some(src) = self.known_source(&a.id, &format!("replace {}", a.id))? else {
+            return Ok(false);
+        };
+        let content = content_hash(a)?;
+        let class = class_hash(a)?;
+        if src.content_hash == content && src.class_hash == class {
+            return Ok(false);
+        }
+        self.update_source(a, &content, &class)?;
+        if src.story_id == a.id {
+            self.update_story(src.sid, a, Change::Cleaning, now)?;
+        } else {
+            // A merged copy's body is not stored: only its topics count.
+            self.refresh_topics(src.sid, now)?;
+            self.touch_story(src.sid, now)?;
+        }
+        Ok(true)
     }
 
     /// The story `a` is a copy of, if any: (sid, story id, sort time).
@@ -373,7 +422,7 @@ impl Tx<'_> {
         &mut self,
         sid: i64,
         a: &Article,
-        content_changed: bool,
+        change: Change,
         now: i64,
     ) -> Result<(), StoreError> {
         let op = || format!("update {}", a.id);
@@ -386,11 +435,11 @@ impl Tx<'_> {
         let mut stored = stored_form(a.clone());
         // The first publication date stands; a later version is an update.
         stored.published = old.published.or(a.published);
-        stored.updated = if content_changed {
+        stored.updated = if change == Change::Content {
             let now = from_ts(now);
             Some(a.updated.filter(|u| *u > now).unwrap_or(now))
         } else {
-            // Only the classification changed: the article itself did not.
+            // The source did not change the article.
             old.updated
         };
         let sort_time = stored.published.as_ref().map(ts).unwrap_or(first_seen);
@@ -416,7 +465,7 @@ impl Tx<'_> {
         window.remove(old_time, sid);
         window.insert(sort_time, sid, a.fingerprint);
         self.refresh_topics(sid, now)?;
-        if content_changed {
+        if change != Change::Classification {
             self.index_text(sid, &stored, true);
         }
         self.changed = true;

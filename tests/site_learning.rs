@@ -12,9 +12,11 @@ use crate::support::root;
 use crate::support::server::{Server, get, post, serve_command};
 
 /// The block every test site prints under its stories; the digit changes
-/// from article to article, as a metered paywall's count does.
+/// from article to article, as an edition number does. It reads as a plain
+/// sentence, so only the per-site learning (not the statistical cleaner,
+/// which drops pitches on sight) can tell it is boilerplate.
 fn nag(n: usize) -> String {
-    format!("Support our journalism: the Gazette has {n} free articles left for you this month.")
+    format!("The Gazette is printed on recycled paper at the Quay Street works, edition {n}.")
 }
 
 /// Distinct stories: no two are near-duplicates of each other.
@@ -119,7 +121,7 @@ fn served(s: &Server) -> Vec<(String, String)> {
 fn nagging(items: &[(String, String)]) -> Vec<String> {
     let mut titles: Vec<String> = items
         .iter()
-        .filter(|(_, html)| html.contains("Support our journalism"))
+        .filter(|(_, html)| html.contains("printed on recycled paper"))
         .map(|(title, _)| title.clone())
         .collect();
     titles.sort();
@@ -202,7 +204,7 @@ fn a_sites_repeated_block_leaves_its_next_articles_and_reclean_the_first() {
     assert_eq!(line("Harbor Gazette"), ["1", "4", "4"], "{sites}");
     assert_eq!(line("Valley Courier"), ["0", "2", "2"], "{sites}");
     assert!(
-        sites.contains("4 stories: Support our journalism: the Gazette has"),
+        sites.contains("4 stories: The Gazette is printed on recycled paper"),
         "{sites}"
     );
 
@@ -261,7 +263,7 @@ fn copies_of_one_story_teach_nothing() {
     let gazette = sites.lines().find(|l| l.starts_with("Harbor Gazette"));
     let cols: Vec<&str> = gazette.unwrap_or_default().split_whitespace().collect();
     assert_eq!(cols[cols.len() - 3..], ["4", "2", "0"], "{sites}");
-    assert!(!sites.contains("Support our journalism"), "{sites}");
+    assert!(!sites.contains("printed on recycled paper"), "{sites}");
     let report = stdout(&topicfeed(&data, &["reclean", "--site", "Harbor Gazette"]));
     assert!(
         report.contains("Harbor Gazette: 0 of 2 articles changed, 0 blocks removed"),

@@ -135,7 +135,8 @@ mod tests {
         assert_eq!(
             find(
                 "The bog that could save us: inside the quiet race to rewe…",
-                &rest
+                &rest,
+                |_| false
             ),
             Some(1)
         );
@@ -151,7 +152,8 @@ mod tests {
         assert_eq!(
             find(
                 "NHS trust pauses AI triage tool after it under-prioritised chest pain calls",
-                &rest
+                &rest,
+                |_| false
             ),
             Some(1)
         );
@@ -161,7 +163,11 @@ mod tests {
     fn unrelated_lines_are_not_the_headline() {
         let rest = lines(&["Markets", "Council tax to rise by four percent in April"]);
         assert_eq!(
-            find("Harbour strike enters second week at the port", &rest),
+            find(
+                "Harbour strike enters second week at the port",
+                &rest,
+                |_| true
+            ),
             None
         );
     }

@@ -321,20 +321,22 @@ impl Prose {
         }
         let imperative = sentence_openers(text).any(|w| lex.first.contains(w.as_str()));
         let button = words.len() <= self.button_words
-            && words
-                .first()
-                .is_some_and(|w| self.button_first.contains(w.as_str()));
+            && sentence_openers(text).any(|w| self.button_first.contains(w.as_str()));
         if imperative || button {
             return true;
         }
         let count =
             |set: &HashSet<String>| words.iter().filter(|w| set.contains(w.as_str())).count();
         let (reader, voice, pitch) = (count(&lex.reader), count(&lex.voice), count(&lex.pitch));
+        let money = text.contains(['$', '€', '£']);
+        if pitch >= 2 && money {
+            // A price beside subscription words: the paywall's offer.
+            return true;
+        }
         if reader + voice == 0 {
             return false;
         }
         let figures = text.chars().any(|c| c.is_ascii_digit());
-        let money = text.contains(['$', '€', '£']);
         let share = reader as f32 / words.len() as f32;
         (share >= self.t.reader_share && (pitch > 0 || figures))
             || (pitch > 0 && figures)
@@ -556,7 +558,9 @@ fn resolve_unsure(blocks: &[Block], classes: &mut [Class]) {
                 Class::Content
             } else if !heading_shaped(blocks[k].text)
                 && !quoted_line(blocks[k].text)
-                && word_count(blocks[k].text) >= SHORT_LINE
+                && (word_count(blocks[k].text) >= SHORT_LINE
+                    || blocks[k].text.chars().any(|c| c.is_ascii_digit())
+                    || credit_label(blocks[k].text))
             {
                 // Neither a heading nor a sentence: a caption, a teaser,
                 // a promo ("… by 30% – presented by Yardmind").
@@ -587,10 +591,22 @@ fn label_shaped(text: &str, words: usize) -> bool {
     (capitals && words <= 6) || bracketed || text.contains('©')
 }
 
+/// "Fotos: Tomás Arango", "Photo: Reuters": a label, a colon, a name.
+fn credit_label(text: &str) -> bool {
+    text.split_once(':').is_some_and(|(label, rest)| {
+        word_count(label) <= 2
+            && (1..=4).contains(&word_count(rest))
+            && rest
+                .split_whitespace()
+                .all(|w| w.chars().next().is_some_and(char::is_uppercase))
+    })
+}
+
 /// A subheading: a few words, a capital first, no figures, no sentence.
 fn heading_shaped(text: &str) -> bool {
     let words = word_count(text);
     (1..=10).contains(&words)
+        && !credit_label(text)
         && !text
             .chars()
             .any(|c| c.is_ascii_digit() || matches!(c, '$' | '€' | '£'))

@@ -36,7 +36,8 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
             let found = find_headline(&lines[c].text, &lines[c + 1..], rules)?;
             // Below the first line only a real headline makes a line the
             // page title, not a menu item printed twice ("Primera División").
-            (c == first || found.words(&lines[c + 1..]) >= MIN_LATER_HEADLINE).then_some((c, Some(found)))
+            (c == first || found.words(&lines[c + 1..]) >= MIN_LATER_HEADLINE)
+                .then_some((c, Some(found)))
         })
         .unwrap_or((first, None));
     lines.drain(..chosen);

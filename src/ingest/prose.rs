@@ -53,6 +53,7 @@ struct Thresholds {
     dense_words: usize,
     dense_stop_share: f32,
     short_words: usize,
+    known_language_share: f32,
     min_sentence_words: usize,
     heading_words: usize,
     table_digit_share: f32,
@@ -70,6 +71,8 @@ struct LanguageTable {
     first: Vec<String>,
     pitch: Vec<String>,
     reader: Vec<String>,
+    #[serde(default)]
+    formal: Vec<String>,
     voice: Vec<String>,
 }
 
@@ -112,10 +115,13 @@ struct ProseFile {
 
 /// One language's word sets.
 struct Lexicon {
+    code: String,
     stop: HashSet<&'static str>,
     first: HashSet<String>,
     pitch: HashSet<String>,
     reader: HashSet<String>,
+    /// Case-sensitive, away from a sentence's start.
+    formal: HashSet<String>,
     voice: HashSet<String>,
 }
 
@@ -123,6 +129,8 @@ struct Lexicon {
 pub(super) struct Prose {
     t: Thresholds,
     languages: Vec<Lexicon>,
+    /// For text in none of `languages`: empty word sets.
+    unknown: Lexicon,
     link_marks: Vec<String>,
     bio_verbs: HashSet<String>,
     bio_roles: HashSet<String>,
@@ -161,10 +169,12 @@ impl Prose {
                 .remove(code)
                 .ok_or_else(|| format!("[cta.{code}] is missing"))?;
             languages.push(Lexicon {
+                code: code.clone(),
                 stop,
                 first: set(table.first),
                 pitch: set(table.pitch),
                 reader: set(table.reader),
+                formal: table.formal.into_iter().collect(),
                 voice: set(table.voice),
             });
         }
@@ -176,6 +186,15 @@ impl Prose {
         Ok(Prose {
             t: file.thresholds,
             languages,
+            unknown: Lexicon {
+                code: "unknown".to_owned(),
+                stop: HashSet::new(),
+                first: HashSet::new(),
+                pitch: HashSet::new(),
+                reader: HashSet::new(),
+                formal: HashSet::new(),
+                voice: HashSet::new(),
+            },
             link_marks: file.marks.link,
             bio_verbs: set(file.bio.verbs),
             bio_roles: set(file.bio.roles),
@@ -194,6 +213,7 @@ impl Prose {
         }
         let words: Vec<Vec<String>> = blocks.iter().map(|b| words_of(b.text)).collect();
         let lexicon = self.language_of(&words);
+        tracing::trace!("language {}", lexicon.code);
         let repeats = repeat_counts(blocks);
         let mut classes: Vec<Class> = blocks
             .iter()
@@ -248,10 +268,15 @@ impl Prose {
                 .filter(|w| lex.stop.contains(w.as_str()))
                 .count()
         };
+        let total = words.iter().map(Vec::len).sum::<usize>().max(1);
         self.languages
             .iter()
-            .max_by_key(|lex| hits(lex))
-            .unwrap_or_else(|| panic!("prose.toml lists no language"))
+            .map(|lex| (hits(lex), lex))
+            .max_by_key(|(h, _)| *h)
+            // A language none of the lists knows (Polish, say) would look
+            // like text without stopwords: judge it by its other features.
+            .filter(|(h, _)| *h as f32 / total as f32 >= self.t.known_language_share)
+            .map_or(&self.unknown, |(_, lex)| lex)
     }
 
     /// A line's class from its own features alone.
@@ -261,11 +286,16 @@ impl Prose {
         if n == 0 {
             return Class::Clutter;
         }
-        let stop = words
-            .iter()
-            .filter(|w| lex.stop.contains(w.as_str()))
-            .count() as f32
-            / n as f32;
+        let stop = if lex.stop.is_empty() {
+            // Unknown language: no stopword evidence either way.
+            1.0
+        } else {
+            words
+                .iter()
+                .filter(|w| lex.stop.contains(w.as_str()))
+                .count() as f32
+                / n as f32
+        };
         let sentence = super::lines::ends_sentence(text);
         if n < t.cta_max_words && self.pitch_shape(text, words, lex) {
             return Class::Clutter;
@@ -277,11 +307,14 @@ impl Prose {
         }
         // "»" closes a French quotation as often as it points at a link.
         let quotes = text.contains(['«', '‹']);
-        if n < t.long_words && !quotes && self.link_marks.iter().any(|m| text.contains(m.as_str()))
-        {
+        let marked = self
+            .link_marks
+            .iter()
+            .any(|m| text.contains(m.as_str()) && !(quotes && (m == "»" || m == "›")));
+        if n < t.long_words && marked {
             return Class::Clutter;
         }
-        if self.is_bio(text, words) || label_shaped(text, n) {
+        if self.is_bio(text, words) || label_shaped(text, n) || gallery_counter(text) {
             return Class::Clutter;
         }
         if (n >= t.long_words && stop >= t.long_stop_share)
@@ -290,7 +323,7 @@ impl Prose {
         {
             return Class::Content;
         }
-        if sentence && n >= t.min_sentence_words {
+        if sentence && n >= t.min_sentence_words && !text.chars().any(|c| c.is_ascii_digit()) {
             // A short finished sentence ("Talks resume on Friday.") that no
             // clutter feature caught is the story's.
             return Class::Content;
@@ -328,6 +361,8 @@ impl Prose {
         let count =
             |set: &HashSet<String>| words.iter().filter(|w| set.contains(w.as_str())).count();
         let (reader, voice, pitch) = (count(&lex.reader), count(&lex.voice), count(&lex.pitch));
+        let formal = formal_address(text, &lex.formal);
+        let reader = reader + formal;
         let money = text.contains(['$', '€', '£']);
         if pitch >= 2 && money {
             // A price beside subscription words: the paywall's offer.
@@ -377,9 +412,9 @@ impl Prose {
         let t = &self.t;
         let weight = |i: usize| -> i64 {
             match classes[i] {
-                // A list carries the body on, but cannot start or extend
-                // it alone: "Most read" lists are lists too.
-                Class::Content if listed[i] => 1,
+                // A list cannot start or extend the body alone: "Most
+                // read" lists are lists too.
+                Class::Content if listed[i] => 0,
                 Class::Content => words[i].len().min(t.content_cap) as i64,
                 Class::Clutter => -(t.clutter_cost as i64),
                 Class::Unsure => -(t.unsure_cost as i64),
@@ -429,6 +464,34 @@ fn sentence_openers(text: &str) -> impl Iterator<Item = String> + '_ {
     starts
         .into_iter()
         .filter_map(move |at| words_of(&text[at..]).into_iter().next())
+}
+
+/// Words of `formal` ("Sie", "Ihres") inside a sentence, where only the
+/// formal address is capitalised.
+fn formal_address(text: &str, formal: &HashSet<String>) -> usize {
+    if formal.is_empty() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut sentence_start = true;
+    for raw in text.split_whitespace() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if !sentence_start && formal.contains(word) {
+            count += 1;
+        }
+        sentence_start = raw.ends_with(['.', '!', '?', ':']);
+    }
+    count
+}
+
+/// "Photo 2 of 7", "Bild 3 von 12: …", "Foto 1 de 14": a gallery's counter
+/// opens the line.
+fn gallery_counter(text: &str) -> bool {
+    static COUNTER: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"^\W*\w+\s+\d{1,3}(?:\s*/\s*|\s+[^\W\d_]{1,4}\s+)\d{1,3}\b")
+            .unwrap_or_else(|e| panic!("COUNTER regex: {e}"))
+    });
+    COUNTER.is_match(text)
 }
 
 /// Lowercased words with surrounding punctuation trimmed.

@@ -12,25 +12,27 @@ use serde_json::{Value, json};
 use crate::support::quality::{self, Expected, Field};
 use crate::support::root;
 
-/// The lowest acceptable overall score (the mean case score).
-const FLOOR: f64 = 0.85;
+/// The lowest acceptable overall score (the mean case score): measured
+/// 0.92 on the 118 cases (BENCHMARKS.md), less a case's worth of slack.
+const FLOOR: f64 = 0.91;
 
-/// The lowest acceptable accuracy per field: a field can regress while the
-/// overall score holds, and a floor here catches that. Raise one when the
-/// field has been improved for good.
+/// The lowest acceptable accuracy per field, each a little under its
+/// measured figure: a field can regress while the overall score holds,
+/// and a floor here catches that. Raise one when the field has been
+/// improved for good.
 const FIELD_FLOORS: [(Field, f64); 12] = [
-    (Field::Title, 0.0),
-    (Field::TitleCi, 0.0),
-    (Field::Site, 0.0),
-    (Field::Byline, 0.0),
-    (Field::Date, 0.0),
-    (Field::Language, 0.0),
-    (Field::FirstPara, 0.0),
-    (Field::LastPara, 0.0),
-    (Field::ParaCount, 0.0),
-    (Field::JunkFree, 0.0),
-    (Field::MustContain, 0.0),
-    (Field::Topics, 0.0),
+    (Field::Title, 0.95),
+    (Field::TitleCi, 0.95),
+    (Field::Site, 0.88),
+    (Field::Byline, 0.75),
+    (Field::Date, 0.94),
+    (Field::Language, 0.98),
+    (Field::FirstPara, 0.98),
+    (Field::LastPara, 0.98),
+    (Field::ParaCount, 0.72),
+    (Field::JunkFree, 0.89),
+    (Field::MustContain, 0.97),
+    (Field::Topics, 0.55),
 ];
 
 fn cases() -> Vec<quality::Case> {

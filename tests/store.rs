@@ -406,7 +406,9 @@ fn the_sample_articles_hold_exactly_two_duplicates() {
             .map(|e| e.unwrap().path())
             .filter(|p| {
                 let name = p.file_name().unwrap().to_string_lossy();
-                name != "README.md" && !name.ends_with(".expected.json")
+                name != "README.md"
+                    && !name.ends_with(".expected.json")
+                    && crate::support::is_fixture_scrape(p)
             })
             .collect();
         paths.sort();

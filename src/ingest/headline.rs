@@ -35,7 +35,13 @@ pub(super) fn find(title: &str, rest: &[Line], is_meta: impl Fn(&str) -> bool) -
     let mut best: Option<(f32, usize)> = None;
     for (i, line) in rest.iter().take(WINDOW).enumerate() {
         let words = word_count(&line.text);
-        if !(MIN_WORDS..=MAX_WORDS).contains(&words) || line.text.ends_with('.') {
+        // Captions carry credits; tag lists a label and commas.
+        let caption_or_label = line.text.contains('©')
+            || line.text.split_once(':').is_some_and(|(label, rest)| {
+                word_count(label) <= 1 && rest.matches(',').count() >= 2
+            });
+        if !(MIN_WORDS..=MAX_WORDS).contains(&words) || line.text.ends_with('.') || caption_or_label
+        {
             continue;
         }
         if let Some(prefix) = &truncated

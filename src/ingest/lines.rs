@@ -10,7 +10,10 @@
 //! The content lines are then made into blocks (`shape`).
 
 use std::iter::Peekable;
+use std::sync::LazyLock;
 use std::vec;
+
+use regex::Regex;
 
 use chrono::{DateTime, Utc};
 
@@ -30,20 +33,74 @@ pub(super) struct Line {
 }
 
 /// Splits text into cleaned non-empty lines, remembering blank-line gaps.
+/// A text-browser dump (lynx, w3m) is read as the page it shows: its
+/// `[12]` link markers go and the lines it wrapped at the screen's width
+/// are joined again.
 pub(super) fn lines(text: &str) -> Vec<Line> {
-    let mut out = Vec::new();
+    let dump = text_browser_dump(text);
+    let mut out: Vec<Line> = Vec::new();
     let mut gap = 0;
+    let mut prev_width = 0;
     for raw in text.split('\n') {
-        let text = clean_line(raw);
+        let raw = if dump {
+            LINK_MARKER.replace_all(raw, "")
+        } else {
+            raw.into()
+        };
+        let text = clean_line(&raw);
         if text.is_empty() {
             gap += 1;
-        } else {
-            let words = word_count(&text);
-            out.push(Line { text, gap, words });
-            gap = 0;
+            continue;
         }
+        let width = raw.trim_end().chars().count();
+        let wrapped = dump && gap == 0 && prev_width >= WRAPPED_WIDTH && !starts_list(&raw);
+        match out.last_mut() {
+            Some(prev) if wrapped => {
+                prev.text.push(' ');
+                prev.text.push_str(&text);
+                prev.words += word_count(&text);
+            }
+            _ => {
+                let words = word_count(&text);
+                out.push(Line { text, gap, words });
+            }
+        }
+        prev_width = width;
+        gap = 0;
     }
     out
+}
+
+/// A dump's line this wide was wrapped by the browser, not ended by the
+/// page (lynx wraps at 76-79 columns; a byline or date line ends well
+/// before).
+const WRAPPED_WIDTH: usize = 60;
+
+static LINK_MARKER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\[\d{1,4}\]").unwrap_or_else(|e| panic!("LINK_MARKER regex: {e}"))
+});
+
+/// A text-browser dump: numbered link markers, and most text lines
+/// indented and no wider than a terminal.
+fn text_browser_dump(text: &str) -> bool {
+    let mut lines = 0usize;
+    let mut indented = 0usize;
+    let mut narrow = 0usize;
+    for l in text.lines().filter(|l| !l.trim().is_empty()) {
+        lines += 1;
+        indented += usize::from(l.starts_with("   "));
+        narrow += usize::from(l.chars().count() <= 80);
+    }
+    let markers = LINK_MARKER.find_iter(text).take(5).count();
+    markers >= 5 && indented * 2 >= lines && narrow * 10 >= lines * 9
+}
+
+/// A dump's list item or bullet starts a new line, wrapped or not.
+fn starts_list(raw: &str) -> bool {
+    let t = raw.trim_start();
+    t.starts_with(['*', '+', '•', '-'])
+        || t.split_once(". ")
+            .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
 }
 
 /// What the body lines gave.

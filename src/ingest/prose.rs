@@ -621,6 +621,7 @@ fn resolve_unsure(blocks: &[Block], classes: &mut [Class]) {
                 Class::Content
             } else if !heading_shaped(blocks[k].text)
                 && !quoted_line(blocks[k].text)
+                && !super::lines::ends_sentence(blocks[k].text)
                 && (word_count(blocks[k].text) >= SHORT_LINE
                     || blocks[k].text.chars().any(|c| c.is_ascii_digit())
                     || credit_label(blocks[k].text))

@@ -105,7 +105,9 @@ fn shape_lead(lead: &[Line], rules: &Boilerplate, blocks: &mut Vec<Block>) {
             continue;
         }
         let is_last = i + 1 == lead.len();
-        let caption = !is_last && (lead[i + 1].gap == 0 || line.words > 60);
+        // A line directly above a list is its lead-in, not a caption.
+        let above_list = !is_last && list_item(&lead[i + 1].text).is_some();
+        let caption = !is_last && ((lead[i + 1].gap == 0 && !above_list) || line.words > 60);
         if caption {
             continue;
         }

@@ -35,9 +35,12 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
         .find_map(|&c| {
             let found = find_headline(&lines[c].text, &lines[c + 1..], rules)?;
             // Below the first line only a real headline makes a line the
-            // page title, not a menu item printed twice ("Primera División").
-            (c == first || found.words(&lines[c + 1..]) >= MIN_LATER_HEADLINE)
-                .then_some((c, Some(found)))
+            // page title, not a menu item printed twice ("Primera División"),
+            // and only when the first line holds no headline of its own.
+            (c == first
+                || (found.words(&lines[c + 1..]) >= MIN_LATER_HEADLINE
+                    && !holds_headline(&lines[first].text, rules)))
+            .then_some((c, Some(found)))
         })
         .unwrap_or((first, None));
     lines.drain(..chosen);
@@ -108,6 +111,12 @@ enum Found {
     /// Printed in other words, or in full where the title was cut: the
     /// index of its line.
     Reworded(usize),
+}
+
+/// Whether a title line's own headline segment reads as a headline.
+fn holds_headline(raw: &str, rules: &Boilerplate) -> bool {
+    let (title, _) = split_by_separators(rules.strip_title_junk(cut_glued_menu(raw)), rules);
+    word_count(&title) > MIN_LATER_HEADLINE
 }
 
 impl Found {

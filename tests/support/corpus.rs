@@ -58,7 +58,7 @@ impl Corpus {
             let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join(dir))
                 .expect("template directory")
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|e| e == "txt"))
+                .filter(|p| p.extension().is_some_and(|e| e == "txt") && is_fixture_scrape(p))
                 .collect();
             paths.sort();
             for path in paths {
@@ -150,4 +150,14 @@ impl Corpus {
             })
             .collect()
     }
+}
+
+/// The scrapes the rules were first written with are quality cases
+/// 001–032; the later cases are blind rounds, kept for measurement
+/// (tests/quality.rs), not as templates and samples.
+pub fn is_fixture_scrape(path: &Path) -> bool {
+    path.file_stem()
+        .and_then(|s| s.to_str())
+        .and_then(|s| s.parse::<u32>().ok())
+        .is_none_or(|n| n <= 32)
 }

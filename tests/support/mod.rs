@@ -35,3 +35,5 @@ pub fn proptest_config(cases: u32) -> Config {
         ..Config::default()
     }
 }
+
+pub use corpus::is_fixture_scrape;

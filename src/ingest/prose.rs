@@ -12,7 +12,15 @@
 //! body is the densest run of content, and the lines after it go. Features
 //! and thresholds are data, in `prose.toml`.
 
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use rustc_hash::FxBuildHasher;
+
+/// Word sets are looked up for every word of every line: a fast hash for
+/// short keys, not SipHash's defence against crafted keys (the keys are
+/// the tables' own words).
+type HashSet<T> = std::collections::HashSet<T, FxBuildHasher>;
 use std::sync::LazyLock;
 
 use serde::Deserialize;
@@ -144,6 +152,10 @@ fn set(words: Vec<String>) -> HashSet<String> {
     words.into_iter().map(|w| w.to_lowercase()).collect()
 }
 
+fn empty<T>() -> HashSet<T> {
+    HashSet::with_hasher(FxBuildHasher)
+}
+
 impl Prose {
     /// The built-in rules; a broken `prose.toml` is a build defect, which
     /// the unit tests catch before it ships.
@@ -188,12 +200,12 @@ impl Prose {
             languages,
             unknown: Lexicon {
                 code: "unknown".to_owned(),
-                stop: HashSet::new(),
-                first: HashSet::new(),
-                pitch: HashSet::new(),
-                reader: HashSet::new(),
-                formal: HashSet::new(),
-                voice: HashSet::new(),
+                stop: empty(),
+                first: empty(),
+                pitch: empty(),
+                reader: empty(),
+                formal: empty(),
+                voice: empty(),
             },
             link_marks: file.marks.link,
             bio_verbs: set(file.bio.verbs),
@@ -211,14 +223,15 @@ impl Prose {
         if blocks.is_empty() {
             return Vec::new();
         }
-        let words: Vec<Vec<String>> = blocks.iter().map(|b| words_of(b.text)).collect();
+        let words: Vec<Vec<Word>> = blocks.iter().map(|b| words_of(b.text)).collect();
         let lexicon = self.language_of(&words);
         tracing::trace!("language {}", lexicon.code);
-        let repeats = repeat_counts(blocks);
+        let repeats = repeat_counts(blocks, &words, self.t.long_words);
         let mut classes: Vec<Class> = blocks
             .iter()
             .zip(&words)
-            .map(|(b, w)| self.classify(b.text, w, lexicon, repeats[&norm_key(b.text)]))
+            .zip(repeats)
+            .map(|((b, w), r)| self.classify(b.text, w, lexicon, r))
             .collect();
         if !classes.contains(&Class::Content) {
             // Nothing reads as prose: no body to anchor on, so no grounds
@@ -260,15 +273,15 @@ impl Prose {
     }
 
     /// The language whose stopwords cover most of the text.
-    fn language_of(&self, words: &[Vec<String>]) -> &Lexicon {
+    fn language_of(&self, words: &[Vec<Word>]) -> &Lexicon {
+        // A few hundred words tell the language as well as the whole text.
+        let sample = || words.iter().flatten().take(LANGUAGE_SAMPLE);
         let hits = |lex: &Lexicon| {
-            words
-                .iter()
-                .flatten()
-                .filter(|w| lex.stop.contains(w.as_str()))
+            sample()
+                .filter(|w| lex.stop.contains(AsRef::<str>::as_ref(w)))
                 .count()
         };
-        let total = words.iter().map(Vec::len).sum::<usize>().max(1);
+        let total = sample().count().max(1);
         self.languages
             .iter()
             .map(|lex| (hits(lex), lex))
@@ -280,7 +293,7 @@ impl Prose {
     }
 
     /// A line's class from its own features alone.
-    fn classify(&self, text: &str, words: &[String], lex: &Lexicon, repeats: usize) -> Class {
+    fn classify(&self, text: &str, words: &[Word], lex: &Lexicon, repeats: usize) -> Class {
         let t = &self.t;
         let n = words.len();
         if n == 0 {
@@ -292,7 +305,7 @@ impl Prose {
         } else {
             words
                 .iter()
-                .filter(|w| lex.stop.contains(w.as_str()))
+                .filter(|w| lex.stop.contains(AsRef::<str>::as_ref(w)))
                 .count() as f32
                 / n as f32
         };
@@ -347,19 +360,24 @@ impl Prose {
     /// the table ("…Click image to enlarge.", "Already a subscriber? Sign
     /// in"), or it addresses the reader, or speaks as the site ("our
     /// journalism"), about subscriptions, donations, offers.
-    fn pitch_shape(&self, text: &str, words: &[String], lex: &Lexicon) -> bool {
+    fn pitch_shape(&self, text: &str, words: &[Word], lex: &Lexicon) -> bool {
         // Quoted speech addressing "you" is reporting, not a pitch.
         if text.contains(['"', '“', '”', '«', '»', '„']) {
             return false;
         }
-        let imperative = sentence_openers(text).any(|w| lex.first.contains(w.as_str()));
+        let imperative =
+            sentence_openers(text).any(|w| lex.first.contains(AsRef::<str>::as_ref(&w)));
         let button = words.len() <= self.button_words
-            && sentence_openers(text).any(|w| self.button_first.contains(w.as_str()));
+            && sentence_openers(text).any(|w| self.button_first.contains(AsRef::<str>::as_ref(&w)));
         if imperative || button {
             return true;
         }
-        let count =
-            |set: &HashSet<String>| words.iter().filter(|w| set.contains(w.as_str())).count();
+        let count = |set: &HashSet<String>| {
+            words
+                .iter()
+                .filter(|w| set.contains(AsRef::<str>::as_ref(w)))
+                .count()
+        };
         let (reader, voice, pitch) = (count(&lex.reader), count(&lex.voice), count(&lex.pitch));
         let formal = formal_address(text, &lex.formal);
         let reader = reader + formal;
@@ -380,12 +398,21 @@ impl Prose {
     }
 
     /// "Jane Roe is a reporter covering…": a name, a verb, a role.
-    fn is_bio(&self, text: &str, words: &[String]) -> bool {
+    fn is_bio(&self, text: &str, words: &[Word]) -> bool {
+        // Cheap test first: a verb of the table among the first words.
+        if !words
+            .iter()
+            .skip(1)
+            .take(4)
+            .any(|w| self.bio_verbs.contains(AsRef::<str>::as_ref(w)))
+        {
+            return false;
+        }
         let raw: Vec<&str> = text.split_whitespace().collect();
         let Some(verb_at) = (1..=4.min(raw.len().saturating_sub(1))).find(|&k| {
             words
                 .get(k)
-                .is_some_and(|w| self.bio_verbs.contains(w.as_str()))
+                .is_some_and(|w| self.bio_verbs.contains(AsRef::<str>::as_ref(w)))
         }) else {
             return false;
         };
@@ -402,13 +429,17 @@ impl Prose {
         }
         let first_sentence = text.find(['.', ';']).map_or(text, |i| &text[..i]);
         let roles = words_of(first_sentence);
-        named && words.len() < 60 && roles.iter().any(|w| self.bio_roles.contains(w.as_str()))
+        named
+            && words.len() < 60
+            && roles
+                .iter()
+                .any(|w| self.bio_roles.contains(AsRef::<str>::as_ref(w)))
     }
 
     /// Index of the last line of the densest run of content (Kadane's
     /// maximum-sum run over the line weights). `listed` marks list items
     /// that are content only because they are in a list.
-    fn body_end(&self, classes: &[Class], words: &[Vec<String>], listed: &[bool]) -> usize {
+    fn body_end(&self, classes: &[Class], words: &[Vec<Word>], listed: &[bool]) -> usize {
         let t = &self.t;
         let weight = |i: usize| -> i64 {
             match classes[i] {
@@ -450,7 +481,7 @@ impl Prose {
 
 /// The first word of each sentence or dash-separated clause, lowercased:
 /// where an imperative stands in a pitch.
-fn sentence_openers(text: &str) -> impl Iterator<Item = String> + '_ {
+fn sentence_openers(text: &str) -> impl Iterator<Item = Word<'_>> + '_ {
     let mut starts = vec![0];
     let bytes = text.as_bytes();
     for (i, c) in text.char_indices() {
@@ -461,9 +492,13 @@ fn sentence_openers(text: &str) -> impl Iterator<Item = String> + '_ {
             starts.push(next);
         }
     }
-    starts
-        .into_iter()
-        .filter_map(move |at| words_of(&text[at..]).into_iter().next())
+    starts.into_iter().filter_map(move |at| {
+        // Only the first word: reading the rest of the line for every
+        // clause would make this quadratic.
+        text[at..]
+            .split_whitespace()
+            .find_map(|w| words_of(w).pop())
+    })
 }
 
 /// Words of `formal` ("Sie", "Ihres") inside a sentence, where only the
@@ -494,17 +529,26 @@ fn gallery_counter(text: &str) -> bool {
     COUNTER.is_match(text)
 }
 
-/// Lowercased words with surrounding punctuation trimmed.
-fn words_of(text: &str) -> Vec<String> {
+/// Lowercased words with surrounding punctuation trimmed; borrowed when
+/// already lower case, as most words are.
+fn words_of(text: &str) -> Vec<Word<'_>> {
     text.split_whitespace()
         .map(|w| {
-            w.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
-                .trim_matches(['\'', '’', '-'])
-                .to_lowercase()
+            let w = w
+                .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
+                .trim_matches(['\'', '’', '-']);
+            if w.chars().any(char::is_uppercase) {
+                Cow::Owned(w.to_lowercase())
+            } else {
+                Cow::Borrowed(w)
+            }
         })
         .filter(|w| !w.is_empty())
         .collect()
 }
+
+/// A word of a line, lower-cased.
+type Word<'a> = Cow<'a, str>;
 
 fn digit_share(text: &str) -> f32 {
     let (mut digits, mut all) = (0usize, 0usize);
@@ -520,23 +564,53 @@ fn digit_share(text: &str) -> f32 {
 }
 
 /// Lines compared for repetition: case, spacing and figures do not count,
-/// so "Photo 2 of 7" repeats "Photo 5 of 7".
-fn norm_key(text: &str) -> String {
-    text.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .collect()
+/// so "Photo 2 of 7" repeats "Photo 5 of 7". A hash of that form, made
+/// without building it.
+fn norm_key(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space {
+            h.write_u32(' ' as u32);
+            space = false;
+        }
+        if c.is_ascii() {
+            let c = if c.is_ascii_digit() {
+                '#'
+            } else {
+                c.to_ascii_lowercase()
+            };
+            h.write_u32(c as u32);
+        } else {
+            for l in c.to_lowercase() {
+                h.write_u32(l as u32);
+            }
+        }
+    }
+    h.finish()
 }
 
-fn repeat_counts(blocks: &[Block]) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for b in blocks {
-        *counts.entry(norm_key(b.text)).or_insert(0) += 1;
+/// How often each line's form occurs. Only short lines are compared (a
+/// long one counts once): repetition is a clutter feature below
+/// `long_words` only.
+fn repeat_counts(blocks: &[Block], words: &[Vec<Word>], long: usize) -> Vec<usize> {
+    let keys: Vec<Option<u64>> = blocks
+        .iter()
+        .zip(words)
+        .map(|(b, w)| (w.len() < long).then(|| norm_key(b.text)))
+        .collect();
+    let mut counts: HashMap<u64, usize> = HashMap::new();
+    for k in keys.iter().flatten() {
+        *counts.entry(*k).or_insert(0) += 1;
     }
-    counts
+    keys.iter()
+        .map(|k| k.map_or(1, |k| counts.get(&k).copied().unwrap_or(1)))
+        .collect()
 }
 
 /// A list directly under its lead-in sentence ("…three demands:") is part
@@ -639,6 +713,9 @@ fn resolve_unsure(blocks: &[Block], classes: &mut [Class]) {
     }
 }
 
+/// Words read to tell an article's language.
+const LANGUAGE_SAMPLE: usize = 300;
+
 /// Lines this long that are neither heading nor sentence are not left to
 /// their neighbours.
 const SHORT_LINE: usize = 6;
@@ -649,8 +726,9 @@ const MENU_RUN: usize = 3;
 /// Page labels: a short line in capitals ("SHOP THE STORY", "MARKET
 /// SNAPSHOT"), a bracketed placeholder ("[Image: …]"), a credit (©).
 fn label_shaped(text: &str, words: usize) -> bool {
-    let letters: Vec<char> = text.chars().filter(|c| c.is_alphabetic()).collect();
-    let capitals = letters.len() >= 4 && letters.iter().all(|c| c.is_uppercase());
+    let capitals = words <= 6
+        && text.chars().filter(|c| c.is_alphabetic()).count() >= 4
+        && !text.chars().any(char::is_lowercase);
     let bracketed = text.starts_with('[') && text.ends_with(']');
     (capitals && words <= 6) || bracketed || text.contains('©')
 }

@@ -83,6 +83,10 @@ static LINK_MARKER: LazyLock<Regex> = LazyLock::new(|| {
 /// A text-browser dump: numbered link markers, and most text lines
 /// indented and no wider than a terminal.
 fn text_browser_dump(text: &str) -> bool {
+    // Markers first: one memchr-driven scan settles most documents.
+    if LINK_MARKER.find_iter(text).take(5).count() < 5 {
+        return false;
+    }
     let mut lines = 0usize;
     let mut indented = 0usize;
     let mut narrow = 0usize;
@@ -91,8 +95,7 @@ fn text_browser_dump(text: &str) -> bool {
         indented += usize::from(l.starts_with("   "));
         narrow += usize::from(l.chars().count() <= 80);
     }
-    let markers = LINK_MARKER.find_iter(text).take(5).count();
-    markers >= 5 && indented * 2 >= lines && narrow * 10 >= lines * 9
+    indented * 2 >= lines && narrow * 10 >= lines * 9
 }
 
 /// A dump's list item or bullet starts a new line, wrapped or not.

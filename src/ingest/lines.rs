@@ -141,7 +141,9 @@ pub(super) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
             ended = true;
             break;
         }
-        if !pass.content.is_empty() && class.comment {
+        // A comment's timestamp ("hace 3 horas") only ends the article once
+        // its body has begun: above it, it is the page's own date.
+        if pass.body_seen > 0 && class.comment {
             ended = true;
             break;
         }

@@ -9,6 +9,7 @@
 
 use super::boilerplate::word_count;
 use super::lines::{Line, ends_sentence};
+use super::text::fold;
 
 /// How many lines under the title line may hold the on-page headline.
 const WINDOW: usize = 25;
@@ -90,23 +91,6 @@ fn truncated_prefix(title: &str) -> Option<String> {
     // The last word may be cut mid-word ("rewe…"): compare up to it.
     let folded = fold(cut);
     (word_count(&folded) >= 3).then_some(folded)
-}
-
-/// Lower-cased words with punctuation folded to spaces; curly and straight
-/// quotes alike.
-fn fold(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut space = true;
-    for c in s.chars() {
-        if c.is_alphanumeric() {
-            out.extend(c.to_lowercase());
-            space = false;
-        } else if !space {
-            out.push(' ');
-            space = true;
-        }
-    }
-    out.trim_end().to_owned()
 }
 
 fn content_words(s: &str) -> Vec<String> {

@@ -53,7 +53,10 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
             continue;
         }
         let width = raw.trim_end().chars().count();
-        let wrapped = dump && gap == 0 && prev_width >= WRAPPED_WIDTH && !starts_list(&raw);
+        let wrapped = dump
+            && gap == 0
+            && prev_width >= WRAPPED_WIDTH
+            && super::shape::list_item(raw.trim_start()).is_none();
         match out.last_mut() {
             Some(prev) if wrapped => {
                 prev.text.push(' ');
@@ -96,14 +99,6 @@ fn text_browser_dump(text: &str) -> bool {
         narrow += usize::from(l.chars().count() <= 80);
     }
     indented * 2 >= lines && narrow * 10 >= lines * 9
-}
-
-/// A dump's list item or bullet starts a new line, wrapped or not.
-fn starts_list(raw: &str) -> bool {
-    let t = raw.trim_start();
-    t.starts_with(['*', '+', '•', '-'])
-        || t.split_once(". ")
-            .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty())
 }
 
 /// What the body lines gave.

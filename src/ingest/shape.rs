@@ -149,7 +149,7 @@ fn shape_body(body: &[Line], blocks: &mut Vec<Block>) {
 }
 
 static BULLET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[•·▪●◦‣∙*]|[-–—](?:\s)|\d{1,2}[.)](?:\s))\s*")
+    Regex::new(r"^(?:[•·▪●◦‣∙*]|[-–—+](?:\s)|\d{1,2}[.)](?:\s))\s*")
         .unwrap_or_else(|e| panic!("BULLET regex: {e}"))
 });
 static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -160,7 +160,7 @@ static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// The item of a bulleted line; a bullet with nothing after it is no item.
-fn list_item(text: &str) -> Option<&str> {
+pub(super) fn list_item(text: &str) -> Option<&str> {
     BULLET
         .find(text)
         .filter(|m| m.end() < text.len())

@@ -480,7 +480,9 @@ impl Folded {
     }
 }
 
-fn fold(s: &str) -> String {
+/// Lower-cased words, punctuation folded to single spaces: how headlines
+/// are compared.
+pub(super) fn fold(s: &str) -> String {
     Folded::new(s).text.trim_end().to_owned()
 }
 

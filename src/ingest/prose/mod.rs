@@ -12,7 +12,6 @@
 //! body is the densest run of content, and the lines after it go. Features
 //! and thresholds are data, in `prose.toml`.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use rustc_hash::FxBuildHasher;
@@ -20,12 +19,21 @@ use rustc_hash::FxBuildHasher;
 /// Word sets are looked up for every word of every line: a fast hash for
 /// short keys, not SipHash's defence against crafted keys (the keys are
 /// the tables' own words).
-type HashSet<T> = std::collections::HashSet<T, FxBuildHasher>;
+pub(super) type HashSet<T> = std::collections::HashSet<T, FxBuildHasher>;
 use std::sync::LazyLock;
 
 use serde::Deserialize;
 
 use super::boilerplate::word_count;
+
+mod context;
+mod features;
+
+use context::{protect_lists, resolve_unsure};
+use features::{
+    Word, bullet, digit_share, formal_address, gallery_counter, label_shaped, quoted_line,
+    repeat_counts, sentence_openers, word_of, words_of,
+};
 
 /// What a line is, to the classifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,7 +154,7 @@ pub(super) struct Prose {
     button_words: usize,
 }
 
-const PROSE_TOML: &str = include_str!("prose.toml");
+const PROSE_TOML: &str = include_str!("../prose.toml");
 
 fn set(words: Vec<String>) -> HashSet<String> {
     words.into_iter().map(|w| w.to_lowercase()).collect()
@@ -265,15 +273,17 @@ impl Prose {
             .position(|c| *c == Class::Content)
             .unwrap_or(classes.len());
         let end = self.body_end(&classes, &counts, &listed);
-        for (i, b) in blocks.iter().enumerate() {
-            let edge = if i < start {
-                "lead"
-            } else if i > end {
-                "tail"
-            } else {
-                "body"
-            };
-            tracing::trace!("{edge} {:?}/{:?}: {}", own[i], classes[i], b.text);
+        if tracing::enabled!(tracing::Level::TRACE) {
+            for (i, b) in blocks.iter().enumerate() {
+                let edge = if i < start {
+                    "lead"
+                } else if i > end {
+                    "tail"
+                } else {
+                    "body"
+                };
+                tracing::trace!("{edge} {:?}/{:?}: {}", own[i], classes[i], b.text);
+            }
         }
         (0..classes.len())
             .map(|i| {
@@ -334,7 +344,7 @@ impl Prose {
                 .count() as f32
                 / n as f32
         };
-        let sentence = super::lines::ends_sentence(text);
+        let sentence = crate::ingest::lines::ends_sentence(text);
         if n < t.cta_max_words && self.pitch_shape(text, words, lex) {
             return Class::Clutter;
         }
@@ -504,243 +514,6 @@ impl Prose {
     }
 }
 
-/// The first word of each sentence or dash-separated clause, lowercased:
-/// where an imperative stands in a pitch.
-fn sentence_openers(text: &str) -> impl Iterator<Item = Word<'_>> + '_ {
-    let mut starts = vec![0];
-    let bytes = text.as_bytes();
-    for (i, c) in text.char_indices() {
-        let next = i + c.len_utf8();
-        let boundary = matches!(c, '.' | '!' | '?' | '—' | '–' | ':' | '|' | '•' | '·')
-            && bytes.get(next) == Some(&b' ');
-        if boundary {
-            starts.push(next);
-        }
-    }
-    starts.into_iter().filter_map(move |at| {
-        // Only the first word: reading the rest of the line for every
-        // clause would make this quadratic.
-        text[at..]
-            .split_whitespace()
-            .find_map(|w| words_of(w).pop())
-    })
-}
-
-/// Words of `formal` ("Sie", "Ihres") inside a sentence, where only the
-/// formal address is capitalised.
-fn formal_address(text: &str, formal: &HashSet<String>) -> usize {
-    if formal.is_empty() {
-        return 0;
-    }
-    let mut count = 0;
-    let mut sentence_start = true;
-    for raw in text.split_whitespace() {
-        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
-        if !sentence_start && formal.contains(word) {
-            count += 1;
-        }
-        sentence_start = raw.ends_with(['.', '!', '?', ':']);
-    }
-    count
-}
-
-/// "Photo 2 of 7", "Bild 3 von 12: …", "Foto 1 de 14": a gallery's counter
-/// opens the line.
-fn gallery_counter(text: &str) -> bool {
-    static COUNTER: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"^\W*\w+\s+\d{1,3}(?:\s*/\s*|\s+[^\W\d_]{1,4}\s+)\d{1,3}\b")
-            .unwrap_or_else(|e| panic!("COUNTER regex: {e}"))
-    });
-    COUNTER.is_match(text)
-}
-
-/// Lowercased words with surrounding punctuation trimmed; borrowed when
-/// already lower case, as most words are.
-fn words_of(text: &str) -> Vec<Word<'_>> {
-    text.split_whitespace().filter_map(word_of).collect()
-}
-
-/// One whitespace-separated token as a word, if it has any letters or
-/// figures left once its punctuation is trimmed.
-fn word_of(token: &str) -> Option<Word<'_>> {
-    let w = token
-        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
-        .trim_matches(['\'', '’', '-']);
-    if w.is_empty() {
-        None
-    } else if w.chars().any(char::is_uppercase) {
-        Some(Cow::Owned(w.to_lowercase()))
-    } else {
-        Some(Cow::Borrowed(w))
-    }
-}
-
-/// A word of a line, lower-cased.
-type Word<'a> = Cow<'a, str>;
-
-fn digit_share(text: &str) -> f32 {
-    let (mut digits, mut all) = (0usize, 0usize);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        all += 1;
-        digits += usize::from(c.is_ascii_digit());
-    }
-    if all == 0 {
-        0.0
-    } else {
-        digits as f32 / all as f32
-    }
-}
-
-/// Lines compared for repetition: case, spacing and figures do not count,
-/// so "Photo 2 of 7" repeats "Photo 5 of 7". A hash of that form, made
-/// without building it.
-fn norm_key(text: &str) -> u64 {
-    use std::hash::Hasher;
-    let mut h = rustc_hash::FxHasher::default();
-    let mut space = false;
-    for c in text.chars() {
-        if c.is_whitespace() {
-            space = true;
-            continue;
-        }
-        if space {
-            h.write_u32(' ' as u32);
-            space = false;
-        }
-        if c.is_ascii() {
-            let c = if c.is_ascii_digit() {
-                '#'
-            } else {
-                c.to_ascii_lowercase()
-            };
-            h.write_u32(c as u32);
-        } else {
-            for l in c.to_lowercase() {
-                h.write_u32(l as u32);
-            }
-        }
-    }
-    h.finish()
-}
-
-/// How often each line's form occurs. Only short lines are compared (a
-/// long one counts once): repetition is a clutter feature below
-/// `long_words` only.
-fn repeat_counts(blocks: &[Block], words: &[Vec<Word>], long: usize) -> Vec<usize> {
-    let keys: Vec<Option<u64>> = blocks
-        .iter()
-        .zip(words)
-        .map(|(b, w)| (!w.is_empty() && w.len() < long).then(|| norm_key(b.text)))
-        .collect();
-    let mut counts: HashMap<u64, usize> = HashMap::new();
-    for k in keys.iter().flatten() {
-        *counts.entry(*k).or_insert(0) += 1;
-    }
-    keys.iter()
-        .map(|k| k.map_or(1, |k| counts.get(&k).copied().unwrap_or(1)))
-        .collect()
-}
-
-/// A list directly under its lead-in sentence ("…three demands:") is part
-/// of that paragraph, and a bulleted line is a list item wherever it
-/// stands (the densest-run search still ends the body before a trailing
-/// "Most read" list): its items are short and unfinished, but not clutter unless
-/// their own shape says so (a pitch, a link).
-fn protect_lists(blocks: &[Block], own: &[Class], classes: &mut [Class]) -> Vec<bool> {
-    // Without blank lines every line is its own paragraph: lines under a
-    // colon are no list then, unless bulleted.
-    let spaced = blocks.iter().any(|b| b.gap > 0);
-    let mut listed = vec![false; blocks.len()];
-    let mut unbulleted_list = false;
-    for i in 0..blocks.len() {
-        let lead_in = spaced
-            && i > 0
-            && blocks[i - 1].text.trim_end().ends_with(':')
-            && classes[i - 1] != Class::Clutter
-            && blocks[i].gap == 0;
-        let continues = unbulleted_list && blocks[i].gap == 0;
-        let bulleted = bullet(blocks[i].text);
-        if (lead_in || continues || bulleted) && own[i] != Class::Clutter {
-            classes[i] = Class::Content;
-            listed[i] = true;
-            unbulleted_list = !bulleted;
-        } else {
-            unbulleted_list = false;
-        }
-    }
-    listed
-}
-
-/// A line that opens with a quotation mark: speech, left to its neighbours.
-fn quoted_line(text: &str) -> bool {
-    text.starts_with(['"', '“', '«', '„', '‘'])
-}
-
-/// A line opening with a list bullet ("• ", "- ", "1. ").
-fn bullet(text: &str) -> bool {
-    let t = text.trim_start();
-    let mut chars = t.chars();
-    match chars.next() {
-        Some('•' | '·' | '▪' | '●' | '◦' | '‣' | '∙' | '*' | '-' | '–' | '—') => {
-            chars.next().is_some_and(char::is_whitespace)
-        }
-        Some(c) if c.is_ascii_digit() => {
-            let rest = t.trim_start_matches(|c: char| c.is_ascii_digit());
-            rest.starts_with(". ") || rest.starts_with(") ")
-        }
-        _ => false,
-    }
-}
-
-/// Unsure lines take their class from their neighbours (jusText's
-/// context pass): a run of three or more is a tag list or a menu; a
-/// heading-shaped line directly above content is a subheading; any other
-/// unsure line is content only with content on both sides.
-fn resolve_unsure(blocks: &[Block], classes: &mut [Class]) {
-    let sure: Vec<Class> = classes.to_vec();
-    let n = sure.len();
-    let mut i = 0;
-    while i < n {
-        if sure[i] != Class::Unsure {
-            i += 1;
-            continue;
-        }
-        let run_end = (i..n).find(|&k| sure[k] != Class::Unsure).unwrap_or(n);
-        let before = sure[..i]
-            .iter()
-            .rev()
-            .find(|c| **c != Class::Unsure)
-            .copied();
-        let after = sure.get(run_end).copied();
-        for k in i..run_end {
-            classes[k] = if run_end - i >= MENU_RUN || run_end == n {
-                // What trails the page after the last prose is furniture.
-                Class::Clutter
-            } else if after == Some(Class::Content)
-                && k + 1 == run_end
-                && heading_shaped(blocks[k].text)
-            {
-                Class::Content
-            } else if !heading_shaped(blocks[k].text)
-                && !quoted_line(blocks[k].text)
-                && !super::lines::ends_sentence(blocks[k].text)
-                && (word_count(blocks[k].text) >= SHORT_LINE
-                    || blocks[k].text.chars().any(|c| c.is_ascii_digit())
-                    || credit_label(blocks[k].text))
-            {
-                // Neither a heading nor a sentence: a caption, a teaser,
-                // a promo ("… by 30% – presented by Yardmind").
-                Class::Clutter
-            } else if before != Some(Class::Clutter) && after != Some(Class::Clutter) {
-                Class::Content
-            } else {
-                Class::Clutter
-            };
-        }
-        i = run_end;
-    }
-}
-
 /// A line of this many words is prose: no boilerplate runs that long (the
 /// tables stop at 40 words for the same reason), so it is not read word
 /// by word.
@@ -748,49 +521,6 @@ const PROSE_WORDS: usize = 45;
 
 /// Words read to tell an article's language.
 const LANGUAGE_SAMPLE: usize = 150;
-
-/// Lines this long that are neither heading nor sentence are not left to
-/// their neighbours.
-const SHORT_LINE: usize = 6;
-
-/// Consecutive unsure lines that make a menu or a tag list, not a heading.
-const MENU_RUN: usize = 3;
-
-/// Page labels: a short line in capitals ("SHOP THE STORY", "MARKET
-/// SNAPSHOT"), a bracketed placeholder ("[Image: …]"), a credit (©).
-fn label_shaped(text: &str, words: usize) -> bool {
-    let capitals = words <= 6
-        && text.chars().filter(|c| c.is_alphabetic()).count() >= 4
-        && !text.chars().any(char::is_lowercase);
-    let bracketed = text.starts_with('[') && text.ends_with(']');
-    (capitals && words <= 6) || bracketed || text.contains('©')
-}
-
-/// "Fotos: Tomás Arango", "Photo: Reuters": a label, a colon, a name.
-fn credit_label(text: &str) -> bool {
-    text.split_once(':').is_some_and(|(label, rest)| {
-        word_count(label) <= 2
-            && (1..=4).contains(&word_count(rest))
-            && rest
-                .split_whitespace()
-                .all(|w| w.chars().next().is_some_and(char::is_uppercase))
-    })
-}
-
-/// A subheading: a few words, a capital first, no figures, no sentence.
-fn heading_shaped(text: &str) -> bool {
-    let words = word_count(text);
-    (1..=10).contains(&words)
-        && !credit_label(text)
-        && !text
-            .chars()
-            .any(|c| c.is_ascii_digit() || matches!(c, '$' | '€' | '£'))
-        && text
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_uppercase() || c == '"' || c == '“' || c == '«' || c == '„')
-        && !super::lines::ends_sentence(text)
-}
 
 #[cfg(test)]
 mod tests {

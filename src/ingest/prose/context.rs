@@ -1,0 +1,92 @@
+//! The context pass: lines that their own features leave unsure take
+//! their class from the lines around them, and lists keep their items.
+
+use super::features::{bullet, credit_label, heading_shaped, quoted_line};
+use super::{Block, Class};
+use crate::ingest::boilerplate::word_count;
+
+/// A list directly under its lead-in sentence ("…three demands:") is part
+/// of that paragraph, and a bulleted line is a list item wherever it
+/// stands (the densest-run search still ends the body before a trailing
+/// "Most read" list): its items are short and unfinished, but not clutter unless
+/// their own shape says so (a pitch, a link).
+pub(super) fn protect_lists(blocks: &[Block], own: &[Class], classes: &mut [Class]) -> Vec<bool> {
+    // Without blank lines every line is its own paragraph: lines under a
+    // colon are no list then, unless bulleted.
+    let spaced = blocks.iter().any(|b| b.gap > 0);
+    let mut listed = vec![false; blocks.len()];
+    let mut unbulleted_list = false;
+    for i in 0..blocks.len() {
+        let lead_in = spaced
+            && i > 0
+            && blocks[i - 1].text.trim_end().ends_with(':')
+            && classes[i - 1] != Class::Clutter
+            && blocks[i].gap == 0;
+        let continues = unbulleted_list && blocks[i].gap == 0;
+        let bulleted = bullet(blocks[i].text);
+        if (lead_in || continues || bulleted) && own[i] != Class::Clutter {
+            classes[i] = Class::Content;
+            listed[i] = true;
+            unbulleted_list = !bulleted;
+        } else {
+            unbulleted_list = false;
+        }
+    }
+    listed
+}
+
+/// Unsure lines take their class from their neighbours (jusText's
+/// context pass): a run of three or more is a tag list or a menu; a
+/// heading-shaped line directly above content is a subheading; any other
+/// unsure line is content only with content on both sides.
+pub(super) fn resolve_unsure(blocks: &[Block], classes: &mut [Class]) {
+    let sure: Vec<Class> = classes.to_vec();
+    let n = sure.len();
+    let mut i = 0;
+    while i < n {
+        if sure[i] != Class::Unsure {
+            i += 1;
+            continue;
+        }
+        let run_end = (i..n).find(|&k| sure[k] != Class::Unsure).unwrap_or(n);
+        let before = sure[..i]
+            .iter()
+            .rev()
+            .find(|c| **c != Class::Unsure)
+            .copied();
+        let after = sure.get(run_end).copied();
+        for k in i..run_end {
+            classes[k] = if run_end - i >= MENU_RUN || run_end == n {
+                // What trails the page after the last prose is furniture.
+                Class::Clutter
+            } else if after == Some(Class::Content)
+                && k + 1 == run_end
+                && heading_shaped(blocks[k].text)
+            {
+                Class::Content
+            } else if !heading_shaped(blocks[k].text)
+                && !quoted_line(blocks[k].text)
+                && !crate::ingest::lines::ends_sentence(blocks[k].text)
+                && (word_count(blocks[k].text) >= SHORT_LINE
+                    || blocks[k].text.chars().any(|c| c.is_ascii_digit())
+                    || credit_label(blocks[k].text))
+            {
+                // Neither a heading nor a sentence: a caption, a teaser,
+                // a promo ("… by 30% – presented by Yardmind").
+                Class::Clutter
+            } else if before != Some(Class::Clutter) && after != Some(Class::Clutter) {
+                Class::Content
+            } else {
+                Class::Clutter
+            };
+        }
+        i = run_end;
+    }
+}
+
+/// Lines this long that are neither heading nor sentence are not left to
+/// their neighbours.
+pub(super) const SHORT_LINE: usize = 6;
+
+/// Consecutive unsure lines that make a menu or a tag list, not a heading.
+pub(super) const MENU_RUN: usize = 3;

@@ -1,0 +1,195 @@
+//! The measurements of one line the classifier decides on: its words,
+//! the openers of its clauses, its figures, its repetition key, and the
+//! shapes that mark page furniture (labels, credits, gallery counters,
+//! headings, bullets, quotations).
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use super::{Block, HashSet};
+use crate::ingest::boilerplate::word_count;
+
+/// The first word of each sentence or dash-separated clause, lowercased:
+/// where an imperative stands in a pitch.
+pub(super) fn sentence_openers(text: &str) -> impl Iterator<Item = Word<'_>> + '_ {
+    let mut starts = vec![0];
+    let bytes = text.as_bytes();
+    for (i, c) in text.char_indices() {
+        let next = i + c.len_utf8();
+        let boundary = matches!(c, '.' | '!' | '?' | '—' | '–' | ':' | '|' | '•' | '·')
+            && bytes.get(next) == Some(&b' ');
+        if boundary {
+            starts.push(next);
+        }
+    }
+    starts.into_iter().filter_map(move |at| {
+        // Only the first word: reading the rest of the line for every
+        // clause would make this quadratic.
+        text[at..]
+            .split_whitespace()
+            .find_map(|w| words_of(w).pop())
+    })
+}
+
+/// Words of `formal` ("Sie", "Ihres") inside a sentence, where only the
+/// formal address is capitalised.
+pub(super) fn formal_address(text: &str, formal: &HashSet<String>) -> usize {
+    if formal.is_empty() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut sentence_start = true;
+    for raw in text.split_whitespace() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if !sentence_start && formal.contains(word) {
+            count += 1;
+        }
+        sentence_start = raw.ends_with(['.', '!', '?', ':']);
+    }
+    count
+}
+
+/// "Photo 2 of 7", "Bild 3 von 12: …", "Foto 1 de 14": a gallery's counter
+/// opens the line.
+pub(super) fn gallery_counter(text: &str) -> bool {
+    static COUNTER: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"^\W*\w+\s+\d{1,3}(?:\s*/\s*|\s+[^\W\d_]{1,4}\s+)\d{1,3}\b")
+            .unwrap_or_else(|e| panic!("COUNTER regex: {e}"))
+    });
+    COUNTER.is_match(text)
+}
+
+/// Lowercased words with surrounding punctuation trimmed; borrowed when
+/// already lower case, as most words are.
+pub(super) fn words_of(text: &str) -> Vec<Word<'_>> {
+    text.split_whitespace().filter_map(word_of).collect()
+}
+
+/// One whitespace-separated token as a word, if it has any letters or
+/// figures left once its punctuation is trimmed.
+pub(super) fn word_of(token: &str) -> Option<Word<'_>> {
+    let w = token
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
+        .trim_matches(['\'', '’', '-']);
+    if w.is_empty() {
+        None
+    } else if w.chars().any(char::is_uppercase) {
+        Some(Cow::Owned(w.to_lowercase()))
+    } else {
+        Some(Cow::Borrowed(w))
+    }
+}
+
+/// A word of a line, lower-cased.
+pub(super) type Word<'a> = Cow<'a, str>;
+
+pub(super) fn digit_share(text: &str) -> f32 {
+    let (mut digits, mut all) = (0usize, 0usize);
+    for c in text.chars().filter(|c| !c.is_whitespace()) {
+        all += 1;
+        digits += usize::from(c.is_ascii_digit());
+    }
+    if all == 0 {
+        0.0
+    } else {
+        digits as f32 / all as f32
+    }
+}
+
+/// Lines compared for repetition: case, spacing and figures do not count,
+/// so "Photo 2 of 7" repeats "Photo 5 of 7". A hash of that form, made
+/// without building it.
+pub(super) fn norm_key(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut h = rustc_hash::FxHasher::default();
+    let mut space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space {
+            h.write_u32(' ' as u32);
+            space = false;
+        }
+        if c.is_ascii() {
+            let c = if c.is_ascii_digit() {
+                '#'
+            } else {
+                c.to_ascii_lowercase()
+            };
+            h.write_u32(c as u32);
+        } else {
+            for l in c.to_lowercase() {
+                h.write_u32(l as u32);
+            }
+        }
+    }
+    h.finish()
+}
+
+/// How often each line's form occurs. Only short lines are compared (a
+/// long one counts once): repetition is a clutter feature below
+/// `long_words` only.
+pub(super) fn repeat_counts(blocks: &[Block], words: &[Vec<Word>], long: usize) -> Vec<usize> {
+    let keys: Vec<Option<u64>> = blocks
+        .iter()
+        .zip(words)
+        .map(|(b, w)| (!w.is_empty() && w.len() < long).then(|| norm_key(b.text)))
+        .collect();
+    let mut counts: HashMap<u64, usize> = HashMap::new();
+    for k in keys.iter().flatten() {
+        *counts.entry(*k).or_insert(0) += 1;
+    }
+    keys.iter()
+        .map(|k| k.map_or(1, |k| counts.get(&k).copied().unwrap_or(1)))
+        .collect()
+}
+
+/// A line that opens with a quotation mark: speech, left to its neighbours.
+pub(super) fn quoted_line(text: &str) -> bool {
+    text.starts_with(['"', '“', '«', '„', '‘'])
+}
+
+/// A line opening with a list bullet ("• ", "- ", "1. "), by the shape
+/// pass's own rule.
+pub(super) fn bullet(text: &str) -> bool {
+    crate::ingest::shape::list_item(text.trim_start()).is_some()
+}
+
+/// Page labels: a short line in capitals ("SHOP THE STORY", "MARKET
+/// SNAPSHOT"), a bracketed placeholder ("[Image: …]"), a credit (©).
+pub(super) fn label_shaped(text: &str, words: usize) -> bool {
+    let capitals = words <= 6
+        && text.chars().filter(|c| c.is_alphabetic()).count() >= 4
+        && !text.chars().any(char::is_lowercase);
+    let bracketed = text.starts_with('[') && text.ends_with(']');
+    (capitals && words <= 6) || bracketed || text.contains('©')
+}
+
+/// "Fotos: Tomás Arango", "Photo: Reuters": a label, a colon, a name.
+pub(super) fn credit_label(text: &str) -> bool {
+    text.split_once(':').is_some_and(|(label, rest)| {
+        word_count(label) <= 2
+            && (1..=4).contains(&word_count(rest))
+            && rest
+                .split_whitespace()
+                .all(|w| w.chars().next().is_some_and(char::is_uppercase))
+    })
+}
+
+/// A subheading: a few words, a capital first, no figures, no sentence.
+pub(super) fn heading_shaped(text: &str) -> bool {
+    let words = word_count(text);
+    (1..=10).contains(&words)
+        && !credit_label(text)
+        && !text
+            .chars()
+            .any(|c| c.is_ascii_digit() || matches!(c, '$' | '€' | '£'))
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c == '"' || c == '“' || c == '«' || c == '„')
+        && !crate::ingest::lines::ends_sentence(text)
+}

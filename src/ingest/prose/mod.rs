@@ -53,6 +53,7 @@ pub(super) enum Verdict {
 }
 
 /// One line as the classifier sees it.
+#[derive(Clone, Copy)]
 pub(super) struct Block<'a> {
     pub(super) text: &'a str,
     /// Blank lines before it.
@@ -223,11 +224,37 @@ impl Prose {
         })
     }
 
-    /// Which lines to keep: clutter anywhere goes, and so does everything
-    /// after the densest run of content. Above the first line of prose (the
-    /// lead: caption, standfirst) a line goes only when its own features
-    /// make it clutter: a standfirst is short and unfinished by nature.
+    /// Which lines to keep, judged again on what is left until nothing
+    /// more goes. A line's class leans on its neighbours, so dropping one
+    /// changes the context of the rest; without the second look, cleaning
+    /// the cleaned text (a reader re-importing the feed, `reclean`) would
+    /// cut what the first pass kept.
     pub(super) fn keep(&self, blocks: &[Block]) -> Vec<Verdict> {
+        let mut verdicts = self.keep_once(blocks);
+        for _ in 0..MAX_PASSES {
+            let left: Vec<usize> = (0..blocks.len())
+                .filter(|&i| verdicts[i] != Verdict::Drop)
+                .collect();
+            if left.len() == blocks.len() || left.is_empty() {
+                break;
+            }
+            let again = self.keep_once(&left.iter().map(|&i| blocks[i]).collect::<Vec<_>>());
+            let settled = !again.contains(&Verdict::Drop);
+            for (&i, v) in left.iter().zip(again) {
+                verdicts[i] = v;
+            }
+            if settled {
+                break;
+            }
+        }
+        verdicts
+    }
+
+    /// One pass: clutter anywhere goes, and so does everything after the
+    /// densest run of content. Above the first line of prose (the lead:
+    /// caption, standfirst) a line goes only when its own features make it
+    /// clutter: a standfirst is short and unfinished by nature.
+    fn keep_once(&self, blocks: &[Block]) -> Vec<Verdict> {
         if blocks.is_empty() {
             return Vec::new();
         }
@@ -268,7 +295,11 @@ impl Prose {
         let own = classes.clone();
         let listed = protect_lists(blocks, &own, &mut classes);
         resolve_unsure(blocks, &mut classes);
-        let start = classes
+        // The lead ends at the first line whose own features read as prose,
+        // not at one its neighbours made content: dropping a clutter line
+        // must not move the lead's edge, or cleaning the output again would
+        // cut what the first pass kept.
+        let start = own
             .iter()
             .position(|c| *c == Class::Content)
             .unwrap_or(classes.len());
@@ -518,6 +549,9 @@ impl Prose {
 /// tables stop at 40 words for the same reason), so it is not read word
 /// by word.
 const PROSE_WORDS: usize = 45;
+/// Passes after the first; each only removes lines, so a handful settles
+/// any real page, and the bound keeps a pathological one linear.
+const MAX_PASSES: usize = 4;
 
 /// Words read to tell an article's language.
 const LANGUAGE_SAMPLE: usize = 150;

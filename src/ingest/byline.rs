@@ -166,20 +166,37 @@ fn is_caps_place(text: &str) -> bool {
 
 /// A line that is nothing but one to four names ("Jane Roe and Tom
 /// Hale"): capitalized words in twos and threes, joined by "and"/"&"/",".
+/// The names may carry one detail after a bar or comma, if it is a role or
+/// an address: "Tan Wei Ling, Transport Correspondent", "Dana Whitfield |
+/// dwhitfield@kvrn.example".
 fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String>> {
     if line.words > 12 || ends_sentence(&line.text) {
         return None;
     }
-    let names = parse_names(&line.text, rules);
-    let joiners = line
-        .text
-        .split_whitespace()
-        .filter(|w| matches!(*w, "and" | "&" | "et" | "und" | "y" | "e"))
-        .count();
-    let name_words: usize = names.iter().map(|n| word_count(n)).sum();
-    let shaped = !names.is_empty()
-        && names.len() <= 4
-        && names.iter().all(|n| (2..=3).contains(&word_count(n)))
-        && name_words + joiners == line.words;
-    shaped.then_some(names)
+    let text = line.text.as_str();
+    let names_only = |part: &str| {
+        let names = parse_names(part, rules);
+        let joiners = part
+            .split_whitespace()
+            .filter(|w| matches!(*w, "and" | "&" | "et" | "und" | "y" | "e"))
+            .count();
+        let name_words: usize = names.iter().map(|n| word_count(n)).sum();
+        let shaped = !names.is_empty()
+            && names.len() <= 4
+            && names.iter().all(|n| (2..=3).contains(&word_count(n)))
+            && name_words + joiners == word_count(part);
+        shaped.then_some(names)
+    };
+    if let Some(names) = names_only(text) {
+        return Some(names);
+    }
+    let (names, detail) = [" | ", ", ", " / "]
+        .iter()
+        .find_map(|sep| text.split_once(sep))?;
+    let detail_ok = detail.contains('@')
+        || detail.split_whitespace().any(|w| {
+            rules.is_role_word(w.trim_matches(|c: char| !c.is_alphanumeric()))
+                && w.chars().next().is_some_and(char::is_uppercase)
+        });
+    if detail_ok { names_only(names) } else { None }
 }

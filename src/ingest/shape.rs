@@ -29,6 +29,7 @@ pub(super) fn shape(
         drop_trailing_comments(&mut content, rules);
     }
     drop_pull_quotes(&mut content);
+    drop_credited_captions(&mut content);
     join_wrapped_lines(&mut content);
     let after_meta = drop_clutter(&mut content, after_meta);
     let body_start = body_start(&content, after_meta);
@@ -146,6 +147,36 @@ fn shape_body(body: &[Line], blocks: &mut Vec<Block>) {
         first_paragraph = false;
         blocks.push(Block::new(BlockKind::Paragraph, text));
     }
+}
+
+/// "Dana Whitfield / KVRN", "Jane Roe/Getty Images": a photo credit, a
+/// name and the agency or site it works for.
+static SLASH_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){1,3}\s*/\s*\p{Lu}[\p{L}\p{N}&.'’ -]{1,40}$",
+    )
+    .unwrap_or_else(|e| panic!("SLASH_CREDIT regex: {e}"))
+});
+
+/// A photo credit goes, and so does the caption it sits right under: the
+/// caption may be a whole sentence, so nothing else tells it from the lede.
+fn drop_credited_captions(content: &mut Vec<Line>) {
+    let mut drop = vec![false; content.len()];
+    for (i, line) in content.iter().enumerate() {
+        if line.words > 8 || !SLASH_CREDIT.is_match(&line.text) {
+            continue;
+        }
+        drop[i] = true;
+        if i > 0
+            && line.gap == 0
+            && content[i - 1].words <= 60
+            && list_item(&content[i - 1].text).is_none()
+        {
+            drop[i - 1] = true;
+        }
+    }
+    let mut flags = drop.into_iter();
+    content.retain(|_| !flags.next().unwrap_or(false));
 }
 
 static BULLET: LazyLock<Regex> = LazyLock::new(|| {

@@ -395,6 +395,17 @@ fn split_by_separators(line: &str, rules: &Boilerplate) -> (String, Option<Strin
     match segs.as_slice() {
         [] => (String::new(), None),
         [one] => ((*one).to_owned(), None),
+        // "Site :: Headline :: Site": the name at both ends.
+        [first, middle @ .., last]
+            if !middle.is_empty() && site_like(first) && fold(first) == fold(last) =>
+        {
+            let sep = rules
+                .title_separators
+                .iter()
+                .find(|s| line.contains(s.as_str()))
+                .map_or(" - ", |s| s.as_str());
+            (middle.join(sep), Some((*first).to_owned()))
+        }
         [first, .., last] => {
             let last_site = site_like(last) && word_count(last) < word_count(first);
             let first_site = site_like(first) && word_count(first) < word_count(last);

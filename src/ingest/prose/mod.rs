@@ -87,6 +87,11 @@ struct Thresholds {
 struct LanguageTable {
     first: Vec<String>,
     pitch: Vec<String>,
+    /// Shop and ticket words: a pitch only when the site speaks or the
+    /// reader is addressed ("tickets for our summer cinema"), since news
+    /// is full of stores, discounts and members.
+    #[serde(default)]
+    shop: Vec<String>,
     reader: Vec<String>,
     #[serde(default)]
     formal: Vec<String>,
@@ -136,6 +141,7 @@ struct Lexicon {
     stop: HashSet<&'static str>,
     first: HashSet<String>,
     pitch: HashSet<String>,
+    shop: HashSet<String>,
     reader: HashSet<String>,
     /// Case-sensitive, away from a sentence's start.
     formal: HashSet<String>,
@@ -194,6 +200,7 @@ impl Prose {
                 stop,
                 first: set(table.first),
                 pitch: set(table.pitch),
+                shop: set(table.shop),
                 reader: set(table.reader),
                 formal: table.formal.into_iter().collect(),
                 voice: set(table.voice),
@@ -212,6 +219,7 @@ impl Prose {
                 stop: empty(),
                 first: empty(),
                 pitch: empty(),
+                shop: empty(),
                 reader: empty(),
                 formal: empty(),
                 voice: empty(),
@@ -455,6 +463,7 @@ impl Prose {
         if reader + voice == 0 {
             return false;
         }
+        let pitch = pitch + count(&lex.shop);
         let figures = text.chars().any(|c| c.is_ascii_digit());
         let share = reader as f32 / words.len() as f32;
         (share >= self.t.reader_share && (pitch > 0 || figures))

@@ -169,12 +169,16 @@ fn is_caps_place(text: &str) -> bool {
 /// The names may carry one detail after a bar or comma, if it is a role or
 /// an address: "Tan Wei Ling, Transport Correspondent", "Dana Whitfield |
 /// dwhitfield@kvrn.example".
-fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String>> {
+pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String>> {
     if line.words > 12 || ends_sentence(&line.text) {
         return None;
     }
     let text = line.text.as_str();
     let names_only = |part: &str| {
+        // "Dana Petrakis/Ledger" is a name and what follows the slash.
+        if part.contains('/') {
+            return None;
+        }
         let names = parse_names(part, rules);
         let joiners = part
             .split_whitespace()
@@ -190,10 +194,18 @@ fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String>> {
     if let Some(names) = names_only(text) {
         return Some(names);
     }
-    let (names, detail) = [" | ", ", ", " / "]
+    let (names, detail, sep) = [" | ", ", ", "/", " - ", " – ", " — "]
         .iter()
-        .find_map(|sep| text.split_once(sep))?;
-    let detail_ok = detail.contains('@')
+        .find_map(|sep| text.split_once(sep).map(|(n, d)| (n, d, *sep)))?;
+    // "Jose Dizon and Ann Lacson - Manila Daybreak": after a dash, the
+    // organisation the names write for (after a slash it is a photo credit).
+    let organisation = sep.trim().chars().all(|c| "-–—".contains(c))
+        && word_count(detail) <= 4
+        && detail
+            .split_whitespace()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+    let detail_ok = organisation
+        || detail.contains('@')
         || detail.split_whitespace().any(|w| {
             rules.is_role_word(w.trim_matches(|c: char| !c.is_alphanumeric()))
                 && w.chars().next().is_some_and(char::is_uppercase)

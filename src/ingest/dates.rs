@@ -14,40 +14,74 @@ use regex::Regex;
 
 use super::boilerplate::Boilerplate;
 
-/// Zone abbreviations scrapes use, with their offsets in hours.
+/// Zone abbreviations scrapes and feeds use, with their offsets in
+/// minutes. Names that are ambiguous between regions (IST: India, Ireland,
+/// Israel; AST: Atlantic, Arabia; BDT) are left out: a wrong offset is
+/// worse than none.
 const ZONES: &[(&str, i32)] = &[
     ("utc", 0),
+    ("ut", 0),
     ("gmt", 0),
     ("z", 0),
-    ("bst", 1),
-    ("cet", 1),
-    ("cest", 2),
-    ("mez", 1),
-    ("mesz", 2),
-    ("eet", 2),
-    ("eest", 3),
-    ("est", -5),
-    ("edt", -4),
-    ("cst", -6),
-    ("cdt", -5),
-    ("mst", -7),
-    ("mdt", -6),
-    ("pst", -8),
-    ("pdt", -7),
-    ("brt", -3),
-    ("hne", -5),
-    ("hae", -4),
-    ("aedt", 11),
-    ("aest", 10),
-    ("awst", 8),
-    ("nzdt", 13),
-    ("nzst", 12),
-    ("jst", 9),
-    ("hkt", 8),
-    ("sgt", 8),
-    ("msk", 3),
-    ("brasília", -3),
-    ("brasilia", -3),
+    ("wet", 0),
+    ("west", 60),
+    ("bst", 60),
+    ("cet", 60),
+    ("cest", 120),
+    ("mez", 60),
+    ("mesz", 120),
+    ("eet", 120),
+    ("eest", 180),
+    ("msk", 180),
+    ("wat", 60),
+    ("cat", 120),
+    ("eat", 180),
+    ("sast", 120),
+    ("est", -300),
+    ("edt", -240),
+    ("cst", -360),
+    ("cdt", -300),
+    ("mst", -420),
+    ("mdt", -360),
+    ("pst", -480),
+    ("pdt", -420),
+    ("akst", -540),
+    ("akdt", -480),
+    ("hst", -600),
+    ("adt", -180),
+    ("nst", -210),
+    ("ndt", -150),
+    ("hne", -300),
+    ("hae", -240),
+    ("brt", -180),
+    ("brasília", -180),
+    ("brasilia", -180),
+    ("art", -180),
+    ("clt", -240),
+    ("clst", -180),
+    ("cot", -300),
+    ("pet", -300),
+    ("vet", -240),
+    ("bot", -240),
+    ("pyt", -240),
+    ("uyt", -180),
+    ("pkt", 300),
+    ("npt", 345),
+    ("ict", 420),
+    ("wib", 420),
+    ("pht", 480),
+    ("sgt", 480),
+    ("hkt", 480),
+    ("myt", 480),
+    ("awst", 480),
+    ("jst", 540),
+    ("kst", 540),
+    ("acst", 570),
+    ("acdt", 630),
+    ("aest", 600),
+    ("aedt", 660),
+    ("nzst", 720),
+    ("nzdt", 780),
 ];
 
 static TIME: LazyLock<Regex> = LazyLock::new(|| {
@@ -57,9 +91,20 @@ static TIME: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap_or_else(|e| panic!("TIME regex: {e}"))
 });
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
-    // Offsets first: "GMT-5" is five hours behind, not GMT.
-    Regex::new(r"(?i)(?:(?:utc|gmt)\s*([+-])(\d{1,2})(?::?(\d{2}))?|\s([+-])(\d{2}):?(\d{2})\b|\b(utc|gmt|z|bst|cet|cest|mez|mesz|eet|eest|est|edt|cst|cdt|mst|mdt|pst|pdt|brt|brasília|brasilia|aedt|aest|awst|nzdt|nzst|jst|hkt|sgt|msk|hne|hae)\b)")
-        .unwrap_or_else(|e| panic!("ZONE regex: {e}"))
+    // Offsets first: "GMT-5" is five hours behind, not GMT. Names match in
+    // capitals only past the old four ("est", "art", "cat" are words).
+    let names: Vec<String> = ZONES
+        .iter()
+        .map(|(name, _)| match *name {
+            "utc" | "gmt" | "z" | "brasília" | "brasilia" => format!("(?i:{name})"),
+            _ => name.to_uppercase(),
+        })
+        .collect();
+    Regex::new(&format!(
+        r"(?:(?i:utc|gmt)\s*([+-])(\d{{1,2}})(?::?(\d{{2}}))?|\s([+-])(\d{{2}}):?(\d{{2}})\b|\b({})\b)",
+        names.join("|")
+    ))
+    .unwrap_or_else(|e| panic!("ZONE regex: {e}"))
 });
 /// "4:35 PM ET": the generic US zones, in capitals right after a time
 /// only, since "et" is French for "and".
@@ -225,7 +270,7 @@ fn zone_offset(text: &str) -> Option<i32> {
         return ZONES
             .iter()
             .find(|(name, _)| *name == abbr)
-            .map(|(_, h)| h * 3600);
+            .map(|(_, m)| m * 60);
     }
     let (sign, hours, minutes) = if c.get(1).is_some() {
         (c.get(1)?, c.get(2)?, c.get(3))

@@ -64,7 +64,10 @@ pub(super) fn find(title: &str, rest: &[Line], is_meta: impl Fn(&str) -> bool) -
             .take(META_REACH)
             .any(|l| is_meta(&l.text));
         let similar = common >= 3 && line_share >= LINE_SHARE && title_share >= TITLE_SHARE;
-        let placed = above_meta && common >= 2 && line_share >= PLACED_SHARE;
+        // A cut page title was often written for search engines: the line
+        // above the byline may share only its key words.
+        let placed =
+            above_meta && common >= 2 && (line_share >= PLACED_SHARE || truncated.is_some());
         if similar || placed {
             // A standfirst or first paragraph restates the headline too,
             // but in sentences: the first headline-shaped match wins.

@@ -18,7 +18,7 @@ use regex::Regex;
 use chrono::{DateTime, Utc};
 
 use super::boilerplate::{Boilerplate, word_count};
-use super::byline::bare_byline_above;
+use super::byline::{bare_byline, bare_byline_above};
 use super::clean::clean_line;
 use super::meta::{Kind, meta_line};
 use super::shape::shape;
@@ -110,6 +110,10 @@ pub(super) struct Body {
     pub(super) updated: Option<DateTime<Utc>>,
 }
 
+/// A caption longer than this is rare; a lede this short under a lone
+/// credit line is rarer.
+const MAX_CAPTION_WORDS: usize = 40;
+
 /// Lines longer than this are body text: no boilerplate runs that long.
 const MAX_BOILERPLATE_WORDS: usize = 40;
 
@@ -145,7 +149,13 @@ pub(super) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
         if class.list_header {
             skip_listed_stories(&mut iter, rules);
             pass.skip(gap);
-        } else if class.junk || pass.take_meta(&line.text, gap, rules) || class.credit {
+        } else if class.credit {
+            pass.drop_caption_above();
+            pass.skip(gap);
+        } else if class.junk
+            || pass.take_meta(&line.text, gap, rules)
+            || pass.take_byline_below(&line, rules)
+        {
             pass.skip(gap);
         } else {
             let paragraph = is_body_paragraph(&line.text);
@@ -177,10 +187,14 @@ struct BodyPass {
     /// Body paragraphs so far: bylines may follow a standfirst that reads
     /// like a paragraph, or a caption, but not the story itself.
     body_seen: usize,
+    /// The last line taken was a byline or date line, with no content
+    /// since: a line of names right under it is the byline.
+    under_meta: bool,
 }
 
 impl BodyPass {
     fn keep(&mut self, line: Line, gap: usize, paragraph: bool) {
+        self.under_meta = false;
         self.body_seen += usize::from(paragraph);
         self.carried_gap = 0;
         self.content.push(Line { gap, ..line });
@@ -201,14 +215,54 @@ impl BodyPass {
         // A date line straight under a line of names makes those names a
         // byline without its "By".
         if self.body.authors.is_empty()
-            && gap == 0
+            && gap <= 1
             && let Some((at, names)) = bare_byline_above(&self.content, rules)
         {
             self.content.truncate(at);
             self.body.authors = names;
         }
         self.after_meta.get_or_insert(self.content.len());
+        self.under_meta = true;
         true
+    }
+
+    /// A photo credit under the first line after the byline and date makes
+    /// that line the caption of the page's lead image, even when it reads
+    /// as a sentence ("Landowner Wes Harbaugh speaks against the rule…").
+    fn drop_caption_above(&mut self) {
+        let Some(first) = self.after_meta else {
+            return;
+        };
+        if self.content.len() == first + 1
+            && let Some(caption) = self.content.last()
+            && caption.words <= MAX_CAPTION_WORDS
+        {
+            self.body_seen -= usize::from(is_body_paragraph(&caption.text));
+            self.content.pop();
+        }
+    }
+
+    /// "27 November 2024 21:30 GMT / Ciarán Mallon / Health Correspondent":
+    /// names straight under a date line are the byline without its "By",
+    /// and a line of role words under the names is part of it.
+    fn take_byline_below(&mut self, line: &Line, rules: &Boilerplate) -> bool {
+        // The line's own gap: the blank lines above the date line carry
+        // over, but the names must stand right under it.
+        if !self.under_meta || line.gap > 0 || self.body_seen >= 3 {
+            return false;
+        }
+        if self.body.authors.is_empty() {
+            let Some(names) = bare_byline(line, rules) else {
+                return false;
+            };
+            self.body.authors = names;
+            return true;
+        }
+        line.words <= 4
+            && line
+                .text
+                .split_whitespace()
+                .all(|w| rules.is_role_word(w.trim_matches(|c: char| !c.is_alphanumeric())))
     }
 }
 

@@ -77,6 +77,15 @@ fn read_dates(text: &str, rules: &Boilerplate, body: &mut Body) -> bool {
     for (kind, date) in dates.into_iter().flatten() {
         set_date(body, kind, date);
     }
+    // "2/17/2024 9:45:00 PM | Story by Marcus Teel": the byline may
+    // follow the date on its line.
+    for rest in parts.iter().filter_map(|p| rules.byline_rest(p)) {
+        for name in parse_names(rest, rules) {
+            if !body.authors.contains(&name) {
+                body.authors.push(name);
+            }
+        }
+    }
     true
 }
 
@@ -125,10 +134,11 @@ fn is_date_line(parts: &[&str], dates: &Dates, rules: &Boilerplate) -> bool {
     // So may details such as a reading time or a count ("5 min read",
     // "12 comments", "From our June 2024 issue").
     let label = |p: &str| word_count(p) <= 5 && !ends_sentence(p);
-    let all_dates = parts
-        .iter()
-        .zip(dates)
-        .all(|(p, d)| d.is_some() || opened(p) || (parts.len() > 1 && label(p)));
+    let all_dates = parts.iter().zip(dates).all(|(p, d)| {
+        d.is_some()
+            || opened(p)
+            || (parts.len() > 1 && (label(p) || rules.byline_rest(p).is_some()))
+    });
     let explicit = parts
         .iter()
         .zip(dates)

@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::boilerplate::{Boilerplate, word_count};
+use super::byline::bare_byline;
 use super::lines::{Line, ends_sentence, is_body_paragraph};
 use super::prose::{self, Prose, Verdict};
 use crate::model::{Block, BlockKind};
@@ -29,7 +30,7 @@ pub(super) fn shape(
         drop_trailing_comments(&mut content, rules);
     }
     drop_pull_quotes(&mut content);
-    drop_credited_captions(&mut content);
+    drop_credited_captions(&mut content, rules);
     join_wrapped_lines(&mut content);
     let after_meta = drop_clutter(&mut content, after_meta);
     let body_start = body_start(&content, after_meta);
@@ -160,10 +161,13 @@ static SLASH_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
 
 /// A photo credit goes, and so does the caption it sits right under: the
 /// caption may be a whole sentence, so nothing else tells it from the lede.
-fn drop_credited_captions(content: &mut Vec<Line>) {
+fn drop_credited_captions(content: &mut Vec<Line>, rules: &Boilerplate) {
     let mut drop = vec![false; content.len()];
     for (i, line) in content.iter().enumerate() {
-        if line.words > 8 || !SLASH_CREDIT.is_match(&line.text) {
+        if line.words > 8
+            || !SLASH_CREDIT.is_match(&line.text)
+            || bare_byline(line, rules).is_some()
+        {
             continue;
         }
         drop[i] = true;

@@ -25,7 +25,14 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
     let candidates: Vec<usize> = lines
         .iter()
         .enumerate()
-        .filter(|(_, l)| !rules.is_title_junk(&l.text) && !rules.is_junk(&l.text))
+        .filter(|(_, l)| {
+            // A cookie banner glued in front of the title makes the whole
+            // line read as a banner; what is left without it may be the title.
+            let stripped = rules.strip_title_junk(&l.text);
+            !rules.is_title_junk(&l.text)
+                && (!rules.is_junk(&l.text)
+                    || (stripped.len() < l.text.len() && !rules.is_junk(stripped)))
+        })
         .map(|(i, _)| i)
         .take(TITLE_CANDIDATES)
         .collect();

@@ -456,8 +456,10 @@ impl Prose {
         let formal = formal_address(text, &lex.formal);
         let reader = reader + formal;
         let money = text.contains(['$', '€', '£']);
-        if pitch >= 2 && money {
-            // A price beside subscription words: the paywall's offer.
+        if pitch >= 2 && money && words.len() <= OFFER_WORDS {
+            // A price beside subscription words: the paywall's offer. A
+            // longer sentence with them is news ("members … committed €1.8
+            // million … to upgrade the promenade").
             return true;
         }
         if reader + voice == 0 {
@@ -558,6 +560,8 @@ impl Prose {
 /// tables stop at 40 words for the same reason), so it is not read word
 /// by word.
 const PROSE_WORDS: usize = 45;
+/// The longest offer that needs neither reader nor site voice to be one.
+const OFFER_WORDS: usize = 20;
 /// Passes after the first; each only removes lines, so a handful settles
 /// any real page, and the bound keeps a pathological one linear.
 const MAX_PASSES: usize = 4;

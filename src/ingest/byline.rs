@@ -198,8 +198,9 @@ pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String
         .iter()
         .find_map(|sep| text.split_once(sep).map(|(n, d)| (n, d, *sep)))?;
     // "Jose Dizon and Ann Lacson - Manila Daybreak": after a dash, the
-    // organisation the names write for (after a slash it is a photo credit).
-    let organisation = sep.trim().chars().all(|c| "-–—".contains(c))
+    // organisation the names write for.
+    // "Lukas Pichler/APA" above a date line is the same.
+    let organisation = sep.trim().chars().all(|c| "-–—/".contains(c))
         && word_count(detail) <= 4
         && detail
             .split_whitespace()
@@ -207,8 +208,10 @@ pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String
     let detail_ok = organisation
         || detail.contains('@')
         || detail.split_whitespace().any(|w| {
+            // "journaliste" is a role in lower case too; "in", "for" are
+            // roles only where a name ends.
             rules.is_role_word(w.trim_matches(|c: char| !c.is_alphanumeric()))
-                && w.chars().next().is_some_and(char::is_uppercase)
+                && (w.chars().next().is_some_and(char::is_uppercase) || w.chars().count() >= 6)
         });
     if detail_ok { names_only(names) } else { None }
 }

@@ -107,6 +107,8 @@ pub(super) struct Body {
     pub(super) blocks: Vec<Block>,
     pub(super) authors: Vec<String>,
     pub(super) published: Option<DateTime<Utc>>,
+    /// `published` came from a labelled line ("Published: …").
+    pub(super) published_labelled: bool,
     pub(super) updated: Option<DateTime<Utc>>,
 }
 
@@ -119,6 +121,12 @@ const MAX_BOILERPLATE_WORDS: usize = 40;
 
 /// Classifies body lines, then shapes the content into blocks.
 pub(super) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
+    parse_page(lines, rules, None)
+}
+
+/// [`parse_body`] for a page whose site name is known: a line where the
+/// site names itself beside pitch words is its own promotion.
+pub(super) fn parse_page(lines: Vec<Line>, rules: &Boilerplate, site: Option<&str>) -> Body {
     let mut pass = BodyPass::default();
     let mut ended = false;
     let mut iter = lines.into_iter().peekable();
@@ -168,7 +176,7 @@ pub(super) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
         after_meta,
         ..
     } = pass;
-    body.blocks = shape(content, ended, after_meta, rules);
+    body.blocks = shape(content, ended, after_meta, rules, site);
     body
 }
 

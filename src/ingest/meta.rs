@@ -32,7 +32,8 @@ pub(super) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
     }
     // Every stated date has a year in it (a time-only "updated" needs a
     // dated part beside it).
-    if words <= 16 && has_year(text) && read_dates(text, rules, body) {
+    // "Publié le 3 octobre 2024 à 16 h 12 | Mis à jour à 18 h 40" is 17.
+    if words <= 20 && has_year(text) && read_dates(text, rules, body) {
         return Kind::Meta;
     }
     Kind::Content
@@ -57,7 +58,7 @@ fn read_byline(text: &str, rules: &Boilerplate, body: &mut Body) -> bool {
         }
     }
     for (kind, date) in dates {
-        set_date(body, kind, date);
+        set_date(body, kind, date, true);
     }
     true
 }
@@ -74,8 +75,10 @@ fn read_dates(text: &str, rules: &Boilerplate, body: &mut Body) -> bool {
     if !is_date_line(&parts, &dates, rules) {
         return false;
     }
-    for (kind, date) in dates.into_iter().flatten() {
-        set_date(body, kind, date);
+    for (p, d) in parts.iter().zip(dates) {
+        if let Some((kind, date)) = d {
+            set_date(body, kind, date, rules.date_line(p).is_some());
+        }
     }
     // "2/17/2024 9:45:00 PM | Story by Marcus Teel": the byline may
     // follow the date on its line.
@@ -191,13 +194,22 @@ fn stated_date(text: &str, rules: &Boilerplate) -> Option<(DateKind, DateTime<Ut
         .map(|d| (kind, d))
 }
 
-/// The first date of each kind the lines state is the one kept.
-fn set_date(body: &mut Body, kind: DateKind, date: DateTime<Utc>) {
-    let slot = match kind {
-        DateKind::Published => &mut body.published,
-        DateKind::Updated => &mut body.updated,
-    };
-    slot.get_or_insert(date);
+/// The first date of each kind the lines state is the one kept, except
+/// that a labelled one ("Publié le …", "Publicado: …") wins over a bare
+/// date stated above it: that is the masthead's date of today ("Samedi 12
+/// mai 2024 | Tunis 27°C"), not the story's.
+fn set_date(body: &mut Body, kind: DateKind, date: DateTime<Utc>, labelled: bool) {
+    match kind {
+        DateKind::Published => {
+            if body.published.is_none() || (labelled && !body.published_labelled) {
+                body.published = Some(date);
+                body.published_labelled = labelled;
+            }
+        }
+        DateKind::Updated => {
+            body.updated.get_or_insert(date);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::boilerplate::{Boilerplate, word_count};
-use super::byline::bare_byline;
 use super::lines::{Line, ends_sentence, is_body_paragraph};
 use super::prose::{self, Prose, Verdict};
+use super::text::fold;
 use crate::model::{Block, BlockKind};
 
 /// Cleans up and shapes content lines. `ended` says the page had an end
@@ -25,6 +25,7 @@ pub(super) fn shape(
     ended: bool,
     after_meta: Option<usize>,
     rules: &Boilerplate,
+    site: Option<&str>,
 ) -> Vec<Block> {
     if ended {
         drop_trailing_comments(&mut content, rules);
@@ -32,7 +33,7 @@ pub(super) fn shape(
     drop_pull_quotes(&mut content);
     drop_credited_captions(&mut content, rules);
     join_wrapped_lines(&mut content);
-    let after_meta = drop_clutter(&mut content, after_meta);
+    let after_meta = drop_clutter(&mut content, after_meta, site);
     let body_start = body_start(&content, after_meta);
     let mut blocks = Vec::with_capacity(content.len());
     shape_lead(&content[..body_start], rules, &mut blocks);
@@ -45,12 +46,21 @@ pub(super) fn shape(
 /// returns `after_meta` moved to the same line among those kept. A line it
 /// reads as an item of the list above it gets a bullet, so it is shaped
 /// (and written out, and read back) as a list item.
-fn drop_clutter(content: &mut Vec<Line>, after_meta: Option<usize>) -> Option<usize> {
+fn drop_clutter(
+    content: &mut Vec<Line>,
+    after_meta: Option<usize>,
+    site: Option<&str>,
+) -> Option<usize> {
+    // A short name ("Local", "News") would be found in ordinary sentences.
+    let site = site.map(fold).filter(|s| s.len() >= MIN_SITE_CHARS);
     let blocks: Vec<prose::Block> = content
         .iter()
         .map(|l| prose::Block {
             text: &l.text,
             gap: l.gap,
+            names_site: site
+                .as_deref()
+                .is_some_and(|s| l.words < prose::PROSE_WORDS && names(&l.text, s)),
         })
         .collect();
     let verdicts = Prose::builtin().keep(&blocks);
@@ -72,6 +82,19 @@ fn drop_clutter(content: &mut Vec<Line>, after_meta: Option<usize>) -> Option<us
     }
     *content = out;
     after_meta
+}
+
+/// Site names shorter than this are not looked for in lines.
+const MIN_SITE_CHARS: usize = 5;
+
+/// Whether `text` names the site whose folded name is `site`, as whole words.
+fn names(text: &str, site: &str) -> bool {
+    let folded = fold(text);
+    folded.match_indices(site).any(|(at, _)| {
+        let end = at + site.len();
+        (at == 0 || folded.as_bytes()[at - 1] == b' ')
+            && (end == folded.len() || folded.as_bytes()[end] == b' ')
+    })
 }
 
 /// Where the lead (captions, standfirst) ends and the story begins.
@@ -166,7 +189,7 @@ fn drop_credited_captions(content: &mut Vec<Line>, rules: &Boilerplate) {
     for (i, line) in content.iter().enumerate() {
         if line.words > 8
             || !SLASH_CREDIT.is_match(&line.text)
-            || bare_byline(line, rules).is_some()
+            || role_after_slash(&line.text, rules)
         {
             continue;
         }
@@ -181,6 +204,15 @@ fn drop_credited_captions(content: &mut Vec<Line>, rules: &Boilerplate) {
     }
     let mut flags = drop.into_iter();
     content.retain(|_| !flags.next().unwrap_or(false));
+}
+
+/// "Tanisha Reid-Campbell/Senior Staff Reporter": a byline, not a credit.
+fn role_after_slash(text: &str, rules: &Boilerplate) -> bool {
+    text.split_once('/').is_some_and(|(_, detail)| {
+        detail
+            .split_whitespace()
+            .any(|w| rules.is_role_word(w) && w.chars().count() >= 5)
+    })
 }
 
 static BULLET: LazyLock<Regex> = LazyLock::new(|| {

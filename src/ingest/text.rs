@@ -14,7 +14,7 @@ use super::Draft;
 use super::boilerplate::{Boilerplate, word_count};
 use super::byline::parse_names;
 use super::headline;
-use super::lines::{Line, ends_sentence, lines, parse_body};
+use super::lines::{Line, ends_sentence, lines, parse_page};
 
 /// Parses a whole scrape: title line first, then the body.
 pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
@@ -71,7 +71,10 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
     if title.is_empty() {
         return None;
     }
-    let mut body = parse_body(lines, rules);
+    if let Some(site) = &site {
+        drop_mastheads(&mut lines, site);
+    }
+    let mut body = parse_page(lines, rules, site.as_deref());
     if body.authors.is_empty() {
         // "Headline - by Jane Roe - Site": a newsletter's byline sits in
         // its page title.
@@ -90,6 +93,34 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
         blocks: body.blocks,
         ..Draft::default()
     })
+}
+
+/// How many lines at the top may be the masthead.
+const MASTHEAD_WINDOW: usize = 8;
+
+/// The masthead near the top: the site's name alone or with its motto
+/// ("Bitwerk Praxis – Magazin für IT, Netzwerk & Elektronik").
+fn drop_mastheads(lines: &mut Vec<Line>, site: &str) {
+    let key = fold(site);
+    if key.is_empty() {
+        return;
+    }
+    let mut index = 0;
+    lines.retain(|l| {
+        index += 1;
+        let folded = fold(&l.text);
+        let masthead = index <= MASTHEAD_WINDOW
+            && l.words <= 12
+            && !ends_sentence(&l.text)
+            && (folded == key
+                || folded
+                    .strip_prefix(key.as_str())
+                    .is_some_and(|rest| rest.starts_with(' '))
+                    && l.text[site.len().min(l.text.len())..]
+                        .trim_start()
+                        .starts_with(['–', '—', '-', '|', ':', '·']));
+        !masthead
+    });
 }
 
 /// How many lines after the title line may repeat the headline.

@@ -58,6 +58,8 @@ pub(super) struct Block<'a> {
     pub(super) text: &'a str,
     /// Blank lines before it.
     pub(super) gap: usize,
+    /// It names the page's own site: the site speaking of itself.
+    pub(super) names_site: bool,
 }
 
 #[derive(Deserialize)]
@@ -291,7 +293,7 @@ impl Prose {
                 if n >= PROSE_WORDS {
                     Class::Content
                 } else {
-                    self.classify(b.text, w, lexicon, r)
+                    self.classify(b, w, lexicon, r)
                 }
             })
             .collect();
@@ -367,7 +369,8 @@ impl Prose {
     }
 
     /// A line's class from its own features alone.
-    fn classify(&self, text: &str, words: &[Word], lex: &Lexicon, repeats: usize) -> Class {
+    fn classify(&self, block: &Block, words: &[Word], lex: &Lexicon, repeats: usize) -> Class {
+        let text = block.text;
         let t = &self.t;
         let n = words.len();
         if n == 0 {
@@ -384,7 +387,7 @@ impl Prose {
                 / n as f32
         };
         let sentence = crate::ingest::lines::ends_sentence(text);
-        if n < t.cta_max_words && self.pitch_shape(text, words, lex) {
+        if n < t.cta_max_words && self.pitch_shape(text, words, lex, block.names_site) {
             return Class::Clutter;
         }
         if n < t.long_words
@@ -434,7 +437,7 @@ impl Prose {
     /// the table ("…Click image to enlarge.", "Already a subscriber? Sign
     /// in"), or it addresses the reader, or speaks as the site ("our
     /// journalism"), about subscriptions, donations, offers.
-    fn pitch_shape(&self, text: &str, words: &[Word], lex: &Lexicon) -> bool {
+    fn pitch_shape(&self, text: &str, words: &[Word], lex: &Lexicon, names_site: bool) -> bool {
         // Quoted speech addressing "you" is reporting, not a pitch.
         if text.contains(['"', '“', '”', '«', '»', '„']) {
             return false;
@@ -453,6 +456,7 @@ impl Prose {
                 .count()
         };
         let (reader, voice, pitch) = (count(&lex.reader), count(&lex.voice), count(&lex.pitch));
+        let voice = voice + usize::from(names_site);
         let formal = formal_address(text, &lex.formal);
         let reader = reader + formal;
         let money = text.contains(['$', '€', '£']);
@@ -559,7 +563,7 @@ impl Prose {
 /// A line of this many words is prose: no boilerplate runs that long (the
 /// tables stop at 40 words for the same reason), so it is not read word
 /// by word.
-const PROSE_WORDS: usize = 45;
+pub(super) const PROSE_WORDS: usize = 45;
 /// The longest offer that needs neither reader nor site voice to be one.
 const OFFER_WORDS: usize = 20;
 /// Passes after the first; each only removes lines, so a handful settles
@@ -574,7 +578,14 @@ mod tests {
     use super::*;
 
     fn kept(lines: &[&str]) -> Vec<String> {
-        let blocks: Vec<Block> = lines.iter().map(|t| Block { text: t, gap: 1 }).collect();
+        let blocks: Vec<Block> = lines
+            .iter()
+            .map(|t| Block {
+                text: t,
+                gap: 1,
+                names_site: false,
+            })
+            .collect();
         let keep = Prose::builtin().keep(&blocks);
         lines
             .iter()
@@ -651,7 +662,11 @@ mod tests {
         ];
         let blocks: Vec<Block> = blocks
             .iter()
-            .map(|(t, g)| Block { text: t, gap: *g })
+            .map(|(t, g)| Block {
+                text: t,
+                gap: *g,
+                names_site: false,
+            })
             .collect();
         use Verdict::{Item, Keep};
         assert_eq!(
@@ -675,7 +690,11 @@ mod tests {
     #[test]
     fn language_is_the_one_whose_stopwords_cover_most() {
         let p = Prose::builtin();
-        let block = |text| Block { text, gap: 1 };
+        let block = |text| Block {
+            text,
+            gap: 1,
+            names_site: false,
+        };
         let fr = [block(
             "Le conseil a voté mardi pour fermer le vieux pont aux camions, et les habitants sont inquiets.",
         )];

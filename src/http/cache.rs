@@ -54,17 +54,24 @@ impl Entry {
     }
 }
 
-/// The item set of a page, as a number: ids, change times and whether
-/// there is a next page.
+/// The item set of a page, as a number: ids, change times, what each item
+/// shows, and whether there is a next page. Change times are whole
+/// seconds, so an edit in the same second as the last write (a `reclean`
+/// right after an ingest) is told by the text itself.
 pub fn signature(stories: &[Story], next: Option<&str>) -> u64 {
-    let mut buf = Vec::with_capacity(stories.len() * 32);
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
     for s in stories {
-        buf.extend_from_slice(s.article.id.as_bytes());
-        buf.extend_from_slice(&s.changed.timestamp().to_le_bytes());
-        buf.extend_from_slice(&(s.sources.len() as u32).to_le_bytes());
+        let a = &s.article;
+        h.update(a.id.as_bytes());
+        h.update(&s.changed.timestamp().to_le_bytes());
+        h.update(&(s.sources.len() as u32).to_le_bytes());
+        for field in [&a.title, &a.summary, &a.content_html] {
+            h.update(&(field.len() as u64).to_le_bytes());
+            h.update(field.as_bytes());
+        }
     }
-    buf.extend_from_slice(next.unwrap_or("").as_bytes());
-    xxhash_rust::xxh3::xxh3_64(&buf)
+    h.update(next.unwrap_or("").as_bytes());
+    h.digest()
 }
 
 struct Slot {

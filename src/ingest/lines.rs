@@ -41,6 +41,7 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
     let mut out: Vec<Line> = Vec::new();
     let mut gap = 0;
     let mut prev_width = 0;
+    let mut prev_indent = 0;
     for raw in text.split('\n') {
         let raw = if dump {
             LINK_MARKER.replace_all(raw, "")
@@ -53,9 +54,14 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
             continue;
         }
         let width = raw.trim_end().chars().count();
+        // The dump indents what it renders; a line at the margin above it
+        // (the page title a scraper put first) is not continued by it.
+        // Centred headlines wrap to other indents, so only the margin counts.
+        let indent = raw.len() - raw.trim_start().len();
         let wrapped = dump
             && gap == 0
             && prev_width >= WRAPPED_WIDTH
+            && (prev_indent > 0 || indent == 0)
             && super::shape::list_item(raw.trim_start()).is_none();
         match out.last_mut() {
             Some(prev) if wrapped => {
@@ -69,6 +75,7 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
             }
         }
         prev_width = width;
+        prev_indent = indent;
         gap = 0;
     }
     out
@@ -161,6 +168,7 @@ pub(super) fn parse_page(lines: Vec<Line>, rules: &Boilerplate, site: Option<&st
             pass.drop_caption_above();
             pass.skip(gap);
         } else if class.junk
+            || role_only(&line, rules)
             || pass.take_meta(&line.text, gap, rules)
             || pass.take_byline_below(&line, rules)
         {
@@ -272,6 +280,17 @@ impl BodyPass {
                 .split_whitespace()
                 .all(|w| rules.is_role_word(w.trim_matches(|c: char| !c.is_alphanumeric())))
     }
+}
+
+/// "Staff Writers", "Senior Correspondent": a byline's role without its
+/// names, or a desk label.
+fn role_only(line: &Line, rules: &Boilerplate) -> bool {
+    line.words <= 3
+        && !ends_sentence(&line.text)
+        && line.text.split_whitespace().all(|w| {
+            w.chars().count() >= 4
+                && rules.is_role_word(w.trim_matches(|c: char| !c.is_alphanumeric()))
+        })
 }
 
 /// Skips the headlines listed under a list header ("Related Articles").

@@ -469,6 +469,11 @@ impl Prose {
         if reader + voice == 0 {
             return false;
         }
+        // The site talking to the reader ("each Friday our critics tell
+        // you what to see") outside quotes is a box, not reporting.
+        if reader > 0 && voice > 0 && words.len() <= OFFER_WORDS {
+            return true;
+        }
         let pitch = pitch + count(&lex.shop);
         let figures = text.chars().any(|c| c.is_ascii_digit());
         let share = reader as f32 / words.len() as f32;

@@ -123,6 +123,10 @@ pub(super) struct Body {
 /// credit line is rarer.
 const MAX_CAPTION_WORDS: usize = 40;
 
+/// Body paragraphs before a comment's timestamp can end the article: a
+/// standfirst that reads as a sentence may stand above "Hace 3 horas".
+const COMMENTS_AFTER: usize = 2;
+
 /// Lines longer than this are body text: no boilerplate runs that long.
 const MAX_BOILERPLATE_WORDS: usize = 40;
 
@@ -157,7 +161,7 @@ pub(super) fn parse_page(lines: Vec<Line>, rules: &Boilerplate, site: Option<&st
         }
         // A comment's timestamp ("hace 3 horas") only ends the article once
         // its body has begun: above it, it is the page's own date.
-        if pass.body_seen > 0 && class.comment {
+        if pass.body_seen >= COMMENTS_AFTER && class.comment {
             ended = true;
             break;
         }

@@ -33,7 +33,7 @@ pub(super) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
     // Every stated date has a year in it (a time-only "updated" needs a
     // dated part beside it).
     // "Publié le 3 octobre 2024 à 16 h 12 | Mis à jour à 18 h 40" is 17.
-    if words <= 20 && has_year(text) && read_dates(text, rules, body) {
+    if words <= 20 && has_year(text) && read_dates(text, in_lead, rules, body) {
         return Kind::Meta;
     }
     Kind::Content
@@ -65,7 +65,7 @@ fn read_byline(text: &str, rules: &Boilerplate, body: &mut Body) -> bool {
 
 /// A line of stated dates into `body`; false, and nothing taken, when the
 /// line is not one.
-fn read_dates(text: &str, rules: &Boilerplate, body: &mut Body) -> bool {
+fn read_dates(text: &str, in_lead: bool, rules: &Boilerplate, body: &mut Body) -> bool {
     // Dashes stay inside a date ("07/08/2024 - 14h32"); bars and dots
     // separate details.
     let parts = split_meta(text, rules, false);
@@ -77,7 +77,12 @@ fn read_dates(text: &str, rules: &Boilerplate, body: &mut Body) -> bool {
     }
     for (p, d) in parts.iter().zip(dates) {
         if let Some((kind, date)) = d {
-            set_date(body, kind, date, rules.date_line(p).is_some());
+            // Below the story's start (comments, a related list) a date
+            // never displaces one found above.
+            let labelled = rules.date_line(p).is_some();
+            if in_lead || body_has_no(kind, body) {
+                set_date(body, kind, date, labelled);
+            }
         }
     }
     // "2/17/2024 9:45:00 PM | Story by Marcus Teel": the byline may
@@ -196,12 +201,27 @@ fn stated_date(text: &str, rules: &Boilerplate) -> Option<(DateKind, DateTime<Ut
 
 /// The first date of each kind the lines state is the one kept, except
 /// that a labelled one ("Publié le …", "Publicado: …") wins over a bare
-/// date stated above it: that is the masthead's date of today ("Samedi 12
-/// mai 2024 | Tunis 27°C"), not the story's.
+/// date stated above it, and a date with a time over a bare day: the bare
+/// day is the masthead's date of today ("Samedi 12 mai 2024 | Tunis 27°C"),
+/// not the story's.
+fn body_has_no(kind: DateKind, body: &Body) -> bool {
+    match kind {
+        DateKind::Published => body.published.is_none(),
+        DateKind::Updated => body.updated.is_none(),
+    }
+}
+
 fn set_date(body: &mut Body, kind: DateKind, date: DateTime<Utc>, labelled: bool) {
     match kind {
         DateKind::Published => {
-            if body.published.is_none() || (labelled && !body.published_labelled) {
+            // A time of day is evidence too: a masthead states the day only.
+            let rank = |labelled: bool, d: &DateTime<Utc>| {
+                (u8::from(labelled) << 1) | u8::from(d.time() != chrono::NaiveTime::MIN)
+            };
+            let better = body
+                .published
+                .is_none_or(|old| rank(labelled, &date) > rank(body.published_labelled, &old));
+            if better {
                 body.published = Some(date);
                 body.published_labelled = labelled;
             }

@@ -313,7 +313,14 @@ impl Prose {
             .iter()
             .position(|c| *c == Class::Content)
             .unwrap_or(classes.len());
-        let end = self.body_end(&classes, &counts, &listed);
+        // Rows of a data table (a market snapshot, a box score) inside the
+        // body are cut, but prose after them is still the story.
+        let table: Vec<bool> = blocks
+            .iter()
+            .zip(&counts)
+            .map(|(b, &n)| n < self.t.long_words && digit_share(b.text) >= self.t.table_digit_share)
+            .collect();
+        let end = self.body_end(&classes, &counts, &listed, &table);
         if tracing::enabled!(tracing::Level::TRACE) {
             for (i, b) in blocks.iter().enumerate() {
                 let edge = if i < start {
@@ -525,7 +532,13 @@ impl Prose {
     /// Index of the last line of the densest run of content (Kadane's
     /// maximum-sum run over the line weights). `listed` marks list items
     /// that are content only because they are in a list.
-    fn body_end(&self, classes: &[Class], counts: &[usize], listed: &[bool]) -> usize {
+    fn body_end(
+        &self,
+        classes: &[Class],
+        counts: &[usize],
+        listed: &[bool],
+        table: &[bool],
+    ) -> usize {
         let t = &self.t;
         let weight = |i: usize| -> i64 {
             match classes[i] {
@@ -545,12 +558,17 @@ impl Prose {
             // line of a block of furniture costs more than the one before,
             // so prose after a long block (comments) is not taken for more
             // body, while prose after a quote box still is.
-            clutter_run = if *class == Class::Clutter {
-                clutter_run + 1
-            } else {
-                0
+            clutter_run = match class {
+                // A table row costs the same wherever it stands.
+                Class::Clutter if table[i] => clutter_run,
+                Class::Clutter => clutter_run + 1,
+                _ => 0,
             };
-            let w = weight(i) * i64::from(clutter_run.max(1));
+            let w = if table[i] && *class == Class::Clutter {
+                weight(i)
+            } else {
+                weight(i) * i64::from(clutter_run.max(1))
+            };
             run = (run + w).max(w);
             if run > best {
                 best = run;

@@ -158,6 +158,9 @@ fn ascii_boundaries(p: &str) -> String {
 /// inside the anchored alternations they made every line a full scan.
 /// (In `junk_lines`, which is anchored at both ends, only `.*….*` means
 /// "anywhere"; `.*newsletter` means "ends with".)
+/// Lazy-DFA cache for the line tables' set (see where it is built).
+const LINE_SET_DFA_BYTES: usize = 32 << 20;
+
 fn is_contained(p: &str, whole_line: bool) -> bool {
     p.starts_with(".*") && (!whole_line || p.ends_with(".*"))
 }
@@ -304,7 +307,13 @@ impl Boilerplate {
                 format!(r"(?i)(?:{})", alternation(&f.credit_contains)),
             )?,
         ];
-        let line_set = regex::RegexSet::new(line_tables.iter().map(Regex::as_str))
+        // Every table at once is a big automaton: with the default lazy-DFA
+        // cache (2 MiB) the search thrashes it and falls back to the
+        // PikeVM, several times slower. The cache grows only as far as
+        // the lines read need it.
+        let line_set = regex::RegexSetBuilder::new(line_tables.iter().map(Regex::as_str))
+            .dfa_size_limit(LINE_SET_DFA_BYTES)
+            .build()
             .map_err(|e| format!("line tables: {e}"))?;
         let [_, comment_signals, ..] = line_tables;
         Ok(Boilerplate {

@@ -333,16 +333,20 @@ fn copies_merge_into_the_first_seen_story() {
     // Seen again: nothing new about it.
     assert_eq!(store.upsert(&wire, t(6, 10)).unwrap(), Outcome::Unchanged);
 
-    let mut copies = vec![
-        normalize_text(
-            &with_other_boilerplate(&raw("010-finland-border-crossing.txt")),
-            "x.txt",
-        ),
-        normalize_text(
-            &lightly_edited(&raw("010-finland-border-crossing.txt")),
-            "x.txt",
-        ),
-    ];
+    // Copies printed by other sites: one site's own items with other ids
+    // are other stories (see one_sites_items_with_other_ids_never_merge).
+    let mut copies: Vec<Article> = [
+        with_other_boilerplate(&raw("010-finland-border-crossing.txt")),
+        lightly_edited(&raw("010-finland-border-crossing.txt")),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, text)| {
+        let mut a = normalize_text(text, "x.txt");
+        a.site = Some(format!("Reprint Site {i}"));
+        a
+    })
+    .collect();
     // An exact copy under another URL is another id, same story.
     let mut exact = first.clone();
     exact.id = "exact-copy-elsewhere".into();
@@ -381,6 +385,45 @@ fn copies_merge_into_the_first_seen_story() {
         })
         .unwrap();
     assert_eq!(ids(&russia.stories), [first.id.as_str()]);
+}
+
+#[test]
+fn one_sites_items_with_other_ids_never_merge() {
+    let (_d, store) = open();
+    // Templated briefs: one site, the same sentences around another place.
+    let brief = |place: &str, id: &str, site: &str| {
+        let mut a = article(
+            &format!("{place} library reopens after refit"),
+            &format!(
+                "{place} library reopens on Monday after a refit that took most of the year. {}",
+                body(7, 220)
+            ),
+            &[],
+        );
+        a.id = id.into();
+        a.site = Some(site.into());
+        a.url = Some(format!(
+            "https://{}.example/{id}",
+            site.to_lowercase().replace(' ', "-")
+        ));
+        a
+    };
+    let harwick = brief("Harwick Stoke", "harwick", "County Briefs");
+    let ellerby = brief("Ellerby Ford", "ellerby", "County Briefs");
+    assert_eq!(store.upsert(&harwick, t(6, 8)).unwrap(), Outcome::New);
+    assert_eq!(
+        store.upsert(&ellerby, t(6, 9)).unwrap(),
+        Outcome::New,
+        "another item of the same site is another story"
+    );
+    // The same text from another site is a copy of the first seen.
+    let reprint = brief("Harwick Stoke", "reprint", "Valley Reprints");
+    assert_eq!(
+        store.upsert(&reprint, t(6, 10)).unwrap(),
+        Outcome::Duplicate {
+            story_id: harwick.id.clone()
+        }
+    );
 }
 
 #[test]

@@ -338,18 +338,35 @@ impl Tx<'_> {
             return Ok(None);
         }
         let mine = dedup::shingles(&a.content_text());
+        let my_site = site_key(&a.site);
         for (_, sid) in candidates {
-            let row: Option<(String, i64, String)> = self
+            let row: Option<(String, i64, String, String)> = self
                 .tx
-                .prepare_cached("SELECT id, sort_time, article FROM stories WHERE sid = ?")
+                .prepare_cached("SELECT id, sort_time, article, sources FROM stories WHERE sid = ?")
                 .and_then(|mut s| {
-                    s.query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    s.query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                         .optional()
                 })
                 .map_err(sql_err(format!("upsert {}: read candidate", a.id)))?;
-            let Some((id, story_time, json)) = row else {
+            let Some((id, story_time, json, sources)) = row else {
                 continue;
             };
+            // One site's items with different ids (guids, links) are
+            // different stories, however alike: templated briefs ("library
+            // reopens in X") share most of their words. Only another site's
+            // copy is a duplicate.
+            let sources: Vec<SourceJson> =
+                serde_json::from_str(&sources).map_err(|e| StoreError::Corrupt {
+                    id: id.clone(),
+                    reason: format!("sources JSON: {e}"),
+                })?;
+            if my_site.is_some()
+                && sources
+                    .iter()
+                    .any(|s| site_key(&s.site) == my_site && s.article_id != a.id)
+            {
+                continue;
+            }
             let theirs = dedup::shingles(&parse_article(&json, &id)?.content_text());
             if dedup::shared(&mine, &theirs) >= dedup::MIN_SHARED {
                 return Ok(Some((sid, id, story_time)));

@@ -1,0 +1,136 @@
+//! The classifier on hand-made pages: what goes, what stays.
+use super::*;
+
+fn kept(lines: &[&str]) -> Vec<String> {
+    let blocks: Vec<Block> = lines
+        .iter()
+        .map(|t| Block {
+            text: t,
+            gap: 1,
+            names_site: false,
+        })
+        .collect();
+    let keep = Prose::builtin().keep(&blocks);
+    lines
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k != Verdict::Drop)
+        .map(|(l, _)| l.to_string())
+        .collect()
+}
+
+#[test]
+fn builtin_rules_compile() {
+    assert!(Prose::from_toml(PROSE_TOML).is_ok());
+}
+
+#[test]
+fn unseen_pitches_inside_and_after_the_body_go() {
+    let body = [
+        "The council voted on Tuesday to close the old bridge to lorries after engineers found cracks in two of its supports.",
+        "Readers like you keep this newsroom going: become a member today for just $5 a month.",
+        "Residents on both banks said the closure would add half an hour to the school run, and several shops expect fewer customers.",
+        "Click to enlarge",
+        "Repairs are expected to take at least eighteen months, the council said in a statement on its website.",
+        "Tags: bridge, council, traffic",
+        "You have 3 free stories left this month.",
+    ];
+    let k = kept(&body);
+    assert_eq!(k.len(), 3, "{k:?}");
+    assert!(
+        k.iter().all(|l| !l.contains("member")
+            && !l.contains("enlarge")
+            && !l.contains("free stories"))
+    );
+}
+
+#[test]
+fn quoted_speech_addressing_you_stays() {
+    let body = [
+        "The mayor opened the new library on Saturday morning in front of a crowd of several hundred people from the town.",
+        "“If you love books, this is your place now,” she told the children who had queued since dawn.",
+        "The building cost £4 million and took two years to finish, the council said.",
+    ];
+    assert_eq!(kept(&body).len(), 3);
+}
+
+#[test]
+fn prose_after_a_run_of_clutter_is_not_the_body() {
+    let body = [
+        "The council voted on Tuesday to close the old bridge to lorries after engineers found cracks in two of its supports.",
+        "Residents on both banks said the closure would add half an hour to the school run, and several shops expect fewer customers.",
+        "Repairs are expected to take at least eighteen months, the council said.",
+        "Share on Facebook",
+        "Sign up for our morning briefing",
+        "More from News",
+        "Council tax to rise by 4% in April",
+        "jim_r » 2 hours ago",
+        "Typical of this council, they never plan anything and we pay for it every single time.",
+    ];
+    let k = kept(&body);
+    assert_eq!(k.len(), 3, "{k:?}");
+}
+
+#[test]
+fn subheadings_and_list_items_inside_the_body_stay() {
+    let blocks = [
+        (
+            "The union listed three demands in a letter to the operator on Monday morning:",
+            1,
+        ),
+        ("Higher pay for night shifts", 0),
+        ("New safety rules", 0),
+        ("What happens next", 1),
+        (
+            "Talks resume on Friday, both sides said in a joint statement issued late on Monday.",
+            1,
+        ),
+    ];
+    let blocks: Vec<Block> = blocks
+        .iter()
+        .map(|(t, g)| Block {
+            text: t,
+            gap: *g,
+            names_site: false,
+        })
+        .collect();
+    use Verdict::{Item, Keep};
+    assert_eq!(
+        Prose::builtin().keep(&blocks),
+        vec![Keep, Item, Item, Keep, Keep]
+    );
+}
+
+#[test]
+fn score_tables_and_tickers_go() {
+    let body = [
+        "Rovers came from behind to beat City 3-2 on Saturday, with a late goal from their captain deciding a wild match.",
+        "Rovers 0 1 2 — 3",
+        "City 1 1 0 — 2",
+        "The win lifts Rovers to fourth in the table, two points behind the leaders with a game in hand.",
+    ];
+    let k = kept(&body);
+    assert_eq!(k.len(), 2, "{k:?}");
+}
+
+#[test]
+fn language_is_the_one_whose_stopwords_cover_most() {
+    let p = Prose::builtin();
+    let block = |text| Block {
+        text,
+        gap: 1,
+        names_site: false,
+    };
+    let fr = [block(
+        "Le conseil a voté mardi pour fermer le vieux pont aux camions, et les habitants sont inquiets.",
+    )];
+    assert_eq!(p.language_of(&fr).code, "fr");
+    let de = [block(
+        "Der Rat hat am Dienstag beschlossen, die alte Brücke für Lastwagen zu sperren, und die Anwohner sind besorgt.",
+    )];
+    assert_eq!(p.language_of(&de).code, "de");
+    let pl = [block(
+        "Przyrodnicy zapowiadają, że w sierpniu zaobrączkują pisklęta w czterdziestu gniazdach.",
+    )];
+    assert_eq!(p.language_of(&pl).code, "unknown", "no list knows Polish");
+}

@@ -1082,3 +1082,21 @@ async fn serve_polls_sources_and_watches_inboxes() {
             .starts_with("topicfeed/")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn truncated_feed_keeps_complete_items_and_is_reported_damaged() {
+    let up =
+        Upstream::start(|_, _| ok(fixture("../feeds/zoo/truncated.xml"), "application/rss+xml"))
+            .await;
+    let s = setup();
+    let r = s
+        .poller
+        .poll_source(&source("cut", up.url("/cut.xml")), t0(), true)
+        .await;
+    assert_eq!(r.counts.new, 2, "{r}");
+    let line = r.to_string();
+    assert!(line.contains("read by the salvage reader"), "{line}");
+    assert!(line.contains("damaged document"), "{line}");
+    let all = stored(s.store.as_ref());
+    assert!(all.contains_key("Complete one") && all.contains_key("Complete two"));
+}

@@ -130,6 +130,89 @@ pub fn parse_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
     machine_date(text).or_else(|| human_date(text, rules))
 }
 
+/// English day names, full and short: a feed's weekday is redundant and
+/// often wrong, so it is dropped before parsing rather than checked.
+const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+];
+
+/// "05 Mar 24 09:30": RFC 822's two-digit year, which the human parser
+/// would take for a day.
+static SHORT_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\d{1,2})[\s-]+(\p{L}{3,})\.?,?[\s-]+(\d{2})(\s+\d{1,2}[:.]|\s*$)")
+        .unwrap_or_else(|e| panic!("SHORT_YEAR regex: {e}"))
+});
+
+/// A date from a feed field (RSS `pubDate`, Atom `updated`, JSON Feed
+/// `date_published`). Feeds state machine dates, but loosely: a wrong or
+/// full weekday, a two-digit year, one-digit days or hours, no seconds,
+/// US zone names, ISO 8601 where RFC 822 is due. Scrapes keep using
+/// [`parse_date`]; this only prepares the text for it.
+pub fn parse_feed_date(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if text.is_empty() || text.len() > 120 {
+        return None;
+    }
+    if let Some(t) = machine_date(text) {
+        return Some(t);
+    }
+    let mut rest = text;
+    if let Some((first, after)) = rest.split_once([',', ' '])
+        && WEEKDAYS.contains(&first.trim_end_matches('.').to_lowercase().as_str())
+    {
+        rest = after.trim_start_matches([',', ' ']);
+    }
+    let expanded = SHORT_YEAR.captures(rest).map(|c| {
+        let yy: u32 = c[3].parse().unwrap_or(0);
+        // RFC 2822 §4.3: 00-49 is 20xx, 50-99 is 19xx.
+        let century = if yy < 50 { 2000 } else { 1900 };
+        let whole = c.get(0).map_or(0, |m| m.end());
+        format!(
+            "{} {} {}{}{}",
+            &c[1],
+            &c[2],
+            century + yy,
+            &c[4],
+            &rest[whole..]
+        )
+    });
+    let rest = expanded.as_deref().unwrap_or(rest);
+    machine_date(rest)
+        .or_else(|| machine_date(&iso_offset_with_colon(rest)))
+        .or_else(|| parse_date(rest, Boilerplate::builtin()))
+}
+
+/// "2024-03-05T09:30:00+0100" → "…+01:00", the form RFC 3339 requires.
+fn iso_offset_with_colon(text: &str) -> String {
+    let b = text.as_bytes();
+    let n = b.len();
+    if n > 16
+        && b[10] == b'T'
+        && matches!(b[n - 5], b'+' | b'-')
+        && b[n - 4..].iter().all(u8::is_ascii_digit)
+    {
+        format!("{}:{}", &text[..n - 2], &text[n - 2..])
+    } else {
+        text.to_owned()
+    }
+}
+
 /// Every date this parser accepts has a four-digit year (or a two-digit
 /// one in a numeric date); checking first keeps most lines away from the
 /// regexes below.
@@ -383,6 +466,48 @@ mod tests {
             p("17.05.2017 14:00").as_deref(),
             Some("2017-05-17T14:00:00Z")
         );
+    }
+
+    fn f(s: &str) -> Option<String> {
+        parse_feed_date(s).map(|t| crate::model::rfc3339(&t))
+    }
+
+    #[test]
+    fn feed_date_shapes_from_the_wild() {
+        let cases = [
+            ("Tue, 5 Mar 2024 09:30:00 GMT", "2024-03-05T09:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30:00 EST", "2024-03-05T14:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30:00 EDT", "2024-03-05T13:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30:00 CST", "2024-03-05T15:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30:00 CDT", "2024-03-05T14:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30:00 MST", "2024-03-05T16:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30:00 PDT", "2024-03-05T16:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30:00 PST", "2024-03-05T17:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30:00 UT", "2024-03-05T09:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30:00 Z", "2024-03-05T09:30:00Z"),
+            ("Tue, 05 Mar 2024 15:00:00 +0530", "2024-03-05T09:30:00Z"),
+            ("Tue, 05 Mar 2024 09:30 +0000", "2024-03-05T09:30:00Z"),
+            ("Tue, 05 Mar 24 09:30:00 GMT", "2024-03-05T09:30:00Z"),
+            ("Tuesday, 5 March 2024 09:30:00 GMT", "2024-03-05T09:30:00Z"),
+            ("Friday, 05 Mar 2024 09:30:00 GMT", "2024-03-05T09:30:00Z"),
+            ("Tue 05 Mar 2024 9:30:00 GMT", "2024-03-05T09:30:00Z"),
+            ("2024-03-05T09:30:00Z", "2024-03-05T09:30:00Z"),
+            ("2024-03-05T10:30:00+0100", "2024-03-05T09:30:00Z"),
+            ("2024-03-05 09:30:00", "2024-03-05T09:30:00Z"),
+            ("2024-03-05T09:30", "2024-03-05T09:30:00Z"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(f(text).as_deref(), Some(want), "{text}");
+        }
+        for garbage in [
+            "sometime last Tuesday",
+            "32/13/2025",
+            "31 Feb 2025",
+            "",
+            "  ",
+        ] {
+            assert_eq!(f(garbage), None, "{garbage}");
+        }
     }
 
     #[test]

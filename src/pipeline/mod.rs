@@ -100,6 +100,8 @@ pub fn prepare_feed(
         kind: doc.kind,
         entries: doc.drafts.len() + doc.skipped.len(),
         ttl_minutes: doc.ttl_minutes,
+        reader: doc.reader,
+        damaged: doc.damage.is_some(),
     };
     let mut out = Prepared {
         feed: Some(facts),

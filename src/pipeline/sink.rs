@@ -58,6 +58,17 @@ impl Ingester {
         if !feed.repairs.is_empty() {
             tracing::info!(repairs = ?feed.repairs, "feed repaired before parsing");
         }
+        if let Some(damage) = &feed.damage {
+            tracing::warn!(
+                source = %src.name,
+                reader = feed.reader.as_str(),
+                kept = feed.drafts.len(),
+                %damage,
+                "damaged feed document: kept the complete entries before the damage"
+            );
+        } else {
+            tracing::debug!(reader = feed.reader.as_str(), "feed read");
+        }
         for d in &mut feed.drafts {
             d.site.get_or_insert_with(|| src.name.clone());
         }

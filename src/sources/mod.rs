@@ -63,6 +63,11 @@ pub struct FeedFacts {
     pub entries: usize,
     /// RSS `<ttl>`: minutes the publisher asks readers to cache the feed.
     pub ttl_minutes: Option<u32>,
+    /// Which reader read the document.
+    pub reader: crate::ingest::feed::FeedReader,
+    /// The document was damaged (cut off, malformed past some point): only
+    /// the entries before the damage were read.
+    pub damaged: bool,
 }
 
 /// What became of one fetched feed document.

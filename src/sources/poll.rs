@@ -23,6 +23,7 @@ use super::fetch::{Conditional, FetchOptions, Fetched, Fetcher, ResponseMeta};
 use super::schedule;
 use super::state::{HealthBoard, SourceState, StateFile};
 use super::{FeedReport, RawDocument, Sink, SourceError};
+use crate::ingest::feed::FeedReader;
 use crate::model::Summary;
 use crate::watch::Wake;
 
@@ -52,6 +53,10 @@ pub enum PollOutcome {
         entries: usize,
         /// Pages fetched for full text.
         full_text: usize,
+        /// Which reader read the document.
+        reader: FeedReader,
+        /// The document was damaged; the entries before the damage were kept.
+        damaged: bool,
     },
     /// 304: nothing changed since the validators we sent.
     NotModified,
@@ -92,8 +97,17 @@ impl fmt::Display for SourceReport {
                 status,
                 entries,
                 full_text,
+                reader,
+                damaged,
             } => {
                 write!(f, "HTTP {status}, {entries} entries")?;
+                // feed-rs is the usual reader: only the fallback is named.
+                if *reader != FeedReader::FeedRs {
+                    write!(f, ", read by the {} reader", reader.as_str())?;
+                }
+                if *damaged {
+                    write!(f, ", damaged document (kept the entries before the damage)")?;
+                }
                 if *full_text > 0 {
                     write!(f, ", {full_text} pages fetched for full text")?;
                 }
@@ -240,6 +254,8 @@ impl Poller {
                         status: meta.status,
                         entries: report.facts.entries,
                         full_text: report.full_text,
+                        reader: report.facts.reader,
+                        damaged: report.facts.damaged,
                     };
                     (outcome, report.summary)
                 }

@@ -1,0 +1,349 @@
+//! Entries, whichever reader found them, → drafts.
+//!
+//! Both readers (feed-rs and the salvage reader) fill the same small model
+//! ([`RawFeed`]), so what makes a draft out of an entry is decided once.
+
+use chrono::{DateTime, Datelike, Utc};
+use feed_rs::model::{self, FeedType};
+
+use super::super::boilerplate::Boilerplate;
+use super::super::clean::{clean_line, truncate_words};
+use super::super::lines::{lines, parse_body};
+use super::super::{Draft, html, lang};
+use crate::model::{Block, BlockKind};
+
+/// How long a title made from the body (for title-less RSS items) may be.
+const DERIVED_TITLE_CHARS: usize = 90;
+
+/// A text construct: HTML when `html`, else plain text.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RawText {
+    pub text: String,
+    pub html: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct RawLink {
+    pub href: String,
+    pub rel: Option<String>,
+    pub media_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct RawEntry {
+    /// RSS `guid`, Atom `id`, JSON Feed `id`.
+    pub id: String,
+    /// Whether `id` may be taken for the entry's page (RSS `isPermaLink`).
+    pub id_is_link: bool,
+    pub title: Option<RawText>,
+    /// Already resolved against any `xml:base` in scope.
+    pub links: Vec<RawLink>,
+    pub summary: Option<RawText>,
+    pub content: Option<RawText>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub updated: Option<DateTime<Utc>>,
+    pub language: Option<String>,
+    /// The `xml:base` in scope, for the body's relative URLs.
+    pub base: Option<String>,
+    /// Media URLs: a podcast episode's only link may be its audio file.
+    pub enclosures: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct RawFeed {
+    pub kind: &'static str,
+    pub title: Option<RawText>,
+    /// RSS channel `<link>`, Atom alternate link.
+    pub site_link: Option<String>,
+    pub language: Option<String>,
+    pub ttl: Option<u32>,
+    pub entries: Vec<RawEntry>,
+}
+
+fn raw_text(t: &model::Text) -> RawText {
+    RawText {
+        text: t.content.clone(),
+        html: matches!(t.content_type.subty().as_str(), "html" | "xhtml"),
+    }
+}
+
+/// feed-rs's model → ours.
+pub(super) fn from_feed_rs(feed: model::Feed) -> RawFeed {
+    let kind = match feed.feed_type {
+        FeedType::Atom => "Atom",
+        FeedType::JSON => "JSON Feed",
+        FeedType::RSS0 => "RSS 0.9x",
+        FeedType::RSS1 => "RSS 1.0",
+        FeedType::RSS2 => "RSS 2.0",
+    };
+    let site_link = feed
+        .links
+        .iter()
+        .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .map(|l| l.href.clone());
+    let entries = feed
+        .entries
+        .into_iter()
+        .map(|e| {
+            let mut enclosures: Vec<String> = e
+                .media
+                .iter()
+                .flat_map(|m| m.content.iter())
+                .filter_map(|c| c.url.as_ref().map(|u| u.to_string()))
+                .collect();
+            enclosures.extend(
+                e.links
+                    .iter()
+                    .filter(|l| l.rel.as_deref() == Some("enclosure"))
+                    .map(|l| l.href.clone()),
+            );
+            let id = e.id.trim().to_owned();
+            RawEntry {
+                id_is_link: id.starts_with("http://") || id.starts_with("https://"),
+                id,
+                title: e.title.as_ref().map(raw_text),
+                links: e
+                    .links
+                    .iter()
+                    .map(|l| RawLink {
+                        href: l.href.clone(),
+                        rel: l.rel.clone(),
+                        media_type: l.media_type.clone(),
+                    })
+                    .collect(),
+                summary: e.summary.as_ref().map(raw_text),
+                content: e.content.as_ref().and_then(|c| {
+                    Some(RawText {
+                        text: c.body.clone()?,
+                        html: matches!(c.content_type.subty().as_str(), "html" | "xhtml"),
+                    })
+                }),
+                authors: e.authors.iter().filter_map(|p| p.name.clone()).collect(),
+                published: e.published,
+                updated: e.updated,
+                language: e.language,
+                base: e.base,
+                enclosures,
+            }
+        })
+        .collect();
+    RawFeed {
+        kind,
+        title: feed.title.as_ref().map(raw_text),
+        site_link,
+        language: feed.language,
+        ttl: feed.ttl,
+        entries,
+    }
+}
+
+/// The drafts, and for each entry that gave none the reason.
+pub(super) fn drafts(
+    feed: RawFeed,
+    url: Option<&str>,
+    rules: &Boilerplate,
+) -> (Option<String>, Vec<Draft>, Vec<String>) {
+    let title = feed.title.as_ref().map(text_of).filter(|t| !t.is_empty());
+    let feed_url = url.and_then(|u| url::Url::parse(u).ok());
+    // The channel link names the site the items were written for; the
+    // fetch URL may be a proxy or a feed host elsewhere.
+    let site_link = feed.site_link.as_deref().and_then(|l| match &feed_url {
+        Some(f) => f.join(l.trim()).ok(),
+        None => url::Url::parse(l.trim()).ok(),
+    });
+    let base = site_link.or(feed_url);
+    let language = feed.language.as_deref().and_then(lang::normalize_tag);
+    let mut drafts = Vec::new();
+    let mut skipped = Vec::new();
+    for (i, entry) in feed.entries.into_iter().enumerate() {
+        match entry_draft(
+            entry,
+            base.as_ref(),
+            title.as_deref(),
+            language.as_deref(),
+            rules,
+        ) {
+            Ok(d) => drafts.push(d),
+            Err(reason) => skipped.push(format!("entry {}: {reason}", i + 1)),
+        }
+    }
+    (title, drafts, skipped)
+}
+
+fn entry_draft(
+    entry: RawEntry,
+    feed_base: Option<&url::Url>,
+    site: Option<&str>,
+    feed_language: Option<&str>,
+    rules: &Boilerplate,
+) -> Result<Draft, &'static str> {
+    // xml:base in scope wins over the channel link and the feed URL.
+    let base = match entry.base.as_deref() {
+        Some(b) => match feed_base {
+            Some(fb) => fb.join(b).ok(),
+            None => url::Url::parse(b).ok(),
+        },
+        None => None,
+    }
+    .or_else(|| feed_base.cloned());
+    let link = entry_link(&entry, base.as_ref());
+    // Relative links in the body resolve against the entry's own page when
+    // there is one: that is where they were written.
+    let body_base = link
+        .as_deref()
+        .and_then(|l| url::Url::parse(l).ok())
+        .filter(|_| entry.base.is_none())
+        .or_else(|| base.clone());
+    let body_base_str = body_base.as_ref().map(url::Url::as_str);
+
+    let summary_text = entry
+        .summary
+        .as_ref()
+        .map(text_of)
+        .filter(|s| !s.is_empty());
+    let content = entry.content.as_ref().filter(|c| !c.text.trim().is_empty());
+    let (blocks, html) = match (content, &entry.summary) {
+        (Some(c), _) => body_of(&c.text, c.html, body_base_str, rules),
+        (_, Some(s)) if !s.text.trim().is_empty() => body_of(&s.text, s.html, body_base_str, rules),
+        _ => (Vec::new(), None),
+    };
+    // The summary is the body when there is no separate content: let
+    // assemble derive it, instead of repeating the body.
+    let summary = if content.is_some() {
+        summary_text
+    } else {
+        None
+    };
+
+    let mut title = entry.title.as_ref().map(text_of).unwrap_or_default();
+    if title.is_empty() {
+        // Title-less RSS items are allowed; readers show the opening words.
+        let Some(first) = blocks.first() else {
+            return Err("no title and no text");
+        };
+        title = truncate_words(&first.text, DERIVED_TITLE_CHARS);
+    }
+    let published = entry.published.and_then(plausible);
+    let updated = entry.updated.and_then(plausible);
+    Ok(Draft {
+        title,
+        site: site.map(str::to_owned),
+        url: link,
+        authors: authors(&entry.authors),
+        published: published.or(updated),
+        updated: updated.filter(|u| published.is_some_and(|p| *u > p)),
+        language: entry
+            .language
+            .as_deref()
+            .and_then(lang::normalize_tag)
+            .or_else(|| feed_language.map(str::to_owned)),
+        summary,
+        blocks,
+        html,
+    })
+}
+
+/// The entry's web page: the first alternate (or untyped) link, else a
+/// GUID that is a URL, else (podcasts) the enclosure, absolute against `base`.
+fn entry_link(entry: &RawEntry, base: Option<&url::Url>) -> Option<String> {
+    let resolve = |href: &str| -> Option<String> {
+        let href = href.trim();
+        if href.is_empty() {
+            return None;
+        }
+        let url = match base {
+            Some(b) => b.join(href).ok()?,
+            None => url::Url::parse(href).ok()?,
+        };
+        matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    };
+    entry
+        .links
+        .iter()
+        .filter(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .filter(|l| {
+            l.media_type
+                .as_deref()
+                .is_none_or(|t| t.contains("html") || t.is_empty())
+        })
+        .find_map(|l| resolve(&l.href))
+        .or_else(|| entry.id_is_link.then(|| resolve(&entry.id)).flatten())
+        .or_else(|| entry.enclosures.iter().find_map(|e| resolve(e)))
+}
+
+/// Blocks and sanitized HTML from an entry body.
+fn body_of(
+    body: &str,
+    is_html: bool,
+    base: Option<&str>,
+    rules: &Boilerplate,
+) -> (Vec<Block>, Option<String>) {
+    // "text/html" bodies that hold no markup are plain text with paragraph
+    // breaks, which the HTML walker would run together.
+    if is_html && body.contains('<') {
+        let extracted = html::parse_fragment(body, base, rules);
+        (extracted.blocks, Some(extracted.html))
+    } else {
+        let text = if is_html {
+            super::super::clean::decode_entities(body).into_owned()
+        } else {
+            body.to_owned()
+        };
+        let parsed = parse_body(lines(&text), rules);
+        let blocks = if parsed.blocks.is_empty() {
+            let line = clean_line(&text);
+            if line.is_empty() {
+                Vec::new()
+            } else {
+                vec![Block::new(BlockKind::Paragraph, line)]
+            }
+        } else {
+            parsed.blocks
+        };
+        (blocks, None)
+    }
+}
+
+/// A feed text construct as one clean line: markup removed when it is HTML.
+fn text_of(t: &RawText) -> String {
+    if t.html && t.text.contains('<') {
+        let plain = ammonia::Builder::empty()
+            .clean_content_tags(["script", "style"].into_iter().collect())
+            .clean(&t.text)
+            .to_string();
+        clean_line(&plain)
+    } else {
+        clean_line(&t.text)
+    }
+}
+
+/// Author names: "jane@example.org (Jane Doe)" → "Jane Doe"; bare e-mail
+/// addresses are not names and are dropped.
+fn authors(people: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for raw in people {
+        let raw = clean_line(raw);
+        let name = match (raw.find('('), raw.rfind(')')) {
+            (Some(open), Some(close)) if open < close && raw[..open].contains('@') => {
+                raw[open + 1..close].trim().to_owned()
+            }
+            // feed-rs has already split off the address: "(Jane Doe)".
+            _ => raw
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .map_or(raw.clone(), |r| r.trim().to_owned()),
+        };
+        if !name.is_empty() && !name.contains('@') && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Dates before 1990 in a news feed are defaults or typos (often the 1970
+/// epoch), never facts: drop them rather than publish them.
+fn plausible(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let t = DateTime::from_timestamp(t.timestamp(), 0)?;
+    (t.year() >= 1990).then_some(t)
+}

@@ -1,0 +1,253 @@
+//! Upstream feed documents (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed
+//! 1.0/1.1) → one [`Draft`] per entry.
+//!
+//! A feed is not one article, so this is not a `normalize` format: the
+//! poller and the inbox call [`parse_feed`] and assemble each draft. The
+//! exception is a lone Atom `<entry>` document, which is one article
+//! ([`parse_entry_document`]).
+//!
+//! Pure like the rest of ingest. Feeds in the wild are often broken in ways
+//! a feed reader shrugs off, and so do we: a wrong declared encoding is
+//! overridden (BOM, then valid UTF-8, then the declaration, then the HTTP
+//! charset, then Windows-1252); a BOM or blank lines before the declaration
+//! are dropped; bare `&` and HTML-only entities are escaped and the parse
+//! retried; JSON fields of the wrong type are coerced; a date that cannot
+//! be read costs its entry the date only. feed-rs reads what it can; what
+//! it refuses, misses (Atom 0.3, old namespaces) or passes although cut
+//! off goes to the salvage reader ([`salvage`]), which keeps every
+//! complete item and says what was damaged. Entry HTML goes through the
+//! same fragment walker and `ammonia` sanitizer as HTML pages; relative
+//! URLs resolve against `xml:base`, then the channel link, then the feed
+//! URL.
+
+mod convert;
+mod repair;
+mod salvage;
+#[cfg(test)]
+mod tests;
+
+use super::boilerplate::Boilerplate;
+use super::clean::strip_invalid_chars;
+use super::{Draft, IngestError};
+
+/// Which reader produced a [`FeedDocument`], for the poll report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedReader {
+    /// The feed-rs crate, for well-formed documents of the formats it knows.
+    FeedRs,
+    /// The forgiving quick-xml walk, for what feed-rs refused or misread.
+    Salvage,
+}
+
+impl FeedReader {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedReader::FeedRs => "feed-rs",
+            FeedReader::Salvage => "salvage",
+        }
+    }
+}
+
+/// One parsed upstream feed.
+#[derive(Debug, Clone)]
+pub struct FeedDocument {
+    /// "RSS 2.0", "Atom", "Atom 0.3", "JSON Feed", ...
+    pub kind: &'static str,
+    /// The feed's own title, cleaned.
+    pub title: Option<String>,
+    /// RSS `<ttl>`: minutes the publisher asks readers to cache the feed.
+    pub ttl_minutes: Option<u32>,
+    /// One draft per usable entry, in document order. `site` is the feed
+    /// title; `url` the entry's absolute link when it has one.
+    pub drafts: Vec<Draft>,
+    /// Entries that gave no draft, with the reason (no title and no text).
+    pub skipped: Vec<String>,
+    /// How the document was repaired before it parsed, for the log.
+    pub repairs: Vec<&'static str>,
+    /// The reader that produced this document.
+    pub reader: FeedReader,
+    /// Set when the document was damaged (cut off, malformed past some
+    /// point) and only the entries before the damage were kept: the source
+    /// served a broken document even though entries were read.
+    pub damage: Option<String>,
+}
+
+/// Parses a feed with the built-in boilerplate rules. `url` is where the
+/// feed was fetched from: relative links resolve against it.
+pub fn parse_feed(bytes: &[u8], url: Option<&str>) -> Result<FeedDocument, IngestError> {
+    parse_feed_with(bytes, url, None, Boilerplate::builtin())
+}
+
+/// [`parse_feed`] with an HTTP `charset` hint and explicit rules.
+pub fn parse_feed_with(
+    bytes: &[u8],
+    url: Option<&str>,
+    charset: Option<&str>,
+    rules: &Boilerplate,
+) -> Result<FeedDocument, IngestError> {
+    let mut repairs = Vec::new();
+    let (text, note) = super::decode::decode_text(bytes, charset);
+    repairs.extend(note);
+    let mut text = strip_invalid_chars(&text).into_owned();
+    if let Some(trimmed) = repair::strip_leading_junk(&text) {
+        // A lone BOM is legal; blank text before the declaration is not.
+        if text.trim_start_matches('\u{feff}').len() != trimmed.len() {
+            repairs.push("dropped blank text before the XML declaration");
+        }
+        text = trimmed.to_owned();
+    }
+    if repair::is_json(&text) {
+        return parse_json(&text, url, rules, repairs);
+    }
+    let text = repair::declare_utf8(&text).into_owned();
+    let (first, text) = match parse_raw(&text) {
+        Ok(feed) => (Ok(feed), text),
+        // What a reader would shrug off: retry once with the ampersands and
+        // HTML entities made XML.
+        Err(e) => match repair::escape_bare_ampersands(&text) {
+            std::borrow::Cow::Borrowed(_) => (Err(e), text),
+            std::borrow::Cow::Owned(fixed) => {
+                repairs.push("escaped bare `&` and HTML entities");
+                (parse_raw(&fixed).map_err(|_| e), fixed)
+            }
+        },
+    };
+    let truncated = repair::is_truncated(&text);
+    match first {
+        Ok(feed)
+            if !truncated && (!feed.entries.is_empty() || !repair::has_item_elements(&text)) =>
+        {
+            Ok(document(
+                convert::from_feed_rs(feed),
+                &text,
+                url,
+                rules,
+                repairs,
+                FeedReader::FeedRs,
+                None,
+            ))
+        }
+        first => {
+            let salvaged = salvage::read(&text);
+            match (salvaged, first) {
+                (Some(s), _) if !s.feed.entries.is_empty() => {
+                    let damage = s
+                        .damage
+                        .or_else(|| truncated.then(|| "document cut off".to_owned()));
+                    Ok(document(
+                        s.feed,
+                        &text,
+                        url,
+                        rules,
+                        repairs,
+                        FeedReader::Salvage,
+                        damage,
+                    ))
+                }
+                (_, Ok(feed)) => Ok(document(
+                    convert::from_feed_rs(feed),
+                    &text,
+                    url,
+                    rules,
+                    repairs,
+                    FeedReader::FeedRs,
+                    truncated.then(|| "document cut off".to_owned()),
+                )),
+                (_, Err(e)) => Err(unreadable(e)),
+            }
+        }
+    }
+}
+
+fn parse_json(
+    text: &str,
+    url: Option<&str>,
+    rules: &Boilerplate,
+    mut repairs: Vec<&'static str>,
+) -> Result<FeedDocument, IngestError> {
+    let feed = match parse_raw(text) {
+        Ok(feed) => feed,
+        Err(e) => {
+            let fixed = repair::coerce_json(text).ok_or_else(|| unreadable(e))?;
+            repairs.push("coerced JSON Feed fields of the wrong type");
+            parse_raw(&fixed).map_err(unreadable)?
+        }
+    };
+    Ok(document(
+        convert::from_feed_rs(feed),
+        text,
+        url,
+        rules,
+        repairs,
+        FeedReader::FeedRs,
+        None,
+    ))
+}
+
+fn document(
+    feed: convert::RawFeed,
+    text: &str,
+    url: Option<&str>,
+    rules: &Boilerplate,
+    repairs: Vec<&'static str>,
+    reader: FeedReader,
+    damage: Option<String>,
+) -> FeedDocument {
+    // feed-rs keeps the RSS 2.0 <ttl> only; RSS 0.91 has one too.
+    let ttl_minutes = feed.ttl.or_else(|| rss_ttl(text));
+    let kind = feed.kind;
+    let (title, drafts, skipped) = convert::drafts(feed, url, rules);
+    FeedDocument {
+        kind,
+        title,
+        ttl_minutes,
+        drafts,
+        skipped,
+        repairs,
+        reader,
+        damage,
+    }
+}
+
+/// A lone Atom `<entry>` document is one article: its draft. Anything else
+/// detected as a feed is [`IngestError::Feed`].
+pub fn parse_entry_document(
+    text: &str,
+    url: Option<&str>,
+    rules: &Boilerplate,
+) -> Result<Draft, IngestError> {
+    if repair::root_element(text) != Some("entry") {
+        return Err(IngestError::Feed);
+    }
+    let doc = parse_feed_with(text.as_bytes(), url, None, rules)?;
+    match doc.drafts.into_iter().next() {
+        Some(draft) => Ok(draft),
+        None => Err(IngestError::NoArticle(
+            "an Atom entry with no title or text",
+        )),
+    }
+}
+
+fn unreadable(e: feed_rs::parser::ParseFeedError) -> IngestError {
+    IngestError::Field {
+        format: "feed",
+        field: None,
+        reason: format!("not a readable RSS, Atom or JSON feed: {e}"),
+    }
+}
+
+/// No base URI is given to feed-rs: it would resolve relative links
+/// against the feed URL before the channel link could be tried.
+fn parse_raw(text: &str) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
+    feed_rs::parser::Builder::new()
+        .timestamp_parser(super::dates::parse_feed_date)
+        .build()
+        .parse(text.as_bytes())
+}
+
+/// `<ttl>` of the channel, for the feed types feed-rs does not read it from.
+fn rss_ttl(text: &str) -> Option<u32> {
+    let start = text.find("<ttl>")? + 5;
+    let end = text[start..].find("</ttl>")?;
+    text[start..start + end].trim().parse().ok()
+}

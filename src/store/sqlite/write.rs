@@ -352,23 +352,25 @@ impl Tx<'_> {
                 continue;
             };
             // One site's items with different ids (guids, links) are
-            // different stories, however alike: templated briefs ("library
-            // reopens in X") share most of their words. Only another site's
-            // copy is a duplicate.
+            // different stories unless their text is the same word for word
+            // (one story on an edition page and a live page): templated
+            // briefs ("library reopens in X") share most of their words.
             let sources: Vec<SourceJson> =
                 serde_json::from_str(&sources).map_err(|e| StoreError::Corrupt {
                     id: id.clone(),
                     reason: format!("sources JSON: {e}"),
                 })?;
-            if my_site.is_some()
+            let same_site = my_site.is_some()
                 && sources
                     .iter()
-                    .any(|s| site_key(&s.site) == my_site && s.article_id != a.id)
-            {
-                continue;
-            }
+                    .any(|s| site_key(&s.site) == my_site && s.article_id != a.id);
             let theirs = dedup::shingles(&parse_article(&json, &id)?.content_text());
-            if dedup::shared(&mine, &theirs) >= dedup::MIN_SHARED {
+            let copy = if same_site {
+                mine == theirs
+            } else {
+                dedup::shared(&mine, &theirs) >= dedup::MIN_SHARED
+            };
+            if copy {
                 return Ok(Some((sid, id, story_time)));
             }
         }

@@ -363,15 +363,17 @@ async fn every_feed_format_is_parsed_and_stored() {
     assert_eq!(all.len(), 6, "{:?}", all.keys());
     let ferry = &all["Ferry operator adds a winter crossing"];
     assert_eq!(ferry.site.as_deref(), Some("Harbour Gazette"));
-    // Canonical link: tracking parameters gone; the id derives from it.
+    // Canonical link: tracking parameters gone. The id derives from the
+    // item's guid, scoped to the feed it came from.
     assert_eq!(
         ferry.url.as_deref(),
         Some("https://harbour.example/news/ferry-winter-crossing")
     );
-    assert_eq!(
-        ferry.id,
-        topicfeed::ingest::identity::article_id(ferry.url.as_deref(), "", "")
-    );
+    {
+        use topicfeed::ingest::identity::{guid_key, item_id, link_key};
+        let scope = link_key(&up.url("/rss2")).unwrap();
+        assert_eq!(Some(ferry.id.clone()), item_id(guid_key("hg-1001", &scope)));
+    }
     assert_eq!(ferry.authors, ["Mara Quist"]);
     assert_eq!(
         ferry.published.map(|t| t.to_rfc3339()).as_deref(),
@@ -759,6 +761,9 @@ async fn gzip_and_brotli_bodies_are_decoded() {
         .await;
     assert_eq!(fetched(&reports[0]), 2, "{}", reports[0]);
     assert_eq!(fetched(&reports[1]), 2, "{}", reports[1]);
+    // The same document at two URLs is two feeds: the item with an opaque
+    // guid is one item per feed, and the second feed's copy of it, word for
+    // word the same, merges as a duplicate.
     assert_eq!(reports[0].counts.new + reports[1].counts.new, 2);
 }
 
@@ -1099,4 +1104,232 @@ async fn truncated_feed_keeps_complete_items_and_is_reported_damaged() {
     assert!(line.contains("damaged document"), "{line}");
     let all = stored(s.store.as_ref());
     assert!(all.contains_key("Complete one") && all.contains_key("Complete two"));
+}
+
+// ---------------------------------------------------------------- item identity
+
+/// One RSS item: a guid when `guid` is not empty.
+fn item(guid: &str, title: &str, link: &str, text: &str) -> String {
+    let guid = if guid.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<guid isPermaLink="false">{guid}</guid>"#)
+    };
+    format!(
+        "<item>{guid}<title>{title}</title><link>{link}</link><description>{text}</description></item>"
+    )
+}
+
+fn rss(site: &str, items: &[String]) -> Vec<u8> {
+    format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>{site}</title>
+<link>https://quay.example/</link>{}</channel></rss>"#,
+        items.concat()
+    )
+    .into_bytes()
+}
+
+/// Every stored article id, the stories' own and the merged copies'.
+fn article_ids(store: &dyn Store) -> std::collections::BTreeSet<String> {
+    let page = store
+        .query(&Query {
+            limit: 1000,
+            ..Query::default()
+        })
+        .unwrap();
+    page.stories
+        .iter()
+        .flat_map(|s| s.sources.iter().map(|r| r.article_id.clone()))
+        .collect()
+}
+
+const FERRY: &str = "Ferry fares on the island route will rise by a tenth from May, the operator said on Monday, \
+    citing the price of fuel and the cost of the new winter timetable.";
+const FERRY_EDITED: &str = "Ferry fares on the island route will rise by a tenth from June, not May as first \
+    announced, the operator said on Monday, citing the price of fuel.";
+const LIGHTS: &str = "The quay lights that failed in the storm last month work again after the council \
+    replaced the cables under the harbour wall, engineers said.";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_keeps_its_id_across_polls_link_changes_edits_and_absence() {
+    // Round by round, what the feed serves.
+    let up = Upstream::start(|_, n| {
+        let ferry = match n {
+            0 | 1 => item(
+                "post-17",
+                "Ferry fares rise",
+                "http://quay.example/ferry",
+                FERRY,
+            ),
+            // Moved to https with tracking added.
+            2 => item(
+                "post-17",
+                "Ferry fares rise",
+                "https://quay.example/ferry?utm_source=rss",
+                FERRY,
+            ),
+            // Edited: new title and text.
+            _ => item(
+                "post-17",
+                "Ferry fares rise in June",
+                "https://quay.example/ferry",
+                FERRY_EDITED,
+            ),
+        };
+        let lights = match n {
+            0 | 1 => item(
+                "",
+                "Quay lights fixed",
+                "http://quay.example/lights/",
+                LIGHTS,
+            ),
+            _ => item(
+                "",
+                "Quay lights fixed",
+                "https://quay.example/lights?fbclid=x#comments",
+                LIGHTS,
+            ),
+        };
+        let items = match n {
+            // The ferry item has left the feed...
+            4 => vec![lights],
+            // ...and comes back.
+            _ => vec![ferry, lights],
+        };
+        ok(rss("Quay Post", &items), "application/rss+xml")
+    })
+    .await;
+    let s = setup();
+    let src = source("quay", up.url("/feed"));
+    let mut ids = None;
+    let mut counts = Vec::new();
+    for round in 0..6 {
+        let r = s
+            .poller
+            .poll_source(&src, t0() + secs(3600 * round), true)
+            .await;
+        assert!(r.counts.failed.is_empty(), "{r}");
+        let c = &r.counts;
+        counts.push((c.new, c.updated, c.unchanged));
+        let now = article_ids(s.store.as_ref());
+        assert_eq!(now.len(), 2, "round {round}: {now:?}");
+        assert_eq!(
+            *ids.get_or_insert_with(|| now.clone()),
+            now,
+            "round {round}"
+        );
+    }
+    assert_eq!(
+        counts,
+        [
+            (2, 0, 0), // first poll
+            (0, 0, 2), // same feed again
+            (0, 2, 0), // https links: the stored links change, the ids do not
+            (0, 1, 1), // the ferry item edited
+            (0, 0, 1), // the ferry item gone
+            (0, 0, 2), // and back: not new
+        ]
+    );
+    let all = stored(s.store.as_ref());
+    assert_eq!(
+        all["Ferry fares rise in June"].url.as_deref(),
+        Some("https://quay.example/ferry")
+    );
+    assert_eq!(all.len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_feeds_numbering_their_guids_alike_stay_distinct() {
+    let up = Upstream::start(|req, _| {
+        let (site, a, b) = match req.path.as_str() {
+            "/north" => ("North Post", FERRY, LIGHTS),
+            _ => (
+                "South Post",
+                "The south pier reopens to anglers on Saturday after repairs to the decking \
+                 that took most of the winter, the harbour board said.",
+                "A new bakery opens on the market square next week in the building the \
+                 old post office left empty two years ago, its owners said.",
+            ),
+        };
+        // Same guids, no links: only the feed tells the items apart.
+        let items = [
+            format!("<item><guid>1</guid><title>{site} first</title><description>{a}</description></item>"),
+            format!("<item><guid>2</guid><title>{site} second</title><description>{b}</description></item>"),
+        ];
+        ok(rss(site, &items), "application/rss+xml")
+    })
+    .await;
+    let s = setup();
+    let sources = [
+        source("north", up.url("/north")),
+        source("south", up.url("/south")),
+    ];
+    let reports = s.poller.poll_round(&sources, t0(), true).await;
+    for r in &reports {
+        assert_eq!(r.counts.new, 2, "{r}");
+    }
+    assert_eq!(article_ids(s.store.as_ref()).len(), 4);
+    // Polled again, every item is known.
+    let reports = s.poller.poll_round(&sources, t0() + secs(3600), true).await;
+    for r in &reports {
+        assert_eq!(r.counts.unchanged, 2, "{r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_copy_merged_into_another_sites_story_keeps_its_id() {
+    let up = Upstream::start(|req, n| {
+        let doc = match req.path.as_str() {
+            "/wire" => rss(
+                "Wire",
+                &[item(
+                    "w-1",
+                    "Ferry fares rise",
+                    "https://wire.example/ferry",
+                    FERRY,
+                )],
+            ),
+            _ => {
+                // The paper's copy; later its link moves to https.
+                let link = if n == 0 {
+                    "http://paper.example/ferry"
+                } else {
+                    "https://paper.example/ferry/"
+                };
+                rss(
+                    "Paper",
+                    &[item("p-9", "Fares to rise on the ferry", link, FERRY)],
+                )
+            }
+        };
+        ok(doc, "application/rss+xml")
+    })
+    .await;
+    let s = setup();
+    let wire = source("wire", up.url("/wire"));
+    let paper = source("paper", up.url("/paper"));
+    // The wire's story is first and wins the dedup.
+    let r = s.poller.poll_source(&wire, t0(), true).await;
+    assert_eq!(r.counts.new, 1, "{r}");
+    let r = s.poller.poll_source(&paper, t0() + secs(60), true).await;
+    assert_eq!(r.counts.duplicate, 1, "{r}");
+    let ids = article_ids(s.store.as_ref());
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    for round in 1..3 {
+        let now = t0() + secs(3600 * round);
+        for src in [&paper, &wire] {
+            let r = s.poller.poll_source(src, now, true).await;
+            assert_eq!(r.counts.new, 0, "round {round}: {r}");
+        }
+        assert_eq!(article_ids(s.store.as_ref()), ids, "round {round}");
+    }
+    // The paper's copy is still found under its own id, in the wire's story.
+    let page = s.store.query(&Query::default()).unwrap();
+    assert_eq!(page.stories.len(), 1);
+    let story = &page.stories[0];
+    let paper_id = &story.sources[1].article_id;
+    assert_eq!(
+        s.store.get(paper_id).unwrap().map(|s| s.article.id),
+        Some(story.article.id.clone())
+    );
 }

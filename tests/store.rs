@@ -1017,3 +1017,59 @@ fn readers_run_while_a_writer_writes() {
     });
     assert_eq!(store.count().unwrap(), 360);
 }
+
+// ---------------------------------------------------------------- item identity
+
+/// Rows written before ids came from guids and link keys are adopted by
+/// the item they belong to, once: the story keeps its id and the item is
+/// not new again.
+#[test]
+fn rows_stored_under_the_old_ids_are_adopted_once() {
+    use topicfeed::ingest::identity::{ItemKey, canonical_url, guid_key, item_id};
+    let (dir, store) = open();
+    let mut old = article("Ferry fares rise", &body(41, 80), &[]);
+    old.url = Some("http://quay.example/ferry/".into());
+    old.id = article_id(
+        canonical_url("http://quay.example/ferry/").as_deref(),
+        "",
+        "",
+    );
+    let mut plain = article("Quay lights fixed", &body(42, 80), &[]);
+    plain.url = Some("https://quay.example/lights".into());
+    plain.id = article_id(plain.url.as_deref(), "", "");
+    for a in [&old, &plain] {
+        assert_eq!(store.upsert(a, t(5, 0)).unwrap(), Outcome::New);
+    }
+    // What migration 5 does to every row already stored.
+    rusqlite::Connection::open(store.path())
+        .unwrap()
+        .execute("UPDATE sources SET legacy = 1", [])
+        .unwrap();
+    let _ = dir;
+
+    // The same item, now read with its guid and an https link.
+    let scope = "quay.example/feed.xml";
+    let mut now = old.clone();
+    now.url = Some("https://quay.example/ferry".into());
+    now.id = item_id(guid_key("post-17", scope)).unwrap();
+    assert_ne!(now.id, old.id);
+    assert_ne!(store.upsert(&now, t(6, 0)).unwrap(), Outcome::New);
+    assert_eq!(store.upsert(&now, t(6, 1)).unwrap(), Outcome::Unchanged);
+    let story = store.get(&old.id).unwrap().unwrap();
+    assert_eq!(story.article.id, old.id, "the stored id stands");
+    assert_eq!(story.sources.len(), 1);
+
+    // Another episode linking to the same page has its own guid: the row is
+    // claimed already, so it is a story of its own.
+    let mut other = article("Ferry timetable for winter", &body(43, 80), &[]);
+    other.url = now.url.clone();
+    other.id = item_id(guid_key("post-18", scope)).unwrap();
+    assert_eq!(store.upsert(&other, t(6, 2)).unwrap(), Outcome::New);
+
+    // A guid-less item whose link key is its old id owns its row directly.
+    let mut again = plain.clone();
+    again.id = item_id(ItemKey::Link("http://quay.example/lights/?utm_source=x")).unwrap();
+    assert_eq!(again.id, plain.id);
+    assert_eq!(store.upsert(&again, t(6, 3)).unwrap(), Outcome::Unchanged);
+    assert_eq!(store.integrity_check().unwrap(), "ok");
+}

@@ -87,6 +87,7 @@ pub fn parse_page(
         summary: None,
         blocks: extracted.blocks,
         html: Some(extracted.html),
+        ..Draft::default()
     })
 }
 

@@ -67,6 +67,99 @@ pub fn canonical_url(raw: &str) -> Option<String> {
     Some(url.to_string())
 }
 
+/// The form of a link that identifies the page: [`canonical_url`] with the
+/// scheme made https and a trailing slash dropped, because sites move to
+/// https and toggle trailing slashes without the page becoming another one.
+/// https is the side chosen so that ids stored before this key existed
+/// (from the https canonical URL) come out the same.
+pub fn link_key(raw: &str) -> Option<String> {
+    let canonical = canonical_url(raw)?;
+    let mut url = Url::parse(&canonical).ok()?;
+    if url.scheme() == "http" {
+        // Changing between the two special schemes cannot fail; if it ever
+        // did, the http form is still a stable key.
+        let _ = url.set_scheme("https");
+        if url.port() == Some(443) {
+            let _ = url.set_port(None);
+        }
+    }
+    let path = url.path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/').to_owned();
+        url.set_path(if trimmed.is_empty() { "/" } else { &trimmed });
+    }
+    Some(url.to_string())
+}
+
+/// What a feed item is known by, for [`item_id`]: its guid when the feed
+/// gives one, else its link, else (no key) its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKey<'a> {
+    /// A guid that is not a URL, and the feed it was read from. Guids are
+    /// only unique within their feed: two feeds both number items "1".
+    Guid { guid: &'a str, scope: &'a str },
+    /// A link (or a guid that is a URL): [`link_key`] makes it.
+    Link(&'a str),
+}
+
+/// The key of an item with this guid in the feed `scope`: a guid that is a
+/// URL is treated as a link, so http→https moves of a permalink guid and
+/// of the same item's link give one id.
+pub fn guid_key<'a>(guid: &'a str, scope: &'a str) -> ItemKey<'a> {
+    let guid = guid.trim();
+    if canonical_url(guid).is_some() {
+        ItemKey::Link(guid)
+    } else {
+        ItemKey::Guid { guid, scope }
+    }
+}
+
+/// 20 hex digits of BLAKE3 over the item's key; `None` when a link key is
+/// not an absolute http(s) URL.
+pub fn item_id(key: ItemKey<'_>) -> Option<String> {
+    let digest = match key {
+        ItemKey::Guid { guid, scope } => {
+            blake3::hash(format!("guid\n{}\n{guid}", scope.trim()).as_bytes())
+        }
+        ItemKey::Link(link) => blake3::hash(format!("url\n{}", link_key(link)?).as_bytes()),
+    };
+    Some(digest.to_hex()[..20].to_owned())
+}
+
+/// Ids an article with this (canonical) URL may have been stored under
+/// before ids came from [`link_key`]: the hash of the canonical URL as it
+/// was, with either scheme and with or without a trailing slash. The store
+/// adopts such a row instead of storing the item again as new.
+pub fn legacy_ids(url: &str) -> Vec<String> {
+    let Some(key) = link_key(url) else {
+        return Vec::new();
+    };
+    let Ok(base) = Url::parse(&key) else {
+        return Vec::new();
+    };
+    let mut ids = Vec::with_capacity(4);
+    for scheme in ["https", "http"] {
+        for slash in [false, true] {
+            let mut url = base.clone();
+            // Between http and https this cannot fail.
+            let _ = url.set_scheme(scheme);
+            if slash {
+                // The root has its slash in every form already.
+                if url.path() == "/" {
+                    continue;
+                }
+                let path = format!("{}/", url.path());
+                url.set_path(&path);
+            }
+            let id = article_id(Some(url.as_str()), "", "");
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
 /// The article id: 20 hex digits of BLAKE3 over the canonical URL when there
 /// is one, else over the normalized title and body.
 pub fn article_id(canonical_url: Option<&str>, title: &str, body: &str) -> String {
@@ -170,6 +263,72 @@ mod tests {
         );
         assert_eq!(canonical_url("ftp://example.org/a"), None);
         assert_eq!(canonical_url("/relative"), None);
+    }
+
+    #[test]
+    fn link_keys_ignore_scheme_slash_tracking_and_fragment() {
+        let key = link_key("https://example.org/news/a").unwrap();
+        for variant in [
+            "http://example.org/news/a",
+            "https://example.org/news/a/",
+            "http://EXAMPLE.org:80/news/a/?utm_source=rss&fbclid=1#comments",
+            "https://example.org/news/a?gclid=x&utm_medium=feed",
+        ] {
+            assert_eq!(
+                link_key(variant).as_deref(),
+                Some(key.as_str()),
+                "{variant}"
+            );
+        }
+        assert_eq!(
+            link_key("http://example.org/").as_deref(),
+            Some("https://example.org/")
+        );
+        assert_ne!(link_key("https://example.org/news/b"), Some(key));
+        assert_eq!(link_key("mailto:desk@example.org"), None);
+    }
+
+    #[test]
+    fn item_ids_come_from_scoped_guids_or_link_keys() {
+        let a = item_id(guid_key("1", "feeds.example/a.xml"));
+        let b = item_id(guid_key("1", "feeds.example/b.xml"));
+        assert!(a.is_some() && b.is_some());
+        assert_ne!(a, b, "two feeds' guid 1 are different items");
+        assert_eq!(a, item_id(guid_key(" 1 ", "feeds.example/a.xml")));
+        // A permalink guid is a link: its scheme may change, and it is the
+        // same item as its guid-less form.
+        let g = item_id(guid_key("http://example.org/a", "feeds.example/a.xml"));
+        assert_eq!(
+            g,
+            item_id(guid_key("https://example.org/a/", "other.example/feed"))
+        );
+        assert_eq!(
+            g,
+            item_id(ItemKey::Link("https://example.org/a?utm_source=x"))
+        );
+        // Ids of https links are what the canonical URL gave before.
+        assert_eq!(
+            g.as_deref(),
+            Some(article_id(Some("https://example.org/a"), "", "").as_str())
+        );
+        assert_eq!(item_id(ItemKey::Link("/relative")), None);
+    }
+
+    #[test]
+    fn legacy_ids_cover_both_schemes_and_slashes() {
+        let old = |u: &str| article_id(canonical_url(u).as_deref(), "", "");
+        let ids = legacy_ids("https://example.org/a?x=1");
+        for u in [
+            "http://example.org/a?x=1",
+            "https://example.org/a/?x=1",
+            "http://example.org/a/?x=1&utm_source=y",
+            "https://example.org/a?x=1",
+        ] {
+            assert!(ids.contains(&old(u)), "{u}");
+        }
+        assert_eq!(ids.len(), 4);
+        assert_eq!(legacy_ids("https://example.org/").len(), 2);
+        assert!(legacy_ids("not a url").is_empty());
     }
 
     #[test]

@@ -160,6 +160,12 @@ pub struct Draft {
     pub blocks: Vec<Block>,
     /// Sanitized HTML the source provided; otherwise rendered from `blocks`.
     pub html: Option<String>,
+    /// A feed entry's guid (RSS `guid`, Atom/JSON `id`), when it names this
+    /// entry alone in its feed: the id then comes from it, not the link.
+    pub guid: Option<String>,
+    /// The feed the guid belongs to (its URL when known, else its title):
+    /// guids are only unique within one feed.
+    pub guid_scope: Option<String>,
 }
 
 /// Reads one input of any format with the built-in boilerplate rules:
@@ -235,6 +241,8 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         summary,
         blocks,
         html,
+        guid,
+        guid_scope,
     } = draft;
     let title = clean::clean_line(&title);
     if title.is_empty() {
@@ -250,7 +258,17 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| summarize(&blocks));
     let canonical = url.as_deref().and_then(identity::canonical_url);
-    let (id, fingerprint) = identity::identify(canonical.as_deref(), &title, &body);
+    // The most stable key first: a guid outlives link and text edits, a
+    // link key outlives text edits; the text is the last resort.
+    let key = match (guid.as_deref(), guid_scope.as_deref(), url.as_deref()) {
+        (Some(g), Some(scope), _) => Some(identity::guid_key(g, scope)),
+        (_, _, Some(link)) => Some(identity::ItemKey::Link(link)),
+        _ => None,
+    };
+    let (id, fingerprint) = match key.and_then(identity::item_id) {
+        Some(id) => (id, identity::fingerprint(&body)),
+        None => identity::identify(None, &title, &body),
+    };
     let content_html = html.unwrap_or_else(|| blocks_html(&blocks));
     Ok(Article {
         id,

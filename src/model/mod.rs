@@ -47,7 +47,9 @@ impl Block {
 /// A normalized article, whatever it was ingested from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Article {
-    /// Stable id: from the canonical URL when known, else from title + body.
+    /// Stable id: from a feed entry's guid (scoped to its feed), else from
+    /// the link key (`ingest::identity::link_key`), else from title + body.
+    /// Rows stored under an earlier scheme keep their ids (see the store).
     pub id: String,
     pub title: String,
     pub site: Option<String>,

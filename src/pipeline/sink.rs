@@ -69,8 +69,14 @@ impl Ingester {
         } else {
             tracing::debug!(reader = feed.reader.as_str(), "feed read");
         }
+        // The configured URL, not the one a redirect led to: a feed that
+        // moves keeps its items' guid ids.
+        let scope = ingest::identity::link_key(&src.url);
         for d in &mut feed.drafts {
             d.site.get_or_insert_with(|| src.name.clone());
+            if d.guid.is_some() && scope.is_some() {
+                d.guid_scope.clone_from(&scope);
+            }
         }
         let full_text = if src.full_text {
             fulltext::fill(

@@ -152,11 +152,35 @@ pub(super) fn drafts(
         Some(f) => f.join(l.trim()).ok(),
         None => url::Url::parse(l.trim()).ok(),
     });
+    // Guids are unique within a feed only: the feed names their scope. The
+    // URL it was fetched from is the most stable name (the poller puts the
+    // configured URL in its place); a file read alone has only its channel
+    // link or title.
+    let guid_scope = feed_url
+        .as_ref()
+        .or(site_link.as_ref())
+        .and_then(|u| super::super::identity::link_key(u.as_str()))
+        .or_else(|| title.clone());
     let base = site_link.or(feed_url);
     let language = feed.language.as_deref().and_then(lang::normalize_tag);
+    // A guid repeated in one document does not tell its entries apart
+    // (feeds that give every item the same guid exist): those entries are
+    // known by their links instead.
+    let mut guid_uses: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for e in &feed.entries {
+        if !e.id.is_empty() {
+            *guid_uses.entry(e.id.as_str()).or_default() += 1;
+        }
+    }
+    let unique: Vec<bool> = feed
+        .entries
+        .iter()
+        .map(|e| guid_uses.get(e.id.as_str()) == Some(&1))
+        .collect();
     let mut drafts = Vec::new();
     let mut skipped = Vec::new();
-    for (i, entry) in feed.entries.into_iter().enumerate() {
+    for (i, (entry, unique)) in feed.entries.into_iter().zip(unique).enumerate() {
+        let guid = unique.then(|| entry.id.clone());
         match entry_draft(
             entry,
             base.as_ref(),
@@ -164,7 +188,13 @@ pub(super) fn drafts(
             language.as_deref(),
             rules,
         ) {
-            Ok(d) => drafts.push(d),
+            Ok(mut d) => {
+                if guid.is_some() {
+                    d.guid = guid;
+                    d.guid_scope = guid_scope.clone();
+                }
+                drafts.push(d)
+            }
             Err(reason) => skipped.push(format!("entry {}: {reason}", i + 1)),
         }
     }
@@ -241,6 +271,7 @@ fn entry_draft(
         summary,
         blocks,
         html,
+        ..Draft::default()
     })
 }
 

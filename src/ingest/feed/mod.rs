@@ -241,6 +241,10 @@ fn unreadable(e: feed_rs::parser::ParseFeedError) -> IngestError {
 fn parse_raw(text: &str) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
     feed_rs::parser::Builder::new()
         .timestamp_parser(super::dates::parse_feed_date)
+        // feed-rs makes up an id for a guid-less entry from its link and
+        // title (or a random UUID): it would change with every edit, or every
+        // poll, so a missing guid stays missing and the link keys the item.
+        .id_generator(|_, _, _| String::new())
         .build()
         .parse(text.as_bytes())
 }

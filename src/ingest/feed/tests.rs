@@ -273,3 +273,64 @@ fn rss_without_or_with_an_odd_version_is_salvaged() {
         assert_eq!(doc.drafts[0].url.as_deref(), Some("https://a.example/1"));
     }
 }
+
+/// The ids `assemble` gives the drafts of a feed, in order.
+fn ids_of(xml: &str, url: &str) -> Vec<String> {
+    parse_feed(xml.as_bytes(), Some(url))
+        .unwrap()
+        .drafts
+        .into_iter()
+        .map(|d| crate::ingest::assemble(d).unwrap().id)
+        .collect()
+}
+
+fn rss(items: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?><rss version="2.0"><channel><title>Quay Post</title>
+<link>https://quay.example/</link>{items}</channel></rss>"#
+    )
+}
+
+#[test]
+fn guid_ids_survive_link_and_text_edits() {
+    let first = rss(
+        r#"<item><guid isPermaLink="false">post-17</guid><title>Ferry fares rise</title>
+<link>http://quay.example/ferry</link><description>Fares rise in May.</description></item>
+<item><title>Quay lights fixed</title><link>http://quay.example/lights/?utm_source=rss</link>
+<description>The lights work again.</description></item>"#,
+    );
+    let later = rss(
+        r#"<item><guid isPermaLink="false">post-17</guid><title>Ferry fares rise by a tenth</title>
+<link>https://quay.example/ferry-fares</link><description>Fares rise in June, not May.</description></item>
+<item><title>Quay lights fixed at last</title><link>https://quay.example/lights?fbclid=z#c</link>
+<description>The lights work again, the council says.</description></item>"#,
+    );
+    let url = "https://quay.example/feed.xml";
+    assert_eq!(ids_of(&first, url), ids_of(&later, url));
+    // The feed is its guids' scope: another feed's post-17 is another item.
+    assert_ne!(
+        ids_of(&first, url)[0],
+        ids_of(&first, "https://other.example/feed.xml")[0]
+    );
+    // A guid-less item is its link: the scope does not matter.
+    assert_eq!(
+        ids_of(&first, url)[1],
+        ids_of(&first, "https://other.example/feed.xml")[1]
+    );
+}
+
+#[test]
+fn repeated_guids_fall_back_to_links() {
+    let xml = rss(
+        r#"<item><guid>same</guid><title>One</title><link>https://quay.example/1</link>
+<description>First.</description></item>
+<item><guid>same</guid><title>Two</title><link>https://quay.example/2</link>
+<description>Second.</description></item>"#,
+    );
+    let ids = ids_of(&xml, "https://quay.example/feed.xml");
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(
+        ids[0],
+        crate::ingest::identity::article_id(Some("https://quay.example/1"), "", "")
+    );
+}

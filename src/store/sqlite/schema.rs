@@ -160,8 +160,31 @@ CREATE TRIGGER site_block_story_removed AFTER DELETE ON site_block_stories BEGIN
 END;
 "#;
 
+/// Version 5: feed items are known by their guid (scoped to the feed) or
+/// their link key, no longer by the exact canonical URL. Rows stored before
+/// are marked `legacy`: an item whose new id is not stored may adopt the
+/// legacy row its URL hashed to, once (the claim clears the mark and maps
+/// the new id to the stored one), so stored stories keep their ids and
+/// nothing already seen comes back as new.
+const V5_ITEM_KEYS: &str = r#"
+ALTER TABLE sources ADD COLUMN legacy INTEGER NOT NULL DEFAULT 0;
+UPDATE sources SET legacy = 1;
+CREATE TABLE item_aliases (
+    id         TEXT PRIMARY KEY,
+    article_id TEXT NOT NULL
+) WITHOUT ROWID;
+-- retention deletes a story's aliases with it
+CREATE INDEX item_aliases_by_article ON item_aliases (article_id);
+"#;
+
 /// Every migration, in order; the schema version is how many have run.
-pub const MIGRATIONS: &[&str] = &[V1_STORIES, V2_SEARCH, V3_URL_INDEX, V4_SITE_BLOCKS];
+pub const MIGRATIONS: &[&str] = &[
+    V1_STORIES,
+    V2_SEARCH,
+    V3_URL_INDEX,
+    V4_SITE_BLOCKS,
+    V5_ITEM_KEYS,
+];
 
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

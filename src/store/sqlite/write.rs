@@ -241,6 +241,14 @@ impl Tx<'_> {
     ) -> Result<Outcome, StoreError> {
         let now = ts(&now);
         let op = || format!("upsert {}", a.id);
+        let adopted;
+        let a = match self.stored_id(a)? {
+            Some(id) => {
+                adopted = Article { id, ..a.clone() };
+                &adopted
+            }
+            None => a,
+        };
         let content = content_hash(a)?;
         let class = class_hash(a)?;
         if let Some(src) = self.known_source(&a.id, &op())? {
@@ -276,6 +284,67 @@ impl Tx<'_> {
         }
         self.insert_story(a, sort_time, now, &content, &class)?;
         Ok(Outcome::New)
+    }
+
+    /// The id `a` is stored under when that is not `a.id`: an id mapped
+    /// to it earlier, or a legacy row (stored before ids came from guids
+    /// and link keys) its URL hashed to, which it then claims. A claimed
+    /// row is no longer legacy, so items of one feed that share a link
+    /// (podcast episodes linking to the show) claim it once, not all.
+    fn stored_id(&mut self, a: &Article) -> Result<Option<String>, StoreError> {
+        let op = || format!("upsert {}: find stored id", a.id);
+        let legacy: Option<bool> = self
+            .tx
+            .prepare_cached("SELECT legacy FROM sources WHERE article_id = ?")
+            .and_then(|mut s| s.query_row([&a.id], |r| r.get(0)).optional())
+            .map_err(sql_err(op()))?;
+        match legacy {
+            // The item's own key gave the stored id: it owns the row, and no
+            // other item may claim it.
+            Some(true) => {
+                self.tx
+                    .prepare_cached("UPDATE sources SET legacy = 0 WHERE article_id = ?")
+                    .and_then(|mut s| s.execute([&a.id]))
+                    .map_err(sql_err(op()))?;
+                return Ok(None);
+            }
+            Some(false) => return Ok(None),
+            None => {}
+        }
+        let mapped: Option<String> = self
+            .tx
+            .prepare_cached(
+                "SELECT m.article_id FROM item_aliases m
+                   JOIN sources s ON s.article_id = m.article_id WHERE m.id = ?",
+            )
+            .and_then(|mut s| s.query_row([&a.id], |r| r.get(0)).optional())
+            .map_err(sql_err(op()))?;
+        if mapped.is_some() {
+            return Ok(mapped);
+        }
+        let Some(url) = a.url.as_deref() else {
+            return Ok(None);
+        };
+        for old in crate::ingest::identity::legacy_ids(url) {
+            if old == a.id {
+                continue;
+            }
+            let claimed = self
+                .tx
+                .prepare_cached("UPDATE sources SET legacy = 0 WHERE article_id = ? AND legacy = 1")
+                .and_then(|mut s| s.execute([&old]))
+                .map_err(sql_err(op()))?;
+            if claimed == 1 {
+                self.tx
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO item_aliases (id, article_id) VALUES (?, ?)",
+                    )
+                    .and_then(|mut s| s.execute([&a.id, &old]))
+                    .map_err(sql_err(op()))?;
+                return Ok(Some(old));
+            }
+        }
+        Ok(None)
     }
 
     /// The source row of the article with this id, if it is stored.
@@ -690,6 +759,14 @@ impl Tx<'_> {
             return Ok(false);
         };
         let topics = self.story_topics(sid, op)?;
+        // Aliases are not keyed by story, so no cascade reaches them.
+        self.tx
+            .prepare_cached(
+                "DELETE FROM item_aliases
+                  WHERE article_id IN (SELECT article_id FROM sources WHERE sid = ?)",
+            )
+            .and_then(|mut s| s.execute([sid]))
+            .map_err(sql_err(op))?;
         // Cascades to sources and story_topics; triggers keep the counts.
         self.tx
             .prepare_cached("DELETE FROM stories WHERE sid = ?")

@@ -300,15 +300,20 @@ fn secs(s: i64) -> chrono::Duration {
     chrono::Duration::seconds(s)
 }
 
-/// Every stored story's article, by title.
-fn stored(store: &dyn Store) -> HashMap<String, topicfeed::model::Article> {
-    let page = store
+/// Every stored story (the tests store far fewer than a page's worth).
+fn all_stories(store: &dyn Store) -> Vec<topicfeed::store::Story> {
+    store
         .query(&Query {
             limit: 1000,
             ..Query::default()
         })
-        .unwrap();
-    page.stories
+        .unwrap()
+        .stories
+}
+
+/// Every stored story's article, by title.
+fn stored(store: &dyn Store) -> HashMap<String, topicfeed::model::Article> {
+    all_stories(store)
         .into_iter()
         .map(|s| (s.article.title.clone(), s.article))
         .collect()
@@ -1131,13 +1136,7 @@ fn rss(site: &str, items: &[String]) -> Vec<u8> {
 
 /// Every stored article id, the stories' own and the merged copies'.
 fn article_ids(store: &dyn Store) -> std::collections::BTreeSet<String> {
-    let page = store
-        .query(&Query {
-            limit: 1000,
-            ..Query::default()
-        })
-        .unwrap();
-    page.stories
+    all_stories(store)
         .iter()
         .flat_map(|s| s.sources.iter().map(|r| r.article_id.clone()))
         .collect()

@@ -207,11 +207,17 @@ pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String
             .all(|w| w.chars().next().is_some_and(char::is_uppercase));
     let detail_ok = organisation
         || detail.contains('@')
-        || detail.split_whitespace().any(|w| {
-            // "journaliste" is a role in lower case too; "in", "for" are
-            // roles only where a name ends.
-            rules.is_role_word(w.trim_matches(|c: char| !c.is_alphanumeric()))
-                && (w.chars().next().is_some_and(char::is_uppercase) || w.chars().count() >= 6)
-        });
+        || detail.split_whitespace().any(|w| is_role(w, rules));
     if detail_ok { names_only(names) } else { None }
+}
+
+/// A word naming a byline's role or desk ("Correspondent", "journaliste"),
+/// not one of the short words of the role table that only end a name ("in",
+/// "for", "avec"): capitalized, or long enough to be a title in lower case.
+pub(super) fn is_role(word: &str, rules: &Boilerplate) -> bool {
+    let w = word.trim_matches(|c: char| !c.is_alphanumeric());
+    let letters = w.chars().count();
+    rules.is_role_word(w)
+        && letters >= 4
+        && (w.chars().next().is_some_and(char::is_uppercase) || letters >= 6)
 }

@@ -18,7 +18,7 @@ use regex::Regex;
 use chrono::{DateTime, Utc};
 
 use super::boilerplate::{Boilerplate, word_count};
-use super::byline::{bare_byline, bare_byline_above};
+use super::byline::{bare_byline, bare_byline_above, is_role};
 use super::clean::clean_line;
 use super::meta::{Kind, meta_line};
 use super::shape::shape;
@@ -262,39 +262,34 @@ impl BodyPass {
         }
     }
 
-    /// "27 November 2024 21:30 GMT / Ciarán Mallon / Health Correspondent":
-    /// names straight under a date line are the byline without its "By",
-    /// and a line of role words under the names is part of it.
+    /// "27 November 2024 21:30 GMT / Ciarán Mallon": names straight under a
+    /// date line are the byline without its "By" (the role line under
+    /// them goes as [`role_only`]).
     fn take_byline_below(&mut self, line: &Line, rules: &Boilerplate) -> bool {
         // The line's own gap: the blank lines above the date line carry
         // over, but the names must stand right under it.
         if !self.under_meta || line.gap > 0 || self.body_seen >= 3 {
             return false;
         }
-        if self.body.authors.is_empty() {
-            let Some(names) = bare_byline(line, rules) else {
-                return false;
-            };
-            self.body.authors = names;
-            return true;
+        if !self.body.authors.is_empty() {
+            return false;
         }
-        line.words <= 4
-            && line
-                .text
-                .split_whitespace()
-                .all(|w| rules.is_role_word(w.trim_matches(|c: char| !c.is_alphanumeric())))
+        let Some(names) = bare_byline(line, rules) else {
+            return false;
+        };
+        self.body.authors = names;
+        true
     }
 }
 
 /// "Staff Writers", "Senior Correspondent": a byline's role without its
 /// names, or a desk label.
+/// Under a bare byline it is the byline's second line ("Ciarán Mallon /
+/// Health Correspondent").
 fn role_only(line: &Line, rules: &Boilerplate) -> bool {
-    line.words <= 3
+    line.words <= 4
         && !ends_sentence(&line.text)
-        && line.text.split_whitespace().all(|w| {
-            w.chars().count() >= 4
-                && rules.is_role_word(w.trim_matches(|c: char| !c.is_alphanumeric()))
-        })
+        && line.text.split_whitespace().all(|w| is_role(w, rules))
 }
 
 /// Skips the headlines listed under a list header ("Related Articles").

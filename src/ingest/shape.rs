@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::boilerplate::{Boilerplate, word_count};
+use super::byline::is_role;
 use super::lines::{Line, ends_sentence, is_body_paragraph};
 use super::prose::{self, Prose, Verdict};
 use super::text::fold;
@@ -208,11 +209,8 @@ fn drop_credited_captions(content: &mut Vec<Line>, rules: &Boilerplate) {
 
 /// "Tanisha Reid-Campbell/Senior Staff Reporter": a byline, not a credit.
 fn role_after_slash(text: &str, rules: &Boilerplate) -> bool {
-    text.split_once('/').is_some_and(|(_, detail)| {
-        detail
-            .split_whitespace()
-            .any(|w| rules.is_role_word(w) && w.chars().count() >= 5)
-    })
+    text.split_once('/')
+        .is_some_and(|(_, detail)| detail.split_whitespace().any(|w| is_role(w, rules)))
 }
 
 static BULLET: LazyLock<Regex> = LazyLock::new(|| {

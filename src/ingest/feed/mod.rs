@@ -113,50 +113,23 @@ pub fn parse_feed_with(
         },
     };
     let truncated = repair::is_truncated(&text);
-    match first {
-        Ok(feed)
-            if !truncated && (!feed.entries.is_empty() || !repair::has_item_elements(&text)) =>
-        {
-            Ok(document(
-                convert::from_feed_rs(feed),
-                &text,
-                url,
-                rules,
-                repairs,
-                FeedReader::FeedRs,
-                None,
-            ))
-        }
-        first => {
-            let salvaged = salvage::read(&text);
-            match (salvaged, first) {
-                (Some(s), _) if !s.feed.entries.is_empty() => {
-                    let damage = s
-                        .damage
-                        .or_else(|| truncated.then(|| "document cut off".to_owned()));
-                    Ok(document(
-                        s.feed,
-                        &text,
-                        url,
-                        rules,
-                        repairs,
-                        FeedReader::Salvage,
-                        damage,
-                    ))
-                }
-                (_, Ok(feed)) => Ok(document(
-                    convert::from_feed_rs(feed),
-                    &text,
-                    url,
-                    rules,
-                    repairs,
-                    FeedReader::FeedRs,
-                    truncated.then(|| "document cut off".to_owned()),
-                )),
-                (_, Err(e)) => Err(unreadable(e)),
+    let cut = || truncated.then(|| "document cut off".to_owned());
+    let clean = |feed: &feed_rs::model::Feed| {
+        !truncated && (!feed.entries.is_empty() || !repair::has_item_elements(&text))
+    };
+    // feed-rs when it read the whole document; else whatever complete
+    // items the salvage reader kept; else feed-rs's partial reading.
+    let (feed, reader, damage) = match first {
+        Ok(feed) if clean(&feed) => (convert::from_feed_rs(feed), FeedReader::FeedRs, None),
+        first => match (salvage::read(&text), first) {
+            (Some(s), _) if !s.feed.entries.is_empty() => {
+                (s.feed, FeedReader::Salvage, s.damage.or_else(cut))
             }
-        }
-    }
+            (_, Ok(feed)) => (convert::from_feed_rs(feed), FeedReader::FeedRs, cut()),
+            (_, Err(e)) => return Err(unreadable(e)),
+        },
+    };
+    Ok(document(feed, &text, url, rules, repairs, reader, damage))
 }
 
 fn parse_json(

@@ -25,3 +25,4 @@ mod site_learning;
 mod store;
 mod store_cli;
 mod topic_fixtures;
+mod zoo;

@@ -5,12 +5,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use topicfeed::classify::LiveTopics;
 use topicfeed::pipeline::Ingester;
 use topicfeed::sources::{
@@ -19,217 +17,7 @@ use topicfeed::sources::{
 use topicfeed::store::{Query, SqliteStore, Store};
 
 use crate::support::server::{Server, serve_command};
-
-// ---------------------------------------------------------------- upstream
-
-/// One request as the upstream server saw it.
-#[derive(Debug, Clone)]
-struct Req {
-    path: String,
-    headers: HashMap<String, String>,
-}
-
-impl Req {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(String::as_str)
-    }
-}
-
-/// What the server does for one request.
-enum Reply {
-    Full {
-        status: u16,
-        headers: Vec<(String, String)>,
-        body: Vec<u8>,
-    },
-    /// Waits, then replies.
-    Slow(Duration, Box<Reply>),
-    /// 200 with a body that never ends (until the client hangs up or 10 s).
-    Endless,
-}
-
-fn ok(body: impl Into<Vec<u8>>, content_type: &str) -> Reply {
-    Reply::Full {
-        status: 200,
-        headers: vec![("Content-Type".into(), content_type.into())],
-        body: body.into(),
-    }
-}
-
-fn status(code: u16, headers: &[(&str, &str)]) -> Reply {
-    Reply::Full {
-        status: code,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body: Vec::new(),
-    }
-}
-
-fn with_headers(reply: Reply, extra: &[(&str, &str)]) -> Reply {
-    match reply {
-        Reply::Full {
-            status,
-            mut headers,
-            body,
-        } => {
-            headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-            Reply::Full {
-                status,
-                headers,
-                body,
-            }
-        }
-        other => other,
-    }
-}
-
-type Handler = dyn Fn(&Req, usize) -> Reply + Send + Sync;
-
-/// A tiny HTTP/1.1 server: one response per connection, then close.
-struct Upstream {
-    base: String,
-    log: Arc<Mutex<Vec<Req>>>,
-    max_in_flight: Arc<AtomicUsize>,
-}
-
-impl Upstream {
-    /// `handler` gets the request and how many earlier requests had the same path.
-    async fn start(handler: impl Fn(&Req, usize) -> Reply + Send + Sync + 'static) -> Upstream {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let log: Arc<Mutex<Vec<Req>>> = Arc::default();
-        let handler: Arc<Handler> = Arc::new(handler);
-        let in_flight = Arc::new(AtomicUsize::new(0));
-        let max_in_flight = Arc::new(AtomicUsize::new(0));
-        let (log2, max2) = (log.clone(), max_in_flight.clone());
-        tokio::spawn(async move {
-            loop {
-                let Ok((sock, _)) = listener.accept().await else {
-                    return;
-                };
-                let (log, handler) = (log2.clone(), handler.clone());
-                let (in_flight, max) = (in_flight.clone(), max2.clone());
-                tokio::spawn(async move {
-                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                    max.fetch_max(now, Ordering::SeqCst);
-                    serve_one(sock, log, handler, InFlight(in_flight)).await;
-                });
-            }
-        });
-        Upstream {
-            base,
-            log,
-            max_in_flight,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    fn requests(&self, path: &str) -> Vec<Req> {
-        let log = self.log.lock().unwrap();
-        log.iter().filter(|r| r.path == path).cloned().collect()
-    }
-
-    fn request_count(&self) -> usize {
-        self.log.lock().unwrap().len()
-    }
-}
-
-/// One request in flight at the fake upstream; it stops counting when
-/// dropped. Dropped before the reply is written: a client that has read
-/// the whole reply may open its next connection before this task ends,
-/// and must not be counted twice.
-struct InFlight(Arc<AtomicUsize>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
-async fn serve_one(
-    mut sock: tokio::net::TcpStream,
-    log: Arc<Mutex<Vec<Req>>>,
-    handler: Arc<Handler>,
-    in_flight: InFlight,
-) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-        match sock.read(&mut chunk).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-        if buf.len() > 64 * 1024 {
-            return;
-        }
-    }
-    let head = String::from_utf8_lossy(&buf).into_owned();
-    let mut lines = head.split("\r\n");
-    let path = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .unwrap_or("/")
-        .to_owned();
-    let headers = lines
-        .take_while(|l| !l.is_empty())
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let req = Req { path, headers };
-    let nth = {
-        let mut log = log.lock().unwrap();
-        let nth = log.iter().filter(|r| r.path == req.path).count();
-        log.push(req.clone());
-        nth
-    };
-    let mut reply = handler(&req, nth);
-    loop {
-        match reply {
-            Reply::Slow(d, inner) => {
-                tokio::time::sleep(d).await;
-                reply = *inner;
-            }
-            Reply::Full {
-                status,
-                headers,
-                body,
-            } => {
-                let mut out = format!(
-                    "HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Length: {}\r\n",
-                    body.len()
-                );
-                for (k, v) in headers {
-                    out.push_str(&format!("{k}: {v}\r\n"));
-                }
-                out.push_str("\r\n");
-                drop(in_flight);
-                let _ = sock.write_all(out.as_bytes()).await;
-                let _ = sock.write_all(&body).await;
-                let _ = sock.shutdown().await;
-                return;
-            }
-            Reply::Endless => {
-                let head = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/rss+xml\r\n\r\n<rss version=\"2.0\"><channel><title>";
-                if sock.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let filler = vec![b'x'; 64 * 1024];
-                let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-                while tokio::time::Instant::now() < deadline {
-                    if sock.write_all(&filler).await.is_err() {
-                        return;
-                    }
-                }
-                return;
-            }
-        }
-    }
-}
+use crate::support::upstream::{Reply, Upstream, ok, status, with_headers};
 
 // ---------------------------------------------------------------- helpers
 
@@ -240,14 +28,14 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-struct Setup {
+pub(crate) struct Setup {
     _dir: tempfile::TempDir,
-    data: PathBuf,
-    store: Arc<dyn Store>,
-    poller: Arc<Poller>,
+    pub data: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub poller: Arc<Poller>,
 }
 
-fn test_options() -> PollOptions {
+pub(crate) fn test_options() -> PollOptions {
     PollOptions {
         fetch: FetchOptions {
             timeout: Duration::from_secs(1),
@@ -261,7 +49,7 @@ fn test_options() -> PollOptions {
     }
 }
 
-fn setup_with(opts: PollOptions) -> Setup {
+pub(crate) fn setup_with(opts: PollOptions) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data).unwrap());
@@ -277,11 +65,11 @@ fn setup_with(opts: PollOptions) -> Setup {
     }
 }
 
-fn setup() -> Setup {
+pub(crate) fn setup() -> Setup {
     setup_with(test_options())
 }
 
-fn source(name: &str, url: String) -> SourceConfig {
+pub(crate) fn source(name: &str, url: String) -> SourceConfig {
     SourceConfig {
         name: name.into(),
         url,
@@ -361,7 +149,7 @@ async fn every_feed_format_is_parsed_and_stored() {
     }
     assert_eq!(
         reports[0].to_string(),
-        "rss2: new 2, updated 0, unchanged 0, duplicate 0, failed 0; HTTP 200, 2 entries"
+        "rss2: HTTP 200, read 2, stored 2 (new 2, updated 0, unchanged 0, duplicate 0), skipped 0"
     );
 
     let all = stored(s.store.as_ref());
@@ -452,10 +240,7 @@ async fn conditional_get_sends_stored_validators() {
         .poll_source(&src, t0() + secs(20 * 60), false)
         .await;
     assert_eq!(second.outcome, PollOutcome::NotModified, "{second}");
-    assert_eq!(
-        second.to_string(),
-        "gazette: new 0, updated 0, unchanged 0, duplicate 0, failed 0; HTTP 304 not modified"
-    );
+    assert_eq!(second.to_string(), "gazette: HTTP 304 not modified");
 
     let reqs = up.requests("/feed");
     assert_eq!(reqs.len(), 2);
@@ -666,13 +451,7 @@ async fn redirects_followed_loops_and_chains_refused() {
         .await;
     assert!(failure(&r).contains("more than 5 redirects"), "{r}");
     // The first request and five followed hops; the sixth is not requested.
-    let hops = up
-        .log
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|r| r.path.starts_with("/hop/"))
-        .count();
+    let hops = up.requests_where(|r| r.path.starts_with("/hop/"));
     assert_eq!(hops, 6);
 }
 
@@ -959,7 +738,7 @@ async fn at_most_two_requests_per_host() {
             .iter()
             .all(|r| matches!(r.outcome, PollOutcome::Fetched { .. }))
     );
-    assert_eq!(up.max_in_flight.load(Ordering::SeqCst), 2);
+    assert_eq!(up.max_in_flight(), 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1007,13 +786,10 @@ async fn poll_command_tries_every_source_and_fails_if_one_did() {
     assert!(!all.status.success());
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 2, "{stdout}");
-    assert_eq!(
-        lines[0],
-        "bad: new 0, updated 0, unchanged 0, duplicate 0, failed 0; FAILED: HTTP 500 Internal Server Error"
-    );
+    assert_eq!(lines[0], "bad: FAILED: HTTP 500 Internal Server Error");
     assert_eq!(
         lines[1],
-        "good: new 2, updated 0, unchanged 0, duplicate 0, failed 0; HTTP 200, 2 entries"
+        "good: HTTP 200, read 2, stored 2 (new 2, updated 0, unchanged 0, duplicate 0), skipped 0"
     );
     assert!(
         good.status.success(),
@@ -1022,7 +798,7 @@ async fn poll_command_tries_every_source_and_fails_if_one_did() {
     );
     assert_eq!(
         String::from_utf8_lossy(&good.stdout).trim(),
-        "good: new 0, updated 0, unchanged 2, duplicate 0, failed 0; HTTP 200, 2 entries"
+        "good: HTTP 200, read 2, stored 2 (new 0, updated 0, unchanged 2, duplicate 0), skipped 0"
     );
 }
 

@@ -66,6 +66,18 @@ pub fn detect(text: &str, hint: Option<Format>) -> Format {
         }
         return Format::Json;
     }
+    // The root element decides, whatever its prefix (`<atom:feed>`,
+    // `<rdf:RDF>`) or the prolog before it.
+    if prefix.starts_with('<')
+        && super::feed::root_element(head).is_some_and(|root| {
+            matches!(
+                root.to_ascii_lowercase().as_str(),
+                "rss" | "feed" | "rdf" | "entry"
+            )
+        })
+    {
+        return Format::Feed;
+    }
     if prefix.starts_with("<?xml")
         || prefix.starts_with("<rss")
         || prefix.starts_with("<feed")
@@ -130,6 +142,13 @@ mod tests {
         );
         assert_eq!(
             detect("<feed xmlns=\"http://www.w3.org/2005/Atom\">", None),
+            Format::Feed
+        );
+        assert_eq!(
+            detect(
+                "<?xml version=\"1.0\"?>\n<!-- cached -->\n<atom:feed xmlns:atom=\"http://www.w3.org/2005/Atom\">",
+                None
+            ),
             Format::Feed
         );
         assert_eq!(

@@ -40,6 +40,43 @@ const TRACKING_PARAMS: &[&str] = &[
     "output",
 ];
 
+/// Click ids that never change which page a link opens: dropped from the
+/// links topicfeed republishes, like `utm_*`. Shorter than
+/// [`TRACKING_PARAMS`] because a served link must still work: `ref`,
+/// `src` or `output` select content on some sites.
+const CLICK_IDS: &[&str] = &[
+    "fbclid", "gclid", "dclid", "msclkid", "mc_cid", "mc_eid", "igshid", "yclid", "_ga", "_gl",
+];
+
+/// The link topicfeed republishes for a page: an absolute http(s) URL as the
+/// source wrote it (parameters in their order, fragment kept: `#3.1.3` may
+/// be the item), without `utm_*` parameters and click ids. `None` for any
+/// other scheme (`javascript:`, `data:`, …) or a relative reference: such a
+/// link never leaves topicfeed.
+pub fn public_url(raw: &str) -> Option<String> {
+    let mut url = Url::parse(raw.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return None;
+    }
+    let tracking = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        k.starts_with("utm_") || CLICK_IDS.contains(&k.as_str())
+    };
+    if url.query_pairs().any(|(k, _)| tracking(&k)) {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !tracking(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    Some(url.to_string())
+}
+
 /// Normalizes a URL so that every link to the same page compares equal:
 /// lower-case scheme and host, no default port, no fragment, no tracking
 /// parameters, remaining parameters sorted. `None` when it is not an
@@ -253,6 +290,32 @@ fn mix(acc: u64, h: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_links_keep_the_page_and_lose_tracking_and_unsafe_schemes() {
+        assert_eq!(
+            public_url(" https://a.example/changelog?b=2&a=1&utm_source=rss&fbclid=x#3.1.3 ")
+                .as_deref(),
+            Some("https://a.example/changelog?b=2&a=1#3.1.3")
+        );
+        assert_eq!(
+            public_url("https://a.example/item?id=12&ref=rss").as_deref(),
+            Some("https://a.example/item?id=12&ref=rss")
+        );
+        assert_eq!(
+            public_url("https://a.example/x?utm_medium=feed").as_deref(),
+            Some("https://a.example/x")
+        );
+        for bad in [
+            "javascript:alert(1)//",
+            "data:text/html;base64,PHA+",
+            "/relative",
+            "ftp://a.example/f",
+            "JaVaScRiPt:alert(1)",
+        ] {
+            assert_eq!(public_url(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn canonical_urls_drop_tracking_and_fragments() {

@@ -166,6 +166,10 @@ pub struct Draft {
     /// The feed the guid belongs to (its URL when known, else its title):
     /// guids are only unique within one feed.
     pub guid_scope: Option<String>,
+    /// A feed entry, which may be a headline and a link alone (podcast
+    /// episodes, link posts): readers show those, so they are articles
+    /// with an empty body. Pages and documents still need body text.
+    pub feed_entry: bool,
 }
 
 /// Reads one input of any format with the built-in boilerplate rules:
@@ -243,12 +247,13 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         html,
         guid,
         guid_scope,
+        feed_entry,
     } = draft;
     let title = clean::clean_line(&title);
     if title.is_empty() {
         return Err(IngestError::NoArticle("no title"));
     }
-    if blocks.is_empty() {
+    if blocks.is_empty() && !(feed_entry && url.is_some()) {
         return Err(IngestError::NoArticle("a title but no body text"));
     }
     let body = crate::model::blocks_text(&blocks);
@@ -257,7 +262,6 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         .map(|s| clean::truncate_words(&clean::clean_line(&s), SUMMARY_CHARS))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| summarize(&blocks));
-    let canonical = url.as_deref().and_then(identity::canonical_url);
     // The most stable key first: a guid outlives link and text edits, a
     // link key outlives text edits; the text is the last resort.
     let key = match (guid.as_deref(), guid_scope.as_deref(), url.as_deref()) {
@@ -274,7 +278,8 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         id,
         title,
         site,
-        url: canonical.or(url),
+        // A link that is not absolute http(s) never leaves topicfeed.
+        url: url.as_deref().and_then(identity::public_url),
         authors,
         published,
         // An "updated" before publication is a typo in the source; keep the facts ordered.

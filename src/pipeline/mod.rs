@@ -107,9 +107,14 @@ pub fn prepare_feed(
         feed: Some(facts),
         ..Prepared::default()
     };
-    for (i, reason) in doc.skipped.into_iter().enumerate() {
+    // Each reason names its entry ("entry 3: …"), counted among all entries.
+    for reason in doc.skipped {
+        let (subject, reason) = match reason.split_once(": ") {
+            Some((entry, why)) => (format!("{} {entry}", doc.kind), why.to_owned()),
+            None => (doc.kind.to_string(), reason),
+        };
         out.failed.push(Failure {
-            subject: format!("{} entry {}", doc.kind, i + 1),
+            subject,
             reason,
             store: false,
         });

@@ -88,9 +88,12 @@ impl SourceReport {
 }
 
 impl fmt::Display for SourceReport {
-    /// `Harbour News: new 2, updated 0, unchanged 5, duplicate 0, failed 0; HTTP 200, 7 entries`
+    /// `Harbour News: HTTP 200, read 7, stored 6 (new 2, updated 0,
+    /// unchanged 3, duplicate 1), skipped 1`, then one indented line per
+    /// skipped entry saying why. Counts are shown only when a document was
+    /// read.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}; ", self.name, self.counts)?;
+        write!(f, "{}: ", self.name)?;
         let at = |t: &DateTime<Utc>| crate::model::rfc3339(t);
         match &self.outcome {
             PollOutcome::Fetched {
@@ -100,16 +103,29 @@ impl fmt::Display for SourceReport {
                 reader,
                 damaged,
             } => {
-                write!(f, "HTTP {status}, {entries} entries")?;
+                let c = &self.counts;
+                write!(
+                    f,
+                    "HTTP {status}, read {entries}, stored {} (new {}, updated {}, unchanged {}, duplicate {}), skipped {}",
+                    c.stored(),
+                    c.new,
+                    c.updated,
+                    c.unchanged,
+                    c.duplicate,
+                    c.failed.len()
+                )?;
                 // feed-rs is the usual reader: only the fallback is named.
                 if *reader != FeedReader::FeedRs {
-                    write!(f, ", read by the {} reader", reader.as_str())?;
+                    write!(f, "; read by the {} reader", reader.as_str())?;
                 }
                 if *damaged {
-                    write!(f, ", damaged document (kept the entries before the damage)")?;
+                    write!(f, "; damaged document (kept the entries before the damage)")?;
                 }
                 if *full_text > 0 {
-                    write!(f, ", {full_text} pages fetched for full text")?;
+                    write!(f, "; {full_text} pages fetched for full text")?;
+                }
+                for fail in &c.failed {
+                    write!(f, "\n  skipped {}: {}", fail.subject, fail.reason)?;
                 }
                 Ok(())
             }
@@ -506,10 +522,28 @@ mod tests {
             next_poll: None,
             healthy: true,
         };
+        assert_eq!(r.to_string(), "A: HTTP 304 not modified");
+        assert_eq!(status_text(429), "HTTP 429 Too Many Requests");
+
+        let mut counts = Summary::default();
+        counts.record(&crate::model::Outcome::New);
+        counts.fail("rss entry 2", "no title, link or text");
+        let r = SourceReport {
+            outcome: PollOutcome::Fetched {
+                status: 200,
+                entries: 2,
+                full_text: 0,
+                reader: FeedReader::Salvage,
+                damaged: true,
+            },
+            counts,
+            ..r
+        };
         assert_eq!(
             r.to_string(),
-            "A: new 0, updated 0, unchanged 0, duplicate 0, failed 0; HTTP 304 not modified"
+            "A: HTTP 200, read 2, stored 1 (new 1, updated 0, unchanged 0, duplicate 0), skipped 1; \
+             read by the salvage reader; damaged document (kept the entries before the damage)\n  \
+             skipped rss entry 2: no title, link or text"
         );
-        assert_eq!(status_text(429), "HTTP 429 Too Many Requests");
     }
 }

@@ -34,6 +34,12 @@ pub const MAX_DISTANCE: u32 = 12;
 /// different stories, even on the same event, share almost none (< 0.1).
 pub const MIN_SHARED: f64 = 0.5;
 
+/// Fewest shingles (about as many words) a text needs before sharing them
+/// says anything: "Two." or a title-only podcast item is the whole text of
+/// many unrelated items. Shorter texts are copies only word for word and
+/// under the same headline.
+pub const MIN_SHINGLES: usize = 8;
+
 /// How far apart (seconds) the sort times of a story and its copy may be.
 pub const WINDOW_SECS: i64 = 3 * 24 * 3600;
 
@@ -80,13 +86,12 @@ impl WindowIndex {
 }
 
 /// Hashes of the lower-cased 3-word shingles of a text (the whole text as
-/// one shingle when it has fewer than 3 words).
+/// one shingle when it has fewer than 3 words, none when it has none).
 pub fn shingles(text: &str) -> HashSet<u64> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
+    let words: Vec<String> = words(text);
+    if words.is_empty() {
+        return HashSet::new();
+    }
     if words.len() < 3 {
         return HashSet::from([xxh3_64(words.join(" ").as_bytes())]);
     }
@@ -94,6 +99,35 @@ pub fn shingles(text: &str) -> HashSet<u64> {
         .windows(3)
         .map(|w| xxh3_64(w.join(" ").as_bytes()))
         .collect()
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// One side of a comparison: an article's headline and body shingles.
+pub struct Text<'a> {
+    pub title: &'a str,
+    pub shingles: &'a HashSet<u64>,
+}
+
+/// Is `a` a copy of `b`? Across sites, when most of the shorter body's
+/// shingles are in the other (a changed headline or an added paragraph
+/// does not hide a copy). Within one site (`same_site`: different items of
+/// one source), and whenever a body is too short to be evidence, only
+/// word for word, and short ones under the same headline too.
+pub fn is_copy(a: &Text<'_>, b: &Text<'_>, same_site: bool) -> bool {
+    let short = a.shingles.len().min(b.shingles.len()) < MIN_SHINGLES;
+    if a.shingles.is_empty() || b.shingles.is_empty() {
+        return false;
+    }
+    if short || same_site {
+        return a.shingles == b.shingles && (!short || words(a.title) == words(b.title));
+    }
+    shared(a.shingles, b.shingles) >= MIN_SHARED
 }
 
 /// Share of the smaller set's shingles that the other has too.
@@ -133,5 +167,44 @@ mod tests {
         let c = shingles("completely different words in here");
         assert_eq!(shared(&a, &c), 0.0);
         assert_eq!(shingles("hi").len(), 1);
+        assert!(shingles(" .. ").is_empty());
+    }
+
+    #[test]
+    fn short_texts_are_copies_only_with_the_same_headline() {
+        let two = shingles("Two.");
+        let text = |title, shingles| Text { title, shingles };
+        assert!(!is_copy(
+            &text("Impossible numbers", &two),
+            &text("Second", &two),
+            false
+        ));
+        assert!(is_copy(
+            &text("Second!", &two),
+            &text("second", &two),
+            false
+        ));
+        let none = shingles("");
+        assert!(!is_copy(
+            &text("Episode 3", &none),
+            &text("Episode 3", &none),
+            false
+        ));
+        let long = shingles(
+            "the harbour board approved the new ferry timetable after a long meeting on monday night",
+        );
+        let longer = shingles(
+            "the harbour board approved the new ferry timetable after a long meeting on monday night, officials said",
+        );
+        assert!(is_copy(
+            &text("Ferries", &long),
+            &text("Timetable", &longer),
+            false
+        ));
+        assert!(!is_copy(
+            &text("Ferries", &long),
+            &text("Ferries", &longer),
+            true
+        ));
     }
 }

@@ -7,11 +7,13 @@
 //!   `examples/bench_ingest.rs` with `#[path]`);
 //! - `quality`: the scrape-quality scorer (also included by
 //!   `examples/quality_score.rs` with `#[path]`);
+//! - `upstream`: a scripted upstream HTTP server for the poller;
 //! - `root` and `proptest_config`.
 
 pub mod corpus;
 pub mod quality;
 pub mod server;
+pub mod upstream;
 
 use std::path::PathBuf;
 

@@ -12,6 +12,14 @@ use super::super::lines::{lines, parse_body};
 use super::super::{Draft, html, lang};
 use crate::model::{Block, BlockKind};
 
+/// An inline HTML tag, as found in RSS titles: `<b>`, `</em>`, `<span class="x">`.
+static INLINE_TAG: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)</?(?:a|abbr|b|big|br|cite|code|em|font|i|mark|q|s|small|span|strong|sub|sup|time|u)(?:\s[^<>]*)?/?>",
+    )
+    .expect("INLINE_TAG is a valid pattern")
+});
+
 /// How long a title made from the body (for title-less RSS items) may be.
 const DERIVED_TITLE_CHARS: usize = 90;
 
@@ -58,6 +66,8 @@ pub(super) struct RawFeed {
     pub site_link: Option<String>,
     pub language: Option<String>,
     pub ttl: Option<u32>,
+    /// Atom's feed-level authors: every entry without its own has them.
+    pub authors: Vec<String>,
     pub entries: Vec<RawEntry>,
 }
 
@@ -92,17 +102,45 @@ pub(super) fn from_feed_rs(feed: model::Feed) -> RawFeed {
                 .flat_map(|m| m.content.iter())
                 .filter_map(|c| c.url.as_ref().map(|u| u.to_string()))
                 .collect();
+            // Atom's rel="enclosure"; JSON Feed attachments come from
+            // feed-rs as rel-less links with a media type other than a page.
             enclosures.extend(
                 e.links
                     .iter()
-                    .filter(|l| l.rel.as_deref() == Some("enclosure"))
+                    .filter(|l| match l.rel.as_deref() {
+                        Some(rel) => rel == "enclosure",
+                        None => l
+                            .media_type
+                            .as_deref()
+                            .is_some_and(|t| !t.is_empty() && !t.contains("html")),
+                    })
                     .map(|l| l.href.clone()),
             );
             let id = e.id.trim().to_owned();
+            // Podcast and Media RSS items may carry their text, title and
+            // people only in `itunes:*` / `media:*` (feed-rs files them as
+            // media objects): readers show those when nothing else is there.
+            let media_text = |f: fn(&model::MediaObject) -> Option<&model::Text>| {
+                e.media.iter().find_map(f).map(raw_text)
+            };
+            let mut authors: Vec<String> =
+                e.authors.iter().filter_map(|p| p.name.clone()).collect();
+            if authors.is_empty() {
+                authors = e
+                    .media
+                    .iter()
+                    .flat_map(|m| &m.credits)
+                    .map(|c| c.entity.clone())
+                    .collect();
+            }
             RawEntry {
                 id_is_link: id.starts_with("http://") || id.starts_with("https://"),
                 id,
-                title: e.title.as_ref().map(raw_text),
+                title: e
+                    .title
+                    .as_ref()
+                    .map(raw_text)
+                    .or_else(|| media_text(|m| m.title.as_ref())),
                 links: e
                     .links
                     .iter()
@@ -112,14 +150,18 @@ pub(super) fn from_feed_rs(feed: model::Feed) -> RawFeed {
                         media_type: l.media_type.clone(),
                     })
                     .collect(),
-                summary: e.summary.as_ref().map(raw_text),
+                summary: e
+                    .summary
+                    .as_ref()
+                    .map(raw_text)
+                    .or_else(|| media_text(|m| m.description.as_ref())),
                 content: e.content.as_ref().and_then(|c| {
                     Some(RawText {
                         text: c.body.clone()?,
                         html: matches!(c.content_type.subty().as_str(), "html" | "xhtml"),
                     })
                 }),
-                authors: e.authors.iter().filter_map(|p| p.name.clone()).collect(),
+                authors,
                 published: e.published,
                 updated: e.updated,
                 language: e.language,
@@ -134,6 +176,7 @@ pub(super) fn from_feed_rs(feed: model::Feed) -> RawFeed {
         site_link,
         language: feed.language,
         ttl: feed.ttl,
+        authors: feed.authors.iter().filter_map(|p| p.name.clone()).collect(),
         entries,
     }
 }
@@ -179,8 +222,19 @@ pub(super) fn drafts(
         .collect();
     let mut drafts = Vec::new();
     let mut skipped = Vec::new();
-    for (i, (entry, unique)) in feed.entries.into_iter().zip(unique).enumerate() {
+    let rss = feed.kind.starts_with("RSS");
+    for (i, (mut entry, unique)) in feed.entries.into_iter().zip(unique).enumerate() {
         let guid = unique.then(|| entry.id.clone());
+        // RSS titles are plain text by the spec, but publishers put inline
+        // markup in them (often in CDATA) and readers render it: the words
+        // are the title, not the tags. Atom says which its titles are.
+        if let Some(t) = entry.title.as_mut() {
+            t.html |= rss && INLINE_TAG.is_match(&t.text);
+        }
+        // RFC 4287 4.2.1: an entry without an author has the feed's.
+        if entry.authors.iter().all(|a| a.trim().is_empty()) {
+            entry.authors.clone_from(&feed.authors);
+        }
         match entry_draft(
             entry,
             base.as_ref(),
@@ -271,6 +325,7 @@ fn entry_draft(
         summary,
         blocks,
         html,
+        feed_entry: true,
         ..Draft::default()
     })
 }

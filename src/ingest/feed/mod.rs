@@ -22,6 +22,8 @@
 
 mod convert;
 mod repair;
+
+pub(crate) use repair::root_element;
 mod salvage;
 #[cfg(test)]
 mod tests;
@@ -104,10 +106,10 @@ pub fn parse_feed_with(
         Ok(feed) => (Ok(feed), text),
         // What a reader would shrug off: retry once with the ampersands and
         // HTML entities made XML.
-        Err(e) => match repair::escape_bare_ampersands(&text) {
+        Err(e) => match repair::escape_stray_markup(&text) {
             std::borrow::Cow::Borrowed(_) => (Err(e), text),
             std::borrow::Cow::Owned(fixed) => {
-                repairs.push("escaped bare `&` and HTML entities");
+                repairs.push("escaped bare `&`, `<` and HTML entities");
                 (parse_raw(&fixed).map_err(|_| e), fixed)
             }
         },

@@ -70,11 +70,12 @@ pub(super) fn coerce_json(text: &str) -> Option<String> {
 /// The five entities XML predefines; everything else needs a DTD.
 const XML_ENTITIES: &[&str] = &["amp", "lt", "gt", "quot", "apos"];
 
-/// Escapes every `&` that does not start an XML reference, and turns HTML
+/// Escapes every `&` that does not start an XML reference and every `<` that
+/// cannot open markup, and turns HTML
 /// named entities (`&nbsp;`, `&rsquo;`), which XML does not know, into
 /// numeric references, using html-escape's HTML5 table. CDATA sections are
 /// left alone: their `&` is already literal. Borrowed when nothing changed.
-pub(super) fn escape_bare_ampersands(text: &str) -> Cow<'_, str> {
+pub(super) fn escape_stray_markup(text: &str) -> Cow<'_, str> {
     let mut out = String::new();
     let mut last = 0;
     let mut pos = 0;
@@ -86,6 +87,16 @@ pub(super) fn escape_bare_ampersands(text: &str) -> Cow<'_, str> {
         }
         pos = i + 1;
         if text.as_bytes()[i] == b'<' {
+            // "Price < 20": a `<` that cannot open markup is text.
+            let opens = text[i + 1..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || matches!(c, '_' | ':' | '/' | '!' | '?'));
+            if !opens {
+                out.push_str(&text[last..i]);
+                out.push_str("&lt;");
+                last = i + 1;
+            }
             continue;
         }
         let rest = &text[i + 1..];
@@ -153,7 +164,7 @@ pub(super) fn root_qname(text: &str) -> Option<&str> {
 }
 
 /// The local name of the document's root element.
-pub(super) fn root_element(text: &str) -> Option<&str> {
+pub(crate) fn root_element(text: &str) -> Option<&str> {
     let name = root_qname(text)?;
     Some(name.rsplit(':').next().unwrap_or(name))
 }
@@ -190,15 +201,15 @@ mod tests {
     #[test]
     fn bare_ampersands_and_html_entities_become_xml() {
         assert_eq!(
-            escape_bare_ampersands("A & B &amp; C &#38; &#x26; &nbsp; &bogus; &"),
+            escape_stray_markup("A & B &amp; C &#38; &#x26; &nbsp; &bogus; &"),
             "A &amp; B &amp; C &#38; &#x26; &#160; &amp;bogus; &amp;"
         );
         assert_eq!(
-            escape_bare_ampersands("&rsquo;<![CDATA[a & b &rsquo;]]>&"),
+            escape_stray_markup("&rsquo;<![CDATA[a & b &rsquo;]]>&"),
             "&#8217;<![CDATA[a & b &rsquo;]]>&amp;"
         );
         assert!(matches!(
-            escape_bare_ampersands("nothing here"),
+            escape_stray_markup("nothing here"),
             Cow::Borrowed(_)
         ));
     }

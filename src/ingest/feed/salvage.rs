@@ -195,6 +195,11 @@ fn element_done(
     }
     // Feed-level fields are children of <channel> (RSS) or <feed> (Atom).
     let parent = stack.last().map(|o| o.name.as_str());
+    let grandparent = stack.len().checked_sub(2).map(|i| stack[i].name.as_str());
+    if open.name == "name" && parent == Some("author") && grandparent == Some("feed") {
+        feed.authors.push(text_content(inner));
+        return;
+    }
     if !matches!(parent, Some("channel" | "feed")) {
         return;
     }
@@ -281,6 +286,21 @@ fn resolve(open: &Open, href: &str) -> String {
 /// 0.3's `mode="escaped"`), else plain text.
 fn text_construct(open: &Open, inner: &str) -> RawText {
     let kind = open.attr("type").unwrap_or_default();
+    // Atom 0.3 `mode="base64"`: the document of `type`, encoded. Text that
+    // does not decode is no text.
+    if open.attr("mode") == Some("base64") {
+        use base64::Engine as _;
+        let packed: String = text_content(inner).split_whitespace().collect();
+        let text = base64::engine::general_purpose::STANDARD
+            .decode(packed)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        return RawText {
+            text,
+            html: kind.contains("html"),
+        };
+    }
     let html = kind.contains("html") || open.attr("mode") == Some("escaped");
     if kind == "xhtml" || kind == "application/xhtml+xml" {
         return RawText {

@@ -75,7 +75,7 @@ fn wrong_encoding_and_bare_ampersands_repaired() {
         doc.repairs,
         [
             "not valid UTF-8 as declared; decoded as Windows-1252",
-            "escaped bare `&` and HTML entities"
+            "escaped bare `&`, `<` and HTML entities"
         ]
     );
     assert_eq!(doc.title.as_deref(), Some("Café & Bistro Weekly"));

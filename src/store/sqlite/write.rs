@@ -433,13 +433,19 @@ impl Tx<'_> {
                 && sources
                     .iter()
                     .any(|s| site_key(&s.site) == my_site && s.article_id != a.id);
-            let theirs = dedup::shingles(&parse_article(&json, &id)?.content_text());
-            let copy = if same_site {
-                mine == theirs
-            } else {
-                dedup::shared(&mine, &theirs) >= dedup::MIN_SHARED
-            };
-            if copy {
+            let other = parse_article(&json, &id)?;
+            let theirs = dedup::shingles(&other.content_text());
+            let (me, them) = (
+                dedup::Text {
+                    title: &a.title,
+                    shingles: &mine,
+                },
+                dedup::Text {
+                    title: &other.title,
+                    shingles: &theirs,
+                },
+            );
+            if dedup::is_copy(&me, &them, same_site) {
                 return Ok(Some((sid, id, story_time)));
             }
         }

@@ -143,6 +143,7 @@ fn story(i: u64, rng: &mut Rng, pool: &[String], start: DateTime<Utc>) -> Articl
         tags: vec![],
         fingerprint: fingerprint(&body),
         blocks,
+        notes: Vec::new(),
     }
 }
 

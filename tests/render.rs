@@ -31,6 +31,7 @@ fn story(id: &str, title: &str, url: Option<&str>, minute: u32) -> Story {
             topics: vec!["business".into(), "europe".into()],
             tags: vec!["Rotterdam".into()],
             fingerprint: 0,
+            notes: Vec::new(),
         },
         sources: vec![SourceRef {
             site: Some("Daily Ledger".into()),

@@ -72,6 +72,7 @@ fn article(title: &str, text: &str, topics: &[&str]) -> Article {
         tags: vec![],
         fingerprint: fingerprint(text),
         blocks,
+        notes: Vec::new(),
     }
 }
 

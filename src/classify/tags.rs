@@ -273,6 +273,7 @@ mod tests {
             topics: vec![],
             tags: vec![],
             fingerprint: 0,
+            notes: Vec::new(),
         }
     }
 

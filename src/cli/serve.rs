@@ -43,6 +43,15 @@ pub struct ServeArgs {
     /// Public base URL for links in feeds (default: from the request's Host header).
     #[arg(long, env = "TOPICFEED_BASE_URL")]
     base_url: Option<String>,
+    /// Without --base-url, links follow the request's Host only when it is
+    /// the listen address, localhost, or one of these names (repeatable;
+    /// comma-separated in the environment); other Hosts get 421.
+    #[arg(
+        long = "allow-host",
+        env = "TOPICFEED_ALLOW_HOSTS",
+        value_delimiter = ','
+    )]
+    allow_hosts: Vec<String>,
     /// Bearer token that enables `POST /api/articles`.
     #[arg(long, env = "TOPICFEED_API_TOKEN", hide_env_values = true)]
     api_token: Option<String>,
@@ -111,13 +120,15 @@ impl ServeArgs {
                 header_timeout: Duration::from_secs(self.header_timeout.max(1)),
                 idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
                 cache_entries: self.cache_entries.max(1),
+                allowed_hosts: self.allow_hosts.clone(),
+                listen: None,
             },
         }
     }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = args.config();
+    let mut config = args.config();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -127,6 +138,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let local = listener.local_addr()?;
+        config.http.listen = Some(local);
         let ready = move || {
             // The machine-readable line (tests and scripts wait for it).
             let mut out = std::io::stdout().lock();

@@ -100,13 +100,17 @@ fn response(ingested: &pipeline::Ingested) -> Resp {
             Outcome::Duplicate { story_id } => story_id.clone(),
             _ => a.id.clone(),
         };
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "id": a.id,
             "story_id": story_id,
             "outcome": o.as_str(),
             "title": a.title,
             "topics": a.topics,
-        })
+        });
+        if !a.notes.is_empty() {
+            json["notes"] = serde_json::json!(a.notes);
+        }
+        json
     };
     let body = match (&ingested.feed, ingested.stored.as_slice()) {
         (None, [one]) => article_json(one),

@@ -29,6 +29,8 @@ pub enum HttpError {
     TooLarge(usize),
     UnsupportedMedia(String),
     TooManyRequests(Duration),
+    /// 421: a `Host` this server does not answer for (links would follow it).
+    Misdirected(String),
     Internal(String),
 }
 
@@ -61,6 +63,7 @@ impl HttpError {
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            HttpError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
             HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -73,6 +76,7 @@ impl HttpError {
             HttpError::NotFound(m)
             | HttpError::BadRequest(m)
             | HttpError::Forbidden(m)
+            | HttpError::Misdirected(m)
             | HttpError::UnsupportedMedia(m) => m.clone(),
             HttpError::MethodNotAllowed(allow) => {
                 format!("method not allowed here; allowed: {allow}")

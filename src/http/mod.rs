@@ -58,6 +58,12 @@ pub struct Config {
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
     pub cache_entries: usize,
+    /// Host names (optionally `name:port`) besides the listen address and
+    /// localhost whose `Host` header links may follow when there is no
+    /// `base_url` (`serve --allow-host`).
+    pub allowed_hosts: Vec<String>,
+    /// The bound address: its IP and port are allowed Host values.
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 impl Config {
@@ -73,6 +79,8 @@ impl Config {
         header_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(60),
         cache_entries: 4096,
+        allowed_hosts: Vec::new(),
+        listen: None,
     };
 }
 
@@ -111,23 +119,74 @@ impl AppState {
     }
 }
 
-/// The absolute base URL for links: configured, or from `Host`.
+/// The absolute base URL for links: configured, or from `Host` once
+/// [`check_host`] let it through (a missing Host is localhost).
 fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(b) = &state.config.base_url {
         return b.trim_end_matches('/').to_owned();
     }
-    // `Host` is client input that ends up in every link of a page or
-    // feed: anything but a plain host and port falls back to localhost.
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            !h.is_empty()
-                && h.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-        })
+        .filter(|h| host_allowed(&state.config, h))
         .unwrap_or("localhost");
-    format!("http://{host}")
+    // Host names are case-insensitive: one spelling, one set of links.
+    format!("http://{}", host.trim().to_ascii_lowercase())
+}
+
+/// `Host` is client input that ends up in every link of a page or feed,
+/// and pages are `Cache-Control: public`: one request with `Host:
+/// evil.example` could poison a shared cache. Without `--base-url`, only
+/// the listen address, localhost and the `--allow-host` names are answered;
+/// others get 421.
+pub(super) fn check_host(config: &Config, headers: &HeaderMap) -> Result<(), HttpError> {
+    if config.base_url.is_some() {
+        return Ok(());
+    }
+    let Some(raw) = headers.get(HOST) else {
+        return Ok(());
+    };
+    let host = raw.to_str().unwrap_or_default();
+    if host_allowed(config, host) {
+        return Ok(());
+    }
+    Err(HttpError::Misdirected(format!(
+        "this server does not answer for Host `{}`; its operator can start it with \
+         --base-url URL (links then always use it) or --allow-host NAME",
+        host.chars().take(100).collect::<String>()
+    )))
+}
+
+fn host_allowed(config: &Config, host: &str) -> bool {
+    let host = host.trim().to_ascii_lowercase();
+    let Ok(authority) = host.parse::<http::uri::Authority>() else {
+        return false;
+    };
+    if authority.as_str().contains('@') {
+        return false;
+    }
+    let name = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let port = authority.port_u16();
+    // The operator's names behind a proxy: any port.
+    if config
+        .allowed_hosts
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(name) || a.eq_ignore_ascii_case(&host))
+    {
+        return true;
+    }
+    let listen_port = config.listen.map_or(80, |a| a.port());
+    let same_port = port.unwrap_or(80) == listen_port;
+    let local = matches!(name, "localhost" | "127.0.0.1" | "::1");
+    let listen_ip = config
+        .listen
+        .map(|a| a.ip())
+        .filter(|ip| !ip.is_unspecified())
+        .is_some_and(|ip| name.parse::<std::net::IpAddr>().is_ok_and(|n| n == ip));
+    same_port && (local || listen_ip)
 }
 
 /// Runs blocking work (SQLite, rendering, compressing) off the async workers.

@@ -87,6 +87,9 @@ pub fn clean_line(text: &str) -> String {
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
     let mut builder = ammonia::Builder::default();
     builder.link_rel(Some("noopener noreferrer"));
+    // Every URL that leaves topicfeed is http(s): not mailto:, tel:, ftp:
+    // or anything a reader might hand to another program.
+    builder.url_schemes(["http", "https"].into_iter().collect());
     match base {
         Some(base) => builder.url_relative(UrlRelative::RewriteWithBase(base.clone())),
         None => builder.url_relative(UrlRelative::Deny),

@@ -274,12 +274,20 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         None => identity::identify(None, &title, &body),
     };
     let content_html = html.unwrap_or_else(|| blocks_html(&blocks));
+    // A link that is not absolute http(s) never leaves topicfeed.
+    let public = url.as_deref().and_then(identity::public_url);
+    let mut notes = Vec::new();
+    if let (Some(raw), None) = (&url, &public) {
+        notes.push(format!(
+            "dropped the link `{}`: not an absolute http(s) URL",
+            clean::truncate_words(raw, 80)
+        ));
+    }
     Ok(Article {
         id,
         title,
         site,
-        // A link that is not absolute http(s) never leaves topicfeed.
-        url: url.as_deref().and_then(identity::public_url),
+        url: public,
         authors,
         published,
         // An "updated" before publication is a typo in the source; keep the facts ordered.
@@ -291,6 +299,7 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         content_html,
         topics: Vec::new(),
         tags: Vec::new(),
+        notes,
     })
 }
 

@@ -68,6 +68,10 @@ pub struct Article {
     pub tags: Vec<String>,
     /// SimHash of the body's word shingles, for near-duplicate detection.
     pub fingerprint: u64,
+    /// What ingest dropped on the way in (a link in another scheme than
+    /// http(s)…): reported to whoever sent the article, never stored.
+    #[serde(skip)]
+    pub notes: Vec<String>,
 }
 
 impl Article {
@@ -117,6 +121,14 @@ pub struct ArticleJson {
     pub content_html: String,
     pub topics: Vec<String>,
     pub tags: Vec<String>,
+}
+
+/// Whether `link` is an absolute http(s) URL: the only kind that leaves
+/// topicfeed. Ingest drops the others; output checks again, because stored
+/// rows may predate that rule.
+pub fn is_http_url(link: &str) -> bool {
+    url::Url::parse(link)
+        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
 /// Number of differing bits between two SimHash fingerprints

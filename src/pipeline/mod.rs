@@ -65,6 +65,9 @@ pub struct Prepared {
 impl Prepared {
     /// Cleans a read article of its site's boilerplate, classifies it and adds it.
     fn add(&mut self, classifier: &Classifier, sites: &SiteBoilerplate<'_>, mut article: Article) {
+        for note in &article.notes {
+            tracing::warn!(article = %article.id, "{note}");
+        }
         let seen = sites.clean(&mut article);
         classifier.apply(&mut article);
         self.articles.push(article);

@@ -124,13 +124,23 @@ pub(crate) fn xml_text(s: &str) -> String {
 
 /// The link of an item: its own URL, else its page on this server.
 pub(crate) fn item_link(info: &FeedInfo, story: &Story) -> String {
-    story.article.url.clone().unwrap_or_else(|| {
+    own_link(story).map(str::to_owned).unwrap_or_else(|| {
         format!(
             "{}/articles/{}",
             info.base_url.trim_end_matches('/'),
             story.article.id
         )
     })
+}
+
+/// The article's own link when it is http(s); never another scheme, even
+/// from a row stored before ingest refused them.
+pub(crate) fn own_link(story: &Story) -> Option<&str> {
+    story
+        .article
+        .url
+        .as_deref()
+        .filter(|u| crate::model::is_http_url(u))
 }
 
 /// Stable item id: the article id as a URN (never changes with the host).

@@ -67,7 +67,7 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
     let mut guid = Guid::default();
     // A permalink only when the guid is the article's own URL; a server
     // page URL would change with the host, so those items get the URN.
-    match &a.url {
+    match super::own_link(story) {
         Some(url) => {
             guid.set_value(xml_text(url));
             guid.set_permalink(true);
@@ -84,7 +84,9 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
     let mut item = Item::default();
     item.set_title(Some(xml_text(&a.title)));
     item.set_link(Some(link));
-    item.set_description(Some(xml_text(&a.summary)));
+    // <description> is HTML to readers: the plain-text summary is escaped,
+    // so "<script>" in it stays text.
+    item.set_description(Some(xml_text(&html_escape::encode_text(&a.summary))));
     item.set_content(Some(xml_text(&a.content_html)));
     item.set_guid(Some(guid));
     item.set_pub_date(Some(item_published(story).to_rfc2822()));

@@ -365,6 +365,7 @@ pub(super) mod tests {
             tags: vec![],
             fingerprint: identity::fingerprint(&crate::model::blocks_text(&blocks)),
             blocks,
+            notes: Vec::new(),
         }
     }
 

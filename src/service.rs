@@ -118,7 +118,7 @@ fn start_sources(
     let poller = Arc::new(Poller::new(
         sink.clone(),
         &service.data,
-        sources::PollOptions::default(),
+        sources::PollOptions::with_outbound(config.outbound.clone()),
     )?);
     let health = poller.health();
     for inbox in &config.inboxes {

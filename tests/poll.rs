@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use topicfeed::classify::LiveTopics;
 use topicfeed::pipeline::Ingester;
 use topicfeed::sources::{
-    FetchOptions, PollOptions, PollOutcome, Poller, SourceConfig, SourceReport,
+    FetchOptions, OutboundPolicy, PollOptions, PollOutcome, Poller, SourceConfig, SourceReport,
 };
 use topicfeed::store::{Query, SqliteStore, Store};
 
@@ -43,6 +43,10 @@ pub(crate) fn test_options() -> PollOptions {
             max_body: 256 * 1024,
             // Never send loopback traffic through a proxy from the environment.
             env_proxy: false,
+            // The article pages these tests serve are on loopback too.
+            outbound: OutboundPolicy {
+                allow: vec!["127.0.0.0/8".parse().unwrap()],
+            },
             ..FetchOptions::default()
         },
         ..PollOptions::default()
@@ -1107,4 +1111,71 @@ async fn a_copy_merged_into_another_sites_story_keeps_its_id() {
         s.store.get(paper_id).unwrap().map(|s| s.article.id),
         Some(story.article.id.clone())
     );
+}
+
+/// A feed on loopback (the operator's own URL: trusted) whose items link to
+/// loopback pages: with full text on and no `[outbound]` allowance, none
+/// of them is fetched, whatever its spelling, and a redirect of the feed
+/// to another origin is refused too; a redirect within the origin is fine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_inside_feeds_never_reach_private_addresses() {
+    let port = std::sync::Arc::new(std::sync::OnceLock::<u16>::new());
+    let p = port.clone();
+    let up = Upstream::start(move |req, _| {
+        let port = p.get().copied().unwrap_or(0);
+        match req.path.as_str() {
+            "/feed.xml" => {
+                let item = |t: &str, link: String| {
+                    format!("<item><title>{t}</title><link>{link}</link><description>Only a short summary of {t}.</description></item>")
+                };
+                let body = format!(
+                    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Inside</title>{}{}{}{}</channel></rss>",
+                    item("Same origin page", format!("http://127.0.0.1:{port}/secret")),
+                    item("Name for loopback", format!("http://localhost:{port}/secret")),
+                    item("Mapped address", format!("http://[::ffff:127.0.0.1]:{port}/secret")),
+                    item("Metadata address", "http://169.254.169.254/latest/meta-data/".into()),
+                );
+                ok(body, "application/rss+xml")
+            }
+            "/moved-away" => status(302, &[("Location", &format!("http://localhost:{port}/feed.xml"))]),
+            "/moved-here" => status(302, &[("Location", "/feed.xml")]),
+            "/secret" => ok("<html><body><p>internal admin page</p></body></html>", "text/html"),
+            _ => status(404, &[]),
+        }
+    })
+    .await;
+    let _ = port.set(up.url("").rsplit(':').next().unwrap().parse().unwrap());
+    let opts = PollOptions {
+        fetch: FetchOptions {
+            outbound: OutboundPolicy::default(),
+            ..test_options().fetch
+        },
+        ..test_options()
+    };
+    let s = setup_with(opts);
+    let src = SourceConfig {
+        full_text: true,
+        ..source("inside", up.url("/feed.xml"))
+    };
+    let r = s.poller.poll_source(&src, t0(), true).await;
+    assert_eq!(r.counts.new, 4, "{r}");
+    assert!(
+        up.requests("/secret").is_empty(),
+        "an internal page was fetched"
+    );
+    for a in stored(s.store.as_ref()).values() {
+        assert!(!a.content_text().contains("internal admin"), "{}", a.title);
+    }
+
+    let away = s
+        .poller
+        .poll_source(&source("away", up.url("/moved-away")), t0(), true)
+        .await;
+    let why = failure(&away);
+    assert!(why.contains("not a public address"), "{why}");
+    let here = s
+        .poller
+        .poll_source(&source("here", up.url("/moved-here")), t0(), true)
+        .await;
+    assert!(!here.failed(), "{here}");
 }

@@ -458,6 +458,7 @@ fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<Exi
     use topicfeed::sources::{self, Poller};
 
     let config = sources::config::load(&feeds.dir)?;
+    let outbound = config.outbound.clone();
     for name in only {
         if !config.sources.iter().any(|s| &s.name == name) {
             anyhow::bail!(
@@ -492,7 +493,7 @@ fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<Exi
         let poller = Arc::new(Poller::new(
             sink,
             &data.dir,
-            sources::PollOptions::default(),
+            sources::PollOptions::with_outbound(outbound),
         )?);
         poller.configure(&selected);
         Ok::<_, anyhow::Error>(poller.poll_round(&selected, chrono::Utc::now(), true).await)

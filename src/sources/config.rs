@@ -55,6 +55,9 @@ pub struct InboxConfig {
 pub struct SourcesConfig {
     pub sources: Vec<SourceConfig>,
     pub inboxes: Vec<InboxConfig>,
+    /// `[outbound] allow`: non-public ranges that URLs found inside fetched
+    /// documents may reach. Read at start; a change needs a restart.
+    pub outbound: super::OutboundPolicy,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +67,14 @@ struct File {
     source: Vec<Spanned<SourceEntry>>,
     #[serde(default)]
     inbox: Vec<Spanned<InboxEntry>>,
+    outbound: Option<Spanned<OutboundEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutboundEntry {
+    #[serde(default)]
+    allow: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -167,7 +178,35 @@ pub fn parse(path: &Path, text: &str, feeds_dir: &Path) -> Result<SourcesConfig,
         };
         inboxes.push(InboxConfig { path });
     }
-    Ok(SourcesConfig { sources, inboxes })
+    let mut outbound = super::OutboundPolicy::default();
+    if let Some(entry) = file.outbound {
+        let line = Some(line_of(text, entry.span().start));
+        for range in entry.into_inner().allow {
+            // A bare address is a range of one.
+            let net = range.trim().parse::<ipnet::IpNet>().or_else(|_| {
+                range
+                    .trim()
+                    .parse::<std::net::IpAddr>()
+                    .map(ipnet::IpNet::from)
+            });
+            match net {
+                Ok(net) => outbound.allow.push(net),
+                Err(_) => {
+                    return Err(err(
+                        line,
+                        format!(
+                            "outbound `allow`: `{range}` is not an address or a range like 10.0.0.0/8"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(SourcesConfig {
+        sources,
+        inboxes,
+        outbound,
+    })
 }
 
 #[cfg(test)]
@@ -211,6 +250,25 @@ path = "/srv/drop"
         assert_eq!(c.inboxes[0].path, Path::new("conf/inbox"));
         assert_eq!(c.inboxes[1].path, Path::new("/srv/drop"));
         assert_eq!(parse_str("").unwrap(), SourcesConfig::default());
+    }
+
+    #[test]
+    fn outbound_allowances_are_ranges_or_addresses() {
+        let c =
+            parse_str("[outbound]\nallow = [\"10.20.0.0/16\", \"192.168.1.5\", \"fd00::/8\"]\n")
+                .unwrap();
+        let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+        assert!(c.outbound.permits(ip("10.20.3.4")));
+        assert!(c.outbound.permits(ip("192.168.1.5")));
+        assert!(!c.outbound.permits(ip("192.168.1.6")));
+        assert!(!c.outbound.permits(ip("127.0.0.1")));
+        let e = parse_str("\n[outbound]\nallow = [\"intranet\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("sources.toml:2") && e.contains("`intranet`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub struct FetchOptions {
     pub per_host: usize,
     /// Use `HTTP_PROXY`/`HTTPS_PROXY`/`NO_PROXY` from the environment.
     pub env_proxy: bool,
+    /// Where URLs the operator did not write may lead.
+    pub outbound: super::OutboundPolicy,
 }
 
 impl Default for FetchOptions {
@@ -50,6 +52,7 @@ impl Default for FetchOptions {
             max_body: 10 * 1024 * 1024,
             per_host: 2,
             env_proxy: true,
+            outbound: super::OutboundPolicy::default(),
         }
     }
 }
@@ -106,7 +109,10 @@ pub enum Fetched {
 
 /// The shared client. Cheap to share behind an `Arc`.
 pub struct Fetcher {
+    /// For the operator's feed URLs and their own origin's redirects.
     client: reqwest::Client,
+    /// For everything else: connects only where the outbound policy allows.
+    guarded: reqwest::Client,
     opts: FetchOptions,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
 }
@@ -114,22 +120,26 @@ pub struct Fetcher {
 impl Fetcher {
     pub fn new(opts: FetchOptions) -> Result<Fetcher, SourceError> {
         install_crypto_provider();
-        let mut builder = reqwest::Client::builder()
-            .user_agent(opts.user_agent.clone())
-            .connect_timeout(opts.connect_timeout)
-            .timeout(opts.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .retry(reqwest::retry::never())
-            .gzip(true)
-            .brotli(true);
-        if !opts.env_proxy {
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|e| SourceError::Internal(format!("cannot build the HTTP client: {e}")))?;
+        let builder = || {
+            let b = reqwest::Client::builder()
+                .user_agent(opts.user_agent.clone())
+                .connect_timeout(opts.connect_timeout)
+                .timeout(opts.timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .retry(reqwest::retry::never())
+                .gzip(true)
+                .brotli(true);
+            if opts.env_proxy { b } else { b.no_proxy() }
+        };
+        let build = |b: reqwest::ClientBuilder| {
+            b.build()
+                .map_err(|e| SourceError::Internal(format!("cannot build the HTTP client: {e}")))
+        };
+        let client = build(builder())?;
+        let guarded = build(builder().dns_resolver(opts.outbound.resolver()))?;
         Ok(Fetcher {
             client,
+            guarded,
             opts,
             hosts: Mutex::new(HashMap::new()),
         })
@@ -161,12 +171,12 @@ impl Fetcher {
         url: &str,
         cond: Conditional<'_>,
     ) -> Result<Fetched, SourceError> {
-        self.fetch(origin, url, cond, FEED_ACCEPT).await
+        self.fetch(origin, url, cond, FEED_ACCEPT, true).await
     }
 
     /// Fetches an article page (for full text).
     pub async fn fetch_page(&self, origin: &str, url: &str) -> Result<Fetched, SourceError> {
-        self.fetch(origin, url, Conditional::default(), PAGE_ACCEPT)
+        self.fetch(origin, url, Conditional::default(), PAGE_ACCEPT, false)
             .await
     }
 
@@ -176,21 +186,34 @@ impl Fetcher {
         url: &str,
         cond: Conditional<'_>,
         accept: &'static str,
+        trusted: bool,
     ) -> Result<Fetched, SourceError> {
         let start = url;
         let mut current = reqwest::Url::parse(url).map_err(|e| SourceError::Fetch {
             url: url.to_owned(),
             reason: format!("bad URL: {e}"),
         })?;
+        // The operator's URL is trusted, and so are redirects within its
+        // origin; a hop anywhere else was named by the server, not by them.
+        let trusted_origin = trusted.then(|| current.origin());
         let mut seen = HashSet::from([current.to_string()]);
         let mut all_permanent = true;
         let mut hops = 0usize;
         loop {
+            let client = if trusted_origin.as_ref() == Some(&current.origin()) {
+                &self.client
+            } else {
+                self.opts
+                    .outbound
+                    .check_url(&current)
+                    .map_err(|why| SourceError::Fetch {
+                        url: start.to_owned(),
+                        reason: format!("refused {current}: {why}"),
+                    })?;
+                &self.guarded
+            };
             let _permit = self.permit(&current).await?;
-            let mut req = self
-                .client
-                .get(current.clone())
-                .header(header::ACCEPT, accept);
+            let mut req = client.get(current.clone()).header(header::ACCEPT, accept);
             if let Some(etag) = cond.etag.and_then(|v| HeaderValue::from_str(v).ok()) {
                 req = req.header(header::IF_NONE_MATCH, etag);
             }

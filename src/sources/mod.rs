@@ -16,6 +16,7 @@
 pub mod config;
 pub mod fetch;
 pub mod inbox;
+pub mod outbound;
 pub mod poll;
 pub mod schedule;
 pub mod state;
@@ -31,6 +32,7 @@ use crate::model::Summary;
 
 pub use config::{InboxConfig, SourceConfig, SourcesConfig};
 pub use fetch::{FetchOptions, Fetched, Fetcher};
+pub use outbound::OutboundPolicy;
 pub use poll::{PollOptions, PollOutcome, Poller, SourceReport};
 pub use state::{HealthBoard, SourceHealth};
 

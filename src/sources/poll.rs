@@ -44,6 +44,15 @@ impl Default for PollOptions {
     }
 }
 
+impl PollOptions {
+    /// The defaults, with the operator's `[outbound]` allowances.
+    pub fn with_outbound(outbound: super::OutboundPolicy) -> PollOptions {
+        let mut opts = PollOptions::default();
+        opts.fetch.outbound = outbound;
+        opts
+    }
+}
+
 /// How one poll of one source went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PollOutcome {

@@ -361,3 +361,86 @@ fn links_follow_only_allowed_hosts() {
     assert!(!body.contains("evil.example"));
     assert!(body.contains("https://news.example/feeds/all"));
 }
+
+/// The low-severity refusals of the hostile-input review, each with the
+/// status and body a client can act on.
+#[test]
+fn odd_requests_get_clear_answers_and_odd_articles_are_kept() {
+    use std::io::Write;
+    let s = Server::start(&["--no-samples", "--api-token", TOKEN]);
+    let ingest = |headers: &[(&str, &str)], body: &[u8]| {
+        let mut h = vec![("Authorization", "bearer hostile-t0ken")];
+        h.extend_from_slice(headers);
+        post(&s.url("/api/articles"), &h, body)
+    };
+    // A NUL in a search is a 400 naming `q`, not a 500.
+    let r = get(&s.url("/feeds/all.atom?q=a%00b"), &[]);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("`q`"), "{}", r.text());
+
+    // Lower-case "bearer" is the same scheme (and was used above).
+    let text = "Harbour dredging starts\n\nThe dredger arrives on Monday and works through the winter months, the port said.\n";
+    let r = ingest(&[("Content-Type", "text/plain")], text.as_bytes());
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    // Content-Encoding is honoured, and a label that does not fit is refused.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"Ferry fares frozen\n\nThe island ferry keeps its fares for another year, the operator said on Tuesday.\n")
+        .unwrap();
+    let gz = gz.finish().unwrap();
+    let r = ingest(
+        &[("Content-Type", "text/plain"), ("Content-Encoding", "gzip")],
+        &gz,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let r = ingest(
+        &[("Content-Type", "text/plain"), ("Content-Encoding", "br")],
+        text.as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = ingest(
+        &[
+            ("Content-Type", "text/plain"),
+            ("Content-Encoding", "compress"),
+        ],
+        text.as_bytes(),
+    );
+    assert_eq!(r.status, 415, "{}", r.text());
+    // A bomb: 64 KiB on the wire, 64 MiB inflated; the limit is 2 MiB.
+    let mut bomb = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    bomb.write_all(&vec![b'a'; 64 << 20]).unwrap();
+    let r = ingest(
+        &[("Content-Type", "text/plain"), ("Content-Encoding", "gzip")],
+        &bomb.finish().unwrap(),
+    );
+    assert_eq!(r.status, 413, "{}", r.text());
+
+    // Odd fields cost the field, not the article, and the sender is told.
+    let r = ingest(
+        &[("Content-Type", "application/json")],
+        br#"{"title": 2049, "published": "9999-12-31T00:00:00Z", "content": "A year-numbered headline about the lighthouse keepers' union vote."}"#,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(
+        r.text().contains("\"title\":\"2049\"") && r.text().contains("published"),
+        "{}",
+        r.text()
+    );
+    let r = ingest(
+        &[("Content-Type", "text/markdown")],
+        b"---\ntitle: Pier lights repaired\ndate: 0000-00-00\n---\n\nThe pier lights work again after the storm, the council said.\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    assert!(r.text().contains("`date`"), "{}", r.text());
+    let r = ingest(
+        &[("Content-Type", "text/plain")],
+        b"Quay bollards painted\n\nVolunteers painted\0 the quay bollards\0 on Saturday morning before the regatta.\n",
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let feed = get(&s.url("/feeds/all.json"), &[]).text();
+    assert!(!feed.contains("9999"), "the future date was kept");
+    assert!(
+        feed.contains("Volunteers painted the quay bollards"),
+        "{feed}"
+    );
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::Utc;
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -44,7 +44,19 @@ pub(super) async fn ingest(
             "Content-Type `{mime}` is not an article or feed format; send application/json, text/plain, text/html, text/markdown, or an RSS/Atom/JSON feed type"
         )));
     }
-    let body = read_body(req, state.config.max_body_bytes).await?;
+    let encoding = req
+        .headers()
+        .get(CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
+    let max = state.config.max_body_bytes;
+    let body = read_body(req, max).await?;
+    let body = match encoding.as_deref() {
+        None | Some("" | "identity") => body,
+        Some(coding) => {
+            let coding = coding.to_owned();
+            blocking(move || decode_body(&coding, &body, max)).await??
+        }
+    };
     let store = state.store.clone();
     let classifier = state.topics.get();
     let ingested = blocking(move || {
@@ -156,13 +168,50 @@ fn authorize(req: &Request<Incoming>, state: &AppState) -> Result<(), HttpError>
         .headers()
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+        // RFC 9110 11.1: the scheme name is case-insensitive.
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim());
     // Constant time: the comparison must not tell how much of a guess was right.
     if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
         return Err(HttpError::Unauthorized);
     }
     Ok(())
+}
+
+/// A `Content-Encoding`d body, decoded to at most `max` bytes: the limit
+/// holds for what the body expands to, so a small bomb is refused as
+/// too large, not inflated.
+fn decode_body(coding: &str, body: &[u8], max: usize) -> Result<Bytes, HttpError> {
+    use std::io::Read;
+    let reader: Box<dyn Read + '_> = match coding {
+        "gzip" | "x-gzip" => Box::new(flate2::read::GzDecoder::new(body)),
+        "deflate" => Box::new(flate2::read::ZlibDecoder::new(body)),
+        "br" => Box::new(brotli::Decompressor::new(body, 4096)),
+        "zstd" => Box::new(
+            zstd::stream::read::Decoder::new(body)
+                .map_err(|e| HttpError::BadRequest(format!("Content-Encoding zstd: {e}")))?,
+        ),
+        other => {
+            return Err(HttpError::UnsupportedMedia(format!(
+                "Content-Encoding `{other}` is not supported; send the body as is, or gzip, deflate, br or zstd"
+            )));
+        }
+    };
+    let mut out = Vec::new();
+    // One byte past the limit tells "too large" from "exactly the limit".
+    reader
+        .take(max as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| {
+            HttpError::BadRequest(format!(
+                "the body is not valid {coding} (Content-Encoding): {e}"
+            ))
+        })?;
+    if out.len() > max {
+        return Err(HttpError::TooLarge(max));
+    }
+    Ok(Bytes::from(out))
 }
 
 /// The request body, at most `max` bytes. A declared length over the limit

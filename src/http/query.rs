@@ -195,6 +195,14 @@ fn keywords(q: Option<String>) -> Result<Option<String>, QueryError> {
             .join(" ")
             .to_lowercase()
     });
+    // A NUL or other control character is never part of a search, and
+    // the full-text engines refuse it: say so instead of failing later.
+    if q.as_ref().is_some_and(|q| q.chars().any(char::is_control)) {
+        return Err(QueryError::BadValue {
+            param: "q",
+            reason: "contains a control character (such as %00)".into(),
+        });
+    }
     if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(QueryError::BadValue {
             param: "q",

@@ -26,6 +26,11 @@ pub fn decode(bytes: &[u8], charset: Option<&str>) -> Result<String, DecodeError
         return Err(DecodeError::Binary);
     }
     let (text, _) = decode_text(bytes, charset);
+    let text = if text.contains('\0') {
+        Cow::Owned(text.replace('\0', ""))
+    } else {
+        text
+    };
     if text.trim().is_empty() {
         return Err(DecodeError::Empty);
     }
@@ -108,10 +113,10 @@ fn meta_charset(head: &str) -> Option<&'static Encoding> {
 
 /// NUL bytes never occur in text, and many C0 controls mean an image, PDF or archive.
 fn looks_binary(bytes: &[u8]) -> bool {
+    // A few stray NULs in a text file (a bad copy, a C string) do not make
+    // it binary: they are dropped from the text. Binary formats and UTF-16
+    // without a BOM are full of them and other controls.
     let head = &bytes[..bytes.len().min(8192)];
-    if head.contains(&0) {
-        return true;
-    }
     let controls = head
         .iter()
         .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c))
@@ -164,6 +169,19 @@ mod tests {
             Err(DecodeError::Binary)
         );
         assert_eq!(decode_bytes(b"  \n\n "), Err(DecodeError::Empty));
+        assert_eq!(
+            decode_bytes(b"\x00\x00\x00\x00 a"),
+            Err(DecodeError::Binary)
+        );
+    }
+
+    #[test]
+    fn stray_nuls_are_dropped_not_a_reason_to_refuse() {
+        let text = "Port strike\n\nDock workers walked out on Monday\0 after talks failed.\0\n";
+        assert_eq!(
+            decode_bytes(text.as_bytes()).unwrap(),
+            "Port strike\n\nDock workers walked out on Monday after talks failed.\n"
+        );
     }
 }
 

@@ -106,22 +106,43 @@ pub(crate) fn metadata(
         },
         other => other,
     };
-    let title = string_field(obj, TITLE).map_err(named)?.unwrap_or_default();
+    // A field of the wrong type or an unreadable date costs that field,
+    // never the article: it is dropped and the sender told in the notes.
+    let mut notes = Vec::new();
+    let mut kept = |r: Result<Option<String>, IngestError>| match r.map_err(named) {
+        Ok(v) => v,
+        Err(e) => {
+            notes.push(format!("dropped {e}"));
+            None
+        }
+    };
+    let title = kept(string_field(obj, TITLE)).unwrap_or_default();
+    let url = kept(string_field(obj, URL));
+    let site = kept(string_field(obj, SITE)).map(|s| clean_line(&s));
+    let language = kept(string_field(obj, LANGUAGE)).and_then(|l| lang::normalize_tag(&l));
+    let summary = kept(string_field(obj, SUMMARY)).map(|s| clean_line(&s));
+    let mut kept_date = |r: Result<Option<chrono::DateTime<chrono::Utc>>, IngestError>| {
+        r.map_err(named).unwrap_or_else(|e| {
+            notes.push(format!("dropped {e}"));
+            None
+        })
+    };
+    let published = kept_date(date_field(obj, PUBLISHED, rules));
+    let updated = kept_date(date_field(obj, UPDATED, rules));
+    let authors = authors(obj).map_err(named).unwrap_or_else(|e| {
+        notes.push(format!("dropped {e}"));
+        Vec::new()
+    });
     Ok(Draft {
         title: clean_line(&title),
-        url: string_field(obj, URL).map_err(named)?,
-        site: string_field(obj, SITE)
-            .map_err(named)?
-            .map(|s| clean_line(&s)),
-        authors: authors(obj).map_err(named)?,
-        published: date_field(obj, PUBLISHED, rules).map_err(named)?,
-        updated: date_field(obj, UPDATED, rules).map_err(named)?,
-        language: string_field(obj, LANGUAGE)
-            .map_err(named)?
-            .and_then(|l| lang::normalize_tag(&l)),
-        summary: string_field(obj, SUMMARY)
-            .map_err(named)?
-            .map(|s| clean_line(&s)),
+        url,
+        site,
+        authors,
+        published,
+        updated,
+        language,
+        summary,
+        notes,
         ..Draft::default()
     })
 }
@@ -138,6 +159,19 @@ fn string_field(obj: &Map<String, Value>, names: &[&str]) -> Result<Option<Strin
             None | Some(Value::Null) => continue,
             Some(Value::String(s)) if s.trim().is_empty() => continue,
             Some(Value::String(s)) => return Ok(Some(s.clone())),
+            // `"title": 1984` is the title "1984".
+            Some(Value::Number(n)) => return Ok(Some(n.to_string())),
+            // `"title": ["Port strike"]`: the first text in the list.
+            Some(Value::Array(items)) => {
+                match items.iter().find_map(|v| match v {
+                    Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+                    Value::Number(n) => Some(n.to_string()),
+                    _ => None,
+                }) {
+                    Some(s) => return Ok(Some(s)),
+                    None => return Err(wrong_type(name, "a list without text")),
+                }
+            }
             Some(Value::Object(o)) => {
                 // {"publisher": {"name": "..."}}, {"source": {"title": ...}}
                 if let Some(Value::String(s)) = o.get("name").or_else(|| o.get("title")) {
@@ -269,12 +303,30 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let e = run(r#"{"title": 5}"#).unwrap_err().to_string();
-        assert!(e.contains("`title`") && e.contains("number"), "{e}");
-        let e = run(r#"{"title": "x", "published": "last week"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("`published`"), "{e}");
+        // Wrong types are coerced where the meaning is plain, else dropped
+        // with a note naming the field; the article is kept.
+        assert_eq!(
+            run(r#"{"title": 1984, "content": "A novel."}"#)
+                .unwrap()
+                .title,
+            "1984"
+        );
+        assert_eq!(
+            run(r#"{"title": ["Port strike", "x"], "content": "Dock workers."}"#)
+                .unwrap()
+                .title,
+            "Port strike"
+        );
+        let d =
+            run(r#"{"title": "x", "published": "last week", "author": true, "content": "Body."}"#)
+                .unwrap();
+        assert_eq!(d.published, None);
+        let notes = d.notes.join("\n");
+        assert!(
+            notes.contains("`published`") && notes.contains("last week"),
+            "{notes}"
+        );
+        assert!(notes.contains("`author"), "{notes}");
         let e = run(r#"{"content": "body only"}"#).unwrap_err().to_string();
         assert!(e.contains("`title`"), "{e}");
         let e = run("[1, 2]").unwrap_err().to_string();

@@ -170,6 +170,9 @@ pub struct Draft {
     /// episodes, link posts): readers show those, so they are articles
     /// with an empty body. Pages and documents still need body text.
     pub feed_entry: bool,
+    /// Fields dropped on the way (a date that is not one, a field of the
+    /// wrong type): they become the article's notes.
+    pub notes: Vec<String>,
 }
 
 /// Reads one input of any format with the built-in boilerplate rules:
@@ -232,6 +235,10 @@ pub fn parse_with(input: Input<'_>, rules: &Boilerplate) -> Result<Parsed, Inges
     Ok(Parsed::Article(Box::new(draft)))
 }
 
+/// How far ahead of now a stated date may be (time zones, clocks, embargoed
+/// stories published a little early) before it is taken for garbage.
+const FUTURE_DAYS: i64 = 2;
+
 /// Derives the fields every article has from a format parser's draft.
 pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
     let Draft {
@@ -248,6 +255,7 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         guid,
         guid_scope,
         feed_entry,
+        notes: draft_notes,
     } = draft;
     let title = clean::clean_line(&title);
     if title.is_empty() {
@@ -274,9 +282,26 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         None => identity::identify(None, &title, &body),
     };
     let content_html = html.unwrap_or_else(|| blocks_html(&blocks));
+    // A date far ahead is a typo or an attempt to pin the article to the top
+    // of every feed (9999-12-31): it costs the article that date only.
+    let horizon = chrono::Utc::now() + chrono::Duration::days(FUTURE_DAYS);
+    let future: Vec<(&str, DateTime<Utc>)> = [("published", published), ("updated", updated)]
+        .into_iter()
+        .filter_map(|(field, when)| Some((field, when?)).filter(|(_, w)| *w > horizon))
+        .collect();
+    let (published, updated) = (
+        published.filter(|p| *p <= horizon),
+        updated.filter(|u| *u <= horizon),
+    );
     // A link that is not absolute http(s) never leaves topicfeed.
     let public = url.as_deref().and_then(identity::public_url);
-    let mut notes = Vec::new();
+    let mut notes = draft_notes;
+    for (field, when) in future {
+        notes.push(format!(
+            "dropped `{field}` {}: more than {FUTURE_DAYS} days ahead",
+            crate::model::rfc3339(&when)
+        ));
+    }
     if let (Some(raw), None) = (&url, &public) {
         notes.push(format!(
             "dropped the link `{}`: not an absolute http(s) URL",

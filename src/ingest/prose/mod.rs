@@ -321,7 +321,24 @@ impl Prose {
             .zip(&counts)
             .map(|(b, &n)| n < self.t.long_words && digit_share(b.text) >= self.t.table_digit_share)
             .collect();
-        let end = self.body_end(&classes, &counts, &listed, &table);
+        // The first line that is prose by its own features is body, even
+        // when the densest run (of lines made content by their neighbours)
+        // ends above it; else cleaning the output again would cut it.
+        let mut end = match self.body_end(&classes, &counts, &listed, &table) {
+            end if start < classes.len() => end.max(start),
+            end => end,
+        };
+        // A list the body ends in runs to its last item: its items weigh
+        // nothing in the densest run, so it would otherwise be cut after
+        // whichever item the run happened to reach.
+        while end + 1 < blocks.len()
+            && listed[end]
+            && listed[end + 1]
+            && blocks[end + 1].gap == 0
+            && classes[end + 1] != Class::Clutter
+        {
+            end += 1;
+        }
         if tracing::enabled!(tracing::Level::TRACE) {
             for (i, b) in blocks.iter().enumerate() {
                 let edge = if i < start {

@@ -43,7 +43,7 @@ pub fn parse_page(
     // Pruned before Readability scores it: a hidden pop-up or a gallery's
     // captions would otherwise count as text, and Readability strips the
     // class names and styles that tell them apart from its output.
-    let doc = Document::from(page);
+    let doc = Document::from(&*super::nesting::flatten_html(page));
     prune(&doc.root(), rules, Scope::Page);
     let mut readability = dom_smoothie::Readability::with_document(doc, base, None)
         .map_err(|e| IngestError::Html(e.to_string()))?;
@@ -113,7 +113,7 @@ const REPEAT_MIN_WORDS: usize = 4;
 /// Walks an HTML fragment into blocks, dropping boilerplate nodes from the
 /// HTML too, then sanitizes the HTML.
 pub fn parse_fragment(fragment: &str, base: Option<&str>, rules: &Boilerplate) -> Extracted {
-    let doc = Document::from(fragment);
+    let doc = Document::from(&*super::nesting::flatten_html(fragment));
     let root = doc.body().unwrap_or_else(|| doc.root());
     prune(&root, rules, Scope::Fragment);
     let mut found: Vec<(BlockKind, String, NodeRef<'_>)> = Vec::new();

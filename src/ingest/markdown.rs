@@ -231,4 +231,46 @@ mod tests {
             .to_string();
         assert!(e.contains("never closed"), "{e}");
     }
+
+    #[test]
+    fn deep_front_matter_is_refused_naming_the_field() {
+        for (fence, sep, open) in [
+            ("---", ": ", "["),
+            ("---", ": ", "{a: "),
+            ("+++", " = ", "["),
+            ("+++", " = ", "{a = "),
+        ] {
+            let md = format!(
+                "{fence}\ntitle{sep}Port strike\nextra{sep}{}\n{fence}\nBody text.\n",
+                open.repeat(40_000)
+            );
+            let e = parse(&md, Boilerplate::builtin()).unwrap_err().to_string();
+            assert!(
+                e.contains("field `extra`") && e.contains("nested"),
+                "{fence} {open}: {e}"
+            );
+        }
+        // Ordinary nesting passes.
+        let md = "---\ntitle: T\ntags: [a, [b]]\nauthor:\n  - name: Jane Roe\n---\nBody.\n";
+        assert!(parse(md, Boilerplate::builtin()).is_ok());
+    }
+
+    #[test]
+    fn deep_body_nesting_keeps_the_text() {
+        for marker in ["> ", "- ", "1. ", "> - "] {
+            let md = format!(
+                "# Port strike\n\n{}Dock workers walked out.\n",
+                marker.repeat(100_000)
+            );
+            let d = parse(&md, Boilerplate::builtin()).unwrap();
+            assert!(
+                d.blocks
+                    .iter()
+                    .any(|b| b.text == "Dock workers walked out."),
+                "{marker}: {:?}",
+                d.blocks
+            );
+            assert!(d.html.unwrap_or_default().contains("Dock workers"));
+        }
+    }
 }

@@ -306,14 +306,12 @@ pub fn flatten_html(html: &str) -> Cow<'_, str> {
         if !end_tag {
             tags += 1;
         }
-        if tags > MAX_HTML_TAGS && !is_raw_text(&name) && name != b"plaintext" {
-            if !end_tag {
-                if !(self_closing || is_void(&name)) {
-                    *dropped.entry(name).or_default() += 1;
-                }
-                cuts.push((lt, after, filler));
-                continue;
+        if tags > MAX_HTML_TAGS && !end_tag && !is_raw_text(&name) && name != b"plaintext" {
+            if !(self_closing || is_void(&name)) {
+                *dropped.entry(name).or_default() += 1;
             }
+            cuts.push((lt, after, filler));
+            continue;
         }
         if end_tag {
             if let Some(n) = dropped.get_mut(&name).filter(|n| **n > 0) {
@@ -463,6 +461,7 @@ pub fn check_front_matter(matter: &str, yaml: bool) -> Result<(), (String, usize
     let mut depth = 0usize;
     let mut indents: Vec<usize> = Vec::new();
     let mut quote: Option<u8> = None;
+    let mut escaped = false;
     for line in matter.lines() {
         let b = line.as_bytes();
         let indent = b.iter().take_while(|c| **c == b' ').count();
@@ -494,12 +493,23 @@ pub fn check_front_matter(matter: &str, yaml: bool) -> Result<(), (String, usize
                 }
             }
         }
-        for &c in b {
+        let mut doubled = false;
+        for (i, &c) in b.iter().enumerate() {
+            // YAML writes a quote inside single quotes as `''`.
+            if std::mem::take(&mut doubled) {
+                continue;
+            }
+            // What a quote or `#` means depends on what it follows: `it's`
+            // and `C#` are plain text, `'a'` and ` # note` are not.
+            let after_space = i == 0 || matches!(b[i - 1], b' ' | b'\t');
+            let opens = after_space || matches!(b[i - 1], b':' | b'=' | b'[' | b'{' | b',');
             match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, b'"' | b'\'') if depth > 0 => quote = Some(c),
-                (None, b'#') if depth == 0 => break,
+                (Some(b'"'), b'\\') => escaped = !escaped,
+                (Some(b'\''), b'\'') if b.get(i + 1) == Some(&b'\'') => doubled = true,
+                (Some(q), c) if c == q && !escaped => quote = None,
+                (Some(_), _) => escaped = false,
+                (None, b'"' | b'\'') if opens => quote = Some(c),
+                (None, b'#') if after_space => break,
                 (None, b'[' | b'{') => {
                     depth += 1;
                     if depth + indents.len() > MAX_FRONT_MATTER_DEPTH {
@@ -574,7 +584,14 @@ mod tests {
         assert!(
             check_front_matter("title: x\ntags: [a, [b, c]]\nauthor:\n  - name: J\n", true).is_ok()
         );
-        assert!(check_front_matter("title = \"[[[[[[[[[[[[[[[[[[[[[[\"\n", false).is_ok());
+        for ok in [
+            "title = \"[[[[[[[[[[[[[[[[[[[[[[\"\n",
+            "title = \"a \\\" [[[[[[[[[[[[[[[[[[[[[[\"\n",
+            "title: it's C# news # [[[[[[[[[[[[[[[[[[[[[[\n",
+            "title: 'it''s [[[[[[[[[[[[[[[[[[[[[['\n",
+        ] {
+            assert!(check_front_matter(ok, ok.contains(':')).is_ok(), "{ok}");
+        }
         let deep = format!("title: x\nextra: {}\n", "[".repeat(40));
         assert_eq!(check_front_matter(&deep, true), Err(("extra".into(), 17)));
         let deep = format!("extra = {}\n", "{a = ".repeat(40));

@@ -195,6 +195,8 @@ fn is_phrasing(name: &[u8]) -> bool {
 }
 
 /// Elements whose content is not markup: skipped to their end tag.
+/// `noscript` is not one: html5ever parses it as markup when scripting is
+/// off, so its content must be capped like the rest.
 fn is_raw_text(name: &[u8]) -> bool {
     matches!(
         name,
@@ -206,7 +208,6 @@ fn is_raw_text(name: &[u8]) -> bool {
             | b"iframe"
             | b"noembed"
             | b"noframes"
-            | b"noscript"
     )
 }
 
@@ -257,9 +258,8 @@ fn name_end(b: &[u8], start: usize) -> usize {
 
 /// `html` with the tags of elements nested deeper than [`html_depth_cap`]
 /// (or formatting elements and lists/tables past their caps, or any past
-/// [`MAX_HTML_TAGS`]) removed, their
-/// text kept; borrowed unchanged when nothing is that deep, which is every
-/// ordinary page. One pass over the bytes with a light tokenizer: it need
+/// [`MAX_HTML_TAGS`]) removed, their text kept; borrowed unchanged when
+/// nothing is that deep, which is every ordinary page. One pass over the bytes with a light tokenizer: it need
 /// not agree with html5ever on every malformed page, only bound the depth
 /// html5ever can build, since every element it counts is one html5ever
 /// would nest, and the uncounted ones cannot nest on their own.
@@ -303,6 +303,10 @@ pub fn flatten_html(html: &str) -> Cow<'_, str> {
         let (after, self_closing) = tag_end(b, ne);
         i = after;
         let filler = if is_phrasing(&name) { "" } else { " " };
+        // html5ever honours `/>` only in SVG and MathML: `<div/>` opens a div.
+        let foreign = on_stack.get(&b"svg"[..]).is_some_and(|&n| n > 0)
+            || on_stack.get(&b"math"[..]).is_some_and(|&n| n > 0);
+        let self_closing = self_closing && foreign;
         if !end_tag {
             tags += 1;
         }
@@ -561,6 +565,10 @@ mod tests {
             "{}",
             flat.len()
         );
+        let slashed = format!("{}text", "<div/>".repeat(n));
+        assert!(flatten_html(&slashed).matches("<div/>").count() <= MAX_HTML_DEPTH);
+        let hidden = format!("<noscript>{}text", "<div>".repeat(n));
+        assert!(flatten_html(&hidden).matches("<div>").count() <= MAX_HTML_DEPTH);
         // A small page keeps the full depth.
         let page = format!("{}deep text{}", "<div>".repeat(300), "</div>".repeat(300));
         assert_eq!(flatten_html(&page).matches("<div>").count(), MAX_HTML_DEPTH);

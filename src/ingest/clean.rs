@@ -94,7 +94,9 @@ pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
         Some(base) => builder.url_relative(UrlRelative::RewriteWithBase(base.clone())),
         None => builder.url_relative(UrlRelative::Deny),
     };
-    let cleaned = builder.clean(html).to_string();
+    let cleaned = builder
+        .clean(&super::nesting::flatten_html(html))
+        .to_string();
     strip_invalid_chars(&cleaned).into_owned()
 }
 

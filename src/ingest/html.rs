@@ -43,7 +43,7 @@ pub fn parse_page(
     // Pruned before Readability scores it: a hidden pop-up or a gallery's
     // captions would otherwise count as text, and Readability strips the
     // class names and styles that tell them apart from its output.
-    let doc = Document::from(page);
+    let doc = Document::from(&*super::nesting::flatten_html(page));
     prune(&doc.root(), rules, Scope::Page);
     let mut readability = dom_smoothie::Readability::with_document(doc, base, None)
         .map_err(|e| IngestError::Html(e.to_string()))?;
@@ -113,7 +113,7 @@ const REPEAT_MIN_WORDS: usize = 4;
 /// Walks an HTML fragment into blocks, dropping boilerplate nodes from the
 /// HTML too, then sanitizes the HTML.
 pub fn parse_fragment(fragment: &str, base: Option<&str>, rules: &Boilerplate) -> Extracted {
-    let doc = Document::from(fragment);
+    let doc = Document::from(&*super::nesting::flatten_html(fragment));
     let root = doc.body().unwrap_or_else(|| doc.root());
     prune(&root, rules, Scope::Fragment);
     let mut found: Vec<(BlockKind, String, NodeRef<'_>)> = Vec::new();
@@ -565,5 +565,46 @@ mod tests {
             "</span>".repeat(depth)
         ));
         assert!(text.contains("deepword"), "{text}");
+    }
+
+    /// Every shape `examples/bench_hostile.rs` times, smaller: it reads,
+    /// and the text inside the nesting survives the flattening.
+    #[test]
+    fn deep_nesting_keeps_the_text() {
+        const TEXT: &str = "Dock workers walked out on Monday after talks over pay broke down.";
+        let head = "<html><head><title>Port strike</title></head><body>";
+        let nest = |open: &str, close: &str, n: usize| {
+            format!("{head}{}<p>{TEXT}</p>{}", open.repeat(n), close.repeat(n))
+        };
+        let unclosed_b: String = (0..100).map(|i| format!("<b id={i}>")).collect();
+        let paragraphs: String = (0..2_000).map(|i| format!("<p>{i} {TEXT}</p>")).collect();
+        for (name, page) in [
+            ("div", nest("<div>", "</div>", 20_000)),
+            ("unclosed div", nest("<div>", "", 20_000)),
+            (
+                "table",
+                nest("<table><tr><td>", "</td></tr></table>", 5_000),
+            ),
+            ("ul", nest("<ul><li>", "</li></ul>", 10_000)),
+            ("blockquote", nest("<blockquote>", "</blockquote>", 10_000)),
+            ("b", nest("<b>", "</b>", 20_000)),
+            (
+                "unclosed b",
+                format!("{head}<div>{unclosed_b}</div>{paragraphs}"),
+            ),
+            (
+                "towers",
+                format!("{head}{}", nest("<div>", "</div>", 300).repeat(50)),
+            ),
+        ] {
+            let d = parse_page(&page, None, Boilerplate::builtin())
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(d.title, "Port strike", "{name}");
+            assert!(
+                d.blocks.iter().any(|b| b.text.contains(TEXT)),
+                "{name}: {:?}",
+                d.blocks.iter().take(3).collect::<Vec<_>>()
+            );
+        }
     }
 }

@@ -44,7 +44,17 @@ pub fn parse(input: &str, rules: &Boilerplate) -> Result<Draft, IngestError> {
     let value: Value = serde_json::from_str(input).map_err(|e| IngestError::Field {
         format: "JSON",
         field: None,
-        reason: format!("not valid JSON: {e}"),
+        // serde_json stops at 128 levels, which bounds the work; its
+        // message alone reads like a bug in topicfeed.
+        reason: if e.to_string().starts_with("recursion limit exceeded") {
+            format!(
+                "nested more than 128 levels deep (line {}, column {}); article fields are flat",
+                e.line(),
+                e.column()
+            )
+        } else {
+            format!("not valid JSON: {e}")
+        },
     })?;
     let Value::Object(obj) = value else {
         return Err(IngestError::Field {
@@ -331,5 +341,30 @@ mod tests {
         assert!(e.contains("`title`"), "{e}");
         let e = run("[1, 2]").unwrap_err().to_string();
         assert!(e.contains("article object"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_clearly() {
+        for (open, close) in [("[", "]"), (r#"{"a":"#, "}")] {
+            let doc = format!(
+                r#"{{"title":"T","body":"x","extra":{}1{}}}"#,
+                open.repeat(100_000),
+                close.repeat(100_000)
+            );
+            let e = run(&doc).unwrap_err().to_string();
+            assert!(e.contains("nested more than 128 levels"), "{e}");
+        }
+        // An HTML body nested deep is flattened, not refused.
+        let html = format!(
+            "{}Dock workers walked out on Monday.{}",
+            "<div>".repeat(50_000),
+            "</div>".repeat(50_000)
+        );
+        let d = run(&format!(r#"{{"title":"T","html":"{html}"}}"#)).unwrap();
+        assert!(
+            d.blocks.iter().any(|b| b.text.contains("Dock workers")),
+            "{:?}",
+            d.blocks
+        );
     }
 }

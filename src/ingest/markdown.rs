@@ -10,11 +10,12 @@ use serde_json::{Map, Value};
 
 use super::boilerplate::Boilerplate;
 use super::clean::{clean_line, sanitize_html};
-use super::{Draft, IngestError, json};
+use super::{Draft, IngestError, json, nesting};
 use crate::model::{Block, BlockKind};
 
 pub fn parse(input: &str, rules: &Boilerplate) -> Result<Draft, IngestError> {
     let (front, body) = split_front_matter(input)?;
+    let body = &*nesting::flatten_markdown(body);
     let mut draft = match front {
         Some(obj) => json::metadata(&obj, "front matter", rules)?,
         None => Draft::default(),
@@ -68,6 +69,16 @@ fn split_front_matter(input: &str) -> Result<(Option<FrontMatter>, &str), Ingest
             .strip_prefix(fence)
             .unwrap_or(after)
             .trim_start_matches(['\n', '\r']);
+        if let Err((key, depth)) = nesting::check_front_matter(matter, yaml) {
+            return Err(IngestError::Field {
+                format: "front matter",
+                field: Some(key).filter(|k| !k.is_empty()),
+                reason: format!(
+                    "nested {depth} levels deep, more than the {} allowed",
+                    nesting::MAX_FRONT_MATTER_DEPTH
+                ),
+            });
+        }
         let value: Value = if yaml {
             serde_yaml_ng::from_str(matter).map_err(|e| err(format!("invalid YAML: {e}")))?
         } else {
@@ -219,5 +230,47 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("never closed"), "{e}");
+    }
+
+    #[test]
+    fn deep_front_matter_is_refused_naming_the_field() {
+        for (fence, sep, open) in [
+            ("---", ": ", "["),
+            ("---", ": ", "{a: "),
+            ("+++", " = ", "["),
+            ("+++", " = ", "{a = "),
+        ] {
+            let md = format!(
+                "{fence}\ntitle{sep}Port strike\nextra{sep}{}\n{fence}\nBody text.\n",
+                open.repeat(40_000)
+            );
+            let e = parse(&md, Boilerplate::builtin()).unwrap_err().to_string();
+            assert!(
+                e.contains("field `extra`") && e.contains("nested"),
+                "{fence} {open}: {e}"
+            );
+        }
+        // Ordinary nesting passes.
+        let md = "---\ntitle: T\ntags: [a, [b]]\nauthor:\n  - name: Jane Roe\n---\nBody.\n";
+        assert!(parse(md, Boilerplate::builtin()).is_ok());
+    }
+
+    #[test]
+    fn deep_body_nesting_keeps_the_text() {
+        for marker in ["> ", "- ", "1. ", "> - "] {
+            let md = format!(
+                "# Port strike\n\n{}Dock workers walked out.\n",
+                marker.repeat(100_000)
+            );
+            let d = parse(&md, Boilerplate::builtin()).unwrap();
+            assert!(
+                d.blocks
+                    .iter()
+                    .any(|b| b.text == "Dock workers walked out."),
+                "{marker}: {:?}",
+                d.blocks
+            );
+            assert!(d.html.unwrap_or_default().contains("Dock workers"));
+        }
     }
 }

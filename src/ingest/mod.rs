@@ -42,6 +42,7 @@ pub mod lang;
 mod lines;
 pub mod markdown;
 mod meta;
+pub mod nesting;
 mod prose;
 mod shape;
 pub mod text;

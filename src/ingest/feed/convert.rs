@@ -396,7 +396,7 @@ fn text_of(t: &RawText) -> String {
     if t.html && t.text.contains('<') {
         let plain = ammonia::Builder::empty()
             .clean_content_tags(["script", "style"].into_iter().collect())
-            .clean(&t.text)
+            .clean(&crate::ingest::nesting::flatten_html(&t.text))
             .to_string();
         clean_line(&plain)
     } else {

@@ -527,6 +527,52 @@ fn polling_too_fast_gets_429_with_retry_after() {
         200,
         "other feeds are not limited"
     );
+    // Another format, limit or search of the same topic buys no more polls.
+    for other in [
+        "/feeds/us.atom",
+        "/feeds/us.rss?limit=7",
+        "/feeds/us.json?q=port",
+    ] {
+        assert_eq!(get(&s.url(other), &[]).status, 429, "{other}");
+    }
+}
+
+#[test]
+fn behind_a_trusted_proxy_the_forwarded_client_is_limited() {
+    let s = Server::start(&["--trusted-proxy", "127.0.0.1", "--poll-burst", "1"]);
+    let url = s.url("/feeds/us.rss");
+    let from = |ip: &str| get(&url, &[("X-Forwarded-For", ip)]).status;
+    // Forwarded clients are not loopback, so they are limited.
+    assert_eq!(from("203.0.113.9"), 200);
+    assert_eq!(from("203.0.113.9"), 429);
+    assert_eq!(
+        from("198.51.100.1"),
+        200,
+        "another client has its own budget"
+    );
+    // A client cannot pick its address by writing one on the left.
+    assert_eq!(from("198.51.100.1, 203.0.113.9"), 429);
+}
+
+#[test]
+fn metrics_stay_small_whatever_the_queries() {
+    let s = Server::start(&[]);
+    let ua = [(
+        "User-Agent",
+        "Feedly/1.0 (+http://www.feedly.com/fetcher.html; 42 subscribers)",
+    )];
+    for i in 0..300 {
+        let r = get(&s.url(&format!("/feeds/us.rss?q=word{i}")), &ua);
+        assert_eq!(r.status, 200);
+    }
+    assert_eq!(get(&s.url("/feeds/us.rss"), &ua).status, 200);
+    let m = get(&s.url("/metrics"), &[]).text();
+    assert!(!m.contains("word1"), "a filter variant got its own series");
+    assert!(
+        m.contains("feed=\"/feeds/us.rss\"") && m.contains("42"),
+        "the canonical feed's subscribers are kept"
+    );
+    assert!(m.len() < 64 * 1024, "{} bytes of metrics", m.len());
 }
 
 #[test]

@@ -52,11 +52,14 @@ pub(super) async fn feed(
     )?;
     let base = base_url(state, req.headers());
     let key = format!("{base}|{}", fr.cache_key());
-    limit_polls(state, peer, &key)?;
-    if let Some(ua) = req.headers().get(USER_AGENT).and_then(|u| u.to_str().ok()) {
-        state
-            .metrics
-            .record_subscribers(&fr.path_and_query(fr.format, None), ua);
+    limit_polls(state, peer, req.headers(), slug, &key)?;
+    // One series per canonical topic feed: filter variants are as many as
+    // clients care to invent, and each would be a series kept forever.
+    let feed_path = fr.path_and_query(fr.format, None);
+    if !feed_path.contains('?')
+        && let Some(ua) = req.headers().get(USER_AGENT).and_then(|u| u.to_str().ok())
+    {
+        state.metrics.record_subscribers(&feed_path, ua);
     }
     if browser {
         return browser_view(state, &fr, &base, &topics).await;
@@ -106,15 +109,24 @@ fn wants_html(headers: &HeaderMap) -> bool {
 
 /// Polling limit, per client and feed, against the feed's own max-age
 /// (the floor until the feed has been rendered once).
-fn limit_polls(state: &AppState, peer: SocketAddr, key: &str) -> Result<(), HttpError> {
+/// The poll limit of this client for this topic (see `ratelimit`);
+/// `cache_key` only finds the variant's max-age.
+fn limit_polls(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &http::HeaderMap,
+    slug: &str,
+    cache_key: &str,
+) -> Result<(), HttpError> {
     let ttl_hint = state
         .cache
-        .get(key, 0)
+        .get(cache_key, 0)
         .map_or(state.config.ttl_floor_minutes, |(e, _)| e.ttl_minutes);
+    let client = super::ratelimit::client_ip(peer.ip(), headers, &state.config.trusted_proxies);
     if state.config.poll_burst > 0
         && let Err(after) = state.limiter.check(
-            peer.ip(),
-            key,
+            client,
+            slug,
             Duration::from_secs(u64::from(ttl_hint) * 60),
             Instant::now(),
         )

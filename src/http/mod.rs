@@ -64,6 +64,9 @@ pub struct Config {
     pub allowed_hosts: Vec<String>,
     /// The bound address: its IP and port are allowed Host values.
     pub listen: Option<std::net::SocketAddr>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client
+    /// (`serve --trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Config {
@@ -81,6 +84,7 @@ impl Config {
         cache_entries: 4096,
         allowed_hosts: Vec::new(),
         listen: None,
+        trusted_proxies: Vec::new(),
     };
 }
 

@@ -652,33 +652,67 @@ fn failing_upstream_sources_show_on_the_index_and_in_metrics() {
     );
 }
 
+/// Reads what the server sends until it closes (or 3 s pass).
+fn read_all(mut c: std::net::TcpStream) -> String {
+    c.set_read_timeout(Some(Duration::from_secs(3)))
+        .expect("timeout");
+    let mut out = Vec::new();
+    let _ = c.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[test]
-fn the_connection_limit_holds_new_clients_until_a_slot_frees() {
+fn idle_connections_give_way_and_one_client_gets_its_share() {
     let s = Server::start(&[
         "--no-samples",
         "--max-connections",
-        "1",
-        "--idle-timeout",
+        "4",
+        "--max-connections-per-client",
         "2",
     ]);
-    // One silent client takes the only slot until the idle timeout ends it.
-    let idle = std::net::TcpStream::connect(s.addr()).expect("connect");
-    std::thread::sleep(Duration::from_millis(200));
-    let started = Instant::now();
-    let r = get(&s.url("/healthz"), &[]);
-    let waited = started.elapsed();
-    assert_eq!(r.status, 200);
+    let from = |src: &str| {
+        let sock = std::net::SocketAddr::new(src.parse().unwrap(), 0);
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.bind(&sock.into()).unwrap();
+        let addr: std::net::SocketAddr = s.addr().parse().unwrap();
+        socket.connect(&addr.into()).unwrap();
+        std::net::TcpStream::from(socket)
+    };
+    // A third connection from one address gets a quick 503 saying why.
+    let _a1 = from("127.0.0.1");
+    let _a2 = from("127.0.0.1");
+    std::thread::sleep(Duration::from_millis(100));
+    let third = read_all(from("127.0.0.1"));
+    assert!(third.starts_with("HTTP/1.1 503"), "{third}");
     assert!(
-        waited >= Duration::from_millis(1200),
-        "served after {waited:?}, while the slot was taken"
+        third.contains("Retry-After") && third.contains("too many connections"),
+        "{third}"
     );
-    drop(idle);
+
+    // Silent connections fill the table; a new client is still served at
+    // once, because idle connections are closed to make room.
+    let b1 = from("127.0.0.2");
+    let _b2 = from("127.0.0.2");
+    std::thread::sleep(Duration::from_millis(100));
     let started = Instant::now();
-    assert_eq!(get(&s.url("/healthz"), &[]).status, 200);
+    let mut c = from("127.0.0.3");
+    write!(
+        c,
+        "GET /healthz HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        s.addr()
+    )
+    .expect("write");
+    let answer = read_all(c);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(
         started.elapsed() < Duration::from_secs(1),
-        "a free slot serves at once"
+        "served after {:?}",
+        started.elapsed()
     );
+    // The oldest idle connection was the one closed.
+    assert_eq!(read_all(_a1), "", "the oldest idle connection is closed");
+    drop(b1);
 }
 
 #[test]

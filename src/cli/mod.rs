@@ -61,7 +61,7 @@ enum Command {
         feeds: FeedsArg,
     },
     /// Serve topic feeds over HTTP (RSS, Atom, JSON Feed, HTML, OPML).
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Normalize, classify and store article and feed files (RSS, Atom, JSON Feed: every
     /// entry); directories are walked recursively.
     Ingest {
@@ -160,7 +160,7 @@ pub fn run() -> ExitCode {
         Command::Classify { files, feeds } => classify(&files, &feeds),
         Command::Topics { feeds } => topics(&feeds),
         Command::Check { feeds } => check(&feeds),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Ingest {
             paths,
             data,

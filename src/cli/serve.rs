@@ -74,6 +74,10 @@ pub struct ServeArgs {
     /// Most simultaneous connections.
     #[arg(long, env = "TOPICFEED_MAX_CONNECTIONS", default_value_t = D.max_connections)]
     max_connections: usize,
+    /// Most simultaneous connections from one address (trusted proxies are
+    /// exempt); more get a quick 503.
+    #[arg(long, env = "TOPICFEED_MAX_CONNECTIONS_PER_CLIENT", default_value_t = D.max_connections_per_client)]
+    max_connections_per_client: usize,
     /// Largest accepted ingest request body, in bytes.
     #[arg(long, env = "TOPICFEED_MAX_BODY", default_value_t = D.max_body_bytes)]
     max_body: usize,
@@ -127,6 +131,7 @@ impl ServeArgs {
                 allowed_hosts: self.allow_hosts.clone(),
                 listen: None,
                 trusted_proxies: self.trusted_proxies.clone(),
+                max_connections_per_client: self.max_connections_per_client,
             },
         }
     }

@@ -46,6 +46,7 @@ pub struct Metrics {
     pub ingested: Family<OutcomeLabels, Counter>,
     pub subscribers: Family<FeedLabels, Gauge>,
     pub rate_limited: Counter,
+    pub connections_refused: Counter,
     source_healthy: Family<SourceLabels, Gauge>,
     source_failures: Family<SourceLabels, Gauge>,
     source_polls: Family<SourcePollLabels, Gauge>,
@@ -71,6 +72,7 @@ impl Metrics {
             ingested: Family::default(),
             subscribers: Family::default(),
             rate_limited: Counter::default(),
+            connections_refused: Counter::default(),
             source_healthy: Family::default(),
             source_failures: Family::default(),
             source_polls: Family::default(),
@@ -121,6 +123,11 @@ impl Metrics {
             "rate_limited",
             "Requests answered 429",
             m.rate_limited.clone(),
+        );
+        registry.register(
+            "connections_refused",
+            "Connections answered 503 for want of a slot (per client or in all)",
+            m.connections_refused.clone(),
         );
         registry.register(
             "source_healthy",

@@ -13,6 +13,7 @@
 mod api;
 pub mod cache;
 pub mod conditional;
+pub mod conns;
 pub mod error;
 mod feeds;
 pub mod metrics;
@@ -24,6 +25,7 @@ pub mod routes;
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -33,7 +35,6 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 use crate::classify::LiveTopics;
 use crate::store::Store;
@@ -67,6 +68,9 @@ pub struct Config {
     /// Reverse proxies whose `X-Forwarded-For` names the client
     /// (`serve --trusted-proxy`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Most simultaneous connections from one address (trusted proxies
+    /// excepted).
+    pub max_connections_per_client: usize,
 }
 
 impl Config {
@@ -85,6 +89,7 @@ impl Config {
         allowed_hosts: Vec::new(),
         listen: None,
         trusted_proxies: Vec::new(),
+        max_connections_per_client: 256,
     };
 }
 
@@ -204,6 +209,18 @@ async fn blocking<T: Send + 'static>(
 
 const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(3600);
 
+/// Answers a connection that found no room with a fixed 503 and closes it;
+/// a client that does not read within a second is simply dropped.
+async fn refuse(mut stream: tokio::net::TcpStream, why: conns::Refused) {
+    use tokio::io::AsyncWriteExt;
+    let reply = conns::refusal(why);
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = stream.write_all(&reply).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
 /// Serves until `shutdown` resolves, then stops accepting, lets in-flight
 /// requests finish (up to 30 s) and returns.
 pub async fn serve(
@@ -212,7 +229,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let permits = Arc::new(Semaphore::new(state.config.max_connections.max(1)));
+    let conns = conns::Conns::new(
+        state.config.max_connections,
+        state.config.max_connections_per_client,
+    );
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Without a timer hyper 1 silently ignores the header-read timeout.
     builder
@@ -226,10 +246,6 @@ pub async fn serve(
         .keep_alive_interval(Some(state.config.idle_timeout));
     tokio::pin!(shutdown);
     loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-            () = &mut shutdown => break,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -241,11 +257,33 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Trusted proxies carry many clients: they are not held to one's share.
+        let ip = peer.ip();
+        let key = if state.config.trusted_proxies.iter().any(|n| n.contains(&ip)) {
+            None
+        } else {
+            Some(ip)
+        };
+        let slot = match conns.admit(key) {
+            Ok(slot) => slot,
+            Err(why) => {
+                state.metrics.connections_refused.inc();
+                tokio::spawn(refuse(stream, why));
+                continue;
+            }
+        };
         let idle_timeout = state.config.idle_timeout;
         let state = state.clone();
+        let conn_state = slot.conn.clone();
         let service = service_fn(move |req| {
             let state = state.clone();
-            async move { Ok::<_, Infallible>(routes::handle(req, peer, state).await) }
+            let conn_state = conn_state.clone();
+            async move {
+                conn_state.in_flight.fetch_add(1, Ordering::AcqRel);
+                let resp = routes::handle(req, peer, state).await;
+                conn_state.in_flight.fetch_sub(1, Ordering::AcqRel);
+                Ok::<_, Infallible>(resp)
+            }
         });
         // hyper's header timeout starts at a request's first byte, so a
         // client that connects and sends nothing (or idles between
@@ -256,12 +294,18 @@ pub async fn serve(
         let conn = graceful.watch(conn.into_owned());
         tokio::spawn(async move {
             // A connection lives at most this long, however busy: a slow
-            // or stuck client cannot hold a permit forever. (Silent ones
-            // are closed sooner by the read timeout above.)
-            if let Ok(Err(e)) = tokio::time::timeout(MAX_CONNECTION_LIFETIME, conn).await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            // or stuck client cannot hold a slot forever. (Silent ones
+            // are closed sooner by the read timeout above, idle ones when
+            // the table needs the room.)
+            tokio::select! {
+                done = tokio::time::timeout(MAX_CONNECTION_LIFETIME, conn) => {
+                    if let Ok(Err(e)) = done {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                }
+                () = slot.conn.shed.notified() => {}
             }
-            drop(permit);
+            drop(slot);
         });
     }
     drop(listener);

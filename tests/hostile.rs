@@ -444,3 +444,78 @@ fn odd_requests_get_clear_answers_and_odd_articles_are_kept() {
         "{feed}"
     );
 }
+
+/// A tmpfs of `size`, unmounted on drop. Needs root (as CI runs).
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .expect("run mount");
+        assert!(
+            status.success(),
+            "this test mounts a small tmpfs and needs root"
+        );
+        SmallDisk { dir }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_is_a_507_and_reads_go_on() {
+    let disk = SmallDisk::mount("3m");
+    let data = disk.dir.path().join("data");
+    let mut cmd = crate::support::server::serve_command();
+    cmd.current_dir(crate::support::root())
+        .args([
+            "--no-samples",
+            "--no-sources",
+            "--api-token",
+            TOKEN,
+            "--data",
+        ])
+        .arg(&data);
+    let s = Server::spawn(cmd);
+    let auth = format!("Bearer {TOKEN}");
+    let mut stored = 0;
+    let mut last = None;
+    for i in 0..200 {
+        // Distinct words, so no article is a copy of another.
+        let body: String = (0..40_000)
+            .map(|w| format!("w{}x{} ", i, w * 7 + i))
+            .collect();
+        let text = format!("Disk filler number {i}\n\n{body}.\n");
+        let r = post(
+            &s.url("/api/articles"),
+            &[("Content-Type", "text/plain"), ("Authorization", &auth)],
+            text.as_bytes(),
+        );
+        if r.status == 201 {
+            stored += 1;
+            continue;
+        }
+        last = Some(r);
+        break;
+    }
+    let r = last.expect("the disk never filled");
+    assert_eq!(r.status, 507, "{}", r.text());
+    assert!(r.text().contains("disk is full"), "{}", r.text());
+    assert!(stored > 0, "nothing fit at all");
+    let feed = get(&s.url("/feeds/all.json"), &[]);
+    assert_eq!(feed.status, 200, "reads go on: {}", feed.text());
+    drop(s);
+}

@@ -31,6 +31,8 @@ pub enum HttpError {
     TooManyRequests(Duration),
     /// 421: a `Host` this server does not answer for (links would follow it).
     Misdirected(String),
+    /// 507: the store's disk is full; the write can be sent again later.
+    InsufficientStorage(String),
     Internal(String),
 }
 
@@ -47,6 +49,7 @@ impl From<StoreError> for HttpError {
                 HttpError::BadRequest(format!("parameter `cursor`: {why}"))
             }
             StoreError::BadQuery(why) => HttpError::BadRequest(why),
+            full @ StoreError::Full { .. } => HttpError::InsufficientStorage(full.to_string()),
             other => HttpError::Internal(other.to_string()),
         }
     }
@@ -64,6 +67,7 @@ impl HttpError {
             HttpError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             HttpError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
+            HttpError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +81,7 @@ impl HttpError {
             | HttpError::BadRequest(m)
             | HttpError::Forbidden(m)
             | HttpError::Misdirected(m)
+            | HttpError::InsufficientStorage(m)
             | HttpError::UnsupportedMedia(m) => m.clone(),
             HttpError::MethodNotAllowed(allow) => {
                 format!("method not allowed here; allowed: {allow}")

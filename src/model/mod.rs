@@ -11,7 +11,7 @@ mod summary;
 pub mod xml;
 
 pub use story::{SourceRef, Story};
-pub use summary::{Failure, Outcome, Summary};
+pub use summary::{DISK_FULL, Failure, Outcome, Summary};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

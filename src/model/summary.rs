@@ -47,6 +47,17 @@ pub struct Failure {
     pub store: bool,
 }
 
+/// How a store failure caused by a full disk reads: [`Failure::disk_full`]
+/// and the HTTP layer (507) recognise it by these words.
+pub const DISK_FULL: &str = "the disk is full; nothing was written (free space and send it again)";
+
+impl Failure {
+    /// The store refused for want of space, not because of the input.
+    pub fn disk_full(&self) -> bool {
+        self.store && self.reason.contains(DISK_FULL)
+    }
+}
+
 /// Counts of what one ingest did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {

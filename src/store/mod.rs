@@ -236,6 +236,9 @@ pub enum StoreError {
     },
     #[error("store: {op}: {source}")]
     Backend { op: String, source: BackendError },
+    /// The disk (or the database's quota) is full: nothing was written.
+    #[error("store: {op}: {}", crate::model::DISK_FULL)]
+    Full { op: String },
     #[error("stored story {id} cannot be read back: {reason}")]
     Corrupt { id: String, reason: String },
     /// A cursor that this store did not hand out (user input: HTTP 400).

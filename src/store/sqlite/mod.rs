@@ -68,7 +68,10 @@ struct Writer {
 
 pub(crate) fn sql_err(op: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
     let op = op.into();
-    move |source| StoreError::backend(op, source)
+    move |source| match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DiskFull) => StoreError::Full { op },
+        _ => StoreError::backend(op, source),
+    }
 }
 
 impl SqliteStore {

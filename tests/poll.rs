@@ -1179,3 +1179,50 @@ async fn links_inside_feeds_never_reach_private_addresses() {
         .await;
     assert!(!here.failed(), "{here}");
 }
+
+/// Every format gets its validators sent back, JSON Feed and Atom included,
+/// and a weak ETag or Last-Modified alone are enough.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_get_for_every_format() {
+    let up = Upstream::start(|req, _| {
+        let (body, ct, validator): (Vec<u8>, &str, (&str, &str)) = match req.path.as_str() {
+            "/feed.json" => (
+                fixture("feed.json"),
+                "application/feed+json",
+                ("ETag", "W/\"j1\""),
+            ),
+            "/atom" => (
+                fixture("atom.xml"),
+                "application/atom+xml",
+                ("ETag", "\"a1\""),
+            ),
+            _ => (
+                fixture("rss1.rdf"),
+                "application/rdf+xml",
+                ("Last-Modified", "Mon, 04 Mar 2024 08:00:00 GMT"),
+            ),
+        };
+        let fresh = match validator.0 {
+            "ETag" => req.header("if-none-match") == Some(validator.1),
+            _ => req.header("if-modified-since") == Some(validator.1),
+        };
+        if fresh {
+            return status(304, &[validator]);
+        }
+        with_headers(ok(body, ct), &[validator])
+    })
+    .await;
+    let s = setup();
+    let sources = [
+        source("json", up.url("/feed.json")),
+        source("atom", up.url("/atom")),
+        source("rdf", up.url("/rdf")),
+    ];
+    s.poller.configure(&sources);
+    for r in s.poller.poll_round(&sources, t0(), true).await {
+        assert!(fetched(&r) > 0, "{r}");
+    }
+    for r in s.poller.poll_round(&sources, t0() + secs(3600), true).await {
+        assert_eq!(r.outcome, PollOutcome::NotModified, "{r}");
+    }
+}

@@ -37,6 +37,50 @@ pub(super) fn declare_utf8(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// An XML declaration anywhere but at the very start (a second document
+/// pasted on, a declaration after a comment) is not well-formed, and
+/// feed-rs switches encodings on it, which quick-xml answers with a panic
+/// once reading is under way (found by fuzzing). Drops every declaration
+/// but a leading one; CDATA sections and comments are left as they are.
+pub(super) fn drop_late_declarations(text: &str) -> Cow<'_, str> {
+    // What quick-xml takes for a declaration: `<?xml` then space or `?>`.
+    let is_decl = |rest: &str| {
+        rest.strip_prefix("<?xml")
+            .is_some_and(|r| r.starts_with(['?', ' ', '\t', '\n', '\r']))
+    };
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(found) = text[i..].find('<') {
+        let at = i + found;
+        let rest = &text[at..];
+        let skip_to = |open: &str, close: &str| {
+            rest.starts_with(open).then(|| {
+                rest[open.len()..]
+                    .find(close)
+                    .map(|e| at + open.len() + e + close.len())
+            })
+        };
+        if let Some(end) = skip_to("<![CDATA[", "]]>").or_else(|| skip_to("<!--", "-->")) {
+            // Unclosed: nothing after it is markup.
+            let Some(end) = end else { break };
+            i = end;
+        } else if at > 0 && is_decl(rest) {
+            let end = rest.find("?>").map_or(text.len(), |e| at + e + 2);
+            out.push_str(&text[copied..at]);
+            copied = end;
+            i = end;
+        } else {
+            i = at + 1;
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
 /// JSON Feed fields of the wrong JSON type that readers accept: numeric
 /// `id`s (common from database-backed generators) and a lone string for
 /// `tags`. feed-rs's typed model refuses the whole feed for either.
@@ -248,5 +292,32 @@ mod tests {
             r#"{"items":[{"id":"42","tags":["news"]},{"id":"a"}]}"#
         );
         assert_eq!(coerce_json(r#"{"items":[{"id":"a"}]}"#), None);
+    }
+
+    #[test]
+    fn late_xml_declarations_dropped_outside_cdata_and_comments() {
+        let lead = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+        assert!(matches!(
+            drop_late_declarations(&format!("{lead}<rss/>")),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            drop_late_declarations(&format!(
+                "{lead}<a><?xml version=\"1.0\" encoding=\"windows-1252\"?>x<?xml?></a>"
+            )),
+            format!("{lead}<a>x</a>")
+        );
+        // Text, not markup: left alone. A PI that only starts with `xml`
+        // is not a declaration.
+        let kept = format!(
+            "{lead}<a><![CDATA[<?xml version=\"1.0\"?>]]><!-- <?xml ?> --><?xml-stylesheet href=\"s\"?></a>"
+        );
+        assert_eq!(drop_late_declarations(&kept), kept);
+        // Unclosed declaration: the rest goes; unclosed CDATA: kept.
+        assert_eq!(drop_late_declarations("<a><?xml v"), "<a>");
+        assert_eq!(
+            drop_late_declarations("<a><![CDATA[<?xml ?>"),
+            "<a><![CDATA[<?xml ?>"
+        );
     }
 }

@@ -41,31 +41,23 @@ pub(super) fn declare_utf8(text: &str) -> Cow<'_, str> {
 /// pasted on, a declaration after a comment) is not well-formed, and
 /// feed-rs switches encodings on it, which quick-xml answers with a panic
 /// once reading is under way (found by fuzzing). Drops every declaration
-/// but a leading one; CDATA sections and comments are left as they are.
+/// but a leading one, wherever it is: a scan that skipped CDATA sections
+/// and comments was fooled by `<![CDATA[` inside an attribute value, which
+/// the XML reader does not take for one (fuzzing again), and a declaration
+/// quoted inside CDATA is rare enough to lose.
 pub(super) fn drop_late_declarations(text: &str) -> Cow<'_, str> {
-    // What quick-xml takes for a declaration: `<?xml` then space or `?>`.
+    // What quick-xml takes for a declaration: `<?xml` then space or `?`.
     let is_decl = |rest: &str| {
         rest.strip_prefix("<?xml")
             .is_some_and(|r| r.starts_with(['?', ' ', '\t', '\n', '\r']))
     };
     let mut out = String::new();
     let mut copied = 0;
-    let mut i = 0;
-    while let Some(found) = text[i..].find('<') {
+    let mut i = 1;
+    while let Some(found) = text.get(i..).and_then(|t| t.find("<?xml")) {
         let at = i + found;
         let rest = &text[at..];
-        let skip_to = |open: &str, close: &str| {
-            rest.starts_with(open).then(|| {
-                rest[open.len()..]
-                    .find(close)
-                    .map(|e| at + open.len() + e + close.len())
-            })
-        };
-        if let Some(end) = skip_to("<![CDATA[", "]]>").or_else(|| skip_to("<!--", "-->")) {
-            // Unclosed: nothing after it is markup.
-            let Some(end) = end else { break };
-            i = end;
-        } else if at > 0 && is_decl(rest) {
+        if is_decl(rest) {
             let end = rest.find("?>").map_or(text.len(), |e| at + e + 2);
             out.push_str(&text[copied..at]);
             copied = end;
@@ -295,7 +287,7 @@ mod tests {
     }
 
     #[test]
-    fn late_xml_declarations_dropped_outside_cdata_and_comments() {
+    fn late_xml_declarations_dropped() {
         let lead = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
         assert!(matches!(
             drop_late_declarations(&format!("{lead}<rss/>")),
@@ -307,17 +299,17 @@ mod tests {
             )),
             format!("{lead}<a>x</a>")
         );
-        // Text, not markup: left alone. A PI that only starts with `xml`
-        // is not a declaration.
-        let kept = format!(
-            "{lead}<a><![CDATA[<?xml version=\"1.0\"?>]]><!-- <?xml ?> --><?xml-stylesheet href=\"s\"?></a>"
-        );
-        assert_eq!(drop_late_declarations(&kept), kept);
-        // Unclosed declaration: the rest goes; unclosed CDATA: kept.
-        assert_eq!(drop_late_declarations("<a><?xml v"), "<a>");
+        // `<![CDATA[` in an attribute is no CDATA section to hide behind.
         assert_eq!(
-            drop_late_declarations("<a><![CDATA[<?xml ?>"),
-            "<a><![CDATA[<?xml ?>"
+            drop_late_declarations(&format!(
+                "{lead}<a href=\"x<![CDATA[y\"/><?xml version=\"1.0\" encoding=\"latin1\"?><b/>"
+            )),
+            format!("{lead}<a href=\"x<![CDATA[y\"/><b/>")
         );
+        // A PI that only starts with `xml` is not a declaration.
+        let kept = format!("{lead}<a><?xml-stylesheet href=\"s\"?></a>");
+        assert_eq!(drop_late_declarations(&kept), kept);
+        // Unclosed declaration: the rest goes.
+        assert_eq!(drop_late_declarations("<a><?xml v"), "<a>");
     }
 }

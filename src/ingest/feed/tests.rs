@@ -344,6 +344,7 @@ fn fuzz_late_xml_declaration_does_not_panic() {
         include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-1252.xml").as_slice(),
         include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-atom.xml"),
         include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-rdf.xml"),
+        include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-cdata-in-attribute.xml"),
     ] {
         let _ = parse_feed(bytes, Some("https://example.com/feeds/world.xml"));
         let _ = crate::ingest::read(

@@ -345,6 +345,7 @@ fn fuzz_late_xml_declaration_does_not_panic() {
         include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-atom.xml"),
         include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-rdf.xml"),
         include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-cdata-in-attribute.xml"),
+        include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-channel.xml"),
     ] {
         let _ = parse_feed(bytes, Some("https://example.com/feeds/world.xml"));
         let _ = crate::ingest::read(

@@ -214,6 +214,7 @@ fn unreadable(e: feed_rs::parser::ParseFeedError) -> IngestError {
 /// No base URI is given to feed-rs: it would resolve relative links
 /// against the feed URL before the channel link could be tried.
 fn parse_raw(text: &str) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
+    let text = repair::drop_late_declarations(text);
     feed_rs::parser::Builder::new()
         .timestamp_parser(super::dates::parse_feed_date)
         // feed-rs makes up an id for a guid-less entry from its link and

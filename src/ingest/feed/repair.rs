@@ -37,6 +37,42 @@ pub(super) fn declare_utf8(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// An XML declaration anywhere but at the very start (a second document
+/// pasted on, a declaration after a comment) is not well-formed, and
+/// feed-rs switches encodings on it, which quick-xml answers with a panic
+/// once reading is under way (found by fuzzing). Drops every declaration
+/// but a leading one, wherever it is: a scan that skipped CDATA sections
+/// and comments was fooled by `<![CDATA[` inside an attribute value, which
+/// the XML reader does not take for one (fuzzing again), and a declaration
+/// quoted inside CDATA is rare enough to lose.
+pub(super) fn drop_late_declarations(text: &str) -> Cow<'_, str> {
+    // What quick-xml takes for a declaration: `<?xml` then space or `?`.
+    let is_decl = |rest: &str| {
+        rest.strip_prefix("<?xml")
+            .is_some_and(|r| r.starts_with(['?', ' ', '\t', '\n', '\r']))
+    };
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut i = 1;
+    while let Some(found) = text.get(i..).and_then(|t| t.find("<?xml")) {
+        let at = i + found;
+        let rest = &text[at..];
+        if is_decl(rest) {
+            let end = rest.find("?>").map_or(text.len(), |e| at + e + 2);
+            out.push_str(&text[copied..at]);
+            copied = end;
+            i = end;
+        } else {
+            i = at + 1;
+        }
+    }
+    if copied == 0 {
+        return Cow::Borrowed(text);
+    }
+    out.push_str(&text[copied..]);
+    Cow::Owned(out)
+}
+
 /// JSON Feed fields of the wrong JSON type that readers accept: numeric
 /// `id`s (common from database-backed generators) and a lone string for
 /// `tags`. feed-rs's typed model refuses the whole feed for either.
@@ -248,5 +284,32 @@ mod tests {
             r#"{"items":[{"id":"42","tags":["news"]},{"id":"a"}]}"#
         );
         assert_eq!(coerce_json(r#"{"items":[{"id":"a"}]}"#), None);
+    }
+
+    #[test]
+    fn late_xml_declarations_dropped() {
+        let lead = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+        assert!(matches!(
+            drop_late_declarations(&format!("{lead}<rss/>")),
+            Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            drop_late_declarations(&format!(
+                "{lead}<a><?xml version=\"1.0\" encoding=\"windows-1252\"?>x<?xml?></a>"
+            )),
+            format!("{lead}<a>x</a>")
+        );
+        // `<![CDATA[` in an attribute is no CDATA section to hide behind.
+        assert_eq!(
+            drop_late_declarations(&format!(
+                "{lead}<a href=\"x<![CDATA[y\"/><?xml version=\"1.0\" encoding=\"latin1\"?><b/>"
+            )),
+            format!("{lead}<a href=\"x<![CDATA[y\"/><b/>")
+        );
+        // A PI that only starts with `xml` is not a declaration.
+        let kept = format!("{lead}<a><?xml-stylesheet href=\"s\"?></a>");
+        assert_eq!(drop_late_declarations(&kept), kept);
+        // Unclosed declaration: the rest goes.
+        assert_eq!(drop_late_declarations("<a><?xml v"), "<a>");
     }
 }

@@ -334,3 +334,37 @@ fn repeated_guids_fall_back_to_links() {
         crate::ingest::identity::article_id(Some("https://quay.example/1"), "", "")
     );
 }
+
+/// Found by `cargo fuzz run feed` (fuzz/README.md): a second XML
+/// declaration naming another encoding made feed-rs switch encodings after
+/// quick-xml had started reading, and quick-xml panicked.
+#[test]
+fn fuzz_late_xml_declaration_does_not_panic() {
+    for bytes in [
+        include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-1252.xml").as_slice(),
+        include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-atom.xml"),
+        include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-rdf.xml"),
+        include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-cdata-in-attribute.xml"),
+        include_bytes!("../../../tests/fixtures/fuzz/feed/late-declaration-channel.xml"),
+    ] {
+        let _ = parse_feed(bytes, Some("https://example.com/feeds/world.xml"));
+        let _ = crate::ingest::read(
+            crate::ingest::Input::new(bytes).with_hint(Some(crate::ingest::Format::Feed)),
+        );
+    }
+    // Two documents run together: the entries of both are read.
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>T</title>",
+    );
+    for n in 0..40 {
+        xml.push_str(&format!(
+            "<item><title>Story {n}</title><link>https://e.example/{n}</link><description>Text of story {n}.</description></item>"
+        ));
+        if n == 20 {
+            xml.push_str("<?xml version=\"1.0\" encoding=\"windows-1252\"?>");
+        }
+    }
+    xml.push_str("</channel></rss>");
+    let doc = parse_feed(xml.as_bytes(), None).expect("reads");
+    assert_eq!(doc.drafts.len(), 40);
+}

@@ -54,7 +54,7 @@ pub struct ServeArgs {
     allow_hosts: Vec<String>,
     /// A reverse proxy (address or range, repeatable; comma-separated in the
     /// environment) whose X-Forwarded-For names the client for poll limits.
-    #[arg(long = "trusted-proxy", env = "TOPICFEED_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    #[arg(long = "trusted-proxy", env = "TOPICFEED_TRUSTED_PROXIES", value_delimiter = ',', value_parser = topicfeed::sources::outbound::parse_range)]
     trusted_proxies: Vec<ipnet::IpNet>,
     /// Bearer token that enables `POST /api/articles`.
     #[arg(long, env = "TOPICFEED_API_TOKEN", hide_env_values = true)]
@@ -160,14 +160,6 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `10.0.0.0/8`, or one address.
-fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
-    let s = s.trim();
-    s.parse::<ipnet::IpNet>()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-        .map_err(|_| format!("`{s}` is not an address or a range like 10.0.0.0/8"))
 }
 
 async fn shutdown_signal() {

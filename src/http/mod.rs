@@ -128,8 +128,9 @@ impl AppState {
     }
 }
 
-/// The absolute base URL for links: configured, or from `Host` once
-/// [`check_host`] let it through (a missing Host is localhost).
+/// The absolute base URL for links: configured, or from `Host`, which
+/// [`check_host`] has already let through for every routed request (a
+/// missing Host is localhost).
 fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(b) = &state.config.base_url {
         return b.trim_end_matches('/').to_owned();
@@ -137,7 +138,6 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     let host = headers
         .get(HOST)
         .and_then(|h| h.to_str().ok())
-        .filter(|h| host_allowed(&state.config, h))
         .unwrap_or("localhost");
     // Host names are case-insensitive: one spelling, one set of links.
     format!("http://{}", host.trim().to_ascii_lowercase())

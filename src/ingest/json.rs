@@ -119,30 +119,15 @@ pub(crate) fn metadata(
     // A field of the wrong type or an unreadable date costs that field,
     // never the article: it is dropped and the sender told in the notes.
     let mut notes = Vec::new();
-    let mut kept = |r: Result<Option<String>, IngestError>| match r.map_err(named) {
-        Ok(v) => v,
-        Err(e) => {
-            notes.push(format!("dropped {e}"));
-            None
-        }
-    };
+    let mut kept = |r| dropped_on_error(r, named, &mut notes);
     let title = kept(string_field(obj, TITLE)).unwrap_or_default();
     let url = kept(string_field(obj, URL));
     let site = kept(string_field(obj, SITE)).map(|s| clean_line(&s));
     let language = kept(string_field(obj, LANGUAGE)).and_then(|l| lang::normalize_tag(&l));
     let summary = kept(string_field(obj, SUMMARY)).map(|s| clean_line(&s));
-    let mut kept_date = |r: Result<Option<chrono::DateTime<chrono::Utc>>, IngestError>| {
-        r.map_err(named).unwrap_or_else(|e| {
-            notes.push(format!("dropped {e}"));
-            None
-        })
-    };
-    let published = kept_date(date_field(obj, PUBLISHED, rules));
-    let updated = kept_date(date_field(obj, UPDATED, rules));
-    let authors = authors(obj).map_err(named).unwrap_or_else(|e| {
-        notes.push(format!("dropped {e}"));
-        Vec::new()
-    });
+    let published = dropped_on_error(date_field(obj, PUBLISHED, rules), named, &mut notes);
+    let updated = dropped_on_error(date_field(obj, UPDATED, rules), named, &mut notes);
+    let authors = dropped_on_error(authors(obj).map(Some), named, &mut notes).unwrap_or_default();
     Ok(Draft {
         title: clean_line(&title),
         url,
@@ -154,6 +139,18 @@ pub(crate) fn metadata(
         summary,
         notes,
         ..Draft::default()
+    })
+}
+
+/// The field's value, or None with a note saying why it was dropped.
+fn dropped_on_error<T>(
+    r: Result<Option<T>, IngestError>,
+    named: impl Fn(IngestError) -> IngestError,
+    notes: &mut Vec<String>,
+) -> Option<T> {
+    r.map_err(named).unwrap_or_else(|e| {
+        notes.push(format!("dropped {e}"));
+        None
     })
 }
 

@@ -110,15 +110,10 @@ pub fn prepare_feed(
         feed: Some(facts),
         ..Prepared::default()
     };
-    // Each reason names its entry ("entry 3: …"), counted among all entries.
-    for reason in doc.skipped {
-        let (subject, reason) = match reason.split_once(": ") {
-            Some((entry, why)) => (format!("{} {entry}", doc.kind), why.to_owned()),
-            None => (doc.kind.to_string(), reason),
-        };
+    for (entry, reason) in doc.skipped {
         out.failed.push(Failure {
-            subject,
-            reason,
+            subject: format!("{} entry {entry}", doc.kind),
+            reason: reason.to_owned(),
             store: false,
         });
     }

@@ -182,24 +182,9 @@ pub fn parse(path: &Path, text: &str, feeds_dir: &Path) -> Result<SourcesConfig,
     if let Some(entry) = file.outbound {
         let line = Some(line_of(text, entry.span().start));
         for range in entry.into_inner().allow {
-            // A bare address is a range of one.
-            let net = range.trim().parse::<ipnet::IpNet>().or_else(|_| {
-                range
-                    .trim()
-                    .parse::<std::net::IpAddr>()
-                    .map(ipnet::IpNet::from)
-            });
-            match net {
-                Ok(net) => outbound.allow.push(net),
-                Err(_) => {
-                    return Err(err(
-                        line,
-                        format!(
-                            "outbound `allow`: `{range}` is not an address or a range like 10.0.0.0/8"
-                        ),
-                    ));
-                }
-            }
+            let net = super::outbound::parse_range(&range)
+                .map_err(|why| err(line, format!("outbound `allow`: {why}")))?;
+            outbound.allow.push(net);
         }
     }
     Ok(SourcesConfig {

@@ -57,6 +57,15 @@ impl OutboundPolicy {
     }
 }
 
+/// `10.0.0.0/8`, `fd00::/8`, or one address (a range of one): how the
+/// operator writes ranges, in `sources.toml` and on the command line.
+pub fn parse_range(s: &str) -> Result<IpNet, String> {
+    let s = s.trim();
+    s.parse::<IpNet>()
+        .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{s}` is not an address or a range like 10.0.0.0/8"))
+}
+
 fn refusal(ip: IpAddr) -> String {
     format!(
         "{ip} is not a public address; URLs found inside fetched documents may not reach it \
@@ -93,6 +102,13 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a >= 240)
 }
 
+/// The IPv4 address in two 16-bit segments of an IPv6 one.
+fn v4_in(hi: u16, lo: u16) -> Ipv4Addr {
+    let [a, b] = hi.to_be_bytes();
+    let [c, d] = lo.to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
+}
+
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible) reach the IPv4 host.
     if let Some(v4) = ip.to_ipv4_mapped() {
@@ -100,29 +116,14 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     }
     let seg = ip.segments();
     if seg[..6].iter().all(|s| *s == 0) && !ip.is_unspecified() && !ip.is_loopback() {
-        return is_public_v4(Ipv4Addr::new(
-            (seg[6] >> 8) as u8,
-            seg[6] as u8,
-            (seg[7] >> 8) as u8,
-            seg[7] as u8,
-        ));
+        return is_public_v4(v4_in(seg[6], seg[7]));
     }
     // 64:ff9b::/96 NAT64 and 2002::/16 6to4 embed an IPv4 address too.
     if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6].iter().all(|s| *s == 0) {
-        return is_public_v4(Ipv4Addr::new(
-            (seg[6] >> 8) as u8,
-            seg[6] as u8,
-            (seg[7] >> 8) as u8,
-            seg[7] as u8,
-        ));
+        return is_public_v4(v4_in(seg[6], seg[7]));
     }
     if seg[0] == 0x2002 {
-        return is_public_v4(Ipv4Addr::new(
-            (seg[1] >> 8) as u8,
-            seg[1] as u8,
-            (seg[2] >> 8) as u8,
-            seg[2] as u8,
-        ));
+        return is_public_v4(v4_in(seg[1], seg[2]));
     }
     !(ip.is_unspecified()
         || ip.is_loopback()

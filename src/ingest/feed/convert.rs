@@ -186,7 +186,7 @@ pub(super) fn drafts(
     feed: RawFeed,
     url: Option<&str>,
     rules: &Boilerplate,
-) -> (Option<String>, Vec<Draft>, Vec<String>) {
+) -> (Option<String>, Vec<Draft>, Vec<(usize, &'static str)>) {
     let title = feed.title.as_ref().map(text_of).filter(|t| !t.is_empty());
     let feed_url = url.and_then(|u| url::Url::parse(u).ok());
     // The channel link names the site the items were written for; the
@@ -249,7 +249,7 @@ pub(super) fn drafts(
                 }
                 drafts.push(d)
             }
-            Err(reason) => skipped.push(format!("entry {}: {reason}", i + 1)),
+            Err(reason) => skipped.push((i + 1, reason)),
         }
     }
     (title, drafts, skipped)

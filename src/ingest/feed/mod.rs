@@ -62,8 +62,9 @@ pub struct FeedDocument {
     /// One draft per usable entry, in document order. `site` is the feed
     /// title; `url` the entry's absolute link when it has one.
     pub drafts: Vec<Draft>,
-    /// Entries that gave no draft, with the reason (no title and no text).
-    pub skipped: Vec<String>,
+    /// Entries that gave no draft: their 1-based place among all entries,
+    /// and the reason (no title and no text).
+    pub skipped: Vec<(usize, &'static str)>,
     /// How the document was repaired before it parsed, for the log.
     pub repairs: Vec<&'static str>,
     /// The reader that produced this document.

@@ -178,6 +178,15 @@ impl Server {
         self.base.trim_start_matches("http://").to_owned()
     }
 
+    /// Stops the server as an operator does (SIGTERM) and waits for it to
+    /// exit, so it closes its store cleanly.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().expect("wait for topicfeed serve")
+    }
+
     /// The last lines the server wrote on stderr.
     pub fn stderr(&self) -> String {
         let tail = self.stderr.lock().expect("stderr lock");

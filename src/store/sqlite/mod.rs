@@ -12,7 +12,7 @@ mod write;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -41,8 +41,13 @@ const GENERATION_RECHECK_MS: u64 = 500;
 
 pub struct SqliteStore {
     path: PathBuf,
-    writer: Mutex<Writer>,
-    readers: Mutex<Vec<Connection>>,
+    /// `None` while the store is read-only (see [`ReadMode`]): every write
+    /// first tries to open it, so writes resume as soon as space returns.
+    writer: Mutex<Option<Writer>>,
+    /// Pooled readers, each tagged with the [`ReadMode`] it was opened in.
+    readers: Mutex<Vec<(Connection, u8)>>,
+    /// A [`ReadMode`] as u8: how new reader connections open the file.
+    read_mode: AtomicU8,
     /// Last generation seen; what [`Store::generation`] falls back to.
     generation: AtomicU64,
     /// When the generation was last read from the file (ms since `opened`):
@@ -89,47 +94,43 @@ impl SqliteStore {
             source,
         })?;
         let path = dir.join(DB_FILE);
-        let mut conn = connect(&path)?;
-        // WAL: readers see the last commit and never wait for the writer.
-        // synchronous=FULL: the WAL is synced on every commit, so an ingest
-        // that was reported as stored survives a power cut too. NORMAL in WAL
-        // mode survives a process crash but can lose the last commits on
-        // power loss, and acknowledging an article that then vanishes is the
-        // one thing a store must not do; FULL costs one fsync per transaction,
-        // which batching pays for.
-        let mode: String = conn
-            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-            .map_err(|source| StoreError::open(path.display(), source))?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::open(
-                path.display(),
-                format!(
-                    "journal_mode is {mode}, WAL is required (is the file on a network filesystem?)"
-                ),
-            ));
-        }
-        conn.execute_batch(
-            "PRAGMA synchronous = FULL;
-             PRAGMA journal_size_limit = 67108864;
-             PRAGMA cache_size = -65536;",
-        )
-        .map_err(|source| StoreError::open(path.display(), source))?;
-        schema::migrate(&mut conn, &path, version)?;
-        let data_version = data_version(&conn).map_err(sql_err("read data_version"))?;
-        let generation = read_generation(&conn).map_err(sql_err("read generation"))?;
-        Ok(SqliteStore {
+        let (writer, mode) = match open_writer(&path, version) {
+            Ok(w) => (Some(w), ReadMode::ReadWrite),
+            // A store that exists can still be read when it cannot be
+            // written: a restart on a full disk must not take reads down.
+            Err(e) if version.is_none() && path.exists() && read_only_may_help(&e) => {
+                match ReadMode::fallback(&path) {
+                    Some(mode) => {
+                        tracing::warn!(
+                            "store {} opened read-only ({e}); writes are refused until it can be written again",
+                            path.display()
+                        );
+                        (None, mode)
+                    }
+                    None => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let store = SqliteStore {
             path,
-            writer: Mutex::new(Writer {
-                conn,
-                window: None,
-                data_version,
-            }),
+            writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
-            generation: AtomicU64::new(generation),
+            read_mode: AtomicU8::new(mode as u8),
+            generation: AtomicU64::new(0),
             generation_checked: AtomicU64::new(0),
             opened: std::time::Instant::now(),
             search_join_max: read::FTS_JOIN_MAX,
-        })
+        };
+        let generation = read_generation(&*store.reader()?).map_err(sql_err("read generation"))?;
+        store.generation.store(generation, Ordering::Relaxed);
+        Ok(store)
+    }
+
+    /// True while writes are refused because the file could only be opened
+    /// read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_mode.load(Ordering::Relaxed) != ReadMode::ReadWrite as u8
     }
 
     /// Sets how many keyword matches are joined and sorted before the
@@ -166,30 +167,56 @@ impl SqliteStore {
             .map_err(sql_err("count stories"))
     }
 
-    fn writer(&self) -> MutexGuard<'_, Writer> {
+    /// The writer slot, holding a writer (opened first if the store was
+    /// read-only). Fails with [`StoreError::Full`] while the disk still has
+    /// no room.
+    fn writer(&self, op: &str) -> Result<MutexGuard<'_, Option<Writer>>, StoreError> {
         // A panic while writing drops its transaction, which rolls back; the
         // connection is fine, only the window cache may be stale.
-        self.writer.lock().unwrap_or_else(|poisoned| {
+        let mut guard = self.writer.lock().unwrap_or_else(|poisoned| {
             let mut w = poisoned.into_inner();
-            w.window = None;
+            if let Some(w) = w.as_mut() {
+                w.window = None;
+            }
             w
-        })
+        });
+        if guard.is_none() {
+            match open_writer(&self.path, None) {
+                Ok(w) => {
+                    *guard = Some(w);
+                    // Readers opened read-only may not see what is written next.
+                    self.read_mode
+                        .store(ReadMode::ReadWrite as u8, Ordering::Relaxed);
+                    self.readers
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .clear();
+                    tracing::info!("store {} is writable again", self.path.display());
+                }
+                Err(e) if read_only_may_help(&e) => {
+                    tracing::debug!("store {} still read-only: {e}", self.path.display());
+                    return Err(StoreError::Full { op: op.to_owned() });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(guard)
     }
 
     fn reader(&self) -> Result<Reader<'_>, StoreError> {
-        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mode = self.read_mode.load(Ordering::Relaxed);
+        let pooled = {
+            let mut pool = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+            pool.retain(|(_, m)| *m == mode);
+            pool.pop()
+        };
         let conn = match pooled {
-            Some(c) => c,
-            None => {
-                let c = connect(&self.path)?;
-                // Readers never write; make that a guarantee, not a habit.
-                c.pragma_update(None, "query_only", true)
-                    .map_err(sql_err("open reader"))?;
-                c
-            }
+            Some((c, _)) => c,
+            None => ReadMode::from_u8(mode).connect_reader(&self.path)?,
         };
         Ok(Reader {
             conn: Some(conn),
+            mode,
             pool: &self.readers,
         })
     }
@@ -198,7 +225,8 @@ impl SqliteStore {
 /// A pooled reader connection, returned to the pool when dropped.
 struct Reader<'a> {
     conn: Option<Connection>,
-    pool: &'a Mutex<Vec<Connection>>,
+    mode: u8,
+    pool: &'a Mutex<Vec<(Connection, u8)>>,
 }
 
 impl std::ops::Deref for Reader<'_> {
@@ -216,18 +244,148 @@ impl Drop for Reader<'_> {
         if let Some(conn) = self.conn.take() {
             let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
             if pool.len() < POOL_SIZE {
-                pool.push(conn);
+                pool.push((conn, self.mode));
             }
         }
     }
 }
 
-fn connect(path: &Path) -> Result<Connection, StoreError> {
+/// Opens the writer connection: WAL, durable commits, schema migrated.
+fn open_writer(path: &Path, version: Option<usize>) -> Result<Writer, StoreError> {
+    let mut conn = connect(path, ReadMode::ReadWrite)?;
+    // WAL: readers see the last commit and never wait for the writer.
+    // synchronous=FULL: the WAL is synced on every commit, so an ingest
+    // that was reported as stored survives a power cut too. NORMAL in WAL
+    // mode survives a process crash but can lose the last commits on
+    // power loss, and acknowledging an article that then vanishes is the
+    // one thing a store must not do; FULL costs one fsync per transaction,
+    // which batching pays for.
+    let mode: String = conn
+        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+        .map_err(|source| StoreError::open(path.display(), source))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::open(
+            path.display(),
+            format!(
+                "journal_mode is {mode}, WAL is required (is the file on a network filesystem?)"
+            ),
+        ));
+    }
+    conn.execute_batch(
+        "PRAGMA synchronous = FULL;
+         PRAGMA journal_size_limit = 67108864;
+         PRAGMA cache_size = -65536;",
+    )
+    .map_err(|source| StoreError::open(path.display(), source))?;
+    schema::migrate(&mut conn, path, version)?;
+    let data_version = data_version(&conn).map_err(sql_err("read data_version"))?;
+    Ok(Writer {
+        conn,
+        window: None,
+        data_version,
+    })
+}
+
+/// How reader connections open the file. `ReadOnly` and `Immutable` are
+/// the fallbacks of a store that cannot be written (full disk, read-only
+/// filesystem); `Immutable` is for when SQLite cannot even create the
+/// shared-memory file WAL readers need, which is what a full disk does
+/// after a clean shutdown removed it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(u8)]
+enum ReadMode {
+    ReadWrite = 0,
+    ReadOnly = 1,
+    Immutable = 2,
+}
+
+impl ReadMode {
+    fn from_u8(m: u8) -> ReadMode {
+        match m {
+            1 => ReadMode::ReadOnly,
+            2 => ReadMode::Immutable,
+            _ => ReadMode::ReadWrite,
+        }
+    }
+
+    /// The first read-only mode in which the store at `path` opens, holds
+    /// the current schema and answers a read.
+    fn fallback(path: &Path) -> Option<ReadMode> {
+        // Immutable ignores the WAL, so it is right only when the WAL holds
+        // nothing: after a clean shutdown, not after a crash.
+        let mut wal = path.as_os_str().to_owned();
+        wal.push("-wal");
+        let wal_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+        [ReadMode::ReadOnly, ReadMode::Immutable]
+            .into_iter()
+            .filter(|mode| *mode != ReadMode::Immutable || wal_empty)
+            .find(|mode| {
+                mode.connect_reader(path)
+                    .ok()
+                    .and_then(|c| {
+                        let v = schema::version(&c).ok()?;
+                        read_generation(&c).ok()?;
+                        Some(v == MIGRATIONS.len() as i64)
+                    })
+                    .unwrap_or(false)
+            })
+    }
+
+    fn connect_reader(self, path: &Path) -> Result<Connection, StoreError> {
+        let c = connect(path, self)?;
+        // Readers never write; make that a guarantee, not a habit.
+        c.pragma_update(None, "query_only", true)
+            .map_err(sql_err("open reader"))?;
+        Ok(c)
+    }
+}
+
+/// Whether a failure to open the store for writing is one a read-only
+/// open may get past: no space, an I/O error creating the WAL's files, a
+/// read-only filesystem.
+fn read_only_may_help(e: &StoreError) -> bool {
+    use rusqlite::ErrorCode as C;
+    let source = match e {
+        StoreError::Full { .. } => return true,
+        StoreError::Open { source, .. } | StoreError::Migrate { source, .. } => source,
+        _ => return false,
+    };
+    matches!(
+        source
+            .downcast_ref::<rusqlite::Error>()
+            .and_then(|e| e.sqlite_error_code()),
+        Some(C::DiskFull | C::SystemIoFailure | C::ReadOnly | C::CannotOpen)
+    )
+}
+
+fn connect(path: &Path, mode: ReadMode) -> Result<Connection, StoreError> {
     let open_err = |source| StoreError::open(path.display(), source);
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+    let conn = match mode {
+        ReadMode::ReadWrite => Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
+        ReadMode::ReadOnly => Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        ),
+        ReadMode::Immutable => {
+            // immutable=1: no locks and no -shm file, which a full disk
+            // cannot hold. Safe here because nothing can write either.
+            let abs = std::path::absolute(path).map_err(|e| StoreError::open(path.display(), e))?;
+            let uri = url::Url::from_file_path(&abs)
+                .map_err(|()| StoreError::open(path.display(), "path is not absolute"))?;
+            Connection::open_with_flags(
+                format!("{uri}?immutable=1"),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+        }
+    }
+    .map_err(open_err)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
     // Room for the fixed statements plus the shapes of recent feed queries.
     conn.set_prepared_statement_cache_capacity(64);

@@ -50,8 +50,10 @@ impl SqliteStore {
         op: &str,
         f: impl FnOnce(&mut Tx<'_>) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut guard = self.writer();
-        let w = &mut *guard;
+        let mut guard = self.writer(op)?;
+        let Some(w) = guard.as_mut() else {
+            return Err(StoreError::Full { op: op.to_owned() });
+        };
         let tx = w
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)

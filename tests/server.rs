@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use crate::support::server::{Server, get, head, post};
+use crate::support::server::{Server, get, get_once, head, post};
 
 /// The read-only checks share one server with the shipped samples (a
 /// static would outlive the test process's drop and leak the child).
@@ -19,6 +19,7 @@ fn read_only_routes() {
     conditional_get_and_head(&s);
     compression_by_accept_encoding(&s);
     equivalent_queries_share_one_etag_and_filters_narrow(&s);
+    non_canonical_feed_urls_redirect_to_the_canonical_one(&s);
     paging_walks_every_story_once(&s);
     metrics_count_requests_304s_and_subscribers(&s);
 }
@@ -39,6 +40,81 @@ const TOPICS: &[&str] = &[
     "sports",
     "culture",
 ];
+
+/// Elements of HTML 4, the list feed validators check content against.
+const HTML4: &[&str] = &[
+    "a",
+    "abbr",
+    "acronym",
+    "address",
+    "area",
+    "b",
+    "big",
+    "blockquote",
+    "br",
+    "caption",
+    "center",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "dfn",
+    "dir",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "font",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "map",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "samp",
+    "small",
+    "span",
+    "strike",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "tt",
+    "u",
+    "ul",
+    "var",
+];
+
+/// The lower-cased names of the start tags in `html`.
+fn tag_names(html: &str) -> Vec<String> {
+    html.split('<')
+        .skip(1)
+        .filter_map(|t| {
+            let name: String = t.chars().take_while(char::is_ascii_alphanumeric).collect();
+            (!name.is_empty()).then(|| name.to_ascii_lowercase())
+        })
+        .collect()
+}
 
 fn every_topic_feed_in_every_format_is_served_and_parses(s: &Server) {
     for topic in TOPICS {
@@ -64,6 +140,23 @@ fn every_topic_feed_in_every_format_is_served_and_parses(s: &Server) {
             assert!(!feed.entries.is_empty(), "{url} has no entries");
             let ids: HashSet<_> = feed.entries.iter().map(|e| e.id.clone()).collect();
             assert_eq!(ids.len(), feed.entries.len(), "{url}: duplicate ids");
+            // Readers (and the W3C validator) take two entries with one
+            // `updated` for one entry twice; the samples are all stored in
+            // one batch at startup, in the same second.
+            let updated: Vec<_> = feed.entries.iter().filter_map(|e| e.updated).collect();
+            let distinct: HashSet<_> = updated.iter().collect();
+            assert_eq!(distinct.len(), updated.len(), "{url}: shared updated times");
+            if ext == "atom" {
+                assert_eq!(updated.len(), feed.entries.len(), "{url}");
+            }
+            if ext != "json" {
+                for e in &feed.entries {
+                    let html = e.content.as_ref().and_then(|c| c.body.as_deref());
+                    for tag in html.map(tag_names).unwrap_or_default() {
+                        assert!(HTML4.contains(&tag.as_str()), "{url}: <{tag}> in {}", e.id);
+                    }
+                }
+            }
             for e in &feed.entries {
                 assert!(
                     e.title.is_some() && !e.links.is_empty() && e.published.is_some(),
@@ -310,6 +403,42 @@ fn equivalent_queries_share_one_etag_and_filters_narrow(s: &Server) {
     let future = get(&s.url("/feeds/all.json?since=2099-01-01T00:00:00Z"), &[]);
     let v: serde_json::Value = serde_json::from_slice(&future.body).expect("json");
     assert!(v["items"].as_array().expect("items").is_empty());
+}
+
+fn non_canonical_feed_urls_redirect_to_the_canonical_one(s: &Server) {
+    for (asked, canonical) in [
+        (
+            "/feeds/all.atom?not=SPORTS&any=world&any=Europe,world",
+            "/feeds/all.atom?any=europe,world&not=sports",
+        ),
+        (
+            "/feeds/all.rss?any=science%2Ctechnology",
+            "/feeds/all.rss?any=science,technology",
+        ),
+        (
+            "/feeds/world.json?q=Port%20%20Strike",
+            "/feeds/world.json?q=port+strike",
+        ),
+        ("/feeds/world.atom?limit=50", "/feeds/world.atom"),
+        ("/feeds/world.atom?", "/feeds/world.atom"),
+        ("/feeds/world.html", "/feeds/world"),
+    ] {
+        let r = get_once(&s.url(asked), &[]);
+        assert_eq!(r.status, 301, "{asked}: {}", r.text());
+        assert_eq!(r.header("location"), Some(s.url(canonical)), "{asked}");
+        // The canonical URL is served as is, and its self link is itself.
+        let c = get_once(&s.url(canonical), &[("Accept", "*/*")]);
+        assert_eq!(c.status, 200, "{canonical}: {}", c.text());
+        if canonical.contains(".atom") {
+            let doc = String::from_utf8(c.body.clone()).unwrap();
+            let xml = roxmltree::Document::parse(&doc).unwrap();
+            let self_link = xml
+                .descendants()
+                .find(|n| n.has_tag_name("link") && n.attribute("rel") == Some("self"))
+                .and_then(|n| n.attribute("href"));
+            assert_eq!(self_link, Some(s.url(canonical).as_str()), "{canonical}");
+        }
+    }
 }
 
 /// The `tags` (topics first) of every item of a JSON Feed.

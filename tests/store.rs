@@ -829,7 +829,13 @@ fn retention_by_age_and_per_topic() {
     };
     assert_eq!(count(&stats, "a"), Some(20));
     assert_eq!(count(&stats, "d"), Some(15));
-    assert_eq!(stats[0].last_changed, Some(t(25, 0)));
+    // Writes in one batch get distinct, increasing change times: `now`
+    // plus a microsecond per write.
+    let last = stats[0].last_changed.unwrap();
+    assert!(
+        last >= t(25, 0) && last < t(25, 0) + Duration::milliseconds(1),
+        "{last}"
+    );
 
     // Undated stories sort at first_seen (day 25): those stay.
     let cutoff = t(1, 0) + Duration::hours(15);
@@ -868,7 +874,11 @@ fn retention_by_age_and_per_topic() {
             })
             .unwrap();
         assert_eq!(page.stories.len() as u64, s.count);
-        assert_eq!(s.last_changed, Some(now));
+        let last = s.last_changed.unwrap();
+        assert!(
+            last >= now && last < now + Duration::milliseconds(1),
+            "{s:?}"
+        );
     }
     let left: BTreeSet<String> = page_all(&store, &Query::default()).into_iter().collect();
     assert_eq!(left.len() as u64, store.count().unwrap());
@@ -876,6 +886,23 @@ fn retention_by_age_and_per_topic() {
     for id in &left {
         assert!(!store.get(id).unwrap().unwrap().article.topics.is_empty());
     }
+}
+
+#[test]
+fn stories_stored_together_get_distinct_increasing_change_times() {
+    let (_d, store) = open();
+    let batch: Vec<Article> = (0..20).map(|i| numbered(i, &["europe"], None)).collect();
+    store.upsert_batch(&batch, t(3, 0)).unwrap();
+    let times: Vec<_> = batch
+        .iter()
+        .map(|a| store.get(&a.id).unwrap().unwrap())
+        .map(|s| (s.first_seen, s.changed))
+        .collect();
+    for w in times.windows(2) {
+        assert!(w[0].0 < w[1].0 && w[0].1 < w[1].1, "{w:?}");
+    }
+    // Still `now`, to the millisecond.
+    assert!(times[19].1 - t(3, 0) < Duration::milliseconds(1));
 }
 
 // ------------------------------------------------- persistence, migrations

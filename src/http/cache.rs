@@ -63,7 +63,7 @@ pub fn signature(stories: &[Story], next: Option<&str>) -> u64 {
     for s in stories {
         let a = &s.article;
         h.update(a.id.as_bytes());
-        h.update(&s.changed.timestamp().to_le_bytes());
+        h.update(&s.changed.timestamp_micros().to_le_bytes());
         h.update(&(s.sources.len() as u32).to_le_bytes());
         for field in [&a.title, &a.summary, &a.content_html] {
             h.update(&(field.len() as u64).to_le_bytes());

@@ -51,6 +51,12 @@ pub(super) async fn feed(
         &known,
     )?;
     let base = base_url(state, req.headers());
+    let location = fr.path_and_query(format, fr.query.cursor.as_deref());
+    if req.uri().path_and_query().map(|pq| pq.as_str()) != Some(location.as_str()) {
+        // One URL per variant: the self link then equals the document's
+        // location, and shared caches hold one copy, not one per spelling.
+        return Ok(super::response::moved(&format!("{base}{location}")));
+    }
     let key = format!("{base}|{}", fr.cache_key());
     limit_polls(state, peer, req.headers(), slug, &key)?;
     // One series per canonical topic feed: filter variants are as many as

@@ -5,7 +5,7 @@
 //! [`super::error::HttpError::into_response`].
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, LOCATION};
 use http::{HeaderValue, Response, StatusCode};
 use http_body_util::Full;
 
@@ -40,5 +40,33 @@ pub(super) fn page(body: Vec<u8>, content_type: &'static str, cache_seconds: u32
     if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
         h.insert(ETAG, v);
     }
+    r
+}
+
+/// `301 Moved Permanently` to `location`, the canonical URL of what was
+/// asked for. Cacheable for a day: the mapping never changes.
+pub(super) fn moved(location: &str) -> Resp {
+    let Ok(value) = HeaderValue::from_str(location) else {
+        // Built from parsed, re-encoded parts, so this does not happen; if
+        // it did, serving nothing is better than a broken header.
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "cannot build the canonical URL\n",
+        );
+    };
+    let mut r = Response::new(Full::new(Bytes::from(format!(
+        "301 Moved Permanently\nThe canonical URL of this feed is {location}\n"
+    ))));
+    *r.status_mut() = StatusCode::MOVED_PERMANENTLY;
+    let h = r.headers_mut();
+    h.insert(LOCATION, value);
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    h.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
     r
 }

@@ -148,9 +148,11 @@ pub fn content_type_charset(content_type: &str) -> Option<&str> {
     })
 }
 
-/// RFC 3339 in UTC with a `Z` and whole seconds, the one way dates leave the model as text.
+/// RFC 3339 in UTC with a `Z`, the one way dates leave the model as text.
+/// Whole seconds unless the time has a fraction: change times are kept to
+/// the microsecond so that stories stored together stay distinct.
 pub fn rfc3339(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 impl From<&Article> for ArticleJson {

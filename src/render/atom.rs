@@ -82,7 +82,7 @@ fn entry(info: &FeedInfo, story: &Story) -> Entry {
     e.set_summary(Some(Text::plain(xml_text(&a.summary))));
     let mut content = Content::default();
     content.set_content_type(Some("html".to_owned()));
-    content.set_value(Some(xml_text(&a.content_html)));
+    content.set_value(Some(xml_text(&super::content::for_feeds(&a.content_html))));
     e.set_content(Some(content));
     e.set_categories(
         a.topics

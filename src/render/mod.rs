@@ -7,6 +7,7 @@
 //! One module per format, dispatched by [`Format`].
 
 pub mod atom;
+pub mod content;
 pub mod html;
 pub mod json;
 pub mod opml;

@@ -87,7 +87,7 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
     // <description> is HTML to readers: the plain-text summary is escaped,
     // so "<script>" in it stays text.
     item.set_description(Some(xml_text(&html_escape::encode_text(&a.summary))));
-    item.set_content(Some(xml_text(&a.content_html)));
+    item.set_content(Some(xml_text(&super::content::for_feeds(&a.content_html))));
     item.set_guid(Some(guid));
     item.set_pub_date(Some(item_published(story).to_rfc2822()));
     item.set_categories(

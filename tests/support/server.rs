@@ -261,6 +261,21 @@ pub fn get(url: &str, headers: &[(&str, &str)]) -> Got {
     got(req.call().unwrap_or_else(|e| panic!("GET {url}: {e}")))
 }
 
+/// A GET that does not follow redirects: the response as sent.
+pub fn get_once(url: &str, headers: &[(&str, &str)]) -> Got {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into();
+    let mut req = agent.get(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    got(req.call().unwrap_or_else(|e| panic!("GET {url}: {e}")))
+}
+
 pub fn head(url: &str, headers: &[(&str, &str)]) -> Got {
     let mut req = agent().head(url);
     for (k, v) in headers {

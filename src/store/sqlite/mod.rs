@@ -69,6 +69,8 @@ struct Writer {
     /// `PRAGMA data_version` after our last transaction: it changes when
     /// another connection commits.
     data_version: i64,
+    /// The last change time handed out, in µs (see `Tx::tick`).
+    clock: i64,
 }
 
 pub(crate) fn sql_err(op: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {
@@ -283,6 +285,7 @@ fn open_writer(path: &Path, version: Option<usize>) -> Result<Writer, StoreError
         conn,
         window: None,
         data_version,
+        clock: 0,
     })
 }
 

@@ -373,10 +373,10 @@ fn get_where(conn: &Connection, sql: &str, key: &str) -> Result<Option<Story>, S
     Ok(story)
 }
 
-fn time(secs: i64, id: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp(secs, 0).ok_or_else(|| StoreError::Corrupt {
+fn time(micros: i64, id: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::from_timestamp_micros(micros).ok_or_else(|| StoreError::Corrupt {
         id: id.to_owned(),
-        reason: format!("time {secs} out of range"),
+        reason: format!("time {micros} µs out of range"),
     })
 }
 

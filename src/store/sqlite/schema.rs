@@ -177,6 +177,17 @@ CREATE TABLE item_aliases (
 CREATE INDEX item_aliases_by_article ON item_aliases (article_id);
 "#;
 
+/// Version 6: when a story was first seen and last changed, and when a
+/// source copy was seen, are microseconds, not seconds. Stories ingested
+/// in one batch or one second would otherwise share their `updated` time,
+/// which feed readers (and the W3C validator) take for one entry shown
+/// twice. `sort_time` stays in seconds: cursors carry it.
+const V6_MICROS: &str = r#"
+UPDATE stories SET first_seen = first_seen * 1000000, changed = changed * 1000000;
+UPDATE sources SET seen = seen * 1000000;
+UPDATE topics SET last_changed = last_changed * 1000000 WHERE last_changed IS NOT NULL;
+"#;
+
 /// Every migration, in order; the schema version is how many have run.
 pub const MIGRATIONS: &[&str] = &[
     V1_STORIES,
@@ -184,6 +195,7 @@ pub const MIGRATIONS: &[&str] = &[
     V3_URL_INDEX,
     V4_SITE_BLOCKS,
     V5_ITEM_KEYS,
+    V6_MICROS,
 ];
 
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {

@@ -22,6 +22,9 @@ const RETENTION_BATCH: usize = 256;
 pub(super) struct Tx<'a> {
     pub(super) tx: rusqlite::Transaction<'a>,
     window: &'a mut Option<WindowIndex>,
+    /// The writer's clock: change times are distinct and increasing, so
+    /// two stories written in one batch never share an `updated` time.
+    clock: &'a mut i64,
     /// Whether anything a reader can see changed (bumps the generation).
     changed: bool,
     /// Search index changes, applied in order just before commit. FTS5
@@ -68,6 +71,7 @@ impl SqliteStore {
         let mut ctx = Tx {
             tx,
             window: &mut w.window,
+            clock: &mut w.clock,
             changed: false,
             search: Vec::new(),
         };
@@ -95,12 +99,17 @@ impl SqliteStore {
     }
 }
 
+/// Seconds: the unit of `sort_time` (cursors carry it).
 fn ts(t: &DateTime<Utc>) -> i64 {
     t.timestamp()
 }
 
-fn from_ts(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(secs, 0).unwrap_or_default()
+/// Microseconds: the unit of change times (`first_seen`, `changed`,
+/// `seen`, `last_changed`).
+const MICROS: i64 = 1_000_000;
+
+fn from_micros(us: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(us).unwrap_or_default()
 }
 
 /// 16 bytes of BLAKE3 over what a source says about itself, topics aside.
@@ -236,12 +245,20 @@ impl Tx<'_> {
         Ok(self.window.get_or_insert_with(WindowIndex::default))
     }
 
+    /// `now` in µs, made later than every change time this writer handed
+    /// out before.
+    pub(super) fn tick(&mut self, now: &DateTime<Utc>) -> i64 {
+        let t = now.timestamp_micros().max(*self.clock + 1);
+        *self.clock = t;
+        t
+    }
+
     pub(super) fn upsert(
         &mut self,
         a: &Article,
         now: DateTime<Utc>,
     ) -> Result<Outcome, StoreError> {
-        let now = ts(&now);
+        let now = self.tick(&now);
         let op = || format!("upsert {}", a.id);
         let adopted;
         let a = match self.stored_id(a)? {
@@ -276,7 +293,11 @@ impl Tx<'_> {
                 story_id: src.story_id,
             });
         }
-        let sort_time = a.published.as_ref().map(ts).unwrap_or(now);
+        let sort_time = a
+            .published
+            .as_ref()
+            .map(ts)
+            .unwrap_or(now.div_euclid(MICROS));
         if let Some((sid, story_id, story_time)) = self.find_duplicate(a, sort_time)? {
             self.insert_source(sid, &story_id, story_time, a, now, &content, &class)?;
             self.refresh_sources(sid)?;
@@ -378,7 +399,7 @@ impl Tx<'_> {
         a: &Article,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let now = ts(&now);
+        let now = self.tick(&now);
         let Some(src) = self.known_source(&a.id, &format!("replace {}", a.id))? else {
             return Ok(false);
         };
@@ -532,13 +553,17 @@ impl Tx<'_> {
         // The first publication date stands; a later version is an update.
         stored.published = old.published.or(a.published);
         stored.updated = if change == Change::Content {
-            let now = from_ts(now);
+            let now = from_micros(now);
             Some(a.updated.filter(|u| *u > now).unwrap_or(now))
         } else {
             // The source did not change the article.
             old.updated
         };
-        let sort_time = stored.published.as_ref().map(ts).unwrap_or(first_seen);
+        let sort_time = stored
+            .published
+            .as_ref()
+            .map(ts)
+            .unwrap_or(first_seen.div_euclid(MICROS));
         let json = to_json(&stored, &a.id)?;
         self.tx
             .prepare_cached(
@@ -824,10 +849,9 @@ pub(super) fn apply_retention(
     policy: &Retention,
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
-    let now = ts(&now);
     let mut deleted = 0;
     if let Some(age) = policy.max_age {
-        let cutoff = now.saturating_sub(age.num_seconds());
+        let cutoff = ts(&now).saturating_sub(age.num_seconds());
         loop {
             let (n, more) = store.write("retention by age", |tx| {
                 let sids: Vec<i64> = tx
@@ -842,6 +866,7 @@ pub(super) fn apply_retention(
                     .map_err(sql_err("retention by age"))?;
                 let mut n = 0;
                 for &sid in &sids {
+                    let now = tx.tick(&now);
                     n += usize::from(tx.delete_story(sid, now)?);
                 }
                 Ok((n, sids.len() == RETENTION_BATCH))
@@ -886,6 +911,7 @@ pub(super) fn apply_retention(
                         .map_err(sql_err("retention per topic"))?;
                     let mut n = 0;
                     for &sid in &sids {
+                        let now = tx.tick(&now);
                         n += usize::from(tx.trim_from_topic(sid, &slug, now)?);
                     }
                     Ok((n, excess > take && !sids.is_empty()))

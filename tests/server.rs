@@ -884,3 +884,76 @@ fn ingest_api_takes_a_whole_feed_and_honours_the_charset() {
         "{all}"
     );
 }
+
+/// The access-log lines (target `topicfeed::access`) the server has written
+/// on stderr, waiting up to 2 s for at least `at_least` of them: a
+/// background thread writes them.
+fn access_lines(s: &Server, at_least: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let lines: Vec<String> = s
+            .stderr()
+            .lines()
+            .filter(|l| l.contains("topicfeed::access"))
+            .map(str::to_owned)
+            .collect();
+        if lines.len() >= at_least || Instant::now() > deadline {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A server with the default log filter (the tests' own is `warn`).
+fn logging_server(extra: &[&str]) -> (tempfile::TempDir, Server) {
+    let data = tempfile::tempdir().unwrap();
+    let mut cmd = crate::support::server::serve_command();
+    cmd.env_remove("TOPICFEED_LOG")
+        .current_dir(crate::support::root())
+        .args(["--no-sources", "--no-samples", "--data"])
+        .arg(data.path())
+        .args(extra);
+    (data, Server::spawn(cmd))
+}
+
+#[test]
+fn access_logs_are_on_by_default_as_text_or_json_and_can_be_turned_off() {
+    let (_d, s) = logging_server(&[]);
+    assert_eq!(get(&s.url("/feeds/all.atom"), &[]).status, 200);
+    let lines = access_lines(&s, 1);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("path=/feeds/all.atom") && l.contains("status=200")),
+        "{lines:?}"
+    );
+
+    let (_d, s) = logging_server(&["--log-format", "json"]);
+    assert_eq!(get(&s.url("/feeds/nope.atom"), &[]).status, 404);
+    let lines = access_lines(&s, 1);
+    let logged: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert!(
+        logged
+            .iter()
+            .any(|v| v["fields"]["path"] == "/feeds/nope.atom"
+                && v["fields"]["status"] == 404
+                && v["level"] == "INFO"),
+        "{lines:?}"
+    );
+    // Every other line is JSON too.
+    for line in s.stderr().lines() {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "{line}"
+        );
+    }
+
+    let (_d, s) = logging_server(&["--no-access-log"]);
+    assert_eq!(get(&s.url("/feeds/all.atom"), &[]).status, 200);
+    assert_eq!(get(&s.url("/healthz"), &[]).status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(access_lines(&s, 0).is_empty(), "{}", s.stderr());
+}

@@ -26,8 +26,24 @@ use topicfeed::service::ServiceConfig;
     about = "Clean, topic-filtered RSS, Atom and JSON feeds from messy news articles"
 )]
 struct Cli {
+    /// How log lines on stderr are written: `text` for people, `json` (one
+    /// object per line) for log collectors.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        env = "TOPICFEED_LOG_FORMAT",
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -142,7 +158,8 @@ enum OutputFormat {
 /// Runs the CLI; the exit code is non-zero if anything failed.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // Held to the end: dropping it flushes the lines still queued.
+    let _log_guard = init_logging(cli.log_format);
     // With no command, run the service: `cargo run --release` serves.
     let command = match cli.command {
         Some(c) => c,
@@ -512,12 +529,25 @@ fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<Exi
 
 /// Logs go to stderr, filtered by `TOPICFEED_LOG` (e.g.
 /// `TOPICFEED_LOG=topicfeed::ingest=trace topicfeed normalize FILE` shows
-/// every line the cleaner kept or dropped, and why).
-fn init_logging() {
+/// every line the cleaner kept or dropped, and why; `topicfeed::access=off`
+/// silences the server's access log).
+///
+/// A background thread does the writing: a request formats its access-log
+/// line and goes on, and a slow or blocked stderr (a full pipe to a log
+/// shipper) never stalls serving. Past 128k queued lines new ones are
+/// dropped rather than waited for.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOPICFEED_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("topicfeed=info,warn"));
-    let _ = tracing_subscriber::fmt()
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(writer)
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+    guard
 }

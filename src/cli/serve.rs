@@ -5,6 +5,7 @@
 //! announces readiness on stdout, and stops on SIGINT/SIGTERM. Defaults
 //! come from the library's config types, so they are written once.
 
+use std::io::IsTerminal;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,10 @@ pub struct ServeArgs {
     /// environment) whose X-Forwarded-For names the client for poll limits.
     #[arg(long = "trusted-proxy", env = "TOPICFEED_TRUSTED_PROXIES", value_delimiter = ',', value_parser = topicfeed::sources::outbound::parse_range)]
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// Do not write an access-log line per request (they are on by
+    /// default, written off the request path; see also --log-format).
+    #[arg(long, env = "TOPICFEED_NO_ACCESS_LOG")]
+    no_access_log: bool,
     /// Bearer token that enables `POST /api/articles`.
     #[arg(long, env = "TOPICFEED_API_TOKEN", hide_env_values = true)]
     api_token: Option<String>,
@@ -132,6 +137,7 @@ impl ServeArgs {
                 listen: None,
                 trusted_proxies: self.trusted_proxies.clone(),
                 max_connections_per_client: self.max_connections_per_client,
+                access_log: !self.no_access_log,
             },
         }
     }
@@ -154,7 +160,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "listening on http://{local}/");
             let _ = out.flush();
-            eprintln!("topicfeed: serving on http://{local}/ (Ctrl-C to stop)");
+            // For a person at a terminal; a log collector reading stderr
+            // gets the `serving` log event instead, in its format.
+            if std::io::stderr().is_terminal() {
+                eprintln!("topicfeed: serving on http://{local}/ (Ctrl-C to stop)");
+            }
         };
         service::run(config, listener, ready, shutdown_signal()).await?;
         Ok::<_, anyhow::Error>(())

@@ -71,6 +71,8 @@ pub struct Config {
     /// Most simultaneous connections from one address (trusted proxies
     /// excepted).
     pub max_connections_per_client: usize,
+    /// One log line per request, target `topicfeed::access`.
+    pub access_log: bool,
 }
 
 impl Config {
@@ -90,6 +92,7 @@ impl Config {
         listen: None,
         trusted_proxies: Vec::new(),
         max_connections_per_client: 256,
+        access_log: true,
     };
 }
 

@@ -60,7 +60,17 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
             status: resp.status().as_u16(),
         })
         .inc();
-    tracing::info!(%method, %path, status = resp.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    if state.config.access_log {
+        tracing::info!(
+            target: "topicfeed::access",
+            client = %peer.ip(),
+            %method,
+            %path,
+            status = resp.status().as_u16(),
+            elapsed_us = started.elapsed().as_micros() as u64,
+            "request"
+        );
+    }
     resp
 }
 

@@ -540,7 +540,12 @@ fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuar
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOPICFEED_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("topicfeed=info,warn"));
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    // Buffered: the worker flushes whenever its queue runs dry, so under
+    // load many lines go out in one write, and at rest each at once.
+    let (writer, guard) = tracing_appender::non_blocking(std::io::BufWriter::with_capacity(
+        64 * 1024,
+        std::io::stderr(),
+    ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)

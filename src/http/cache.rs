@@ -7,11 +7,15 @@
 //! changed. Compressed copies are made on first request, once per version.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use bytes::Bytes;
+use http::header::{
+    CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, LAST_MODIFIED,
+    VARY,
+};
 
-use super::conditional::{Coding, compress};
+use super::conditional::{self, Coding, compress};
 use crate::render::Rendered;
 use crate::store::Story;
 
@@ -24,6 +28,9 @@ pub struct Entry {
     gzip: OnceLock<Bytes>,
     brotli: OnceLock<Bytes>,
     zstd: OnceLock<Bytes>,
+    /// Per coding, the headers of a 304 and of a 200: built once per
+    /// version, so a poll copies them instead of formatting dates and tags.
+    headers: [OnceLock<(HeaderMap, HeaderMap)>; 4],
 }
 
 impl Entry {
@@ -38,6 +45,56 @@ impl Entry {
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
             zstd: OnceLock::new(),
+            headers: Default::default(),
+        }
+    }
+
+    /// The headers of a 304 (validators and caching) for `coding`.
+    pub fn not_modified_headers(&self, coding: Coding) -> &HeaderMap {
+        &self.headers_for(coding).0
+    }
+
+    /// The headers of a 200 for `coding`: those of a 304 plus the body's
+    /// type and coding.
+    pub fn ok_headers(&self, coding: Coding) -> &HeaderMap {
+        &self.headers_for(coding).1
+    }
+
+    fn headers_for(&self, coding: Coding) -> &(HeaderMap, HeaderMap) {
+        self.headers[coding as usize].get_or_init(|| {
+            let r = &self.rendered;
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&conditional::coded_etag(&r.etag, coding)) {
+                h.insert(ETAG, v);
+            }
+            if let Some(lm) = r.last_modified
+                && let Ok(v) = HeaderValue::from_str(&conditional::http_date(lm))
+            {
+                h.insert(LAST_MODIFIED, v);
+            }
+            if let Ok(v) =
+                HeaderValue::from_str(&format!("public, max-age={}", self.ttl_minutes * 60))
+            {
+                h.insert(CACHE_CONTROL, v);
+            }
+            h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+            let mut ok = h.clone();
+            ok.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+            if let Some(c) = coding.header() {
+                ok.insert(CONTENT_ENCODING, HeaderValue::from_static(c));
+            }
+            (h, ok)
+        })
+    }
+
+    /// The body in `coding` if it needs no work: identity, or a coding
+    /// already compressed. Lets a request skip the hop to a blocking thread.
+    pub fn ready_body(&self, coding: Coding) -> Option<Bytes> {
+        match coding {
+            Coding::Identity => Some(self.body.clone()),
+            Coding::Gzip => self.gzip.get().cloned(),
+            Coding::Brotli => self.brotli.get().cloned(),
+            Coding::Zstd => self.zstd.get().cloned(),
         }
     }
 
@@ -79,16 +136,18 @@ struct Slot {
     entry: Arc<Entry>,
 }
 
-/// Feed cache keyed by the canonical request.
+/// Feed cache keyed by the canonical request. Read on every poll and
+/// written only when a feed is rendered or re-checked, so readers share
+/// the lock.
 pub struct FeedCache {
-    map: Mutex<HashMap<String, Slot>>,
+    map: RwLock<HashMap<String, Slot>>,
     max_entries: usize,
 }
 
 impl FeedCache {
     pub fn new(max_entries: usize) -> FeedCache {
         FeedCache {
-            map: Mutex::new(HashMap::new()),
+            map: RwLock::new(HashMap::new()),
             max_entries: max_entries.max(1),
         }
     }
@@ -96,13 +155,13 @@ impl FeedCache {
     /// The entry for `key` if it was checked at `generation`; else the stale
     /// entry (for signature comparison), flagged as such.
     pub fn get(&self, key: &str, generation: u64) -> Option<(Arc<Entry>, bool)> {
-        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
         map.get(key)
             .map(|s| (s.entry.clone(), s.generation == generation))
     }
 
     pub fn put(&self, key: String, generation: u64, entry: Arc<Entry>) {
-        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
         // Bounded: a flood of distinct queries (every `q=` is one) must not
         // grow memory without limit. Dropping everything is crude but cheap,
         // and popular feeds are back after one render each.

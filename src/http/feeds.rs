@@ -12,10 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{
-    ACCEPT, CACHE_CONTROL, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, ETAG, LAST_MODIFIED,
-    USER_AGENT, VARY,
-};
+use http::header::{ACCEPT, CONTENT_LENGTH, USER_AGENT, VARY};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -124,19 +121,23 @@ fn limit_polls(
     slug: &str,
     cache_key: &str,
 ) -> Result<(), HttpError> {
+    if state.config.poll_burst == 0 {
+        return Ok(());
+    }
+    let client = super::ratelimit::client_ip(peer.ip(), headers, &state.config.trusted_proxies);
+    if state.limiter.exempts(client) {
+        return Ok(());
+    }
     let ttl_hint = state
         .cache
         .get(cache_key, 0)
         .map_or(state.config.ttl_floor_minutes, |(e, _)| e.ttl_minutes);
-    let client = super::ratelimit::client_ip(peer.ip(), headers, &state.config.trusted_proxies);
-    if state.config.poll_burst > 0
-        && let Err(after) = state.limiter.check(
-            client,
-            slug,
-            Duration::from_secs(u64::from(ttl_hint) * 60),
-            Instant::now(),
-        )
-    {
+    if let Err(after) = state.limiter.check(
+        client,
+        slug,
+        Duration::from_secs(u64::from(ttl_hint) * 60),
+        Instant::now(),
+    ) {
         state.metrics.rate_limited.inc();
         return Err(HttpError::TooManyRequests(after));
     }
@@ -242,52 +243,36 @@ async fn feed_response(
         conditional::not_modified(req.headers(), &rendered.etag, rendered.last_modified);
     state.metrics.record_feed(not_modified);
     let coding = conditional::negotiate(req.headers());
-    let mut resp = if not_modified {
+    if not_modified {
         let mut r = Response::new(Full::new(Bytes::new()));
         *r.status_mut() = StatusCode::NOT_MODIFIED;
-        r
-    } else {
-        feed_body(&entry, coding).await?
-    };
-    let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&conditional::coded_etag(&rendered.etag, coding)) {
-        h.insert(ETAG, v);
+        *r.headers_mut() = entry.not_modified_headers(coding).clone();
+        return Ok(r);
     }
-    if let Some(lm) = rendered.last_modified
-        && let Ok(v) = HeaderValue::from_str(&conditional::http_date(lm))
-    {
-        h.insert(LAST_MODIFIED, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={}", entry.ttl_minutes * 60)) {
-        h.insert(CACHE_CONTROL, v);
-    }
-    h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
-    if req.method() == Method::HEAD && !not_modified {
-        // hyper sends no body for HEAD but would then count it as empty.
-        if let Ok(v) = HeaderValue::from_str(&entry.body(coding).len().to_string()) {
-            h.insert(CONTENT_LENGTH, v);
-        }
-    }
-    Ok(resp)
-}
-
-/// A 200 with the feed in `coding`; compressing a new version is blocking work.
-async fn feed_body(entry: &Arc<Entry>, coding: Coding) -> Result<Resp, HttpError> {
-    let body = blocking({
-        let entry = entry.clone();
-        move || entry.body(coding)
-    })
-    .await?;
+    let body = feed_body(&entry, coding).await?;
+    let len = body.len();
     let mut r = Response::new(Full::new(body));
-    let h = r.headers_mut();
-    h.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static(entry.rendered.content_type),
-    );
-    if let Some(c) = coding.header() {
-        h.insert(CONTENT_ENCODING, HeaderValue::from_static(c));
+    *r.headers_mut() = entry.ok_headers(coding).clone();
+    if req.method() == Method::HEAD {
+        // hyper sends no body for HEAD but would then count it as empty.
+        r.headers_mut()
+            .insert(CONTENT_LENGTH, HeaderValue::from(len));
     }
     Ok(r)
+}
+
+/// The feed in `coding`; compressing a new version is blocking work.
+async fn feed_body(entry: &Arc<Entry>, coding: Coding) -> Result<Bytes, HttpError> {
+    match entry.ready_body(coding) {
+        Some(body) => Ok(body),
+        None => {
+            blocking({
+                let entry = entry.clone();
+                move || entry.body(coding)
+            })
+            .await
+        }
+    }
 }
 
 /// The feed-level metadata of `fr`'s feed: title, links for paging (RFC

@@ -64,6 +64,11 @@ impl RateLimiter {
         }
     }
 
+    /// Whether `ip` is never limited (loopback, unless told otherwise).
+    pub fn exempts(&self, ip: IpAddr) -> bool {
+        ip.is_loopback() && !self.limit_loopback
+    }
+
     /// `Err(retry_after)` when `ip` has used up its polls of `feed` in the
     /// current window of `window`.
     pub fn check(
@@ -73,7 +78,7 @@ impl RateLimiter {
         window: Duration,
         now: Instant,
     ) -> Result<(), Duration> {
-        if ip.is_loopback() && !self.limit_loopback {
+        if self.exempts(ip) {
             return Ok(());
         }
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());

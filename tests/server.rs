@@ -957,3 +957,90 @@ fn access_logs_are_on_by_default_as_text_or_json_and_can_be_turned_off() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(access_lines(&s, 0).is_empty(), "{}", s.stderr());
 }
+
+/// The value of the sample `name` (no labels) in a `/metrics` page.
+fn metric(page: &str, name: &str) -> f64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics"))
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[test]
+fn a_burst_of_variants_stays_within_the_cache_budget_and_popular_feeds_stay_cached() {
+    const BUDGET: usize = 2 << 20;
+    let s = Server::start(&["--cache-bytes", &BUDGET.to_string()]);
+    let popular = [
+        "/feeds/all.atom",
+        "/feeds/all.rss",
+        "/feeds/world.json",
+        "/feeds/science.atom",
+    ];
+    for p in popular {
+        assert_eq!(get(&s.url(p), &[]).status, 200);
+    }
+    let before = rss_kib(s.child.id());
+    let hits = |s: &Server| {
+        metric(
+            &get(&s.url("/metrics"), &[]).text(),
+            "topicfeed_feed_cache_hits_total",
+        )
+    };
+    let hits_before = hits(&s);
+    // 1,000 filter variants and 500 searches, each asked once, with the
+    // popular feeds polled in between: a scan the cache must not let
+    // push them out.
+    let mut variants: Vec<String> = Vec::new();
+    for (i, a) in TOPICS[1..].iter().enumerate() {
+        for b in &TOPICS[i + 2..] {
+            let (a, b) = if a < b { (a, b) } else { (b, a) };
+            for limit in 1..=13 {
+                variants.push(format!("/feeds/all.json?any={a},{b}&limit={limit}"));
+            }
+        }
+    }
+    variants.truncate(1000);
+    variants.extend((0..500).map(|i| format!("/feeds/all.atom?q=harbour+w{i}")));
+    let mut popular_polls = 0;
+    std::thread::scope(|scope| {
+        let chunks: Vec<&[String]> = variants.chunks(variants.len() / 4 + 1).collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let s = &s;
+                scope.spawn(move || {
+                    let mut polls = 0;
+                    for (i, v) in chunk.iter().enumerate() {
+                        assert_eq!(get(&s.url(v), &[]).status, 200, "{v}");
+                        if i % 5 == 0 {
+                            let r = get(&s.url(popular[i / 5 % popular.len()]), &[]);
+                            assert_eq!(r.status, 200);
+                            polls += 1;
+                        }
+                    }
+                    polls
+                })
+            })
+            .collect();
+        popular_polls = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    });
+    let page = get(&s.url("/metrics"), &[]).text();
+    let held = metric(&page, "topicfeed_feed_cache_bytes");
+    assert!(held <= BUDGET as f64, "cache holds {held} bytes");
+    // Every variant was a miss; nearly every popular poll a hit.
+    let popular_hits = hits(&s) - hits_before;
+    assert!(
+        popular_hits >= 0.9 * popular_polls as f64,
+        "{popular_hits} hits of {popular_polls} popular polls"
+    );
+    let grown = rss_kib(s.child.id()).saturating_sub(before);
+    assert!(grown < 64 * 1024, "resident memory grew {grown} KiB");
+}

@@ -93,9 +93,10 @@ pub struct ServeArgs {
     /// between requests) before it is closed.
     #[arg(long, env = "TOPICFEED_IDLE_TIMEOUT", default_value_t = D.idle_timeout.as_secs())]
     idle_timeout: u64,
-    /// Rendered feed variants kept in memory.
-    #[arg(long, env = "TOPICFEED_CACHE_ENTRIES", default_value_t = D.cache_entries)]
-    cache_entries: usize,
+    /// Bytes of rendered feeds (with their compressed copies) kept in
+    /// memory; the least useful variants are dropped past it (at least 1 MiB).
+    #[arg(long, env = "TOPICFEED_CACHE_BYTES", default_value_t = D.cache_bytes)]
+    cache_bytes: usize,
     /// Delete stories older than this many days (retention; off by default).
     #[arg(long, env = "TOPICFEED_MAX_AGE_DAYS")]
     max_age_days: Option<u32>,
@@ -132,7 +133,7 @@ impl ServeArgs {
                 max_connections: self.max_connections,
                 header_timeout: Duration::from_secs(self.header_timeout.max(1)),
                 idle_timeout: Duration::from_secs(self.idle_timeout.max(1)),
-                cache_entries: self.cache_entries.max(1),
+                cache_bytes: self.cache_bytes,
                 allowed_hosts: self.allow_hosts.clone(),
                 listen: None,
                 trusted_proxies: self.trusted_proxies.clone(),

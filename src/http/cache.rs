@@ -6,8 +6,7 @@
 //! is the same, so an ingest invalidates exactly the feeds whose items it
 //! changed. Compressed copies are made on first request, once per version.
 
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use http::header::{
@@ -131,43 +130,69 @@ pub fn signature(stories: &[Story], next: Option<&str>) -> u64 {
     h.digest()
 }
 
+#[derive(Clone)]
 struct Slot {
     generation: u64,
     entry: Arc<Entry>,
 }
 
-/// Feed cache keyed by the canonical request. Read on every poll and
-/// written only when a feed is rendered or re-checked, so readers share
-/// the lock.
+/// What an entry costs in memory, as the cache counts it: its key, the
+/// identity body, room for its compressed copies (made on first request;
+/// gzip, brotli and zstd of a feed are each about a quarter to a third of
+/// it, so all three fit in the body's size again), and its headers.
+#[derive(Clone)]
+struct Bytesize;
+
+impl quick_cache::Weighter<String, Slot> for Bytesize {
+    fn weight(&self, key: &String, slot: &Slot) -> u64 {
+        (key.len() + 2 * slot.entry.body.len() + ENTRY_OVERHEAD) as u64
+    }
+}
+
+/// Headers, validators and bookkeeping of one entry, in bytes.
+const ENTRY_OVERHEAD: usize = 2048;
+
+/// Feed cache keyed by the canonical request, bounded in bytes. Its policy
+/// (quick_cache's CLOCK-Pro) resists scans: a burst of one-off variants
+/// (every `q=` is one) passes through without pushing out the feeds
+/// readers poll again and again.
 pub struct FeedCache {
-    map: RwLock<HashMap<String, Slot>>,
-    max_entries: usize,
+    map: quick_cache::sync::Cache<String, Slot, Bytesize>,
 }
 
 impl FeedCache {
-    pub fn new(max_entries: usize) -> FeedCache {
+    pub fn new(max_bytes: usize) -> FeedCache {
+        let max_bytes = max_bytes.max(1 << 20);
+        // The entry estimate only sizes the table: filtered feeds of a few
+        // dozen items weigh some 30 KB.
+        let estimate = (max_bytes / (32 * 1024)).max(16);
         FeedCache {
-            map: RwLock::new(HashMap::new()),
-            max_entries: max_entries.max(1),
+            map: quick_cache::sync::Cache::with_weighter(estimate, max_bytes as u64, Bytesize),
         }
     }
 
     /// The entry for `key` if it was checked at `generation`; else the stale
     /// entry (for signature comparison), flagged as such.
     pub fn get(&self, key: &str, generation: u64) -> Option<(Arc<Entry>, bool)> {
-        let map = self.map.read().unwrap_or_else(|p| p.into_inner());
-        map.get(key)
-            .map(|s| (s.entry.clone(), s.generation == generation))
+        self.map
+            .get(key)
+            .map(|s| (s.entry, s.generation == generation))
     }
 
     pub fn put(&self, key: String, generation: u64, entry: Arc<Entry>) {
-        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
-        // Bounded: a flood of distinct queries (every `q=` is one) must not
-        // grow memory without limit. Dropping everything is crude but cheap,
-        // and popular feeds are back after one render each.
-        if map.len() >= self.max_entries && !map.contains_key(&key) {
-            map.clear();
-        }
-        map.insert(key, Slot { generation, entry });
+        self.map.insert(key, Slot { generation, entry });
+    }
+
+    /// Bytes held, as the weigher counts them.
+    pub fn weight(&self) -> u64 {
+        self.map.weight()
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
     }
 }

@@ -43,6 +43,8 @@ pub struct Metrics {
     not_modified_ratio: Gauge<f64, AtomicU64>,
     pub cache_hits: Counter,
     pub cache_misses: Counter,
+    cache_bytes: Gauge,
+    cache_entries: Gauge,
     pub ingested: Family<OutcomeLabels, Counter>,
     pub subscribers: Family<FeedLabels, Gauge>,
     pub rate_limited: Counter,
@@ -69,6 +71,8 @@ impl Metrics {
             not_modified_ratio: Gauge::default(),
             cache_hits: Counter::default(),
             cache_misses: Counter::default(),
+            cache_bytes: Gauge::default(),
+            cache_entries: Gauge::default(),
             ingested: Family::default(),
             subscribers: Family::default(),
             rate_limited: Counter::default(),
@@ -108,6 +112,16 @@ impl Metrics {
             "feed_cache_misses",
             "Feed requests that rendered",
             m.cache_misses.clone(),
+        );
+        registry.register(
+            "feed_cache_bytes",
+            "Bytes held by the render cache (serve --cache-bytes bounds it)",
+            m.cache_bytes.clone(),
+        );
+        registry.register(
+            "feed_cache_entries",
+            "Feed variants held by the render cache",
+            m.cache_entries.clone(),
         );
         registry.register(
             "ingested_articles",
@@ -201,6 +215,14 @@ impl Metrics {
                     .set(n as i64);
             }
         }
+    }
+
+    /// Copies the render cache's size into its gauges (at scrape time).
+    pub fn record_cache(&self, bytes: u64, entries: usize) {
+        self.cache_bytes
+            .set(i64::try_from(bytes).unwrap_or(i64::MAX));
+        self.cache_entries
+            .set(i64::try_from(entries).unwrap_or(i64::MAX));
     }
 
     pub fn encode(&self) -> String {

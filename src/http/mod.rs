@@ -58,7 +58,8 @@ pub struct Config {
     pub max_connections: usize,
     pub header_timeout: Duration,
     pub idle_timeout: Duration,
-    pub cache_entries: usize,
+    /// Bytes the rendered-feed cache may hold (`serve --cache-bytes`).
+    pub cache_bytes: usize,
     /// Host names (optionally `name:port`) besides the listen address and
     /// localhost whose `Host` header links may follow when there is no
     /// `base_url` (`serve --allow-host`).
@@ -87,7 +88,7 @@ impl Config {
         max_connections: 1024,
         header_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(60),
-        cache_entries: 4096,
+        cache_bytes: 128 * 1024 * 1024,
         allowed_hosts: Vec::new(),
         listen: None,
         trusted_proxies: Vec::new(),
@@ -121,7 +122,7 @@ impl AppState {
         AppState {
             store,
             topics,
-            cache: cache::FeedCache::new(config.cache_entries),
+            cache: cache::FeedCache::new(config.cache_bytes),
             metrics: metrics::Metrics::new(),
             limiter: ratelimit::RateLimiter::new(config.poll_burst, config.limit_loopback),
             config,

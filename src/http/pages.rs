@@ -99,6 +99,9 @@ pub(super) fn metrics(state: &AppState) -> Resp {
     // The poller keeps source health on its own board; it is copied into
     // the gauges only when someone scrapes them.
     state.metrics.record_sources(&state.sources.snapshot());
+    state
+        .metrics
+        .record_cache(state.cache.weight(), state.cache.len());
     let mut r = Response::new(Full::new(Bytes::from(state.metrics.encode())));
     r.headers_mut().insert(
         CONTENT_TYPE,

@@ -21,12 +21,14 @@
 //!   the running server together from a plain config. The command line
 //!   lives in the binary (`src/main.rs`, `src/cli/`), not here.
 //! - Below them all: [`model`] (types two stages share), [`config`] (the
-//!   one configuration error), [`watch`] (file-change notifications).
+//!   one configuration error), [`watch`] (file-change notifications),
+//!   [`logging`] (where log lines go).
 
 pub mod classify;
 pub mod config;
 pub mod http;
 pub mod ingest;
+pub mod logging;
 pub mod model;
 pub mod pipeline;
 pub mod render;

@@ -530,29 +530,10 @@ fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<Exi
 /// Logs go to stderr, filtered by `TOPICFEED_LOG` (e.g.
 /// `TOPICFEED_LOG=topicfeed::ingest=trace topicfeed normalize FILE` shows
 /// every line the cleaner kept or dropped, and why; `topicfeed::access=off`
-/// silences the server's access log).
-///
-/// A background thread does the writing: a request formats its access-log
-/// line and goes on, and a slow or blocked stderr (a full pipe to a log
-/// shipper) never stalls serving. Past 128k queued lines new ones are
-/// dropped rather than waited for.
+/// silences the server's access log). See `topicfeed::logging`.
 fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
-    use std::io::IsTerminal;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("TOPICFEED_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("topicfeed=info,warn"));
-    // Buffered: the worker flushes whenever its queue runs dry, so under
-    // load many lines go out in one write, and at rest each at once.
-    let (writer, guard) = tracing_appender::non_blocking(std::io::BufWriter::with_capacity(
-        64 * 1024,
-        std::io::stderr(),
-    ));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer)
-        .with_ansi(std::io::stderr().is_terminal());
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
-    guard
+    topicfeed::logging::init(match format {
+        LogFormat::Text => topicfeed::logging::Format::Text,
+        LogFormat::Json => topicfeed::logging::Format::Json,
+    })
 }

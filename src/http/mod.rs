@@ -22,6 +22,7 @@ pub mod query;
 pub mod ratelimit;
 pub mod response;
 pub mod routes;
+pub mod workers;
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -233,6 +234,9 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let workers = workers::Workers::start(
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+    )?;
     let conns = conns::Conns::new(
         state.config.max_connections,
         state.config.max_connections_per_client,
@@ -276,27 +280,66 @@ pub async fn serve(
                 continue;
             }
         };
-        let idle_timeout = state.config.idle_timeout;
-        let state = state.clone();
-        let conn_state = slot.conn.clone();
-        let service = service_fn(move |req| {
-            let state = state.clone();
-            let conn_state = conn_state.clone();
-            async move {
-                conn_state.in_flight.fetch_add(1, Ordering::AcqRel);
-                let resp = routes::handle(req, peer, state).await;
-                conn_state.in_flight.fetch_sub(1, Ordering::AcqRel);
-                Ok::<_, Infallible>(resp)
-            }
-        });
-        // hyper's header timeout starts at a request's first byte, so a
-        // client that connects and sends nothing (or idles between
-        // requests) would hold its slot forever: reads time out instead.
-        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
-        stream.set_read_timeout(Some(idle_timeout));
-        let conn = builder.serve_connection_with_upgrades(TokioIo::new(Box::pin(stream)), service);
-        let conn = graceful.watch(conn.into_owned());
-        tokio::spawn(async move {
+        let job = connection_job(stream, peer, slot, &state, &builder, graceful.watcher());
+        if workers.spawn(job).is_err() {
+            // Only if every worker thread has died (a panic): the
+            // connection is closed, and the log says why.
+            tracing::error!(%peer, "no connection worker is running; connection dropped");
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("shutdown: gave up waiting for connections"),
+    }
+    tokio::task::spawn_blocking(move || workers.join())
+        .await
+        .ok();
+    Ok(())
+}
+
+/// The life of one connection, to be run on a connection worker.
+fn connection_job(
+    stream: tokio::net::TcpStream,
+    peer: std::net::SocketAddr,
+    slot: conns::Slot,
+    state: &Arc<AppState>,
+    builder: &auto::Builder<TokioExecutor>,
+    watcher: hyper_util::server::graceful::Watcher,
+) -> workers::Job {
+    let idle_timeout = state.config.idle_timeout;
+    let state = state.clone();
+    let builder = builder.clone();
+    // Out of this runtime's reactor, into the worker's.
+    let stream = stream.into_std();
+    Box::new(move || {
+        Box::pin(async move {
+            let stream = match stream.and_then(tokio::net::TcpStream::from_std) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::debug!(error = %e, %peer, "cannot hand the connection over");
+                    return;
+                }
+            };
+            let conn_state = slot.conn.clone();
+            let service = service_fn(move |req| {
+                let state = state.clone();
+                let conn_state = conn_state.clone();
+                async move {
+                    conn_state.in_flight.fetch_add(1, Ordering::AcqRel);
+                    let resp = routes::handle(req, peer, state).await;
+                    conn_state.in_flight.fetch_sub(1, Ordering::AcqRel);
+                    Ok::<_, Infallible>(resp)
+                }
+            });
+            // hyper's header timeout starts at a request's first byte, so a
+            // client that connects and sends nothing (or idles between
+            // requests) would hold its slot forever: reads time out instead.
+            let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+            stream.set_read_timeout(Some(idle_timeout));
+            let conn =
+                builder.serve_connection_with_upgrades(TokioIo::new(Box::pin(stream)), service);
+            let conn = watcher.watch(conn.into_owned());
             // A connection lives at most this long, however busy: a slow
             // or stuck client cannot hold a slot forever. (Silent ones
             // are closed sooner by the read timeout above, idle ones when
@@ -310,12 +353,6 @@ pub async fn serve(
                 () = slot.conn.shed.notified() => {}
             }
             drop(slot);
-        });
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("shutdown: gave up waiting for connections"),
-    }
-    Ok(())
+        })
+    })
 }

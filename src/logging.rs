@@ -1,0 +1,168 @@
+//! Where log lines go: stderr, through a background writer thread, in
+//! batches from the threads that log per request.
+//!
+//! An access-log line per request is cheap to format but was expensive to
+//! hand over: one queue message, and often one wake-up of the writer
+//! thread, per line. The connection workers (see `http::workers`) instead
+//! collect their lines in a per-thread buffer that goes to the writer
+//! thread in one piece when it fills or when the worker's timer flushes it
+//! (every 100 ms), so a line reaches stderr at most that much later. Other
+//! threads (CLI commands, the poller, blocking work) hand each line over
+//! at once. Nothing here ever blocks a thread on stderr: the writer thread
+//! does the writing, and past its queue bound lines are dropped, not
+//! waited for.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::sync::OnceLock;
+
+use tracing_appender::non_blocking::{NonBlocking, WorkerGuard};
+use tracing_subscriber::fmt::MakeWriter;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// For people: level, target, message, fields.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// A batching thread sends its buffer on once it holds this much.
+const BATCH_BYTES: usize = 32 * 1024;
+
+/// The writer thread's queue; set once by [`init`].
+static SINK: OnceLock<NonBlocking> = OnceLock::new();
+
+thread_local! {
+    /// This thread's pending lines, when it batches.
+    static BATCH: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
+    /// Called when this thread's batch gets its first line: the thread's
+    /// owner schedules a flush then, and has no timer running at rest.
+    static ON_FIRST_LINE: RefCell<Option<Box<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Installs the global subscriber: stderr, filtered by `TOPICFEED_LOG`
+/// (default `topicfeed=info,warn`). Keep the guard until exit: dropping it
+/// flushes what is still queued.
+pub fn init(format: Format) -> WorkerGuard {
+    use std::io::IsTerminal;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TOPICFEED_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("topicfeed=info,warn"));
+    // Buffered: the writer thread flushes whenever its queue runs dry, so
+    // under load many lines go out in one write, and at rest each at once.
+    let (sink, guard) = tracing_appender::non_blocking(std::io::BufWriter::with_capacity(
+        64 * 1024,
+        std::io::stderr(),
+    ));
+    let _ = SINK.set(sink);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(Batched)
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = match format {
+        Format::Text => builder.try_init(),
+        Format::Json => builder.json().try_init(),
+    };
+    guard
+}
+
+/// From now on this thread's log lines are batched; `on_first_line` runs
+/// when a line arrives in an empty batch, and the thread must then call
+/// [`flush_this_thread`] soon (and before it ends).
+pub fn batch_this_thread(on_first_line: impl Fn() + 'static) {
+    BATCH.with(|b| *b.borrow_mut() = Some(Vec::with_capacity(BATCH_BYTES)));
+    ON_FIRST_LINE.with(|f| *f.borrow_mut() = Some(Box::new(on_first_line)));
+}
+
+/// Sends this thread's pending lines to the writer thread.
+pub fn flush_this_thread() {
+    BATCH.with(|b| {
+        if let Some(buf) = b.borrow_mut().as_mut()
+            && !buf.is_empty()
+        {
+            send(buf);
+            buf.clear();
+        }
+    });
+}
+
+fn send(bytes: &[u8]) {
+    if let Some(sink) = SINK.get() {
+        // Never blocks: a full queue drops the lines (counted by the sink).
+        let _ = sink.make_writer().write_all(bytes);
+    }
+}
+
+/// The subscriber's writer: into this thread's batch when it has one,
+/// else straight to the writer thread.
+struct Batched;
+
+impl<'a> MakeWriter<'a> for Batched {
+    type Writer = Batched;
+    fn make_writer(&'a self) -> Batched {
+        Batched
+    }
+}
+
+impl Write for Batched {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        let (batched, first) = BATCH.with(|b| match b.borrow_mut().as_mut() {
+            Some(buf) => {
+                let first = buf.is_empty();
+                buf.extend_from_slice(line);
+                if buf.len() >= BATCH_BYTES {
+                    send(buf);
+                    buf.clear();
+                }
+                (true, first)
+            }
+            None => (false, false),
+        });
+        if first {
+            ON_FIRST_LINE.with(|f| {
+                if let Some(f) = f.borrow().as_ref() {
+                    f();
+                }
+            });
+        }
+        if !batched {
+            send(line);
+        }
+        Ok(line.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batching_thread_keeps_lines_until_flushed_or_full() {
+        std::thread::spawn(|| {
+            let firsts = std::rc::Rc::new(std::cell::Cell::new(0));
+            let seen = firsts.clone();
+            batch_this_thread(move || seen.set(seen.get() + 1));
+            let mut w = Batched;
+            w.write_all(b"one line\n").unwrap();
+            w.write_all(b"two line\n").unwrap();
+            let held = BATCH.with(|b| b.borrow().as_ref().map(Vec::len));
+            assert_eq!(held, Some(18));
+            assert_eq!(firsts.get(), 1, "told once, at the first line");
+            flush_this_thread();
+            let held = BATCH.with(|b| b.borrow().as_ref().map(Vec::len));
+            assert_eq!(held, Some(0));
+            for _ in 0..(BATCH_BYTES / 9 + 1) {
+                w.write_all(b"one line\n").unwrap();
+            }
+            let held = BATCH.with(|b| b.borrow().as_ref().map(Vec::len)).unwrap();
+            assert!(held < BATCH_BYTES, "sent on when full: {held}");
+        })
+        .join()
+        .unwrap();
+    }
+}

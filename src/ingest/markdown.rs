@@ -20,13 +20,11 @@ pub fn parse(input: &str, rules: &Boilerplate) -> Result<Draft, IngestError> {
         Some(obj) => json::metadata(&obj, "front matter", rules)?,
         None => Draft::default(),
     };
-    let (title, blocks) = blocks(body);
+    let (title, blocks, html) = render(body);
     if draft.title.is_empty() {
         draft.title = title.unwrap_or_default();
     }
     draft.blocks = blocks;
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(body, options()));
     let base = draft.url.as_deref().and_then(|u| url::Url::parse(u).ok());
     draft.html = Some(sanitize_html(&html, base.as_ref()));
     if draft.title.is_empty() {
@@ -110,67 +108,91 @@ fn toml_to_json(v: toml::Value) -> Value {
     }
 }
 
-/// Blocks of the body, and the text of a leading `# Heading` if any.
-fn blocks(body: &str) -> (Option<String>, Vec<Block>) {
-    let mut out = Vec::new();
-    let mut title = None;
-    let mut text = String::new();
-    let mut current: Option<BlockKind> = None;
-    let mut quote_depth = 0usize;
-    let mut in_item = 0usize;
-    let mut is_h1 = false;
-    for event in Parser::new_ext(body, options()) {
+/// Blocks of the body, the text of a leading `# Heading` if any, and the
+/// body rendered to HTML. One parse feeds both outputs: pulldown-cmark's
+/// parse is most of the cost of a large body, so it must not run twice.
+fn render(body: &str) -> (Option<String>, Vec<Block>, String) {
+    let mut blocks = BlockBuilder::default();
+    let mut html = String::with_capacity(body.len() + body.len() / 4);
+    let events = Parser::new_ext(body, options()).inspect(|e| blocks.on(e));
+    pulldown_cmark::html::push_html(&mut html, events);
+    (blocks.title, blocks.out, html)
+}
+
+/// Turns the event stream into blocks, one event at a time.
+#[derive(Default)]
+struct BlockBuilder {
+    out: Vec<Block>,
+    title: Option<String>,
+    text: String,
+    current: Option<BlockKind>,
+    quote_depth: usize,
+    in_item: usize,
+    is_h1: bool,
+}
+
+impl BlockBuilder {
+    fn on(&mut self, event: &Event<'_>) {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
-                is_h1 = level == HeadingLevel::H1;
-                current = Some(BlockKind::Subheading);
-                text.clear();
+                self.is_h1 = *level == HeadingLevel::H1;
+                self.start(BlockKind::Subheading);
             }
             Event::Start(Tag::Paragraph) => {
-                current = Some(if quote_depth > 0 {
+                let kind = if self.quote_depth > 0 {
                     BlockKind::Quote
-                } else if in_item > 0 {
+                } else if self.in_item > 0 {
                     BlockKind::ListItem
                 } else {
                     BlockKind::Paragraph
-                });
-                text.clear();
+                };
+                self.start(kind);
             }
-            Event::Start(Tag::BlockQuote(_)) => quote_depth += 1,
-            Event::End(TagEnd::BlockQuote(_)) => quote_depth = quote_depth.saturating_sub(1),
+            Event::Start(Tag::BlockQuote(_)) => self.quote_depth += 1,
+            Event::End(TagEnd::BlockQuote(_)) => {
+                self.quote_depth = self.quote_depth.saturating_sub(1);
+            }
             Event::Start(Tag::Item) => {
-                in_item += 1;
-                current = Some(BlockKind::ListItem);
-                text.clear();
+                self.in_item += 1;
+                self.start(BlockKind::ListItem);
             }
             Event::End(TagEnd::Item) => {
-                in_item = in_item.saturating_sub(1);
-                push(&mut out, current.take(), &text);
-                text.clear();
+                self.in_item = self.in_item.saturating_sub(1);
+                self.flush();
             }
-            Event::End(TagEnd::Heading(_)) => {
-                let t = clean_line(&text);
-                if is_h1 && title.is_none() && out.is_empty() {
-                    title = Some(t);
-                } else {
-                    push(&mut out, Some(BlockKind::Subheading), &t);
-                }
-                current = None;
-                text.clear();
-            }
+            Event::End(TagEnd::Heading(_)) => self.end_heading(),
             Event::End(TagEnd::Paragraph) => {
-                push(&mut out, current.take(), &text);
-                text.clear();
-                if in_item > 0 {
-                    current = Some(BlockKind::ListItem);
+                self.flush();
+                if self.in_item > 0 {
+                    self.current = Some(BlockKind::ListItem);
                 }
             }
-            Event::Text(t) | Event::Code(t) => text.push_str(&t),
-            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::Text(t) | Event::Code(t) => self.text.push_str(t),
+            Event::SoftBreak | Event::HardBreak => self.text.push(' '),
             _ => {}
         }
     }
-    (title, out)
+
+    fn start(&mut self, kind: BlockKind) {
+        self.current = Some(kind);
+        self.text.clear();
+    }
+
+    fn flush(&mut self) {
+        push(&mut self.out, self.current.take(), &self.text);
+        self.text.clear();
+    }
+
+    fn end_heading(&mut self) {
+        let t = clean_line(&self.text);
+        if self.is_h1 && self.title.is_none() && self.out.is_empty() {
+            self.title = Some(t);
+        } else {
+            push(&mut self.out, Some(BlockKind::Subheading), &t);
+        }
+        self.current = None;
+        self.text.clear();
+    }
 }
 
 fn push(out: &mut Vec<Block>, kind: Option<BlockKind>, text: &str) {

@@ -47,9 +47,12 @@ pub fn parse_page(
     prune(&doc.root(), rules, Scope::Page);
     let mut readability = dom_smoothie::Readability::with_document(doc, base, None)
         .map_err(|e| IngestError::Html(e.to_string()))?;
-    let article = readability
-        .parse()
-        .map_err(|e| IngestError::Html(format!("no main content found: {e}")))?;
+    let article = if start_tags(page) > MANY_TAGS {
+        readability.parse_with_policy(dom_smoothie::ParsePolicy::Strict)
+    } else {
+        readability.parse()
+    }
+    .map_err(|e| IngestError::Html(format!("no main content found: {e}")))?;
 
     let mut extracted = parse_fragment(&article.content, base, rules);
     let mut meta = std::mem::take(&mut extracted.meta);
@@ -89,6 +92,23 @@ pub fn parse_page(
         html: Some(extracted.html),
         ..Draft::default()
     })
+}
+
+/// Start tags above which a page gets one Readability attempt, not up to
+/// four. `parse` retries with ever looser policies while the content found
+/// is under 500 characters, and each attempt walks and scores every
+/// element: on a 2 MiB page of nested tables or lists that is four passes
+/// of ~40 ms. Article pages, even heavy ones, hold a few thousand tags;
+/// 50,000 is only reached by machine-made or hostile markup, where the
+/// first (strict) attempt's result is kept as it is.
+const MANY_TAGS: usize = 50_000;
+
+/// Counts `<` followed by a letter: start tags, cheaply, on the raw page.
+fn start_tags(page: &str) -> usize {
+    page.as_bytes()
+        .windows(2)
+        .filter(|w| w[0] == b'<' && w[1].is_ascii_alphabetic())
+        .count()
 }
 
 /// Readability keeps "Headline | Site" titles as they are when unsure.

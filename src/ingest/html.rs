@@ -44,10 +44,10 @@ pub fn parse_page(
     // captions would otherwise count as text, and Readability strips the
     // class names and styles that tell them apart from its output.
     let doc = Document::from(&*super::nesting::flatten_html(page));
-    prune(&doc.root(), rules, Scope::Page);
+    let elements = prune(&doc.root(), rules, Scope::Page);
     let mut readability = dom_smoothie::Readability::with_document(doc, base, None)
         .map_err(|e| IngestError::Html(e.to_string()))?;
-    let article = if start_tags(page) > MANY_TAGS {
+    let article = if elements > MANY_ELEMENTS {
         readability.parse_with_policy(dom_smoothie::ParsePolicy::Strict)
     } else {
         readability.parse()
@@ -94,22 +94,16 @@ pub fn parse_page(
     })
 }
 
-/// Start tags above which a page gets one Readability attempt, not up to
-/// four. `parse` retries with ever looser policies while the content found
-/// is under 500 characters, and each attempt walks and scores every
-/// element: on a 2 MiB page of nested tables or lists that is four passes
-/// of ~40 ms. Article pages, even heavy ones, hold a few thousand tags;
-/// 50,000 is only reached by machine-made or hostile markup, where the
-/// first (strict) attempt's result is kept as it is.
-const MANY_TAGS: usize = 50_000;
-
-/// Counts `<` followed by a letter: start tags, cheaply, on the raw page.
-fn start_tags(page: &str) -> usize {
-    page.as_bytes()
-        .windows(2)
-        .filter(|w| w[0] == b'<' && w[1].is_ascii_alphabetic())
-        .count()
-}
+/// Elements (after parsing, so with the formatting elements the parser
+/// reopens in every paragraph) above which a page gets one Readability
+/// attempt, not up to four. `parse` retries with ever looser policies while
+/// the content found is under 500 characters, and each attempt walks and
+/// scores every element: on a 2 MiB page of nested tables or lists (capped
+/// at `nesting::MAX_HTML_TAGS` tags) that is four passes of ~40 ms.
+/// Article pages, even heavy ones, hold a few thousand elements, and a page
+/// this large with under 500 characters of content is machine-made or
+/// hostile: the first (strict) attempt's result is kept as it is.
+const MANY_ELEMENTS: usize = 20_000;
 
 /// Readability keeps "Headline | Site" titles as they are when unsure.
 fn strip_site_from_title(title: &str, site: Option<&str>) -> String {

@@ -45,16 +45,8 @@ pub fn parse_page(
     // class names and styles that tell them apart from its output.
     let doc = Document::from(&*super::nesting::flatten_html(page));
     let elements = prune(&doc.root(), rules, Scope::Page);
-    let mut readability = dom_smoothie::Readability::with_document(doc, base, None)
-        .map_err(|e| IngestError::Html(e.to_string()))?;
-    let article = if elements > MANY_ELEMENTS {
-        readability.parse_with_policy(dom_smoothie::ParsePolicy::Strict)
-    } else {
-        readability.parse()
-    }
-    .map_err(|e| IngestError::Html(format!("no main content found: {e}")))?;
-
-    let mut extracted = parse_fragment(&article.content, base, rules);
+    let (article, content) = main_content(doc, base, elements)?;
+    let mut extracted = parse_fragment(&content, base, rules);
     let mut meta = std::mem::take(&mut extracted.meta);
     let title = clean_line(&article.title);
     let site = article
@@ -95,15 +87,48 @@ pub fn parse_page(
 }
 
 /// Elements (after parsing, so with the formatting elements the parser
-/// reopens in every paragraph) above which a page gets one Readability
-/// attempt, not up to four. `parse` retries with ever looser policies while
-/// the content found is under 500 characters, and each attempt walks and
-/// scores every element: on a 2 MiB page of nested tables or lists (capped
-/// at `nesting::MAX_HTML_TAGS` tags) that is four passes of ~40 ms.
-/// Article pages, even heavy ones, hold a few thousand elements, and a page
-/// this large with under 500 characters of content is machine-made or
-/// hostile: the first (strict) attempt's result is kept as it is.
+/// reopens in every paragraph) above which a page skips Readability.
+/// Readability scores and cleans every element, up to four times over
+/// (it retries with looser policies while it finds under 500 characters):
+/// 40–100 ms on a 2 MiB page at `nesting::MAX_HTML_TAGS`, on top of the
+/// parsing and sanitizing every page needs. Article pages, even heavy
+/// ones, hold a few thousand elements; past this many the page's whole
+/// pruned body is the content instead, so no text is lost, and the
+/// fragment rules (page chrome, boilerplate lines) still clean it.
 const MANY_ELEMENTS: usize = 20_000;
+
+/// The page's metadata and its main content's HTML: Readability's pick,
+/// or the whole body of a page too large for it (see [`MANY_ELEMENTS`]).
+fn main_content(
+    doc: Document,
+    base: Option<&str>,
+    elements: usize,
+) -> Result<(dom_smoothie::Metadata, String), IngestError> {
+    let mut readability = dom_smoothie::Readability::with_document(doc, base, None)
+        .map_err(|e| IngestError::Html(e.to_string()))?;
+    if elements > MANY_ELEMENTS {
+        let meta = readability.get_article_metadata(readability.parse_json_ld());
+        let body = readability.doc.body().map(|b| b.inner_html().to_string());
+        return Ok((meta, body.unwrap_or_default()));
+    }
+    let a = readability
+        .parse()
+        .map_err(|e| IngestError::Html(format!("no main content found: {e}")))?;
+    let meta = dom_smoothie::Metadata {
+        title: a.title,
+        byline: a.byline,
+        excerpt: a.excerpt,
+        site_name: a.site_name,
+        published_time: a.published_time,
+        modified_time: a.modified_time,
+        image: a.image,
+        favicon: a.favicon,
+        lang: a.lang,
+        url: a.url,
+        dir: a.dir,
+    };
+    Ok((meta, a.content.to_string()))
+}
 
 /// Readability keeps "Headline | Site" titles as they are when unsure.
 fn strip_site_from_title(title: &str, site: Option<&str>) -> String {

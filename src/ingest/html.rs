@@ -46,7 +46,10 @@ pub fn parse_page(
     let doc = Document::from(&*super::nesting::flatten_html(page));
     let elements = prune(&doc.root(), rules, Scope::Page);
     let (article, content) = main_content(doc, base, elements)?;
-    let mut extracted = parse_fragment(&content, base, rules);
+    let mut extracted = match content {
+        Content::Html(html) => parse_fragment(&html, base, rules),
+        Content::Page(doc) => extract(&doc, base, rules),
+    };
     let mut meta = std::mem::take(&mut extracted.meta);
     let title = clean_line(&article.title);
     let site = article
@@ -97,19 +100,28 @@ pub fn parse_page(
 /// fragment rules (page chrome, boilerplate lines) still clean it.
 const MANY_ELEMENTS: usize = 20_000;
 
-/// The page's metadata and its main content's HTML: Readability's pick,
-/// or the whole body of a page too large for it (see [`MANY_ELEMENTS`]).
+/// A page's main content.
+enum Content {
+    /// Readability's pick, as HTML.
+    Html(String),
+    /// The whole page, read as it is: it was too large for Readability
+    /// (see [`MANY_ELEMENTS`]), and is walked without being serialized and
+    /// parsed again.
+    Page(Document),
+}
+
+/// The page's metadata and its main content: Readability's pick, or the
+/// whole body of a page too large for it (see [`MANY_ELEMENTS`]).
 fn main_content(
     doc: Document,
     base: Option<&str>,
     elements: usize,
-) -> Result<(dom_smoothie::Metadata, String), IngestError> {
+) -> Result<(dom_smoothie::Metadata, Content), IngestError> {
     let mut readability = dom_smoothie::Readability::with_document(doc, base, None)
         .map_err(|e| IngestError::Html(e.to_string()))?;
     if elements > MANY_ELEMENTS {
         let meta = readability.get_article_metadata(readability.parse_json_ld());
-        let body = readability.doc.body().map(|b| b.inner_html().to_string());
-        return Ok((meta, body.unwrap_or_default()));
+        return Ok((meta, Content::Page(readability.doc)));
     }
     let a = readability
         .parse()
@@ -127,7 +139,7 @@ fn main_content(
         url: a.url,
         dir: a.dir,
     };
-    Ok((meta, a.content.to_string()))
+    Ok((meta, Content::Html(a.content.to_string())))
 }
 
 /// Readability keeps "Headline | Site" titles as they are when unsure.
@@ -152,7 +164,16 @@ const REPEAT_MIN_WORDS: usize = 4;
 /// Walks an HTML fragment into blocks, dropping boilerplate nodes from the
 /// HTML too, then sanitizes the HTML.
 pub fn parse_fragment(fragment: &str, base: Option<&str>, rules: &Boilerplate) -> Extracted {
-    let doc = Document::from(&*super::nesting::flatten_html(fragment));
+    extract(
+        &Document::from(&*super::nesting::flatten_html(fragment)),
+        base,
+        rules,
+    )
+}
+
+/// [`parse_fragment`] on a parsed document: its body (or whole tree) is
+/// the fragment.
+fn extract(doc: &Document, base: Option<&str>, rules: &Boilerplate) -> Extracted {
     let root = doc.body().unwrap_or_else(|| doc.root());
     prune(&root, rules, Scope::Fragment);
     let mut found: Vec<(BlockKind, String, NodeRef<'_>)> = Vec::new();

@@ -4,7 +4,9 @@
 //! and the page metadata; this module then walks that content into blocks,
 //! removes the boilerplate the text rules recognise (a "Related" list or
 //! share bar inside the article), and sanitizes what remains with `ammonia`
-//! for `content_html`. What a reader never sees as article text (hidden
+//! for `content_html`. A page past [`MANY_ELEMENTS`] skips Readability and
+//! its whole body is walked instead, so its CPU cost stays bounded (and its
+//! text kept). What a reader never sees as article text (hidden
 //! elements, captions, page chrome) is pruned from the DOM first, and an
 //! element's text is joined as a browser lays it out (`dom`). DOM types here are `!Send`: callers on an async
 //! runtime run this in `spawn_blocking`.

@@ -2,8 +2,10 @@
 //!
 //! Front matter carries the metadata under the same names as JSON articles
 //! (it is converted to a JSON object and read by the same code); the body is
-//! parsed with `pulldown-cmark` into blocks and rendered to HTML, which is
-//! then sanitized like any other outside HTML.
+//! parsed once with `pulldown-cmark` into blocks and rendered to HTML,
+//! which is then sanitized like any other outside HTML. A body dense with
+//! markup past [`MAX_MARKUP`] takes a linear plain-paragraph path instead,
+//! which keeps its text (see there for why).
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde_json::{Map, Value};

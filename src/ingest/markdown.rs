@@ -137,18 +137,23 @@ fn markup_count(body: &str) -> usize {
 }
 
 /// The over-budget path: every blank-line-separated paragraph becomes one
-/// paragraph block, its text as written (markers included) but for the
-/// leading quote markers of each line; a first `# Heading` is the title,
-/// later `#` lines subheadings.
+/// paragraph block (a quote block when it opens with `>`), its text as
+/// written (markers included) but for the leading quote markers of each
+/// line; a first `# Heading` is the title, later `#` lines subheadings.
 /// Linear in the body, and no text is lost.
 fn plain_blocks(body: &str) -> (Option<String>, Vec<Block>) {
     let mut title = None;
     let mut out = Vec::new();
     let mut para = String::new();
-    for line in body.lines().chain(std::iter::once("")) {
-        let line = line.trim_start_matches(|c: char| c == '>' || c.is_whitespace());
+    // Whether the paragraph opened inside a quote (`>`): it is a Quote
+    // block then, as pulldown-cmark's path would make it.
+    let mut quoted = false;
+    for raw in body.lines().chain(std::iter::once("")) {
+        let line = raw.trim_start_matches(|c: char| c == '>' || c.is_whitespace());
         if !line.is_empty() {
-            if !para.is_empty() {
+            if para.is_empty() {
+                quoted = raw.trim_start().starts_with('>');
+            } else {
                 para.push(' ');
             }
             para.push_str(line);
@@ -156,7 +161,12 @@ fn plain_blocks(body: &str) -> (Option<String>, Vec<Block>) {
         }
         let heading = para.trim_start_matches('#');
         if heading.len() == para.len() || !heading.starts_with(' ') {
-            push(&mut out, Some(BlockKind::Paragraph), &para);
+            let kind = if quoted {
+                BlockKind::Quote
+            } else {
+                BlockKind::Paragraph
+            };
+            push(&mut out, Some(kind), &para);
         } else if para.len() - heading.len() == 1 && title.is_none() && out.is_empty() {
             title = Some(clean_line(heading));
         } else {
@@ -348,6 +358,7 @@ mod tests {
         assert_eq!(d.blocks.len(), 2);
         assert!(d.blocks[0].text.contains("Dock workers walked out."));
         assert_eq!(d.blocks[1].text, "Second paragraph.");
+        assert_eq!(d.blocks[1].kind, BlockKind::Quote);
         // HTML is rendered from the blocks by `assemble`.
         assert!(d.html.is_none());
     }

@@ -190,8 +190,10 @@ enum Verdict {
 /// Removes from the tree under `root` what a reader never sees as article
 /// text: hidden elements, captions and credits (by the class names in
 /// `boilerplate.toml`), and in a fragment the page chrome, unrendered
-/// elements and the text of figures.
-pub(super) fn prune(root: &NodeRef<'_>, rules: &Boilerplate, scope: Scope) {
+/// elements and the text of figures. Returns how many elements it walked:
+/// the size of the work every later DOM pass faces.
+pub(super) fn prune(root: &NodeRef<'_>, rules: &Boilerplate, scope: Scope) -> usize {
+    let mut elements = 0;
     let mut dropped = Vec::new();
     let mut stripped = Vec::new();
     let mut stack: Vec<NodeRef<'_>> = root.children();
@@ -202,6 +204,7 @@ pub(super) fn prune(root: &NodeRef<'_>, rules: &Boilerplate, scope: Scope) {
         if &*name == "head" {
             continue;
         }
+        elements += 1;
         match verdict(&node, &name, rules, scope) {
             Verdict::Drop => dropped.push(node),
             Verdict::StripText => {
@@ -217,6 +220,7 @@ pub(super) fn prune(root: &NodeRef<'_>, rules: &Boilerplate, scope: Scope) {
     for node in &stripped {
         strip_text(node);
     }
+    elements
 }
 
 fn verdict(node: &NodeRef<'_>, name: &str, rules: &Boilerplate, scope: Scope) -> Verdict {

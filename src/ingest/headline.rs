@@ -31,7 +31,11 @@ const PLACED_SHARE: f32 = 0.2;
 /// Index (among `rest`) of the line that is the on-page form of the page
 /// title's headline `title`, if one stands near the top.
 pub(super) fn find(title: &str, rest: &[Line], is_meta: impl Fn(&str) -> bool) -> Option<usize> {
+    // A set, not a list: the title may be a huge line, and every word of
+    // every candidate line is looked up in it.
     let title_words = content_words(title);
+    let title_len = title_words.len();
+    let title_words: rustc_hash::FxHashSet<String> = title_words.into_iter().collect();
     let truncated = truncated_prefix(title);
     let mut best: Option<(f32, usize)> = None;
     for (i, line) in rest.iter().take(WINDOW).enumerate() {
@@ -53,10 +57,10 @@ pub(super) fn find(title: &str, rest: &[Line], is_meta: impl Fn(&str) -> bool) -
         let line_words = content_words(&line.text);
         let common = line_words
             .iter()
-            .filter(|w| title_words.contains(w))
+            .filter(|w| title_words.contains(*w))
             .count();
         let line_share = common as f32 / line_words.len().max(1) as f32;
-        let title_share = common as f32 / title_words.len().max(1) as f32;
+        let title_share = common as f32 / title_len.max(1) as f32;
         // Directly above the byline or date, a headline may be reworded
         // further from the page title and still be the headline.
         let above_meta = rest[i + 1..]

@@ -4,7 +4,9 @@
 //! and the page metadata; this module then walks that content into blocks,
 //! removes the boilerplate the text rules recognise (a "Related" list or
 //! share bar inside the article), and sanitizes what remains with `ammonia`
-//! for `content_html`. What a reader never sees as article text (hidden
+//! for `content_html`. A page past [`MANY_ELEMENTS`] skips Readability and
+//! its whole body is walked instead, so its CPU cost stays bounded (and its
+//! text kept). What a reader never sees as article text (hidden
 //! elements, captions, page chrome) is pruned from the DOM first, and an
 //! element's text is joined as a browser lays it out (`dom`). DOM types here are `!Send`: callers on an async
 //! runtime run this in `spawn_blocking`.
@@ -44,14 +46,12 @@ pub fn parse_page(
     // captions would otherwise count as text, and Readability strips the
     // class names and styles that tell them apart from its output.
     let doc = Document::from(&*super::nesting::flatten_html(page));
-    prune(&doc.root(), rules, Scope::Page);
-    let mut readability = dom_smoothie::Readability::with_document(doc, base, None)
-        .map_err(|e| IngestError::Html(e.to_string()))?;
-    let article = readability
-        .parse()
-        .map_err(|e| IngestError::Html(format!("no main content found: {e}")))?;
-
-    let mut extracted = parse_fragment(&article.content, base, rules);
+    let elements = prune(&doc.root(), rules, Scope::Page);
+    let (article, content) = main_content(doc, base, elements)?;
+    let mut extracted = match content {
+        Content::Html(html) => parse_fragment(&html, base, rules),
+        Content::Page(doc) => extract(&doc, base, rules),
+    };
     let mut meta = std::mem::take(&mut extracted.meta);
     let title = clean_line(&article.title);
     let site = article
@@ -91,6 +91,59 @@ pub fn parse_page(
     })
 }
 
+/// Elements (after parsing, so with the formatting elements the parser
+/// reopens in every paragraph) above which a page skips Readability.
+/// Readability scores and cleans every element, up to four times over
+/// (it retries with looser policies while it finds under 500 characters):
+/// 40–100 ms on a 2 MiB page at `nesting::MAX_HTML_TAGS`, on top of the
+/// parsing and sanitizing every page needs. Article pages, even heavy
+/// ones, hold a few thousand elements; past this many the page's whole
+/// pruned body is the content instead, so no text is lost, and the
+/// fragment rules (page chrome, boilerplate lines) still clean it.
+const MANY_ELEMENTS: usize = 20_000;
+
+/// A page's main content.
+enum Content {
+    /// Readability's pick, as HTML.
+    Html(String),
+    /// The whole page, read as it is: it was too large for Readability
+    /// (see [`MANY_ELEMENTS`]), and is walked without being serialized and
+    /// parsed again.
+    Page(Document),
+}
+
+/// The page's metadata and its main content: Readability's pick, or the
+/// whole body of a page too large for it (see [`MANY_ELEMENTS`]).
+fn main_content(
+    doc: Document,
+    base: Option<&str>,
+    elements: usize,
+) -> Result<(dom_smoothie::Metadata, Content), IngestError> {
+    let mut readability = dom_smoothie::Readability::with_document(doc, base, None)
+        .map_err(|e| IngestError::Html(e.to_string()))?;
+    if elements > MANY_ELEMENTS {
+        let meta = readability.get_article_metadata(readability.parse_json_ld());
+        return Ok((meta, Content::Page(readability.doc)));
+    }
+    let a = readability
+        .parse()
+        .map_err(|e| IngestError::Html(format!("no main content found: {e}")))?;
+    let meta = dom_smoothie::Metadata {
+        title: a.title,
+        byline: a.byline,
+        excerpt: a.excerpt,
+        site_name: a.site_name,
+        published_time: a.published_time,
+        modified_time: a.modified_time,
+        image: a.image,
+        favicon: a.favicon,
+        lang: a.lang,
+        url: a.url,
+        dir: a.dir,
+    };
+    Ok((meta, Content::Html(a.content.to_string())))
+}
+
 /// Readability keeps "Headline | Site" titles as they are when unsure.
 fn strip_site_from_title(title: &str, site: Option<&str>) -> String {
     if let Some(site) = site {
@@ -113,7 +166,16 @@ const REPEAT_MIN_WORDS: usize = 4;
 /// Walks an HTML fragment into blocks, dropping boilerplate nodes from the
 /// HTML too, then sanitizes the HTML.
 pub fn parse_fragment(fragment: &str, base: Option<&str>, rules: &Boilerplate) -> Extracted {
-    let doc = Document::from(&*super::nesting::flatten_html(fragment));
+    extract(
+        &Document::from(&*super::nesting::flatten_html(fragment)),
+        base,
+        rules,
+    )
+}
+
+/// [`parse_fragment`] on a parsed document: its body (or whole tree) is
+/// the fragment.
+fn extract(doc: &Document, base: Option<&str>, rules: &Boilerplate) -> Extracted {
     let root = doc.body().unwrap_or_else(|| doc.root());
     prune(&root, rules, Scope::Fragment);
     let mut found: Vec<(BlockKind, String, NodeRef<'_>)> = Vec::new();

@@ -2,8 +2,10 @@
 //!
 //! Front matter carries the metadata under the same names as JSON articles
 //! (it is converted to a JSON object and read by the same code); the body is
-//! parsed with `pulldown-cmark` into blocks and rendered to HTML, which is
-//! then sanitized like any other outside HTML.
+//! parsed once with `pulldown-cmark` into blocks and rendered to HTML,
+//! which is then sanitized like any other outside HTML. A body dense with
+//! markup past [`MAX_MARKUP`] takes a linear plain-paragraph path instead,
+//! which keeps its text (see there for why).
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use serde_json::{Map, Value};
@@ -20,15 +22,22 @@ pub fn parse(input: &str, rules: &Boilerplate) -> Result<Draft, IngestError> {
         Some(obj) => json::metadata(&obj, "front matter", rules)?,
         None => Draft::default(),
     };
-    let (title, blocks) = blocks(body);
-    if draft.title.is_empty() {
-        draft.title = title.unwrap_or_default();
+    if markup_count(body) > MAX_MARKUP {
+        // Over budget: plain paragraphs, HTML rendered later from them.
+        let (title, blocks) = plain_blocks(body);
+        draft.blocks = blocks;
+        if draft.title.is_empty() {
+            draft.title = title.unwrap_or_default();
+        }
+    } else {
+        let (title, blocks, html) = render(body);
+        if draft.title.is_empty() {
+            draft.title = title.unwrap_or_default();
+        }
+        draft.blocks = blocks;
+        let base = draft.url.as_deref().and_then(|u| url::Url::parse(u).ok());
+        draft.html = Some(sanitize_html(&html, base.as_ref()));
     }
-    draft.blocks = blocks;
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(body, options()));
-    let base = draft.url.as_deref().and_then(|u| url::Url::parse(u).ok());
-    draft.html = Some(sanitize_html(&html, base.as_ref()));
     if draft.title.is_empty() {
         return Err(IngestError::Field {
             format: "front matter",
@@ -110,67 +119,149 @@ fn toml_to_json(v: toml::Value) -> Value {
     }
 }
 
-/// Blocks of the body, and the text of a leading `# Heading` if any.
-fn blocks(body: &str) -> (Option<String>, Vec<Block>) {
-    let mut out = Vec::new();
+/// Most markup characters a body may hold and still go through
+/// pulldown-cmark. Its cost grows with the number of nodes it builds, not
+/// only with bytes: a 2 MiB body of `*a *a …`, `[[[…](x)` or 32-deep quote
+/// towers (several hundred thousand markers) costs 200–400 ms to parse,
+/// render and sanitize, against ~65 ms for 2 MiB of plain paragraphs.
+/// 200,000 is a tenth of the 2 MiB API limit: no article written by a
+/// person comes near it, so only hostile or machine-made bodies take the
+/// plain-text path below, which keeps all their text.
+const MAX_MARKUP: usize = 200_000;
+
+/// Characters that open or close Markdown inline or container markup.
+fn markup_count(body: &str) -> usize {
+    body.bytes()
+        .filter(|b| matches!(b, b'*' | b'_' | b'[' | b']' | b'`' | b'>' | b'<' | b'~'))
+        .count()
+}
+
+/// The over-budget path: every blank-line-separated paragraph becomes one
+/// paragraph block (a quote block when it opens with `>`), its text as
+/// written (markers included) but for the leading quote markers of each
+/// line; a first `# Heading` is the title, later `#` lines subheadings.
+/// Linear in the body, and no text is lost.
+fn plain_blocks(body: &str) -> (Option<String>, Vec<Block>) {
     let mut title = None;
-    let mut text = String::new();
-    let mut current: Option<BlockKind> = None;
-    let mut quote_depth = 0usize;
-    let mut in_item = 0usize;
-    let mut is_h1 = false;
-    for event in Parser::new_ext(body, options()) {
+    let mut out = Vec::new();
+    let mut para = String::new();
+    // Whether the paragraph opened inside a quote (`>`): it is a Quote
+    // block then, as pulldown-cmark's path would make it.
+    let mut quoted = false;
+    for raw in body.lines().chain(std::iter::once("")) {
+        let line = raw.trim_start_matches(|c: char| c == '>' || c.is_whitespace());
+        if !line.is_empty() {
+            if para.is_empty() {
+                quoted = raw.trim_start().starts_with('>');
+            } else {
+                para.push(' ');
+            }
+            para.push_str(line);
+            continue;
+        }
+        let heading = para.trim_start_matches('#');
+        if heading.len() == para.len() || !heading.starts_with(' ') {
+            let kind = if quoted {
+                BlockKind::Quote
+            } else {
+                BlockKind::Paragraph
+            };
+            push(&mut out, Some(kind), &para);
+        } else if para.len() - heading.len() == 1 && title.is_none() && out.is_empty() {
+            title = Some(clean_line(heading));
+        } else {
+            push(&mut out, Some(BlockKind::Subheading), heading);
+        }
+        para.clear();
+    }
+    (title, out)
+}
+
+/// Blocks of the body, the text of a leading `# Heading` if any, and the
+/// body rendered to HTML. One parse feeds both outputs: pulldown-cmark's
+/// parse is most of the cost of a large body, so it must not run twice.
+fn render(body: &str) -> (Option<String>, Vec<Block>, String) {
+    let mut blocks = BlockBuilder::default();
+    let mut html = String::with_capacity(body.len() + body.len() / 4);
+    let events = Parser::new_ext(body, options()).inspect(|e| blocks.on(e));
+    pulldown_cmark::html::push_html(&mut html, events);
+    (blocks.title, blocks.out, html)
+}
+
+/// Turns the event stream into blocks, one event at a time.
+#[derive(Default)]
+struct BlockBuilder {
+    out: Vec<Block>,
+    title: Option<String>,
+    text: String,
+    current: Option<BlockKind>,
+    quote_depth: usize,
+    in_item: usize,
+    is_h1: bool,
+}
+
+impl BlockBuilder {
+    fn on(&mut self, event: &Event<'_>) {
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
-                is_h1 = level == HeadingLevel::H1;
-                current = Some(BlockKind::Subheading);
-                text.clear();
+                self.is_h1 = *level == HeadingLevel::H1;
+                self.start(BlockKind::Subheading);
             }
             Event::Start(Tag::Paragraph) => {
-                current = Some(if quote_depth > 0 {
+                let kind = if self.quote_depth > 0 {
                     BlockKind::Quote
-                } else if in_item > 0 {
+                } else if self.in_item > 0 {
                     BlockKind::ListItem
                 } else {
                     BlockKind::Paragraph
-                });
-                text.clear();
+                };
+                self.start(kind);
             }
-            Event::Start(Tag::BlockQuote(_)) => quote_depth += 1,
-            Event::End(TagEnd::BlockQuote(_)) => quote_depth = quote_depth.saturating_sub(1),
+            Event::Start(Tag::BlockQuote(_)) => self.quote_depth += 1,
+            Event::End(TagEnd::BlockQuote(_)) => {
+                self.quote_depth = self.quote_depth.saturating_sub(1);
+            }
             Event::Start(Tag::Item) => {
-                in_item += 1;
-                current = Some(BlockKind::ListItem);
-                text.clear();
+                self.in_item += 1;
+                self.start(BlockKind::ListItem);
             }
             Event::End(TagEnd::Item) => {
-                in_item = in_item.saturating_sub(1);
-                push(&mut out, current.take(), &text);
-                text.clear();
+                self.in_item = self.in_item.saturating_sub(1);
+                self.flush();
             }
-            Event::End(TagEnd::Heading(_)) => {
-                let t = clean_line(&text);
-                if is_h1 && title.is_none() && out.is_empty() {
-                    title = Some(t);
-                } else {
-                    push(&mut out, Some(BlockKind::Subheading), &t);
-                }
-                current = None;
-                text.clear();
-            }
+            Event::End(TagEnd::Heading(_)) => self.end_heading(),
             Event::End(TagEnd::Paragraph) => {
-                push(&mut out, current.take(), &text);
-                text.clear();
-                if in_item > 0 {
-                    current = Some(BlockKind::ListItem);
+                self.flush();
+                if self.in_item > 0 {
+                    self.current = Some(BlockKind::ListItem);
                 }
             }
-            Event::Text(t) | Event::Code(t) => text.push_str(&t),
-            Event::SoftBreak | Event::HardBreak => text.push(' '),
+            Event::Text(t) | Event::Code(t) => self.text.push_str(t),
+            Event::SoftBreak | Event::HardBreak => self.text.push(' '),
             _ => {}
         }
     }
-    (title, out)
+
+    fn start(&mut self, kind: BlockKind) {
+        self.current = Some(kind);
+        self.text.clear();
+    }
+
+    fn flush(&mut self) {
+        push(&mut self.out, self.current.take(), &self.text);
+        self.text.clear();
+    }
+
+    fn end_heading(&mut self) {
+        let t = clean_line(&self.text);
+        if self.is_h1 && self.title.is_none() && self.out.is_empty() {
+            self.title = Some(t);
+        } else {
+            push(&mut self.out, Some(BlockKind::Subheading), &t);
+        }
+        self.current = None;
+        self.text.clear();
+    }
 }
 
 fn push(out: &mut Vec<Block>, kind: Option<BlockKind>, text: &str) {
@@ -253,6 +344,23 @@ mod tests {
         // Ordinary nesting passes.
         let md = "---\ntitle: T\ntags: [a, [b]]\nauthor:\n  - name: Jane Roe\n---\nBody.\n";
         assert!(parse(md, Boilerplate::builtin()).is_ok());
+    }
+
+    #[test]
+    fn markup_over_budget_takes_the_plain_path_and_keeps_the_text() {
+        let md = format!(
+            "# Port strike\n\n{}Dock workers walked out.{}\n\n> > Second paragraph.\n",
+            "*a ".repeat(MAX_MARKUP),
+            " a*".repeat(MAX_MARKUP)
+        );
+        let d = parse(&md, Boilerplate::builtin()).unwrap();
+        assert_eq!(d.title, "Port strike");
+        assert_eq!(d.blocks.len(), 2);
+        assert!(d.blocks[0].text.contains("Dock workers walked out."));
+        assert_eq!(d.blocks[1].text, "Second paragraph.");
+        assert_eq!(d.blocks[1].kind, BlockKind::Quote);
+        // HTML is rendered from the blocks by `assemble`.
+        assert!(d.html.is_none());
     }
 
     #[test]

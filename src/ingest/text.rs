@@ -40,6 +40,12 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
     let (chosen, found) = candidates
         .iter()
         .find_map(|&c| {
+            // A later candidate is only searched when it is title-sized:
+            // searching a huge body line costs linear passes over it for a
+            // headline it cannot be (see MAX_LATER_TITLE).
+            if c != first && lines[c].text.len() > MAX_LATER_TITLE {
+                return None;
+            }
             let found = find_headline(&lines[c].text, &lines[c + 1..], rules)?;
             // Below the first line only a real headline makes a line the
             // page title, not a menu item printed twice ("Primera División"),
@@ -131,6 +137,12 @@ const MIN_LATER_HEADLINE: usize = 4;
 
 /// How many of the first lines may be the page-title line.
 const TITLE_CANDIDATES: usize = 3;
+
+/// Longest line, in bytes, that a later title-line candidate may be. Page
+/// titles, even with a glued menu, are a few hundred bytes; a longer line
+/// below the first is body text, and searching it as a title line would
+/// cost several passes over up to the whole 2 MiB document.
+const MAX_LATER_TITLE: usize = 4096;
 
 /// Where a page-title line's headline is printed again below it.
 struct Repeat {
@@ -337,21 +349,24 @@ fn cut_glued_menu(line: &str) -> &str {
 /// lower-case letter or digit followed by a capital ("NewsSkip"), or a run
 /// of capitals followed by a capitalized word ("NRFDirekt").
 fn glue_points(line: &str) -> Vec<usize> {
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    // A sliding window of three characters, not a Vec of every character:
+    // the line may be a whole 2 MiB document.
     let mut glue = Vec::new();
-    for w in 1..chars.len() {
-        let (i, c) = chars[w];
-        let prev = chars[w - 1].1;
-        let next_lower = chars.get(w + 1).is_some_and(|&(_, n)| n.is_lowercase());
-        let lower_upper = (prev.is_lowercase() || prev.is_ascii_digit()) && c.is_uppercase();
-        let caps_word = w >= 2
-            && prev.is_uppercase()
-            && chars[w - 2].1.is_uppercase()
-            && c.is_uppercase()
-            && next_lower;
-        if lower_upper || caps_word {
-            glue.push(i);
+    let mut it = line.char_indices().peekable();
+    let (mut prev2, mut prev): (Option<char>, Option<char>) = (None, None);
+    while let Some((i, c)) = it.next() {
+        if let Some(p) = prev {
+            let next_lower = it.peek().is_some_and(|&(_, n)| n.is_lowercase());
+            let lower_upper = (p.is_lowercase() || p.is_ascii_digit()) && c.is_uppercase();
+            let caps_word = prev2.is_some_and(char::is_uppercase)
+                && p.is_uppercase()
+                && c.is_uppercase()
+                && next_lower;
+            if lower_upper || caps_word {
+                glue.push(i);
+            }
         }
+        (prev2, prev) = (prev, Some(c));
     }
     glue
 }

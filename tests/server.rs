@@ -420,6 +420,10 @@ fn non_canonical_feed_urls_redirect_to_the_canonical_one(s: &Server) {
             "/feeds/world.json?q=port+strike",
         ),
         ("/feeds/world.atom?limit=50", "/feeds/world.atom"),
+        (
+            "/feeds/all.atom?since=2000-01-01T01%3A00%3A00%2B01%3A00",
+            "/feeds/all.atom?since=2000-01-01T00:00:00Z",
+        ),
         ("/feeds/world.atom?", "/feeds/world.atom"),
         ("/feeds/world.html", "/feeds/world"),
     ] {

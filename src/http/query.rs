@@ -258,10 +258,11 @@ fn canonical(query: &Query) -> String {
     if query.limit != DEFAULT_LIMIT {
         canonical.append_pair("limit", &query.limit.to_string());
     }
-    // A comma needs no escaping in a query (RFC 3986 sub-delims), and
-    // `any=science,technology` is how people write and read it. Only topic
-    // lists split on commas, so the unescaped form means the same.
-    canonical.finish().replace("%2C", ",")
+    // Commas and colons need no escaping in a query (RFC 3986 allows both
+    // there), and `any=science,technology` and `since=2026-11-01T00:00:00Z`
+    // are how people write and read them. Decoding them back gives the
+    // same values, so the unescaped form means the same.
+    canonical.finish().replace("%2C", ",").replace("%3A", ":")
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! plain successful responses. Below them, `conditional` does validators
 //! and content codings; `cache` keeps rendered feeds; `query`
 //! canonicalizes feed URLs; `ratelimit` and `metrics` watch the pollers.
+//! [`serve`] accepts on the caller's listener and hands each connection to
+//! `workers`, one single-threaded runtime per core, for its whole life.
 //! Store and render work (SQLite, XML, compression) runs in
 //! `spawn_blocking` (through `blocking`), never on the async workers.
 

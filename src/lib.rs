@@ -16,6 +16,7 @@
 //! - [`store`]: durable storage behind a narrow trait; SQLite by default.
 //! - [`render`]: stories → RSS / Atom / JSON Feed / HTML / OPML bytes. Pure.
 //! - [`http`]: the hyper server: routes, conditional GET, cache, metrics.
+//! - [`export`]: what `http` serves, written as files for a static host.
 //! - [`pipeline`] is the one place ingest → classify → store is composed,
 //!   for every way in (files, inbox, poller, HTTP API); [`service`] wires
 //!   the running server together from a plain config. The command line
@@ -26,6 +27,7 @@
 
 pub mod classify;
 pub mod config;
+pub mod export;
 pub mod http;
 pub mod ingest;
 pub mod logging;

@@ -12,6 +12,7 @@ mod support;
 mod classify_rules;
 mod cli;
 mod crash;
+mod export;
 mod hostile;
 mod html_pages;
 #[cfg(target_os = "linux")]

@@ -8,7 +8,7 @@ mod serve;
 mod sites;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -109,6 +109,21 @@ enum Command {
     /// Remove each site's learned boilerplate from its stored articles (and classify them again);
     /// prints what changed per site.
     Reclean(sites::RecleanArgs),
+    /// Write every topic feed in every format, the feed pages, OPML and the index page into
+    /// DIR as static files, with a manifest of their validators; only changed files are
+    /// rewritten.
+    Export {
+        /// Directory to write into (created if missing).
+        #[arg(value_name = "DIR")]
+        out: PathBuf,
+        /// Public base URL the files will be served under (links in feeds and pages).
+        #[arg(long, env = "TOPICFEED_BASE_URL")]
+        base_url: String,
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        feeds: FeedsArg,
+    },
 }
 
 /// `--data DIR` (or `TOPICFEED_DATA`), for every command that touches the store.
@@ -187,6 +202,12 @@ pub fn run() -> ExitCode {
         Command::Poll { data, feeds, only } => poll(&data, &feeds, &only),
         Command::Sites(args) => sites::sites(&args),
         Command::Reclean(args) => sites::reclean(&args),
+        Command::Export {
+            out,
+            base_url,
+            data,
+            feeds,
+        } => export(&out, &base_url, &data, &feeds),
     };
     match result {
         Ok(code) => code,
@@ -525,6 +546,45 @@ fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<Exi
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn export(
+    dir: &Path,
+    base_url: &str,
+    data: &DataArg,
+    feeds: &FeedsArg,
+) -> anyhow::Result<ExitCode> {
+    let base = url::Url::parse(base_url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| anyhow::anyhow!("--base-url `{base_url}`: not an absolute http(s) URL"))?;
+    let classifier = feeds.load()?;
+    let store = topicfeed::store::SqliteStore::open(&data.dir)?;
+    let defaults = topicfeed::http::Config::DEFAULT;
+    // The store's last change, not the clock: exporting an unchanged
+    // store again must give the same bytes (OPML's date, empty feeds').
+    use topicfeed::store::Store;
+    let last_change = store
+        .topic_stats()?
+        .iter()
+        .filter_map(|t| t.last_changed)
+        .max()
+        .unwrap_or_default();
+    let cfg = topicfeed::export::ExportConfig {
+        base_url: base.as_str().trim_end_matches('/').to_owned(),
+        ttl_floor_minutes: defaults.ttl_floor_minutes,
+        ttl_ceiling_minutes: defaults.ttl_ceiling_minutes,
+        now: last_change,
+    };
+    let report = topicfeed::export::export(&store, &classifier, &cfg, dir)?;
+    println!(
+        "{} files in {}: {} written, {} unchanged",
+        report.files,
+        dir.display(),
+        report.written,
+        report.unchanged
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Logs go to stderr, filtered by `TOPICFEED_LOG` (e.g.

@@ -275,8 +275,7 @@ async fn feed_body(entry: &Arc<Entry>, coding: Coding) -> Result<Bytes, HttpErro
     }
 }
 
-/// The feed-level metadata of `fr`'s feed: title, links for paging (RFC
-/// 5005) and the web page, all absolute under `base`.
+/// The feed-level metadata of `fr`'s feed as this server describes it.
 fn feed_info(
     state: &AppState,
     fr: &FeedRequest,
@@ -284,6 +283,30 @@ fn feed_info(
     next: Option<&str>,
     previous: Option<Option<&str>>,
     topics: &Classifier,
+) -> FeedInfo {
+    describe(
+        fr,
+        base,
+        next,
+        previous,
+        topics,
+        state.config.ttl_floor_minutes,
+        state.started,
+    )
+}
+
+/// The feed-level metadata of `fr`'s feed: title, links for paging (RFC
+/// 5005) and the web page, all absolute under `base`; `updated` is what
+/// an empty feed says. Shared with the static export, so that both give
+/// the same bytes for the same variant.
+pub(crate) fn describe(
+    fr: &FeedRequest,
+    base: &str,
+    next: Option<&str>,
+    previous: Option<Option<&str>>,
+    topics: &Classifier,
+    ttl_minutes: u32,
+    updated: chrono::DateTime<chrono::Utc>,
 ) -> FeedInfo {
     let (title, description) = match topics.topic(&fr.topic) {
         Some(t) => (t.title.clone(), t.description.clone()),
@@ -309,8 +332,8 @@ fn feed_info(
         first_url: Some(format!("{base}{}", fr.path_and_query(fr.format, None))),
         next_url: next.map(|c| format!("{base}{}", fr.path_and_query(fr.format, Some(c)))),
         previous_url: previous.map(|c| format!("{base}{}", fr.path_and_query(fr.format, c))),
-        ttl_minutes: state.config.ttl_floor_minutes,
-        updated: state.started,
+        ttl_minutes,
+        updated,
         base_url: base.to_owned(),
     }
 }
@@ -326,7 +349,7 @@ fn feed_ttl(state: &AppState, stories: &[Story]) -> u32 {
 
 /// How often this feed's stories change, as a TTL in minutes: the median
 /// gap between its newest stories, within the configured bounds.
-fn ttl_minutes(stories: &[Story], floor: u32, ceiling: u32) -> u32 {
+pub(crate) fn ttl_minutes(stories: &[Story], floor: u32, ceiling: u32) -> u32 {
     let mut times: Vec<i64> = stories
         .iter()
         .take(20)

@@ -31,20 +31,7 @@ pub(super) async fn index(
         blocking(move || Ok::<_, StoreError>((store.topic_stats()?, store.story_count()?)))
             .await??;
     let topics = state.topics.get();
-    let rows: Vec<render::html::TopicRow<'_>> = topics
-        .topics()
-        .iter()
-        .map(|t| {
-            let s = stats.iter().find(|s| s.slug == t.slug);
-            render::html::TopicRow {
-                slug: &t.slug,
-                title: &t.title,
-                description: &t.description,
-                count: s.map_or(0, |s| s.count),
-                last_changed: s.and_then(|s| s.last_changed),
-            }
-        })
-        .collect();
+    let rows = topic_rows(&topics, &stats);
     let sources = state.sources.snapshot();
     let source_rows: Vec<render::html::SourceRow<'_>> = sources
         .iter()
@@ -66,7 +53,37 @@ pub(super) async fn index(
 /// `GET /feeds.opml`: every topic feed, for a reader to subscribe at once.
 pub(super) fn opml(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Resp, HttpError> {
     let base = base_url(state, req.headers());
-    let topics = state.topics.get();
+    let body = opml_body(&state.topics.get(), &base, state.started);
+    Ok(page(body, "text/x-opml; charset=utf-8", 3600))
+}
+
+/// The index page's row for each topic, with its count and last change.
+pub(crate) fn topic_rows<'a>(
+    topics: &'a crate::classify::Classifier,
+    stats: &[crate::store::TopicStats],
+) -> Vec<render::html::TopicRow<'a>> {
+    topics
+        .topics()
+        .iter()
+        .map(|t| {
+            let s = stats.iter().find(|s| s.slug == t.slug);
+            render::html::TopicRow {
+                slug: &t.slug,
+                title: &t.title,
+                description: &t.description,
+                count: s.map_or(0, |s| s.count),
+                last_changed: s.and_then(|s| s.last_changed),
+            }
+        })
+        .collect()
+}
+
+/// The OPML list of every topic feed under `base`.
+pub(crate) fn opml_body(
+    topics: &crate::classify::Classifier,
+    base: &str,
+    created: chrono::DateTime<chrono::Utc>,
+) -> Vec<u8> {
     let outlines: Vec<render::opml::Outline<'_>> = topics
         .topics()
         .iter()
@@ -77,8 +94,7 @@ pub(super) fn opml(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Res
             html_url: format!("{base}/feeds/{}", t.slug),
         })
         .collect();
-    let body = render::opml::render("topicfeed topics", state.started, &outlines);
-    Ok(page(body, "text/x-opml; charset=utf-8", 3600))
+    render::opml::render("topicfeed topics", created, &outlines)
 }
 
 /// `GET /articles/{id}`: one story as a page.

@@ -34,6 +34,10 @@ const BATCH_BYTES: usize = 32 * 1024;
 /// The writer thread's queue; set once by [`init`].
 static SINK: OnceLock<NonBlocking> = OnceLock::new();
 
+/// The format [`init`] chose, for lines written without tracing's
+/// formatter ([`access`]).
+static FORMAT: OnceLock<Format> = OnceLock::new();
+
 thread_local! {
     /// This thread's pending lines, when it batches.
     static BATCH: RefCell<Option<Vec<u8>>> = const { RefCell::new(None) };
@@ -56,6 +60,7 @@ pub fn init(format: Format) -> WorkerGuard {
         std::io::stderr(),
     ));
     let _ = SINK.set(sink);
+    let _ = FORMAT.set(format);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(Batched)
@@ -92,6 +97,77 @@ fn send(bytes: &[u8]) {
         // Never blocks: a full queue drops the lines (counted by the sink).
         let _ = sink.make_writer().write_all(bytes);
     }
+}
+
+/// One request as the access log records it.
+pub struct Access<'a> {
+    pub client: std::net::IpAddr,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub status: u16,
+    pub elapsed_us: u64,
+}
+
+/// Writes one access-log line (target `topicfeed::access`, level INFO) if
+/// the log filter lets it through, in the same shape tracing's formatter
+/// gives the other lines.
+///
+/// Not through `tracing::info!`: its formatter (a field visitor per value,
+/// the date formatted anew for every line) took about 3 µs of a 12 µs
+/// poll. This writes the fields directly and formats the date once a
+/// second per thread.
+pub fn access(a: &Access<'_>) {
+    if !tracing::enabled!(target: "topicfeed::access", tracing::Level::INFO) {
+        return;
+    }
+    LINE.with(|line| {
+        let mut line = line.borrow_mut();
+        line.clear();
+        let json = FORMAT.get() == Some(&Format::Json);
+        write_access(&mut line, a, json);
+        let _ = Batched.write_all(&line);
+    });
+}
+
+thread_local! {
+    /// The line being built, reused.
+    static LINE: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    /// This thread's last second and its RFC 3339 text, `YYYY-MM-DDTHH:MM:SS`.
+    static SECOND: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+}
+
+fn write_access(out: &mut Vec<u8>, a: &Access<'_>, json: bool) {
+    let now = chrono::Utc::now();
+    let stamp = SECOND.with(|s| {
+        let mut s = s.borrow_mut();
+        if s.0 != now.timestamp() {
+            *s = (now.timestamp(), now.format("%Y-%m-%dT%H:%M:%S").to_string());
+        }
+        format!("{}.{:06}Z", s.1, now.timestamp_subsec_micros())
+    });
+    if json {
+        let v = serde_json::json!({
+            "timestamp": stamp,
+            "level": "INFO",
+            "fields": {
+                "message": "request",
+                "client": a.client.to_string(),
+                "method": a.method,
+                "path": a.path,
+                "status": a.status,
+                "elapsed_us": a.elapsed_us,
+            },
+            "target": "topicfeed::access",
+        });
+        let _ = serde_json::to_writer(&mut *out, &v);
+    } else {
+        let _ = write!(
+            out,
+            "{stamp}  INFO topicfeed::access: request client={} method={} path={} status={} elapsed_us={}",
+            a.client, a.method, a.path, a.status, a.elapsed_us
+        );
+    }
+    out.push(b'\n');
 }
 
 /// The subscriber's writer: into this thread's batch when it has one,
@@ -140,6 +216,38 @@ impl Write for Batched {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sample() -> Access<'static> {
+        Access {
+            client: "192.0.2.7".parse().unwrap(),
+            method: "GET",
+            path: "/feeds/a\"b.atom",
+            status: 304,
+            elapsed_us: 12,
+        }
+    }
+
+    #[test]
+    fn access_lines_in_text_and_json() {
+        let mut text = Vec::new();
+        write_access(&mut text, &sample(), false);
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.ends_with(
+            "  INFO topicfeed::access: request client=192.0.2.7 method=GET path=/feeds/a\"b.atom status=304 elapsed_us=12\n"
+        ), "{text}");
+        let stamp = text.split(' ').next().unwrap();
+        assert!(
+            chrono::DateTime::parse_from_rfc3339(stamp).is_ok(),
+            "{stamp}"
+        );
+        let mut json = Vec::new();
+        write_access(&mut json, &sample(), true);
+        let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(v["fields"]["path"], "/feeds/a\"b.atom");
+        assert_eq!(v["fields"]["status"], 304);
+        assert_eq!(v["target"], "topicfeed::access");
+        assert!(chrono::DateTime::parse_from_rfc3339(v["timestamp"].as_str().unwrap()).is_ok());
+    }
 
     #[test]
     fn a_batching_thread_keeps_lines_until_flushed_or_full() {

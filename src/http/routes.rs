@@ -61,15 +61,13 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
         })
         .inc();
     if state.config.access_log {
-        tracing::info!(
-            target: "topicfeed::access",
-            client = %peer.ip(),
-            %method,
-            %path,
-            status = resp.status().as_u16(),
-            elapsed_us = started.elapsed().as_micros() as u64,
-            "request"
-        );
+        crate::logging::access(&crate::logging::Access {
+            client: peer.ip(),
+            method: method.as_str(),
+            path: &path,
+            status: resp.status().as_u16(),
+            elapsed_us: started.elapsed().as_micros() as u64,
+        });
     }
     resp
 }

@@ -1101,3 +1101,54 @@ fn rows_stored_under_the_old_ids_are_adopted_once() {
     assert_eq!(store.upsert(&again, t(6, 3)).unwrap(), Outcome::Unchanged);
     assert_eq!(store.integrity_check().unwrap(), "ok");
 }
+
+/// The blind pair set of `tests/fixtures/dedup-pairs` (BENCHMARKS.md):
+/// no distinct pair may merge, and at least 95% of the duplicates must.
+#[test]
+fn blind_duplicate_pairs_merge_precisely() {
+    let dir = root().join("tests/fixtures/dedup-pairs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    let (mut merged_dups, mut dups, mut wrongly_merged) = (0, 0, Vec::new());
+    for path in &files {
+        let pair: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let doc = |v: &serde_json::Value| {
+            let json = serde_json::json!({
+                "title": v["title"], "url": v["url"], "site_name": v["site"],
+                "published": v["published"], "content": v["content"],
+            });
+            normalize(
+                Input::new(json.to_string().as_bytes())
+                    .with_hint(Some(topicfeed::ingest::Format::Json)),
+            )
+            .unwrap()
+        };
+        let (a, b) = (doc(&pair["a"]), doc(&pair["b"]));
+        let (_d, store) = open();
+        store.upsert(&a, t(1, 0)).unwrap();
+        // A copy of `a`, or the same id updated: one story either way.
+        let merged = matches!(
+            store.upsert(&b, t(1, 1)).unwrap(),
+            Outcome::Duplicate { .. } | Outcome::Updated | Outcome::Unchanged
+        );
+        if pair["label"] == "duplicate" {
+            dups += 1;
+            merged_dups += usize::from(merged);
+        } else if merged {
+            wrongly_merged.push(path.display().to_string());
+        }
+    }
+    assert!(
+        wrongly_merged.is_empty(),
+        "distinct pairs merged: {wrongly_merged:?}"
+    );
+    assert!(
+        merged_dups * 100 >= dups * 95,
+        "recall {merged_dups}/{dups} under 0.95"
+    );
+}

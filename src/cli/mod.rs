@@ -556,7 +556,7 @@ fn export(
 ) -> anyhow::Result<ExitCode> {
     let base = url::Url::parse(base_url)
         .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .filter(topicfeed::model::is_http)
         .ok_or_else(|| anyhow::anyhow!("--base-url `{base_url}`: not an absolute http(s) URL"))?;
     let classifier = feeds.load()?;
     let store = topicfeed::store::SqliteStore::open(&data.dir)?;

@@ -84,7 +84,7 @@ pub(super) async fn ingest(
         let first = ingested.summary.failed.first();
         return Err(match first {
             Some(f) if f.disk_full() => HttpError::InsufficientStorage(f.reason.clone()),
-            Some(f) if f.store => HttpError::Internal(f.reason.clone()),
+            Some(f) if f.is_store() => HttpError::Internal(f.reason.clone()),
             Some(f) => HttpError::BadRequest(format!("nothing stored: {}", f.reason)),
             None => HttpError::BadRequest("nothing stored: the feed has no entries".into()),
         });

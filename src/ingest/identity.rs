@@ -55,7 +55,7 @@ const CLICK_IDS: &[&str] = &[
 /// link never leaves topicfeed.
 pub fn public_url(raw: &str) -> Option<String> {
     let mut url = Url::parse(raw.trim()).ok()?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+    if !crate::model::is_http(&url) {
         return None;
     }
     let tracking = |k: &str| {
@@ -83,7 +83,7 @@ pub fn public_url(raw: &str) -> Option<String> {
 /// absolute http(s) URL.
 pub fn canonical_url(raw: &str) -> Option<String> {
     let mut url = Url::parse(raw.trim()).ok()?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+    if !crate::model::is_http(&url) {
         return None;
     }
     url.set_fragment(None);

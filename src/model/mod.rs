@@ -11,7 +11,7 @@ mod summary;
 pub mod xml;
 
 pub use story::{SourceRef, Story};
-pub use summary::{DISK_FULL, Failure, Outcome, Summary};
+pub use summary::{Cause, DISK_FULL, Failure, Outcome, Summary};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -127,8 +127,13 @@ pub struct ArticleJson {
 /// topicfeed. Ingest drops the others; output checks again, because stored
 /// rows may predate that rule.
 pub fn is_http_url(link: &str) -> bool {
-    url::Url::parse(link)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
+    url::Url::parse(link).is_ok_and(|u| is_http(&u))
+}
+
+/// Whether `url` is http(s) with a host: the one test of that rule, for
+/// links published, URLs fetched and URLs configured alike.
+pub fn is_http(url: &url::Url) -> bool {
+    matches!(url.scheme(), "http" | "https") && url.host_str().is_some()
 }
 
 /// Number of differing bits between two SimHash fingerprints

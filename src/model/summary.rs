@@ -43,18 +43,33 @@ pub struct Failure {
     /// What failed: a file path, a feed entry's link, `request body`.
     pub subject: String,
     pub reason: String,
-    /// True when the store refused, not the input: worth retrying as is.
-    pub store: bool,
+    pub cause: Cause,
 }
 
-/// How a store failure caused by a full disk reads: [`Failure::disk_full`]
-/// and the HTTP layer (507) recognise it by these words.
+/// Whose fault a [`Failure`] is, which decides what the caller says back
+/// (400, 500 or 507 over HTTP; keep or retry an inbox file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// The input cannot be stored as it is.
+    Input,
+    /// The store refused: worth retrying as is.
+    Store,
+    /// The store's disk is full: retry once there is space.
+    DiskFull,
+}
+
+/// How a store failure caused by a full disk reads.
 pub const DISK_FULL: &str = "the disk is full; nothing was written (free space and send it again)";
 
 impl Failure {
     /// The store refused for want of space, not because of the input.
     pub fn disk_full(&self) -> bool {
-        self.store && self.reason.contains(DISK_FULL)
+        self.cause == Cause::DiskFull
+    }
+
+    /// The store refused (for any reason), not the input.
+    pub fn is_store(&self) -> bool {
+        self.cause != Cause::Input
     }
 }
 
@@ -83,7 +98,7 @@ impl Summary {
         self.failed.push(Failure {
             subject: subject.into(),
             reason: reason.into(),
-            store: false,
+            cause: Cause::Input,
         });
     }
 

@@ -19,10 +19,11 @@ use std::sync::mpsc;
 use chrono::Utc;
 
 use super::sites::{Seen, SiteBoilerplate};
+use super::store_cause;
 use super::{Prepared, prepare, store_articles};
 use crate::classify::Classifier;
 use crate::ingest::Input;
-use crate::model::{Article, Failure, Outcome, Summary};
+use crate::model::{Article, Cause, Failure, Outcome, Summary};
 use crate::store::Store;
 
 /// What happened to one article or file, reported as it happens.
@@ -111,7 +112,7 @@ fn file_failure(path: &Path, reason: String) -> Failure {
     Failure {
         subject: path.display().to_string(),
         reason,
-        store: false,
+        cause: Cause::Input,
     }
 }
 
@@ -315,7 +316,7 @@ fn report(
             }
             Err(e) => {
                 let failure = Failure {
-                    store: true,
+                    cause: store_cause(&e),
                     ..file_failure(path, e.to_string())
                 };
                 on_event(Event::Failed(&failure));

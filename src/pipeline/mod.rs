@@ -35,7 +35,7 @@ pub use sites::SiteBoilerplate;
 
 use crate::classify::Classifier;
 use crate::ingest::{self, Document, IngestError, Input, feed::FeedDocument};
-use crate::model::Article;
+use crate::model::{Article, Cause};
 use crate::sources;
 use crate::store::{Store, StoreError};
 
@@ -114,7 +114,7 @@ pub fn prepare_feed(
         out.failed.push(Failure {
             subject: format!("{} entry {entry}", doc.kind),
             reason: reason.to_owned(),
-            store: false,
+            cause: Cause::Input,
         });
     }
     for mut draft in doc.drafts {
@@ -127,7 +127,7 @@ pub fn prepare_feed(
             Err(e) => out.failed.push(Failure {
                 subject,
                 reason: e.to_string(),
-                store: false,
+                cause: Cause::Input,
             }),
         }
     }
@@ -204,7 +204,7 @@ pub fn store_prepared(
             Err(e) => out.summary.failed.push(Failure {
                 subject: article.url.clone().unwrap_or_else(|| subject.to_owned()),
                 reason: e.to_string(),
-                store: true,
+                cause: store_cause(&e),
             }),
         }
     }
@@ -239,6 +239,14 @@ pub fn store_articles(
 /// The store's clock: whole seconds, as everything stored is.
 fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+/// What a failure the store returned says about retrying.
+pub(crate) fn store_cause(e: &crate::store::StoreError) -> Cause {
+    match e {
+        crate::store::StoreError::Full { .. } => Cause::DiskFull,
+        _ => Cause::Store,
+    }
 }
 
 #[cfg(test)]

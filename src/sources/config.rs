@@ -130,7 +130,7 @@ pub fn parse(path: &Path, text: &str, feeds_dir: &Path) -> Result<SourcesConfig,
             return Err(err(line, format!("source name `{name}` is used twice")));
         }
         match url::Url::parse(url.trim()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
+            Ok(u) if crate::model::is_http(&u) => {}
             _ => {
                 return Err(err(
                     line,

@@ -241,7 +241,7 @@ pub fn process_file(inbox: &Path, path: &Path, sink: &dyn Sink) -> FileOutcome {
             return reject(inbox, path, &name, "no article".into());
         };
         // A store that takes nothing is the store's problem, not the file's.
-        if summary.failed.iter().all(|f| f.store) {
+        if summary.failed.iter().all(crate::model::Failure::is_store) {
             return FileOutcome::Retry {
                 reason: first.reason.clone(),
             };

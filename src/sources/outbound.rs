@@ -32,7 +32,7 @@ impl OutboundPolicy {
     /// permit, or whose scheme is not http(s). Names are checked by the
     /// resolver when connecting.
     pub fn check_url(&self, url: &reqwest::Url) -> Result<(), String> {
-        if !matches!(url.scheme(), "http" | "https") {
+        if !crate::model::is_http(url) {
             return Err(format!("`{}:` URLs are never fetched", url.scheme()));
         }
         let ip = match url.host() {

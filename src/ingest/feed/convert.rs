@@ -342,7 +342,7 @@ fn entry_link(entry: &RawEntry, base: Option<&url::Url>) -> Option<String> {
             Some(b) => b.join(href).ok()?,
             None => url::Url::parse(href).ok()?,
         };
-        matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+        crate::model::is_http(&url).then(|| url.to_string())
     };
     entry
         .links

@@ -103,6 +103,10 @@ pub fn parse_feed_with(
         return parse_json(&text, url, rules, repairs);
     }
     let text = repair::declare_utf8(&text).into_owned();
+    // Relative links resolve against the channel link when the document
+    // says nothing; a relative xml:base says to start from its own URL.
+    let doc_base = url.filter(|_| repair::has_relative_xml_base(&text));
+    let parse_raw = |t: &str| parse_raw(t, doc_base);
     let (first, text) = match parse_raw(&text) {
         Ok(feed) => (Ok(feed), text),
         // What a reader would shrug off: retry once with the ampersands and
@@ -124,7 +128,7 @@ pub fn parse_feed_with(
     // items the salvage reader kept; else feed-rs's partial reading.
     let (feed, reader, damage) = match first {
         Ok(feed) if clean(&feed) => (convert::from_feed_rs(feed), FeedReader::FeedRs, None),
-        first => match (salvage::read(&text), first) {
+        first => match (salvage::read(&text, doc_base), first) {
             (Some(s), _) if !s.feed.entries.is_empty() => {
                 (s.feed, FeedReader::Salvage, s.damage.or_else(cut))
             }
@@ -141,12 +145,12 @@ fn parse_json(
     rules: &Boilerplate,
     mut repairs: Vec<&'static str>,
 ) -> Result<FeedDocument, IngestError> {
-    let feed = match parse_raw(text) {
+    let feed = match parse_raw(text, None) {
         Ok(feed) => feed,
         Err(e) => {
             let fixed = repair::coerce_json(text).ok_or_else(|| unreadable(e))?;
             repairs.push("coerced JSON Feed fields of the wrong type");
-            parse_raw(&fixed).map_err(unreadable)?
+            parse_raw(&fixed, None).map_err(unreadable)?
         }
     };
     Ok(document(
@@ -212,11 +216,16 @@ fn unreadable(e: feed_rs::parser::ParseFeedError) -> IngestError {
     }
 }
 
-/// No base URI is given to feed-rs: it would resolve relative links
+/// A base URI is given to feed-rs only for a document with a relative
+/// xml:base (`base`): otherwise feed-rs would resolve relative links
 /// against the feed URL before the channel link could be tried.
-fn parse_raw(text: &str) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
+fn parse_raw(
+    text: &str,
+    base: Option<&str>,
+) -> Result<feed_rs::model::Feed, feed_rs::parser::ParseFeedError> {
     let text = repair::drop_late_declarations(text);
     feed_rs::parser::Builder::new()
+        .base_uri(base)
         .timestamp_parser(super::dates::parse_feed_date)
         // feed-rs makes up an id for a guid-less entry from its link and
         // title (or a random UUID): it would change with every edit, or every

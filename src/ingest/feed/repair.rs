@@ -207,6 +207,20 @@ pub(crate) fn root_element(text: &str) -> Option<&str> {
 
 /// A document whose root is never closed was cut off in transit; a parser
 /// that stops quietly at the end would pass it as whole.
+/// Whether some `xml:base` in the document is relative: then XML Base
+/// (and RFC 3986 5.1.3) resolves it against the document's own URL, which
+/// the readers must be given.
+pub(super) fn has_relative_xml_base(text: &str) -> bool {
+    text.match_indices("xml:base=").any(|(i, m)| {
+        let rest = &text[i + m.len()..];
+        let Some(quote) = rest.chars().next().filter(|q| *q == '"' || *q == '\'') else {
+            return false;
+        };
+        let value = rest[1..].split(quote).next().unwrap_or_default();
+        url::Url::parse(value.trim()).is_err()
+    })
+}
+
 pub(super) fn is_truncated(text: &str) -> bool {
     let Some(root) = root_qname(text) else {
         return false;
@@ -233,6 +247,16 @@ pub(super) fn has_item_elements(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relative_xml_bases_are_told_from_absolute_ones() {
+        assert!(has_relative_xml_base(r#"<feed xml:base="/blog/">"#));
+        assert!(has_relative_xml_base("<entry xml:base='archive/'>"));
+        assert!(!has_relative_xml_base(
+            r#"<feed xml:base="https://a.example/b/">"#
+        ));
+        assert!(!has_relative_xml_base("<rss><channel>"));
+    }
 
     #[test]
     fn bare_ampersands_and_html_entities_become_xml() {

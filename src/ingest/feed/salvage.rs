@@ -39,7 +39,8 @@ impl Open {
 /// Reads `text` (UTF-8, entities already made XML) as a feed; `None` when
 /// its root is not a feed element. Links are resolved against `xml:base`
 /// only: the channel link and the feed URL come later, in that order.
-pub(super) fn read(text: &str) -> Option<Salvaged> {
+pub(super) fn read(text: &str, doc_base: Option<&str>) -> Option<Salvaged> {
+    let doc_base = doc_base.and_then(|u| url::Url::parse(u).ok());
     let mut reader = Reader::from_str(text);
     let config = reader.config_mut();
     config.check_end_names = false;
@@ -59,7 +60,7 @@ pub(super) fn read(text: &str) -> Option<Salvaged> {
         match event {
             Event::Start(start) if stack.is_empty() => {
                 feed.kind = feed_kind(&start)?;
-                stack.push(open_element(&start, after, None));
+                stack.push(open_element(&start, after, doc_base.as_ref()));
             }
             Event::Empty(start) if stack.is_empty() => {
                 feed.kind = feed_kind(&start)?;

@@ -251,7 +251,7 @@ fn salvage_reader_matches_feed_rs_on_a_clean_feed() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
-    let salvaged = salvage::read(&text).unwrap();
+    let salvaged = salvage::read(&text, None).unwrap();
     assert_eq!(salvaged.damage, None);
     assert_eq!(salvaged.feed.kind, "RSS 2.0");
     assert_eq!(salvaged.feed.entries.len(), 11);
@@ -367,4 +367,37 @@ fn fuzz_late_xml_declaration_does_not_panic() {
     xml.push_str("</channel></rss>");
     let doc = parse_feed(xml.as_bytes(), None).expect("reads");
     assert_eq!(doc.drafts.len(), 40);
+}
+
+#[test]
+fn a_relative_xml_base_resolves_against_the_document_url() {
+    // No absolute base anywhere: `xml:base="/blog/"` is relative to where
+    // the feed was fetched (XML Base, RFC 3986 §5.1.3), not to the site's
+    // home page named in the feed.
+    let xml = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/blog/">
+<title>Relative base</title><id>urn:x</id><updated>2024-01-02T03:04:05Z</updated>
+<link rel="alternate" href="https://home.example/"/>
+<entry><title>One</title><id>urn:x:1</id><updated>2024-01-02T03:04:05Z</updated>
+<link href="2024/one.html"/><content type="html">&lt;p&gt;Body of the first entry, long enough to keep.&lt;/p&gt;</content></entry>
+<entry xml:base="archive/"><title>Two</title><id>urn:x:2</id><updated>2024-01-02T03:04:05Z</updated>
+<link href="two.html"/><content type="html">&lt;p&gt;Body of the second entry, long enough to keep.&lt;/p&gt;</content></entry>
+</feed>"#;
+    let doc = parse_feed(xml.as_bytes(), Some("https://feeds.example/atom.xml")).unwrap();
+    let urls: Vec<_> = doc.drafts.iter().map(|d| d.url.as_deref()).collect();
+    assert_eq!(
+        urls,
+        [
+            Some("https://feeds.example/blog/2024/one.html"),
+            Some("https://feeds.example/blog/archive/two.html")
+        ]
+    );
+    // The same when the document is cut off and the salvage reader reads it.
+    let cut = &xml[..xml.find("<entry xml:base").unwrap() + 20];
+    let doc = parse_feed(cut.as_bytes(), Some("https://feeds.example/atom.xml")).unwrap();
+    assert_eq!(doc.reader, FeedReader::Salvage);
+    assert_eq!(
+        doc.drafts[0].url.as_deref(),
+        Some("https://feeds.example/blog/2024/one.html")
+    );
 }

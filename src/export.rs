@@ -12,7 +12,8 @@
 //!
 //! A file is rewritten only when its bytes changed (so a CDN or rsync sees
 //! only real changes), and written to a temporary name then renamed, so a
-//! host never serves half a file.
+//! host never serves half a file. Files the previous export's manifest
+//! lists and this one does not (a removed topic, a story gone) are removed.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -72,6 +73,8 @@ pub struct ExportReport {
     pub files: usize,
     pub written: usize,
     pub unchanged: usize,
+    /// Files of an earlier export that this one no longer has.
+    pub removed: usize,
 }
 
 /// Exports into `dir` (created if missing).
@@ -98,6 +101,27 @@ pub fn export(
     out.put("index.html", &Rendered::new(index, HTML, None))?;
     let opml = pages::opml_body(topics, base, cfg.now);
     out.put("feeds.opml", &Rendered::new(opml, OPML, None))?;
+    // Files an earlier export wrote that this one did not (a topic removed,
+    // a story gone): left in place, they would be served forever. Only
+    // names from our own manifest are removed, never anything else in DIR.
+    let earlier: BTreeMap<String, FileInfo> = std::fs::read(dir.join(MANIFEST))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    for name in earlier.keys().filter(|n| !out.manifest.contains_key(*n)) {
+        let path = dir.join(name);
+        // A name that would leave DIR is not ours.
+        if Path::new(name)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        {
+            match std::fs::remove_file(&path) {
+                Ok(()) => out.report.removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(ExportError::Write { path, source }),
+            }
+        }
+    }
     let manifest = serde_json::to_vec_pretty(&out.manifest).unwrap_or_default();
     out.write_if_changed(MANIFEST, &manifest)?;
     Ok(out.report)

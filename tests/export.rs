@@ -130,6 +130,36 @@ fn export_writes_every_feed_as_served_and_rewrites_only_changes() {
     assert_ne!(std::fs::read(out.join("feeds/all.atom")).unwrap(), before);
     let total: usize = third.split(' ').next().unwrap().parse().unwrap();
     assert!(written > 0 && written < total / 2, "{third}");
+
+    // A topic removed from the configuration: its files go, and nothing
+    // the export did not write is touched.
+    let feeds = dir.path().join("feeds");
+    std::fs::create_dir(&feeds).unwrap();
+    for entry in std::fs::read_dir(root().join("feeds")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().is_some_and(|n| n != "sports.toml") {
+            std::fs::copy(&path, feeds.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(out.join("robots.txt"), "User-agent: *\n").unwrap();
+    let o = topicfeed(
+        &[
+            "export",
+            out.to_str().unwrap(),
+            "--base-url",
+            BASE,
+            "--feeds",
+            feeds.to_str().unwrap(),
+        ],
+        &data,
+    );
+    let fourth = String::from_utf8_lossy(&o.stdout);
+    assert!(fourth.contains(" 4 removed"), "{fourth}");
+    for ext in ["rss", "atom", "json", "html"] {
+        assert!(!out.join(format!("feeds/sports.{ext}")).exists(), "{ext}");
+    }
+    assert!(out.join("robots.txt").exists());
+    assert!(out.join("feeds/world.rss").exists());
 }
 
 #[test]

@@ -578,11 +578,12 @@ fn export(
     };
     let report = topicfeed::export::export(&store, &classifier, &cfg, dir)?;
     println!(
-        "{} files in {}: {} written, {} unchanged",
+        "{} files in {}: {} written, {} unchanged, {} removed",
         report.files,
         dir.display(),
         report.written,
-        report.unchanged
+        report.unchanged,
+        report.removed
     );
     Ok(ExitCode::SUCCESS)
 }

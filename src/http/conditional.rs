@@ -17,10 +17,13 @@ pub fn not_modified(headers: &HeaderMap, etag: &str, last_modified: Option<DateT
     if let Some(inm) = headers.get(IF_NONE_MATCH) {
         let Ok(inm) = inm.to_str() else { return false };
         let ours = opaque(etag);
-        return inm
-            .split(',')
-            .map(str::trim)
-            .any(|t| t == "*" || opaque(t) == ours || uncoded(opaque(t)).as_deref() == Some(ours));
+        return inm.split(',').map(str::trim).any(|t| {
+            let t = opaque(t);
+            // `"abc-gzip"` matches `"abc"`: the same version, coded.
+            t == "*"
+                || t == ours
+                || uncoded(t).is_some_and(|base| ours.strip_suffix('"') == Some(base))
+        });
     }
     if let (Some(ims), Some(lm)) = (headers.get(IF_MODIFIED_SINCE), last_modified)
         && let Some(since) = ims
@@ -44,10 +47,11 @@ pub fn coded_etag(etag: &str, coding: Coding) -> String {
 }
 
 /// The identity tag behind a coded one (`"abc-gzip"` → `"abc"`).
-fn uncoded(tag: &str) -> Option<String> {
+/// `tag` without its coding suffix, as the two parts around it.
+fn uncoded(tag: &str) -> Option<&str> {
     ["-gzip\"", "-br\"", "-zstd\""]
         .iter()
-        .find_map(|suffix| tag.strip_suffix(suffix).map(|base| format!("{base}\"")))
+        .find_map(|suffix| tag.strip_suffix(suffix))
 }
 
 /// The opaque part of an entity tag, without a weak prefix.
@@ -86,36 +90,34 @@ pub fn negotiate(headers: &HeaderMap) -> Coding {
     let Some(value) = headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
         return Coding::Identity;
     };
-    let mut best = (0.0f32, 0u8, Coding::Identity);
-    let mut star = None;
-    let mut named = Vec::new();
-    for part in value.split(',') {
-        let mut pieces = part.split(';');
-        let name = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = pieces
-            .filter_map(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
+    // Every poll from a real reader carries this header: read it in place,
+    // with no allocation.
+    let q_of = |wanted: &str| {
+        value.split(',').find_map(|part| {
+            let mut pieces = part.split(';');
+            let name = pieces.next().unwrap_or("").trim();
+            let matches = name.eq_ignore_ascii_case(wanted)
+                || (wanted == "gzip" && name.eq_ignore_ascii_case("x-gzip"));
+            matches.then(|| {
+                pieces
+                    .filter_map(|p| {
+                        p.trim()
+                            .strip_prefix("q=")
+                            .and_then(|q| q.trim().parse::<f32>().ok())
+                    })
+                    .next()
+                    .unwrap_or(1.0)
             })
-            .next()
-            .unwrap_or(1.0);
-        if name == "*" {
-            star = Some(q);
-        }
-        named.push((name, q));
-    }
+        })
+    };
+    let star = q_of("*");
+    let mut best = (0.0f32, 0u8, Coding::Identity);
     for (coding, name, rank) in [
         (Coding::Brotli, "br", 3u8),
         (Coding::Zstd, "zstd", 2),
         (Coding::Gzip, "gzip", 1),
     ] {
-        let q = named
-            .iter()
-            .find(|(n, _)| n == name || (coding == Coding::Gzip && n == "x-gzip"))
-            .map(|(_, q)| *q)
-            .or(star)
-            .unwrap_or(0.0);
+        let q = q_of(name).or(star).unwrap_or(0.0);
         if q > 0.0 && (q > best.0 || (q == best.0 && rank > best.1)) {
             best = (q, rank, coding);
         }

@@ -5,6 +5,7 @@
 //! the last commit and are never blocked by the writer, so serving goes on
 //! while ingest or retention write.
 
+mod open;
 mod read;
 mod schema;
 mod sites;
@@ -17,8 +18,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
+use self::open::{ReadMode, open_writer, read_only_may_help};
 use super::dedup::WindowIndex;
 use super::{
     Outcome, Page, Query, Retention, SiteBlocks, SiteInfo, Store, StoreError, Story, TopicStats,
@@ -250,153 +252,6 @@ impl Drop for Reader<'_> {
             }
         }
     }
-}
-
-/// Opens the writer connection: WAL, durable commits, schema migrated.
-fn open_writer(path: &Path, version: Option<usize>) -> Result<Writer, StoreError> {
-    let mut conn = connect(path, ReadMode::ReadWrite)?;
-    // WAL: readers see the last commit and never wait for the writer.
-    // synchronous=FULL: the WAL is synced on every commit, so an ingest
-    // that was reported as stored survives a power cut too. NORMAL in WAL
-    // mode survives a process crash but can lose the last commits on
-    // power loss, and acknowledging an article that then vanishes is the
-    // one thing a store must not do; FULL costs one fsync per transaction,
-    // which batching pays for.
-    let mode: String = conn
-        .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
-        .map_err(|source| StoreError::open(path.display(), source))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::open(
-            path.display(),
-            format!(
-                "journal_mode is {mode}, WAL is required (is the file on a network filesystem?)"
-            ),
-        ));
-    }
-    conn.execute_batch(
-        "PRAGMA synchronous = FULL;
-         PRAGMA journal_size_limit = 67108864;
-         PRAGMA cache_size = -65536;",
-    )
-    .map_err(|source| StoreError::open(path.display(), source))?;
-    schema::migrate(&mut conn, path, version)?;
-    let data_version = data_version(&conn).map_err(sql_err("read data_version"))?;
-    Ok(Writer {
-        conn,
-        window: None,
-        data_version,
-        clock: 0,
-    })
-}
-
-/// How reader connections open the file. `ReadOnly` and `Immutable` are
-/// the fallbacks of a store that cannot be written (full disk, read-only
-/// filesystem); `Immutable` is for when SQLite cannot even create the
-/// shared-memory file WAL readers need, which is what a full disk does
-/// after a clean shutdown removed it.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-#[repr(u8)]
-enum ReadMode {
-    ReadWrite = 0,
-    ReadOnly = 1,
-    Immutable = 2,
-}
-
-impl ReadMode {
-    fn from_u8(m: u8) -> ReadMode {
-        match m {
-            1 => ReadMode::ReadOnly,
-            2 => ReadMode::Immutable,
-            _ => ReadMode::ReadWrite,
-        }
-    }
-
-    /// The first read-only mode in which the store at `path` opens, holds
-    /// the current schema and answers a read.
-    fn fallback(path: &Path) -> Option<ReadMode> {
-        // Immutable ignores the WAL, so it is right only when the WAL holds
-        // nothing: after a clean shutdown, not after a crash.
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let wal_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
-        [ReadMode::ReadOnly, ReadMode::Immutable]
-            .into_iter()
-            .filter(|mode| *mode != ReadMode::Immutable || wal_empty)
-            .find(|mode| {
-                mode.connect_reader(path)
-                    .ok()
-                    .and_then(|c| {
-                        let v = schema::version(&c).ok()?;
-                        read_generation(&c).ok()?;
-                        Some(v == MIGRATIONS.len() as i64)
-                    })
-                    .unwrap_or(false)
-            })
-    }
-
-    fn connect_reader(self, path: &Path) -> Result<Connection, StoreError> {
-        let c = connect(path, self)?;
-        // Readers never write; make that a guarantee, not a habit.
-        c.pragma_update(None, "query_only", true)
-            .map_err(sql_err("open reader"))?;
-        Ok(c)
-    }
-}
-
-/// Whether a failure to open the store for writing is one a read-only
-/// open may get past: no space, an I/O error creating the WAL's files, a
-/// read-only filesystem.
-fn read_only_may_help(e: &StoreError) -> bool {
-    use rusqlite::ErrorCode as C;
-    let source = match e {
-        StoreError::Full { .. } => return true,
-        StoreError::Open { source, .. } | StoreError::Migrate { source, .. } => source,
-        _ => return false,
-    };
-    matches!(
-        source
-            .downcast_ref::<rusqlite::Error>()
-            .and_then(|e| e.sqlite_error_code()),
-        Some(C::DiskFull | C::SystemIoFailure | C::ReadOnly | C::CannotOpen)
-    )
-}
-
-fn connect(path: &Path, mode: ReadMode) -> Result<Connection, StoreError> {
-    let open_err = |source| StoreError::open(path.display(), source);
-    let conn = match mode {
-        ReadMode::ReadWrite => Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        ),
-        ReadMode::ReadOnly => Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        ),
-        ReadMode::Immutable => {
-            // immutable=1: no locks and no -shm file, which a full disk
-            // cannot hold. Safe here because nothing can write either.
-            let abs = std::path::absolute(path).map_err(|e| StoreError::open(path.display(), e))?;
-            let uri = url::Url::from_file_path(&abs)
-                .map_err(|()| StoreError::open(path.display(), "path is not absolute"))?;
-            Connection::open_with_flags(
-                format!("{uri}?immutable=1"),
-                OpenFlags::SQLITE_OPEN_READ_ONLY
-                    | OpenFlags::SQLITE_OPEN_URI
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )
-        }
-    }
-    .map_err(open_err)?;
-    conn.busy_timeout(BUSY_TIMEOUT).map_err(open_err)?;
-    // Room for the fixed statements plus the shapes of recent feed queries.
-    conn.set_prepared_statement_cache_capacity(64);
-    // The bundled SQLite enforces foreign keys by default; say so anyway,
-    // deleting a story relies on the cascades.
-    conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;")
-        .map_err(open_err)?;
-    Ok(conn)
 }
 
 fn data_version(conn: &Connection) -> rusqlite::Result<i64> {

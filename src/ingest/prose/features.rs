@@ -147,6 +147,21 @@ pub(super) fn repeat_counts(blocks: &[Block], words: &[Vec<Word>], long: usize) 
         .collect()
 }
 
+/// A line that opens with a pictograph (🎙️, 🛒, 🎟️, 📩, 👉): the mark of a
+/// box the site set in the text (a podcast plug, a shop or ticket promo, a
+/// sign-up), whatever its words. Reporting does not open a paragraph with
+/// one. Bullets and typographic marks (•, ✓, →) are not pictographs.
+pub(super) fn pictograph_led(text: &str) -> bool {
+    text.trim_start().chars().next().is_some_and(|c| {
+        matches!(u32::from(c),
+            0x1F300..=0x1F5FF   // symbols and pictographs
+            | 0x1F600..=0x1F64F // faces
+            | 0x1F680..=0x1F6FF // transport and map
+            | 0x1F900..=0x1F9FF // supplemental symbols and pictographs
+            | 0x1FA70..=0x1FAFF) // symbols and pictographs, extended
+    })
+}
+
 /// A line that opens with a quotation mark: speech, left to its neighbours.
 pub(super) fn quoted_line(text: &str) -> bool {
     text.starts_with(['"', '“', '«', '„', '‘'])

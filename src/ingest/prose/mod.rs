@@ -32,7 +32,7 @@ mod features;
 
 use context::{protect_lists, resolve_unsure};
 use features::{
-    Word, bullet, digit_share, formal_address, gallery_counter, label_shaped, quoted_line,
+    Word, bullet, digit_share, formal_address, gallery_counter, pictograph_led, label_shaped, quoted_line,
     repeat_counts, sentence_openers, word_of, words_of,
 };
 
@@ -430,6 +430,9 @@ impl Prose {
             return Class::Clutter;
         }
         if self.is_bio(text, words) || label_shaped(text, n) || gallery_counter(text) {
+            return Class::Clutter;
+        }
+        if n < t.long_words && pictograph_led(text) {
             return Class::Clutter;
         }
         if (n >= t.long_words && stop >= t.long_stop_share)

@@ -509,6 +509,14 @@ mod tests {
     }
 
     #[test]
+    fn a_handle_before_an_absolute_time_signals_a_comment() {
+        let r = rules();
+        assert!(r.is_comment_signal("Pierrot12 — 03/10/2022 à 12:47"));
+        assert!(r.is_comment_signal("kiwi_dad - 14.10.2023, 18:30"));
+        assert!(!r.is_comment_signal("Reporting by Ana Ruiz; editing by Tom Hale"));
+    }
+
+    #[test]
     fn bad_pattern_in_a_line_table_names_that_table() {
         // The line tables compile as one set; the error still names one.
         let broken = RULES_TOML.replacen("'sondage:?'", "'sond(age:?'", 1);
@@ -565,6 +573,10 @@ mod tests {
             "Lesen Sie auch: Die Bahn streikt wieder",
             "Lire aussi : La grève continue",
             "Leer más: El puerto sigue cerrado",
+            "Ad: Grindley v Ashcombe live odds – bet responsibly. 18+ T&Cs apply.",
+            "Sponsored: the best walking boots of the year",
+            "This article is more than 1 year old",
+            "Cet article date de plus de 2 ans",
             "Tags: Economy, Ports, Unions",
             "© 2019 Daily Ledger. All rights reserved.",
             "Copyright 2020 The Courier",

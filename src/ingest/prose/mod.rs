@@ -32,8 +32,8 @@ mod features;
 
 use context::{protect_lists, resolve_unsure};
 use features::{
-    Word, bullet, digit_share, formal_address, gallery_counter, pictograph_led, label_shaped, quoted_line,
-    repeat_counts, sentence_openers, word_of, words_of,
+    Word, bullet, digit_share, formal_address, gallery_counter, label_shaped, pictograph_led,
+    quoted_line, repeat_counts, sentence_openers, word_of, words_of,
 };
 
 /// What a line is, to the classifier.

@@ -134,3 +134,26 @@ fn language_is_the_one_whose_stopwords_cover_most() {
     )];
     assert_eq!(p.language_of(&pl).code, "unknown", "no list knows Polish");
 }
+
+#[test]
+fn boxes_that_open_with_a_pictograph_go_and_bullets_stay() {
+    let body = [
+        "The council approved the new school on Tuesday after a two-hour debate in the chamber, the mayor said.",
+        "🎙️ Hear the whole debate on our weekly podcast, wherever you get your podcasts.",
+        "Building starts in spring and the first pupils should move in by the autumn of next year, officials said.",
+        "🛒 The new home shirt is in the club shop now, with delivery across the county.",
+        "• The old building will be turned into housing for about forty families.",
+        "Opponents said the bus links from the outlying villages had been left out of the plan entirely.",
+    ];
+    let k = kept(&body);
+    assert!(
+        k.iter()
+            .all(|b| !b.contains("podcast") && !b.contains("shop")),
+        "{k:?}"
+    );
+    assert!(k.iter().any(|b| b.contains("forty families")), "{k:?}");
+    assert_eq!(k.len(), 4, "{k:?}");
+    assert!(features::pictograph_led("🎟️ Tickets on sale now"));
+    assert!(!features::pictograph_led("→ Read the report"));
+    assert!(!features::pictograph_led("“Quote,” she said."));
+}

@@ -12,24 +12,12 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-32}
 rounds=${3:-5}
-work=$(mktemp -d)
-chmod 755 "$work"  # nginx workers run as another user
 tf_port=18090
 ng_port=18091
-cleanup() {
-  [ -n "${tf_pid:-}" ] && kill "$tf_pid" 2>/dev/null || true
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cargo build --release --quiet --bin topicfeed --example gen_corpus
-./target/release/examples/gen_corpus "$work/corpus" 400 2>/dev/null
-./target/release/topicfeed ingest --data "$work/data" "$work/corpus" >/dev/null
-TOPICFEED_LOG=warn ./target/release/topicfeed serve --data "$work/data" --no-samples \
-  --addr "127.0.0.1:$tf_port" --poll-burst 0 2>"$work/serve.log" &
-tf_pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$tf_port/healthz" >/dev/null && break; sleep 0.2; done
+. examples/common/bench_server.sh
+bench_setup
+bench_store 400
+TOPICFEED_LOG=warn bench_serve "$tf_port" --poll-burst 0
 
 path="/feeds/all.rss"
 url="http://127.0.0.1:$tf_port$path"

@@ -15,25 +15,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-work=$(mktemp -d)
-chmod 755 "$work"
 tf_port=18092
 ng_port=18093
-cleanup() {
-  [ -n "${tf_pid:-}" ] && kill "$tf_pid" 2>/dev/null || true
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-cargo build --release --quiet --bin topicfeed --example gen_corpus
-./target/release/examples/gen_corpus "$work/corpus" 400 2>/dev/null
-./target/release/topicfeed ingest --data "$work/data" "$work/corpus" >/dev/null
-./target/release/topicfeed serve --data "$work/data" --no-samples --no-sources \
-  --addr "127.0.0.1:$tf_port" --max-connections 4096 --max-connections-per-client 4096 \
-  >/dev/null 2>"$work/serve.log" &
-tf_pid=$!
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$tf_port/healthz" >/dev/null && break; sleep 0.2; done
+. examples/common/bench_server.sh
+bench_setup
+bench_store 400
+bench_serve "$tf_port" --no-sources --max-connections 4096 --max-connections-per-client 4096
 cpu() { awk '{print $14 + $15}' "/proc/$tf_pid/stat"; }
 rss() { awk '/VmRSS/ {print $2}' "/proc/$tf_pid/status"; }
 hz=$(getconf CLK_TCK)

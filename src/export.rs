@@ -141,10 +141,8 @@ fn export_topic(
     out: &mut Writer<'_>,
 ) -> Result<(), ExportError> {
     let known = |t: &str| topics.topic(t).is_some();
-    let variant = |format| {
-        query::parse(slug, format, None, &known).map_err(|e| ExportError::Query(slug.into(), e))
-    };
-    let fr = variant(Format::Atom)?;
+    let fr = query::parse(slug, Format::Atom, None, &known)
+        .map_err(|e| ExportError::Query(slug.into(), e))?;
     let page = store.query(&fr.query)?;
     let ttl = feeds::ttl_minutes(
         &page.stories,
@@ -152,7 +150,10 @@ fn export_topic(
         cfg.ttl_ceiling_minutes,
     );
     for format in Format::ALL {
-        let fr = variant(format)?;
+        let fr = query::FeedRequest {
+            format,
+            ..fr.clone()
+        };
         let info = feeds::describe(&fr, base, None, None, topics, ttl, cfg.now);
         let rendered = render::render(format, &info, &page.stories);
         out.put(&format!("feeds/{slug}.{}", format.ext()), &rendered)?;

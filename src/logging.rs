@@ -5,8 +5,8 @@
 //! hand over: one queue message, and often one wake-up of the writer
 //! thread, per line. The connection workers (see `http::workers`) instead
 //! collect their lines in a per-thread buffer that goes to the writer
-//! thread in one piece when it fills or when the worker's timer flushes it
-//! (every 100 ms), so a line reaches stderr at most that much later. Other
+//! thread in one piece when it fills, or 100 ms after the batch's first
+//! line, so a line reaches stderr at most that much later. Other
 //! threads (CLI commands, the poller, blocking work) hand each line over
 //! at once. Nothing here ever blocks a thread on stderr: the writer thread
 //! does the writing, and past its queue bound lines are dropped, not
@@ -112,10 +112,12 @@ pub struct Access<'a> {
 /// the log filter lets it through, in the same shape tracing's formatter
 /// gives the other lines.
 ///
-/// Not through `tracing::info!`: its formatter (a field visitor per value,
-/// the date formatted anew for every line) took about 3 µs of a 12 µs
-/// poll. This writes the fields directly and formats the date once a
-/// second per thread.
+/// Not through `tracing::info!`, whose formatter visits each field and
+/// formats the date anew for every line: this writes the fields directly
+/// and formats the date once a second per thread. (Measured on the shared
+/// harness: a logged 304 cost 11.9 µs of CPU with `tracing::info!`, 11.5
+/// µs with this, 8.9 µs with no access log; most of the rest is handing
+/// the line to the writer thread.)
 pub fn access(a: &Access<'_>) {
     if !tracing::enabled!(target: "topicfeed::access", tracing::Level::INFO) {
         return;

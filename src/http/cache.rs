@@ -188,11 +188,8 @@ impl FeedCache {
         self.map.weight()
     }
 
-    pub fn len(&self) -> usize {
+    /// Feed variants held.
+    pub fn entries(&self) -> usize {
         self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 }

@@ -46,8 +46,8 @@ pub fn coded_etag(etag: &str, coding: Coding) -> String {
     }
 }
 
-/// The identity tag behind a coded one (`"abc-gzip"` → `"abc"`).
-/// `tag` without its coding suffix, as the two parts around it.
+/// A coded tag without its coding suffix and closing quote (`"abc-gzip"`
+/// → `"abc`), to compare with the identity tag without its closing quote.
 fn uncoded(tag: &str) -> Option<&str> {
     ["-gzip\"", "-br\"", "-zstd\""]
         .iter()

@@ -54,15 +54,21 @@ pub(super) async fn feed(
         // location, and shared caches hold one copy, not one per spelling.
         return Ok(super::response::moved(&format!("{base}{location}")));
     }
-    let key = format!("{base}|{}", fr.cache_key());
+    // A feed's canonical location is its cache key's path already; only
+    // the web page (no format) is keyed by its Atom variant.
+    let key = match format {
+        Some(_) => format!("{base}|{}|{location}", fr.format.ext()),
+        None => format!("{base}|{}", fr.cache_key()),
+    };
     limit_polls(state, peer, req.headers(), slug, &key)?;
     // One series per canonical topic feed: filter variants are as many as
     // clients care to invent, and each would be a series kept forever.
-    let feed_path = fr.path_and_query(fr.format, None);
-    if !feed_path.contains('?')
+    if fr.canonical.is_empty()
         && let Some(ua) = req.headers().get(USER_AGENT).and_then(|u| u.to_str().ok())
     {
-        state.metrics.record_subscribers(&feed_path, ua);
+        state
+            .metrics
+            .record_subscribers(&fr.path_and_query(fr.format, None), ua);
     }
     if browser {
         return browser_view(state, &fr, &base, &topics).await;
@@ -110,10 +116,9 @@ fn wants_html(headers: &HeaderMap) -> bool {
     }
 }
 
-/// Polling limit, per client and feed, against the feed's own max-age
-/// (the floor until the feed has been rendered once).
-/// The poll limit of this client for this topic (see `ratelimit`);
-/// `cache_key` only finds the variant's max-age.
+/// The poll limit of this client for this topic (see `ratelimit`), against
+/// the variant's own max-age (the floor until it has been rendered once);
+/// `cache_key` only finds that max-age.
 fn limit_polls(
     state: &AppState,
     peer: SocketAddr,

@@ -269,11 +269,7 @@ pub async fn serve(
         };
         // Trusted proxies carry many clients: they are not held to one's share.
         let ip = peer.ip();
-        let key = if state.config.trusted_proxies.iter().any(|n| n.contains(&ip)) {
-            None
-        } else {
-            Some(ip)
-        };
+        let key = (!ratelimit::is_proxy(ip, &state.config.trusted_proxies)).then_some(ip);
         let slot = match conns.admit(key) {
             Ok(slot) => slot,
             Err(why) => {

@@ -117,7 +117,7 @@ pub(super) fn metrics(state: &AppState) -> Resp {
     state.metrics.record_sources(&state.sources.snapshot());
     state
         .metrics
-        .record_cache(state.cache.weight(), state.cache.len());
+        .record_cache(state.cache.weight(), state.cache.entries());
     let mut r = Response::new(Full::new(Bytes::from(state.metrics.encode())));
     r.headers_mut().insert(
         CONTENT_TYPE,

@@ -35,10 +35,15 @@ struct Seen {
     last_sweep: Option<Instant>,
 }
 
+/// Whether `ip` is one of the operator's trusted reverse proxies.
+pub fn is_proxy(ip: IpAddr, trusted: &[IpNet]) -> bool {
+    trusted.iter().any(|n| n.contains(&ip))
+}
+
 /// The client's address: the peer, or behind trusted proxies the last
 /// `X-Forwarded-For` hop that is not one of them.
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    let is_trusted = |ip: &IpAddr| is_proxy(*ip, trusted);
     if !is_trusted(&peer) {
         return peer;
     }

@@ -65,15 +65,6 @@ impl Workers {
         })
     }
 
-    /// How many workers there are.
-    pub fn len(&self) -> usize {
-        self.senders.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.senders.is_empty()
-    }
-
     /// Hands `job` to the next worker, round robin. Returns it if every
     /// worker has stopped.
     pub fn spawn(&self, job: Job) -> Result<(), Job> {

@@ -22,19 +22,19 @@ pub fn parse(input: &str, rules: &Boilerplate) -> Result<Draft, IngestError> {
         Some(obj) => json::metadata(&obj, "front matter", rules)?,
         None => Draft::default(),
     };
-    if markup_count(body) > MAX_MARKUP {
+    let (title, blocks, html) = if markup_count(body) > MAX_MARKUP {
         // Over budget: plain paragraphs, HTML rendered later from them.
         let (title, blocks) = plain_blocks(body);
-        draft.blocks = blocks;
-        if draft.title.is_empty() {
-            draft.title = title.unwrap_or_default();
-        }
+        (title, blocks, None)
     } else {
         let (title, blocks, html) = render(body);
-        if draft.title.is_empty() {
-            draft.title = title.unwrap_or_default();
-        }
-        draft.blocks = blocks;
+        (title, blocks, Some(html))
+    };
+    if draft.title.is_empty() {
+        draft.title = title.unwrap_or_default();
+    }
+    draft.blocks = blocks;
+    if let Some(html) = html {
         let base = draft.url.as_deref().and_then(|u| url::Url::parse(u).ok());
         draft.html = Some(sanitize_html(&html, base.as_ref()));
     }

@@ -20,7 +20,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use self::open::{ReadMode, open_writer, read_only_may_help};
+use self::open::{ReadMode, open_writer, read_only_may_help, want_of_space};
 use super::dedup::WindowIndex;
 use super::{
     Outcome, Page, Query, Retention, SiteBlocks, SiteInfo, Store, StoreError, Story, TopicStats,
@@ -131,12 +131,6 @@ impl SqliteStore {
         Ok(store)
     }
 
-    /// True while writes are refused because the file could only be opened
-    /// read-only.
-    pub fn is_read_only(&self) -> bool {
-        self.read_mode.load(Ordering::Relaxed) != ReadMode::ReadWrite as u8
-    }
-
     /// Sets how many keyword matches are joined and sorted before the
     /// other search plan takes over. Only for tests that must exercise both.
     #[doc(hidden)]
@@ -197,7 +191,7 @@ impl SqliteStore {
                         .clear();
                     tracing::info!("store {} is writable again", self.path.display());
                 }
-                Err(e) if read_only_may_help(&e) => {
+                Err(e) if want_of_space(&e) => {
                     tracing::debug!("store {} still read-only: {e}", self.path.display());
                     return Err(StoreError::Full { op: op.to_owned() });
                 }

@@ -105,17 +105,25 @@ impl ReadMode {
 /// read-only filesystem.
 pub(super) fn read_only_may_help(e: &StoreError) -> bool {
     use rusqlite::ErrorCode as C;
-    let source = match e {
-        StoreError::Full { .. } => return true,
-        StoreError::Open { source, .. } | StoreError::Migrate { source, .. } => source,
-        _ => return false,
-    };
-    matches!(
-        source
+    want_of_space(e) || matches!(code(e), Some(C::ReadOnly | C::CannotOpen))
+}
+
+/// Whether a failed open is for want of space: the disk is full, or SQLite
+/// could not create or grow the WAL's files (an I/O error, on a full disk).
+/// A read-only filesystem is not: writes then fail as errors, not as 507.
+pub(super) fn want_of_space(e: &StoreError) -> bool {
+    use rusqlite::ErrorCode as C;
+    matches!(e, StoreError::Full { .. })
+        || matches!(code(e), Some(C::DiskFull | C::SystemIoFailure))
+}
+
+fn code(e: &StoreError) -> Option<rusqlite::ErrorCode> {
+    match e {
+        StoreError::Open { source, .. } | StoreError::Migrate { source, .. } => source
             .downcast_ref::<rusqlite::Error>()
-            .and_then(|e| e.sqlite_error_code()),
-        Some(C::DiskFull | C::SystemIoFailure | C::ReadOnly | C::CannotOpen)
-    )
+            .and_then(rusqlite::Error::sqlite_error_code),
+        _ => None,
+    }
 }
 
 pub(super) fn connect(path: &Path, mode: ReadMode) -> Result<Connection, StoreError> {

@@ -39,6 +39,20 @@ pub(super) fn shape(
     let mut blocks = Vec::with_capacity(content.len());
     shape_lead(&content[..body_start], rules, &mut blocks);
     shape_body(&content[body_start..], &mut blocks);
+    // The dateline opens the article's first text block, whichever side of
+    // the lead/body split that block fell on: the same text read without
+    // its bylines (as a JSON article, say) may put it on the other side.
+    // The standfirst is tried first, then the first paragraph; one
+    // dateline at most.
+    for kind in [BlockKind::Standfirst, BlockKind::Paragraph] {
+        if let Some(first) = blocks.iter_mut().find(|b| b.kind == kind) {
+            let text = strip_dateline(&first.text);
+            if text.len() != first.text.len() {
+                first.text = text.to_owned();
+                break;
+            }
+        }
+    }
     blocks.retain(|b| !b.text.is_empty());
     blocks
 }
@@ -145,8 +159,7 @@ fn shape_lead(lead: &[Line], rules: &Boilerplate, blocks: &mut Vec<Block>) {
     }
 }
 
-/// The story: list items, quotes, subheadings and paragraphs, the first
-/// paragraph without its dateline.
+/// The story: list items, quotes, subheadings and paragraphs.
 fn shape_body(body: &[Line], blocks: &mut Vec<Block>) {
     let mut first_paragraph = true;
     for (i, line) in body.iter().enumerate() {
@@ -164,11 +177,6 @@ fn shape_body(body: &[Line], blocks: &mut Vec<Block>) {
             blocks.push(Block::new(BlockKind::Subheading, text));
             continue;
         }
-        let text = if first_paragraph {
-            strip_dateline(text)
-        } else {
-            text
-        };
         first_paragraph = false;
         blocks.push(Block::new(BlockKind::Paragraph, text));
     }

@@ -7,6 +7,8 @@
 //!
 //! ```sh
 //! cargo run --release --example bench_store -- --n 1000000 --dir /tmp/tf-bench
+//! # the same on PostgreSQL:
+//! cargo run --release --example bench_store -- --n 1000000 --database postgres://…
 //! ```
 //!
 //! A store already holding `--n` stories in `--dir` is reused, so the query
@@ -24,7 +26,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use topicfeed::ingest::identity::{article_id, fingerprint};
 use topicfeed::ingest::{Input, blocks_html, normalize};
 use topicfeed::model::{Article, Block, BlockKind};
-use topicfeed::store::{Query, SqliteStore, Store};
+use topicfeed::store::{Query, Store};
 
 /// Topics with weights: how often each is drawn.
 const TOPICS: &[(&str, u32)] = &[
@@ -154,8 +156,8 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-fn fill(store: &SqliteStore, n: u64) {
-    let have = store.count().expect("count");
+fn fill(store: &dyn Store, n: u64) {
+    let have = store.story_count().expect("count");
     if have >= n {
         println!("store holds {have} stories: reusing it");
         return;
@@ -207,7 +209,7 @@ fn stats(mut times: Vec<Duration>) -> String {
 }
 
 /// Times `runs` first pages, or one walk of `runs` pages deep when `deep`.
-fn bench(store: &SqliteStore, name: &str, q: &Query, runs: usize, deep: bool) {
+fn bench(store: &dyn Store, name: &str, q: &Query, runs: usize, deep: bool) {
     let mut times = Vec::with_capacity(runs);
     let mut q = q.clone();
     let mut items = 0;
@@ -232,20 +234,24 @@ fn main() {
         || std::env::temp_dir().join("topicfeed-bench-store"),
         PathBuf::from,
     );
+    let database = arg("--database");
     let t = Instant::now();
-    let store = SqliteStore::open(&dir).expect("open store");
+    let store = topicfeed::store::open(&dir, database.as_deref()).expect("open store");
+    let store = store.as_ref();
     println!(
         "opened {} in {:.1} ms",
-        dir.display(),
+        database
+            .as_deref()
+            .map_or_else(|| dir.display().to_string(), |_| "the database".into()),
         t.elapsed().as_secs_f64() * 1000.0
     );
-    fill(&store, n);
-    let size = std::fs::metadata(store.path())
+    fill(store, n);
+    let size = std::fs::metadata(dir.join(topicfeed::store::sqlite::DB_FILE))
         .map(|m| m.len())
         .unwrap_or(0);
     println!(
-        "{} stories, {:.1} GB on disk\n",
-        store.count().expect("count"),
+        "{} stories, {:.1} GB on disk (SQLite file)\n",
+        store.story_count().expect("count"),
         size as f64 / 1e9
     );
 
@@ -263,42 +269,42 @@ fn main() {
     );
     println!("|{}|-------|---------|---------|---------|", "-".repeat(50));
     bench(
-        &store,
+        store,
         "topic `politics`, first page",
         &topic(&["politics"]),
         200,
         false,
     );
     bench(
-        &store,
+        store,
         "topic `politics`, 200 pages deep",
         &topic(&["politics"]),
         200,
         true,
     );
     bench(
-        &store,
+        store,
         "topic `russia` (2%), first page",
         &topic(&["russia"]),
         200,
         false,
     );
     bench(
-        &store,
+        store,
         "all stories, first page",
         &Query::default(),
         200,
         false,
     );
     bench(
-        &store,
+        store,
         "all stories, 200 pages deep",
         &Query::default(),
         200,
         true,
     );
     bench(
-        &store,
+        store,
         "any `europe`,`russia`, all `politics`, not `sports`",
         &Query {
             all: vec!["politics".into()],
@@ -309,7 +315,7 @@ fn main() {
         false,
     );
     bench(
-        &store,
+        store,
         "source `site 7` (2%), first page",
         &Query {
             source: Some("site 7".into()),
@@ -319,7 +325,7 @@ fn main() {
         false,
     );
     bench(
-        &store,
+        store,
         "since (last 30 days), topic `politics`",
         &Query {
             since: Some(Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap()),
@@ -329,7 +335,7 @@ fn main() {
         false,
     );
     bench(
-        &store,
+        store,
         "keywords `report 123456` (1 match)",
         &Query {
             q: Some("report 123456".into()),
@@ -339,7 +345,7 @@ fn main() {
         false,
     );
     bench(
-        &store,
+        store,
         "keywords `Kamo'oalewa` (53,000 matches)",
         &Query {
             q: Some("Kamo'oalewa".into()),

@@ -18,13 +18,15 @@ use crate::config::ConfigError;
 use crate::http::{self, AppState};
 use crate::pipeline::{self, Ingester};
 use crate::sources::{self, Poller, SourceError};
-use crate::store::{Retention, SqliteStore, Store, StoreError};
+use crate::store::{Retention, Store, StoreError};
 
 /// Everything the service needs to start.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
-    /// The store's directory.
+    /// The store's directory (and local state's, with a database too).
     pub data: PathBuf,
+    /// A PostgreSQL URL: the store lives there, shared with other instances.
+    pub database: Option<String>,
     /// Topic files and `sources.toml`.
     pub feeds: PathBuf,
     /// Sample articles ingested at start (never moved or changed); `None`: none.
@@ -45,6 +47,7 @@ impl Default for ServiceConfig {
     fn default() -> Self {
         ServiceConfig {
             data: Self::DEFAULT_DATA.into(),
+            database: None,
             feeds: Self::DEFAULT_FEEDS.into(),
             samples: Some(Self::DEFAULT_SAMPLES.into()),
             sources: true,
@@ -77,7 +80,14 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), ServiceError> {
     let topics = Arc::new(LiveTopics::load(&config.feeds).map_err(ServiceError::Topics)?);
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&config.data)?);
+    let store: Arc<dyn Store> = {
+        let (dir, database) = (config.data.clone(), config.database.clone());
+        // PostgreSQL's client blocks its thread while it connects.
+        tokio::task::spawn_blocking(move || crate::store::open(&dir, database.as_deref()))
+            .await
+            .map_err(|e| ServiceError::Io(std::io::Error::other(e)))??
+            .into()
+    };
     let sources_config = if config.sources {
         sources::config::load(&config.feeds)?
     } else {
@@ -89,15 +99,23 @@ pub async fn run(
             .await;
     }
     let mut state = AppState::new(store.clone(), topics.clone(), config.http.clone());
+    let mut chores = Chores {
+        store: store.clone(),
+        poller: None,
+        retention: None,
+    };
     if config.sources {
-        state.sources = start_sources(&config, sources_config, &store, &topics)?;
+        let (health, poller) = start_sources(&config, sources_config, &store, &topics)?;
+        state.sources = health;
+        chores.poller = Some(poller);
     }
     let state = Arc::new(state);
     tokio::spawn(watch_topics(config.feeds.clone(), topics));
     let retention = config.retention.clone();
     if retention.max_age.is_some() || retention.max_per_topic.is_some() {
-        tokio::spawn(apply_retention(store, retention));
+        chores.retention = Some(retention);
     }
+    tokio::spawn(chores.lead());
     tracing::info!(addr = ?listener.local_addr().ok(), "serving");
     ready();
     http::serve(listener, state, shutdown).await?;
@@ -105,14 +123,15 @@ pub async fn run(
     Ok(())
 }
 
-/// Spawns the feed poller and one watcher per inbox. Sources are polled
-/// from the start; an inbox that cannot be created is logged, not fatal.
+/// Spawns one watcher per inbox, and makes the feed poller, which runs
+/// while this instance leads ([`Chores`]). An inbox that cannot be created
+/// is logged, not fatal.
 fn start_sources(
     service: &ServiceConfig,
     config: sources::SourcesConfig,
     store: &Arc<dyn Store>,
     topics: &Arc<LiveTopics>,
-) -> Result<sources::HealthBoard, ServiceError> {
+) -> Result<(sources::HealthBoard, PollerChore), ServiceError> {
     sources::fetch::install_crypto_provider();
     let sink = Arc::new(Ingester::new(store.clone(), topics.clone()));
     let poller = Arc::new(Poller::new(
@@ -138,8 +157,83 @@ fn start_sources(
         inboxes = config.inboxes.len(),
         "sources started"
     );
-    tokio::spawn(poller.run(service.feeds.clone(), config));
-    Ok(health)
+    Ok((
+        health,
+        PollerChore {
+            poller,
+            feeds: service.feeds.clone(),
+            config,
+        },
+    ))
+}
+
+/// How often an instance that does not lead asks for the lead again: the
+/// longest the store-wide chores stop when the leader dies.
+const LEAD_RECHECK: Duration = Duration::from_secs(2);
+
+/// The store-wide chores, which exactly one instance on a store runs:
+/// polling the upstream feeds (two pollers would fetch every feed twice)
+/// and retention. On SQLite this process always leads; on a shared
+/// PostgreSQL store one instance does, and another takes over when it dies.
+struct Chores {
+    store: Arc<dyn Store>,
+    poller: Option<PollerChore>,
+    retention: Option<Retention>,
+}
+
+struct PollerChore {
+    poller: Arc<Poller>,
+    feeds: PathBuf,
+    config: sources::SourcesConfig,
+}
+
+impl Chores {
+    async fn lead(self) {
+        if self.poller.is_none() && self.retention.is_none() {
+            return;
+        }
+        let mut running: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+        loop {
+            let store = self.store.clone();
+            let leads = match tokio::task::spawn_blocking(move || store.lead()).await {
+                Ok(Ok(leads)) => leads,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "cannot tell whether this instance leads; chores paused");
+                    false
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "lead check failed");
+                    false
+                }
+            };
+            if leads && running.is_empty() {
+                tracing::info!("this instance leads: it polls the sources and applies retention");
+                running = self.start();
+            } else if !leads && !running.is_empty() {
+                tracing::warn!("this instance no longer leads: polling and retention stop here");
+                for task in running.drain(..) {
+                    task.abort();
+                }
+            }
+            tokio::time::sleep(LEAD_RECHECK).await;
+        }
+    }
+
+    fn start(&self) -> Vec<tokio::task::JoinHandle<()>> {
+        let mut tasks = Vec::new();
+        if let Some(p) = &self.poller {
+            tasks.push(tokio::spawn(
+                p.poller.clone().run(p.feeds.clone(), p.config.clone()),
+            ));
+        }
+        if let Some(policy) = &self.retention {
+            tasks.push(tokio::spawn(apply_retention(
+                self.store.clone(),
+                policy.clone(),
+            )));
+        }
+        tasks
+    }
 }
 
 fn ingest_samples(dir: &Path, store: &dyn Store, topics: &LiveTopics) {

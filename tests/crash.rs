@@ -23,7 +23,7 @@ use topicfeed::classify::Classifier;
 use topicfeed::ingest::{Input, normalize};
 use topicfeed::model::Article;
 use topicfeed::pipeline::sites::{self, MIN_STORIES, block_fingerprint};
-use topicfeed::store::{SqliteStore, Store};
+use topicfeed::store::Store;
 
 use crate::support::{corpus, root};
 
@@ -58,6 +58,7 @@ fn run(data: &Path, feeds: &Path, files: &[PathBuf], after: Duration) -> (Vec<St
         .arg("--report-stored")
         .arg("--data")
         .arg(data)
+        .args(crate::support::backend::database_args(data))
         .arg("--feeds")
         .arg(feeds)
         .args(files)
@@ -97,7 +98,7 @@ fn run(data: &Path, feeds: &Path, files: &[PathBuf], after: Duration) -> (Vec<St
 /// stored article may lack blocks. Only blocks the site has learned may
 /// be missing, and with those removed the rest must match exactly.
 fn as_stored(
-    store: &SqliteStore,
+    store: &dyn Store,
     classifier: &Classifier,
     want: &Article,
     stored: &Article,
@@ -134,7 +135,7 @@ type Reported = (String, PathBuf, String);
 
 /// Every `(id, file, outcome)` in `items` is stored, with the content its file gives.
 fn check(
-    store: &SqliteStore,
+    store: &dyn Store,
     classifier: &Classifier,
     expected_by_file: &mut HashMap<PathBuf, Article>,
     items: &[&Reported],
@@ -250,15 +251,24 @@ fn sigkill_never_loses_a_reported_article() {
 
         // Reopened as the next run would: this run's reports, and a sample
         // of the earlier ones (all of them at the end).
-        let store = SqliteStore::open(&data).unwrap();
-        assert_eq!(store.integrity_check().unwrap(), "ok", "run {i}");
+        if !crate::support::backend::on_postgres() {
+            let sqlite = topicfeed::store::SqliteStore::open(&data).unwrap();
+            assert_eq!(sqlite.integrity_check().unwrap(), "ok", "run {i}");
+        }
+        let store = crate::support::backend::open_store(&data);
         let sample = (0..100.min(before)).map(|_| &reported[rng.below(before as u64) as usize]);
         let checks: Vec<&Reported> = reported[before..].iter().chain(sample).collect();
-        check(&store, &classifier, &mut expected_by_file, &checks, i);
+        check(&*store, &classifier, &mut expected_by_file, &checks, i);
     }
-    let store = SqliteStore::open(&data).unwrap();
+    let store = crate::support::backend::open_store(&data);
     let all: Vec<&Reported> = reported.iter().collect();
-    check(&store, &classifier, &mut expected_by_file, &all, usize::MAX);
+    check(
+        &*store,
+        &classifier,
+        &mut expected_by_file,
+        &all,
+        usize::MAX,
+    );
     eprintln!(
         "{kills} kills ({cut_mid_run} mid-run), {} articles reported, {:.1} s",
         reported.len(),
@@ -276,6 +286,7 @@ fn sigkill_never_loses_a_reported_article() {
         .arg("ingest")
         .arg("--data")
         .arg(&data)
+        .args(crate::support::backend::database_args(&data))
         .arg("--feeds")
         .arg(&feeds)
         .args(&last)

@@ -17,6 +17,7 @@ fn topicfeed(args: &[&str], data: &Path) -> Output {
         .args(args)
         .arg("--data")
         .arg(data)
+        .args(crate::support::backend::database_args(data))
         .current_dir(root())
         .env_remove("TOPICFEED_FEEDS")
         .env_remove("TOPICFEED_BASE_URL")
@@ -81,7 +82,8 @@ fn export_writes_every_feed_as_served_and_rewrites_only_changes() {
     let mut cmd = serve_command();
     cmd.current_dir(root())
         .args(["--no-samples", "--no-sources", "--base-url", BASE, "--data"])
-        .arg(&data);
+        .arg(&data)
+        .args(crate::support::backend::database_args(&data));
     let s = Server::spawn(cmd);
     for name in ["feeds/all.atom", "feeds/world.rss", "feeds/science.json"] {
         let served = get(&s.url(&format!("/{name}")), &[]);

@@ -474,6 +474,8 @@ impl Drop for SmallDisk {
     }
 }
 
+/// A server whose SQLite store is in `data` (a small disk: these tests are
+/// about the embedded store's file; PostgreSQL's disk is the server's).
 fn serve_on(data: &std::path::Path) -> Server {
     let mut cmd = crate::support::server::serve_command();
     cmd.current_dir(crate::support::root())

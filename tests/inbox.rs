@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use topicfeed::classify::LiveTopics;
 use topicfeed::pipeline::Ingester;
 use topicfeed::sources::inbox::{Inbox, InboxOptions};
-use topicfeed::store::{Query, SqliteStore, Store};
+use topicfeed::store::{Query, Store};
 
 fn titles(store: &dyn Store) -> Vec<String> {
     let mut v: Vec<String> = store
@@ -60,7 +60,9 @@ async fn complete_files_ingested_and_moved_nothing_deleted() {
     let dir = tempfile::tempdir().unwrap();
     let inbox: PathBuf = dir.path().join("inbox");
     std::fs::create_dir_all(&inbox).unwrap();
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("data")).unwrap());
+    let store: Arc<dyn Store> = Arc::from(crate::support::backend::open_store(
+        &dir.path().join("data"),
+    ));
     let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
     let topics = Arc::new(LiveTopics::load(&feeds).unwrap());
 

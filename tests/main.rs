@@ -22,6 +22,7 @@ mod poll;
 mod properties;
 mod quality;
 mod render;
+mod scale;
 mod server;
 mod site_learning;
 mod store;

@@ -14,7 +14,7 @@ use topicfeed::pipeline::Ingester;
 use topicfeed::sources::{
     FetchOptions, OutboundPolicy, PollOptions, PollOutcome, Poller, SourceConfig, SourceReport,
 };
-use topicfeed::store::{Query, SqliteStore, Store};
+use topicfeed::store::{Query, Store};
 
 use crate::support::server::{Server, serve_command};
 use crate::support::upstream::{Reply, Upstream, ok, status, with_headers};
@@ -56,7 +56,7 @@ pub(crate) fn test_options() -> PollOptions {
 pub(crate) fn setup_with(opts: PollOptions) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&data).unwrap());
+    let store: Arc<dyn Store> = Arc::from(crate::support::backend::open_store(&data));
     let feeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds");
     let topics = Arc::new(LiveTopics::load(&feeds).unwrap());
     let sink = Arc::new(Ingester::new(store.clone(), topics));
@@ -772,6 +772,7 @@ async fn poll_command_tries_every_source_and_fails_if_one_did() {
         cmd.arg("poll")
             .arg("--data")
             .arg(&data)
+            .args(crate::support::backend::database_args(&data))
             .arg("--feeds")
             .arg(&feeds)
             .args(extra);
@@ -830,6 +831,9 @@ async fn serve_polls_sources_and_watches_inboxes() {
     cmd.arg("--no-samples")
         .arg("--data")
         .arg(dir.path().join("data"))
+        .args(crate::support::backend::database_args(
+            &dir.path().join("data"),
+        ))
         .arg("--feeds")
         .arg(&feeds);
     let server = tokio::task::spawn_blocking(move || Server::spawn(cmd))

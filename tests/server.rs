@@ -916,6 +916,7 @@ fn logging_server(extra: &[&str]) -> (tempfile::TempDir, Server) {
         .current_dir(crate::support::root())
         .args(["--no-sources", "--no-samples", "--data"])
         .arg(data.path())
+        .args(crate::support::backend::database_args(data.path()))
         .args(extra);
     (data, Server::spawn(cmd))
 }

@@ -68,6 +68,7 @@ fn topicfeed(data: &Path, args: &[&str]) -> Output {
         .args(args)
         .arg("--data")
         .arg(data)
+        .args(crate::support::backend::database_args(data))
         .current_dir(root())
         .env_remove("TOPICFEED_DATA")
         .env_remove("TOPICFEED_FEEDS")
@@ -97,7 +98,8 @@ fn serve(data: &Path) -> Server {
     cmd.current_dir(root())
         .args(["--no-samples", "--no-sources", "--api-token", "t0ken"])
         .arg("--data")
-        .arg(data);
+        .arg(data)
+        .args(crate::support::backend::database_args(data));
     Server::spawn(cmd)
 }
 
@@ -320,10 +322,10 @@ fn reclean_names_an_unknown_site() {
 fn the_store_counts_blocks_per_story_and_forgets_deleted_stories() {
     use chrono::{TimeZone, Utc};
     use topicfeed::ingest::{Input, normalize};
-    use topicfeed::store::{BlockPrint, Retention, SiteBlocks, SqliteStore, Store};
+    use topicfeed::store::{BlockPrint, Retention, SiteBlocks};
 
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(dir.path()).unwrap();
+    let store = crate::support::backend::open_store(dir.path());
     let day = |d: u32| Utc.with_ymd_and_hms(2026, 10, d, 12, 0, 0).unwrap();
     let mut ids = Vec::new();
     for i in 0..4 {

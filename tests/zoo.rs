@@ -190,6 +190,7 @@ async fn every_zoo_feed_is_read_and_its_items_served_right() {
     let mut cmd = serve_command();
     cmd.args(["--no-samples", "--no-sources", "--data"])
         .arg(&data)
+        .args(crate::support::backend::database_args(&data))
         .arg("--feeds")
         .arg(&feeds);
     let server = tokio::task::spawn_blocking(move || Server::spawn(cmd))

@@ -138,6 +138,18 @@ pub struct DataArg {
         default_value = ServiceConfig::DEFAULT_DATA
     )]
     pub dir: PathBuf,
+    /// A PostgreSQL database to keep the store in instead of the SQLite file
+    /// in `--data` (e.g. `postgres://user:password@host/db`); several
+    /// `serve` processes may share one. `--data` still holds local state
+    /// (poll validators, the inbox's bookkeeping).
+    #[arg(long = "database", value_name = "URL", env = "TOPICFEED_DATABASE")]
+    pub database: Option<String>,
+}
+
+impl DataArg {
+    pub fn open(&self) -> anyhow::Result<Box<dyn topicfeed::store::Store>> {
+        Ok(topicfeed::store::open(&self.dir, self.database.as_deref())?)
+    }
 }
 
 /// `--feeds DIR` (or `TOPICFEED_FEEDS`): topics and sources.
@@ -427,7 +439,7 @@ fn ingest(
     use topicfeed::pipeline::{self, Event};
 
     let classifier = feeds.load()?;
-    let store = topicfeed::store::SqliteStore::open(&data.dir)?;
+    let store = data.open()?;
     let (files, mut walk_failures) = pipeline::collect_files(paths);
     // A bar on a terminal; otherwise a plain line every 1000 files.
     let bar = std::io::stderr()
@@ -438,7 +450,7 @@ fn ingest(
     let mut out = stdout.lock();
     let mut write_error = None;
     let mut summary = pipeline::ingest_files(
-        &store,
+        store.as_ref(),
         &classifier,
         &files,
         &pipeline::BatchOptions::default(),
@@ -519,8 +531,7 @@ fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<Exi
     }
     let topics =
         Arc::new(topicfeed::classify::LiveTopics::load(&feeds.dir).map_err(config_errors)?);
-    let store: Arc<dyn topicfeed::store::Store> =
-        Arc::new(topicfeed::store::SqliteStore::open(&data.dir)?);
+    let store: Arc<dyn topicfeed::store::Store> = Arc::from(data.open()?);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -559,24 +570,18 @@ fn export(
         .filter(topicfeed::model::is_http)
         .ok_or_else(|| anyhow::anyhow!("--base-url `{base_url}`: not an absolute http(s) URL"))?;
     let classifier = feeds.load()?;
-    let store = topicfeed::store::SqliteStore::open(&data.dir)?;
+    let store = data.open()?;
     let defaults = topicfeed::http::Config::DEFAULT;
     // The store's last change, not the clock: exporting an unchanged
     // store again must give the same bytes (OPML's date, empty feeds').
-    use topicfeed::store::Store;
-    let last_change = store
-        .topic_stats()?
-        .iter()
-        .filter_map(|t| t.last_changed)
-        .max()
-        .unwrap_or_default();
+    let last_change = topicfeed::http::last_change(&store.topic_stats()?).unwrap_or_default();
     let cfg = topicfeed::export::ExportConfig {
         base_url: base.as_str().trim_end_matches('/').to_owned(),
         ttl_floor_minutes: defaults.ttl_floor_minutes,
         ttl_ceiling_minutes: defaults.ttl_ceiling_minutes,
         now: last_change,
     };
-    let report = topicfeed::export::export(&store, &classifier, &cfg, dir)?;
+    let report = topicfeed::export::export(store.as_ref(), &classifier, &cfg, dir)?;
     println!(
         "{} files in {}: {} written, {} unchanged, {} removed",
         report.files,

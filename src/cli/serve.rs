@@ -113,6 +113,7 @@ impl ServeArgs {
         let ttl_floor = self.ttl_floor.max(1);
         ServiceConfig {
             data: self.data.dir.clone(),
+            database: self.data.database.clone(),
             feeds: self.feeds.dir.clone(),
             samples: (!self.no_samples).then(|| self.samples.clone()),
             sources: !self.no_sources,

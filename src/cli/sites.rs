@@ -5,7 +5,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use topicfeed::pipeline::{self, sites::MIN_STORIES};
-use topicfeed::store::{SqliteStore, Store};
 
 use super::{DataArg, FeedsArg};
 
@@ -31,7 +30,7 @@ pub struct RecleanArgs {
 
 /// Lists every site with its counts and learned blocks.
 pub fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {
-    let store = SqliteStore::open(&args.data.dir)?;
+    let store = args.data.open()?;
     let sites = store.sites(MIN_STORIES)?;
     let mut out = std::io::stdout().lock();
     if sites.is_empty() {
@@ -68,9 +67,9 @@ pub fn sites(args: &SitesArgs) -> anyhow::Result<ExitCode> {
 /// what changed per site.
 pub fn reclean(args: &RecleanArgs) -> anyhow::Result<ExitCode> {
     let classifier = args.feeds.load()?;
-    let store = SqliteStore::open(&args.data.dir)?;
+    let store = args.data.open()?;
     let report = pipeline::reclean(
-        &store,
+        store.as_ref(),
         &classifier,
         args.site.as_deref(),
         chrono::Utc::now(),

@@ -20,6 +20,7 @@ pub mod error;
 pub(crate) mod feeds;
 pub mod metrics;
 pub(crate) mod pages;
+pub use pages::last_change;
 pub mod query;
 pub mod ratelimit;
 pub mod response;

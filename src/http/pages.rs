@@ -51,10 +51,23 @@ pub(super) async fn index(
 }
 
 /// `GET /feeds.opml`: every topic feed, for a reader to subscribe at once.
-pub(super) fn opml(req: &Request<Incoming>, state: &Arc<AppState>) -> Result<Resp, HttpError> {
+/// Dated by the store's last change, not by this process's start: every
+/// instance on one store serves the same bytes (and the export too).
+pub(super) async fn opml(
+    req: &Request<Incoming>,
+    state: &Arc<AppState>,
+) -> Result<Resp, HttpError> {
     let base = base_url(state, req.headers());
-    let body = opml_body(&state.topics.get(), &base, state.started);
+    let store = state.store.clone();
+    let stats = blocking(move || store.topic_stats()).await??;
+    let created = last_change(&stats).unwrap_or(state.started);
+    let body = opml_body(&state.topics.get(), &base, created);
     Ok(page(body, "text/x-opml; charset=utf-8", 3600))
+}
+
+/// When a story of any topic last changed.
+pub fn last_change(stats: &[crate::store::TopicStats]) -> Option<chrono::DateTime<chrono::Utc>> {
+    stats.iter().filter_map(|t| t.last_changed).max()
 }
 
 /// The index page's row for each topic, with its count and last change.

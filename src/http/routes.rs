@@ -30,7 +30,7 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
     let (route, result) = match (segments.as_slice(), read) {
         _ if let Err(e) = super::check_host(&state.config, req.headers()) => ("other", Err(e)),
         ([""], true) => ("index", pages::index(&req, &state).await),
-        (["feeds.opml"], true) => ("opml", pages::opml(&req, &state)),
+        (["feeds.opml"], true) => ("opml", pages::opml(&req, &state).await),
         (["feeds", name], true) => ("feed", feeds::feed(&req, name, peer, &state).await),
         (["articles", id], true) => ("article", pages::article(id, &state).await),
         (["healthz"], true) => ("healthz", Ok(pages::healthz())),

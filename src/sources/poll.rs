@@ -454,9 +454,7 @@ impl Poller {
                 Ok(c) if c.sources == current => {}
                 Ok(c) => {
                     tracing::info!(sources = c.sources.len(), "sources.toml reloaded");
-                    for t in tasks.drain(..) {
-                        t.abort();
-                    }
+                    tasks.abort_all();
                     current = c.sources;
                     self.configure(&current);
                     tasks = self.spawn_sources(&current);
@@ -468,15 +466,14 @@ impl Poller {
         }
     }
 
-    fn spawn_sources(
-        self: &Arc<Self>,
-        sources: &[SourceConfig],
-    ) -> Vec<tokio::task::JoinHandle<()>> {
-        sources
-            .iter()
-            .cloned()
-            .map(|src| tokio::spawn(self.clone().source_loop(src)))
-            .collect()
+    /// One task per source, in a set that aborts them all when dropped:
+    /// when `run` stops (this instance no longer leads), polling stops.
+    fn spawn_sources(self: &Arc<Self>, sources: &[SourceConfig]) -> tokio::task::JoinSet<()> {
+        let mut set = tokio::task::JoinSet::new();
+        for src in sources.iter().cloned() {
+            set.spawn(self.clone().source_loop(src));
+        }
+        set
     }
 
     async fn source_loop(self: Arc<Self>, src: SourceConfig) {

@@ -15,11 +15,17 @@
 //!
 //! [`Store`] is the whole boundary ingest and serving see. It speaks in
 //! model types only, so a PostgreSQL implementation can follow without
-//! touching them; [`SqliteStore`] is the embedded default and the only code
-//! in the crate that knows SQL.
+//! touching them. [`SqliteStore`] is the embedded default; [`PostgresStore`]
+//! is the shared store several instances can serve from. Both record
+//! stories through [`record`] and page through [`plan`], so a query means
+//! the same on each; they are the only code in the crate that knows SQL.
 
 pub mod cursor;
 pub mod dedup;
+pub mod filters;
+pub mod plan;
+pub mod postgres;
+pub mod record;
 pub mod sqlite;
 
 use std::collections::HashSet;
@@ -31,7 +37,17 @@ use chrono::{DateTime, Utc};
 use crate::model::Article;
 pub use crate::model::{Outcome, SourceRef, Story};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
+
+/// Opens the store: the PostgreSQL database at `database` when given (a
+/// `postgres://` URL), else the SQLite store in `dir`.
+pub fn open(dir: &std::path::Path, database: Option<&str>) -> Result<Box<dyn Store>, StoreError> {
+    match database.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(url) => Ok(Box::new(PostgresStore::open(url)?)),
+        None => Ok(Box::new(SqliteStore::open(dir)?)),
+    }
+}
 
 /// A feed query. Every filter narrows; the defaults select all stories.
 #[derive(Default, Clone, Debug, PartialEq, Eq, Hash)]
@@ -196,6 +212,13 @@ pub trait Store: Send + Sync {
     /// `None` means there is none (or it is too far back to find). Provided:
     /// any store whose cursors lead forward gets it from [`cursor::previous`];
     /// a backend that can step back directly may answer in one query.
+    /// Whether this process may run the store-wide chores (polling upstream
+    /// feeds, retention) now. A store one process owns always may; a store
+    /// several processes share grants it to one of them at a time, and to
+    /// another when that one is gone. Ask again before each round of chores.
+    fn lead(&self) -> Result<bool, StoreError> {
+        Ok(true)
+    }
     fn previous_cursor(&self, q: &Query) -> Result<Option<Option<String>>, StoreError> {
         cursor::previous(self, q)
     }

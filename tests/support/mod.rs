@@ -1,5 +1,6 @@
 //! The code the integration tests share, in one place:
 //!
+//! - `backend`: the store the tests run on (SQLite, or PostgreSQL);
 //! - `server`: the real `topicfeed serve` on an ephemeral loopback port,
 //!   found through its ready line, and a plain HTTP client;
 //! - `fixtures`: listing fixture files and comparing expected metadata;
@@ -10,6 +11,7 @@
 //! - `upstream`: a scripted upstream HTTP server for the poller;
 //! - `root` and `proptest_config`.
 
+pub mod backend;
 pub mod corpus;
 pub mod quality;
 pub mod server;

@@ -95,6 +95,7 @@ impl Server {
         cmd.current_dir(super::root())
             .arg("--data")
             .arg(data.path())
+            .args(super::backend::database_args(data.path()))
             .args(extra);
         let mut s = Server::spawn(cmd);
         s._data = Some(data);

@@ -11,176 +11,26 @@
 //! the full-text index (compact, ~0.1 µs a match), then either sorts the
 //! few or filters an ordered scan by the many (see [`select_page`]).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
-use chrono::{DateTime, Utc};
-use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params_from_iter};
 
 use super::sql_err;
-use super::write::{SourceJson, parse_article};
 use crate::store::cursor::{self, Position};
+use crate::store::filters::Filters;
+use crate::store::plan::{Param, Sql, driver};
+use crate::store::record::{parse_article, parse_sources, parse_topics, stored_time};
 use crate::store::{Page, Query, SourceRef, StoreError, Story, TopicStats};
 
-/// Most topic slugs a query may name in `any`, `all` and `not` together.
-const MAX_TOPICS: usize = 64;
-/// Most words (or quoted phrases) in a keyword search.
-const MAX_TERMS: usize = 32;
-
-/// SQL text with its positional parameters, built side by side.
-#[derive(Default)]
-struct Sql {
-    text: String,
-    params: Vec<Value>,
-}
-
-impl Sql {
-    fn push(&mut self, s: &str) -> &mut Self {
-        self.text.push_str(s);
-        self
-    }
-
-    fn arg(&mut self, v: impl Into<Value>) -> &mut Self {
-        self.text.push('?');
-        self.params.push(v.into());
-        self
-    }
-
-    fn list<'a>(&mut self, items: impl IntoIterator<Item = &'a str>) -> &mut Self {
-        self.text.push('(');
-        for (i, item) in items.into_iter().enumerate() {
-            if i > 0 {
-                self.text.push_str(", ");
-            }
-            self.arg(item.to_owned());
-        }
-        self.text.push(')');
-        self
-    }
-
-    /// The keyset range: after the cursor, at or after `since`.
-    fn range(&mut self, time: &str, id: &str, f: &Filters) -> &mut Self {
-        if let Some(c) = &f.cursor {
-            // The first conjunct bounds the index range; the second breaks
-            // ties on the cursor's own second by id.
-            self.push(&format!(" AND {time} <= "))
-                .arg(c.sort_time)
-                .push(&format!(" AND ({time} < "))
-                .arg(c.sort_time)
-                .push(&format!(" OR {id} > "))
-                .arg(c.id.clone())
-                .push(")");
-        }
-        if let Some(since) = f.since {
-            self.push(&format!(" AND {time} >= ")).arg(since);
-        }
-        self
-    }
-
-    /// Per-story probes for the filters the driver does not apply itself.
-    fn probes(&mut self, sid: &str, f: &Filters, with_any: bool, with_source: bool) -> &mut Self {
-        for slug in &f.all {
-            self.push(&format!(
-                " AND EXISTS (SELECT 1 FROM story_topics x WHERE x.sid = {sid} AND x.topic = "
-            ))
-            .arg(slug.clone())
-            .push(")");
-        }
-        if !f.not.is_empty() {
-            self.push(&format!(
-                " AND NOT EXISTS (SELECT 1 FROM story_topics x WHERE x.sid = {sid} AND x.topic IN "
-            ))
-            .list(f.not.iter().map(String::as_str))
-            .push(")");
-        }
-        if with_any && !f.any.is_empty() {
-            self.push(&format!(
-                " AND EXISTS (SELECT 1 FROM story_topics x WHERE x.sid = {sid} AND x.topic IN "
-            ))
-            .list(f.any.iter().map(String::as_str))
-            .push(")");
-        }
-        if let (true, Some(site)) = (with_source, &f.source) {
-            self.push(&format!(
-                " AND EXISTS (SELECT 1 FROM sources y WHERE y.sid = {sid} AND y.site_key = "
-            ))
-            .arg(site.clone())
-            .push(")");
-        }
-        self
-    }
-}
-
-/// A query, validated and normalized.
-struct Filters {
-    any: BTreeSet<String>,
-    all: BTreeSet<String>,
-    not: BTreeSet<String>,
-    fts: Option<String>,
-    source: Option<String>,
-    since: Option<i64>,
-    cursor: Option<Position>,
-    limit: usize,
-}
-
-impl Filters {
-    /// `None` when the query can match nothing (keywords without any word).
-    fn new(q: &Query) -> Result<Option<Filters>, StoreError> {
-        let set = |v: &[String]| -> BTreeSet<String> {
-            v.iter()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-                .collect()
-        };
-        let (any, all, not) = (set(&q.any), set(&q.all), set(&q.not));
-        if any.len() + all.len() + not.len() > MAX_TOPICS {
-            return Err(StoreError::BadQuery(format!(
-                "too many topics (at most {MAX_TOPICS} in any, all and not together)"
-            )));
-        }
-        let fts = match q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            None => None,
-            Some(text) => match fts_query(text)? {
-                Some(m) => Some(m),
-                None => return Ok(None),
-            },
-        };
-        let source = q
-            .source
-            .as_deref()
-            .map(|s| s.trim().to_lowercase())
-            .filter(|s| !s.is_empty());
-        let cursor = q.cursor.as_deref().map(cursor::decode).transpose()?;
-        Ok(Some(Filters {
-            any,
-            all,
-            not,
-            fts,
-            source,
-            since: q.since.as_ref().map(DateTime::timestamp),
-            cursor,
-            limit: q.page_size(),
-        }))
-    }
-}
-
-/// An FTS5 match expression for user keywords: each whitespace-separated
-/// word becomes a quoted string (so `AND`, `NEAR(`, `*`, `-`, `col:` are
-/// just text), all of which must match. Inside quotes only `"` is special
-/// and it is dropped; words without a letter or digit are skipped, as the
-/// tokenizer would find nothing in them. `None` when nothing is left.
-fn fts_query(text: &str) -> Result<Option<String>, StoreError> {
-    let terms: Vec<String> = text
-        .split_whitespace()
-        .filter(|w| w.chars().any(char::is_alphanumeric))
+/// An FTS5 match expression for the query's words: each becomes a quoted
+/// string (so `AND`, `NEAR(`, `*`, `-`, `col:` are just text), all of
+/// which must match. Inside quotes only `"` is special; it is dropped.
+fn fts_match(words: &[String]) -> String {
+    words
+        .iter()
         .map(|w| format!("\"{}\"", w.replace('"', " ")))
-        .collect();
-    if terms.len() > MAX_TERMS {
-        return Err(StoreError::BadQuery(format!(
-            "too many search words (at most {MAX_TERMS})"
-        )));
-    }
-    Ok((!terms.is_empty()).then(|| terms.join(" ")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// (sid, sort_time, id) of a page's stories.
@@ -202,9 +52,10 @@ pub(super) const FTS_JOIN_MAX: usize = 2000;
 /// stories.
 fn select_page(conn: &Connection, f: &Filters, join_max: usize) -> Result<Vec<Row>, StoreError> {
     let fetch = f.limit + 1;
-    let Some(m) = &f.fts else {
+    let Some(words) = &f.words else {
         return collect(conn, &driver(f, Some(fetch)), fetch, None);
     };
+    let m = &fts_match(words);
     let mut stmt = conn
         .prepare_cached("SELECT rowid FROM search WHERE search MATCH ?")
         .map_err(sql_err("search"))?;
@@ -239,7 +90,7 @@ fn collect(
 ) -> Result<Vec<Row>, StoreError> {
     let mut stmt = conn.prepare_cached(&sql.text).map_err(sql_err("query"))?;
     let mut rows = stmt
-        .query(params_from_iter(sql.params.iter()))
+        .query(params_from_iter(sql.params.iter().map(Param::sqlite)))
         .map_err(sql_err("query"))?;
     let mut out = Vec::with_capacity(fetch);
     // Rows stream from the index: stopping early is what bounds the cost.
@@ -257,59 +108,6 @@ fn collect(
         }
     }
     Ok(out)
-}
-
-/// The ordered scan for a page without keywords, cut at `limit` rows when
-/// given (otherwise it streams as long as the caller reads).
-fn driver(f: &Filters, limit: Option<usize>) -> Sql {
-    let mut sql = Sql::default();
-    let cut = |sql: &mut Sql| {
-        if let Some(n) = limit {
-            sql.push(" LIMIT ").arg(n as i64);
-        }
-    };
-    if !f.any.is_empty() && (limit.is_some() || f.any.len() == 1) {
-        // One ordered range per topic, each cut at the page size, merged;
-        // UNION drops a story that is in two of them.
-        let union = f.any.len() > 1;
-        for (i, slug) in f.any.iter().enumerate() {
-            if i > 0 {
-                sql.push(" UNION ");
-            }
-            if union {
-                sql.push("SELECT * FROM (");
-            }
-            sql.push("SELECT t.sid, t.sort_time, t.id FROM story_topics t WHERE t.topic = ")
-                .arg(slug.clone())
-                .range("t.sort_time", "t.id", f)
-                .probes("t.sid", f, false, true)
-                .push(" ORDER BY t.sort_time DESC, t.id");
-            cut(&mut sql);
-            if union {
-                sql.push(")");
-            }
-        }
-        if union {
-            sql.push(" ORDER BY 2 DESC, 3");
-            cut(&mut sql);
-        }
-    } else if let Some(site) = &f.source {
-        sql.push(
-            "SELECT DISTINCT y.sid, y.sort_time, y.story_id FROM sources y WHERE y.site_key = ",
-        )
-        .arg(site.clone())
-        .range("y.sort_time", "y.story_id", f)
-        .probes("y.sid", f, true, false)
-        .push(" ORDER BY y.sort_time DESC, y.story_id");
-        cut(&mut sql);
-    } else {
-        sql.push("SELECT s.sid, s.sort_time, s.id FROM stories s WHERE 1")
-            .range("s.sort_time", "s.id", f)
-            .probes("s.sid", f, true, false)
-            .push(" ORDER BY s.sort_time DESC, s.id");
-        cut(&mut sql);
-    }
-    sql
 }
 
 pub(super) fn query(conn: &Connection, q: &Query, join_max: usize) -> Result<Page, StoreError> {
@@ -373,13 +171,6 @@ fn get_where(conn: &Connection, sql: &str, key: &str) -> Result<Option<Story>, S
     Ok(story)
 }
 
-fn time(micros: i64, id: &str) -> Result<DateTime<Utc>, StoreError> {
-    DateTime::from_timestamp_micros(micros).ok_or_else(|| StoreError::Corrupt {
-        id: id.to_owned(),
-        reason: format!("time {micros} µs out of range"),
-    })
-}
-
 /// One story with its topics and sources.
 fn load(conn: &Connection, sid: i64) -> Result<Option<Story>, StoreError> {
     type Row = (String, i64, i64, String, String, String);
@@ -404,27 +195,14 @@ fn load(conn: &Connection, sid: i64) -> Result<Option<Story>, StoreError> {
     let Some((id, first_seen, changed, topics, sources, json)) = row else {
         return Ok(None);
     };
-    let corrupt = |what: &str, e: serde_json::Error| StoreError::Corrupt {
-        id: id.clone(),
-        reason: format!("{what}: {e}"),
-    };
     let mut article = parse_article(&json, &id)?;
-    article.topics = serde_json::from_str(&topics).map_err(|e| corrupt("topics", e))?;
-    let sources: Vec<SourceJson> =
-        serde_json::from_str(&sources).map_err(|e| corrupt("sources", e))?;
-    let sources = sources
-        .into_iter()
-        .map(|s| SourceRef {
-            article_id: s.article_id,
-            site: s.site,
-            url: s.url,
-        })
-        .collect();
+    article.topics = parse_topics(&topics, &id)?;
+    let sources = parse_sources(&sources, &id)?;
     Ok(Some(Story {
         article,
-        sources,
-        first_seen: time(first_seen, &id)?,
-        changed: time(changed, &id)?,
+        sources: sources.into_iter().map(SourceRef::from).collect(),
+        first_seen: stored_time(first_seen, &id)?,
+        changed: stored_time(changed, &id)?,
     }))
 }
 
@@ -440,7 +218,7 @@ pub(super) fn topic_stats(conn: &Connection) -> Result<Vec<TopicStats>, StoreErr
         .map(|(slug, count, last)| {
             Ok(TopicStats {
                 count: count.max(0) as u64,
-                last_changed: last.map(|t| time(t, &slug)).transpose()?,
+                last_changed: last.map(|t| stored_time(t, &slug)).transpose()?,
                 slug,
             })
         })
@@ -453,13 +231,12 @@ mod tests {
 
     #[test]
     fn keywords_are_quoted_never_syntax() {
+        let words: Vec<String> = ["border", "NEAR(", "\"x*", "-y", "title:z"]
+            .map(String::from)
+            .into();
         assert_eq!(
-            fts_query(r#"border NEAR( "x* -y title:z"#)
-                .unwrap()
-                .as_deref(),
-            Some(r#""border" "NEAR(" " x*" "-y" "title:z""#)
+            fts_match(&words),
+            r#""border" "NEAR(" " x*" "-y" "title:z""#
         );
-        assert_eq!(fts_query("-- !! ...").unwrap(), None);
-        assert!(fts_query(&"w ".repeat(40)).is_err());
     }
 }

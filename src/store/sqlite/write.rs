@@ -12,6 +12,10 @@ use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use super::{SqliteStore, data_version, sql_err};
 use crate::model::Article;
 use crate::store::dedup::{self, WindowIndex};
+use crate::store::record::{
+    Change, MICROS, SourceJson, class_hash, content_hash, is_copy_of, next_version, parse_topics,
+    site_key, stored_form, to_json, ts,
+};
 use crate::store::{Outcome, Retention, StoreError};
 
 /// Rows deleted per retention transaction: small, so ingest waiting for the
@@ -97,88 +101,6 @@ impl SqliteStore {
             }
         }
     }
-}
-
-/// Seconds: the unit of `sort_time` (cursors carry it).
-fn ts(t: &DateTime<Utc>) -> i64 {
-    t.timestamp()
-}
-
-/// Microseconds: the unit of change times (`first_seen`, `changed`,
-/// `seen`, `last_changed`).
-const MICROS: i64 = 1_000_000;
-
-fn from_micros(us: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_micros(us).unwrap_or_default()
-}
-
-/// 16 bytes of BLAKE3 over what a source says about itself, topics aside.
-fn content_hash(a: &Article) -> Result<Vec<u8>, StoreError> {
-    let fields = (
-        &a.title,
-        &a.site,
-        &a.url,
-        &a.authors,
-        &a.published,
-        &a.updated,
-        &a.language,
-        &a.summary,
-        &a.blocks,
-        &a.content_html,
-    );
-    hash16(&fields, &a.id)
-}
-
-/// Hash of the classification, which changes when the topic rules do.
-fn class_hash(a: &Article) -> Result<Vec<u8>, StoreError> {
-    hash16(&(&a.topics, &a.tags), &a.id)
-}
-
-fn hash16(value: &impl serde::Serialize, id: &str) -> Result<Vec<u8>, StoreError> {
-    let mut hasher = blake3::Hasher::new();
-    serde_json::to_writer(&mut hasher, value).map_err(|e| StoreError::Corrupt {
-        id: id.to_owned(),
-        reason: format!("cannot serialize: {e}"),
-    })?;
-    Ok(hasher.finalize().as_bytes()[..16].to_vec())
-}
-
-fn to_json(value: &impl serde::Serialize, id: &str) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
-        id: id.to_owned(),
-        reason: format!("cannot serialize: {e}"),
-    })
-}
-
-pub(super) fn parse_article(json: &str, id: &str) -> Result<Article, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
-        id: id.to_owned(),
-        reason: format!("article JSON: {e}"),
-    })
-}
-
-fn site_key(site: &Option<String>) -> Option<String> {
-    site.as_deref().map(|s| s.trim().to_lowercase())
-}
-
-/// One element of `stories.sources`.
-#[derive(serde::Serialize, serde::Deserialize)]
-pub(super) struct SourceJson {
-    pub article_id: String,
-    pub site: Option<String>,
-    pub url: Option<String>,
-}
-
-/// What moves when a story's own article is stored again.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Change {
-    /// A new version from the source: `updated` moves, the text is reindexed.
-    Content,
-    /// Only the topics or tags: the article itself is as it was.
-    Classification,
-    /// Our cleaning removed more: the text is reindexed, but the source
-    /// did not update the article, so its dates stay.
-    Cleaning,
 }
 
 /// What is stored about a source row we matched.
@@ -430,7 +352,6 @@ impl Tx<'_> {
             return Ok(None);
         }
         let mine = dedup::shingles(&a.content_text());
-        let my_site = site_key(&a.site);
         for (_, sid) in candidates {
             let row: Option<(String, i64, String, String)> = self
                 .tx
@@ -443,32 +364,7 @@ impl Tx<'_> {
             let Some((id, story_time, json, sources)) = row else {
                 continue;
             };
-            // One site's items with different ids (guids, links) are
-            // different stories unless their text is the same word for word
-            // (one story on an edition page and a live page): templated
-            // briefs ("library reopens in X") share most of their words.
-            let sources: Vec<SourceJson> =
-                serde_json::from_str(&sources).map_err(|e| StoreError::Corrupt {
-                    id: id.clone(),
-                    reason: format!("sources JSON: {e}"),
-                })?;
-            let same_site = my_site.is_some()
-                && sources
-                    .iter()
-                    .any(|s| site_key(&s.site) == my_site && s.article_id != a.id);
-            let other = parse_article(&json, &id)?;
-            let theirs = dedup::shingles(&other.content_text());
-            let (me, them) = (
-                dedup::Text {
-                    title: &a.title,
-                    shingles: &mine,
-                },
-                dedup::Text {
-                    title: &other.title,
-                    shingles: &theirs,
-                },
-            );
-            if dedup::is_copy(&me, &them, same_site) {
+            if is_copy_of(a, &mine, &id, &json, &sources)? {
                 return Ok(Some((sid, id, story_time)));
             }
         }
@@ -548,22 +444,7 @@ impl Tx<'_> {
             .prepare_cached("SELECT sort_time, first_seen, article FROM stories WHERE sid = ?")
             .and_then(|mut s| s.query_row([sid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
             .map_err(sql_err(op()))?;
-        let old = parse_article(&old_json, &a.id)?;
-        let mut stored = stored_form(a.clone());
-        // The first publication date stands; a later version is an update.
-        stored.published = old.published.or(a.published);
-        stored.updated = if change == Change::Content {
-            let now = from_micros(now);
-            Some(a.updated.filter(|u| *u > now).unwrap_or(now))
-        } else {
-            // The source did not change the article.
-            old.updated
-        };
-        let sort_time = stored
-            .published
-            .as_ref()
-            .map(ts)
-            .unwrap_or(first_seen.div_euclid(MICROS));
+        let (stored, sort_time) = next_version(a, &old_json, change, first_seen, now)?;
         let json = to_json(&stored, &a.id)?;
         self.tx
             .prepare_cached(
@@ -689,12 +570,7 @@ impl Tx<'_> {
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
                 .map_err(sql_err(op))?;
             for json in lists {
-                let topics: Vec<String> =
-                    serde_json::from_str(&json).map_err(|e| StoreError::Corrupt {
-                        id: story_id.clone(),
-                        reason: format!("source topics: {e}"),
-                    })?;
-                union.extend(topics);
+                union.extend(parse_topics(&json, &story_id)?);
             }
         }
         let old: BTreeSet<String> = self.story_topics(sid, op)?.into_iter().collect();
@@ -836,12 +712,6 @@ impl Tx<'_> {
         self.touch_story(sid, now)?;
         Ok(false)
     }
-}
-
-/// The article as stored: its topics live in `story_topics`, not in the JSON.
-fn stored_form(mut a: Article) -> Article {
-    a.topics = Vec::new();
-    a
 }
 
 pub(super) fn apply_retention(

@@ -73,9 +73,10 @@ pub struct PostgresStore {
 
 /// The writer: its own connection, driven by a one-thread runtime on the
 /// calling thread itself (`Runtime::block_on`), so a statement's round
-/// trip costs no thread hand-over; through the pool's runtime thread, the
-/// hand-overs cost more than PostgreSQL's work (measured: 1,100 against
-/// N stories/s, see BENCHMARKS.md).
+/// trip costs no thread hand-over. Through the pool's runtime thread, the
+/// hand-overs took a whole core of the client during a bulk ingest (perf:
+/// 57% of its samples in task switches); driven here, the client uses a
+/// fifth of a core for the same rate, which PostgreSQL's own work bounds.
 struct Writer {
     runtime: Option<tokio::runtime::Runtime>,
     conn: Option<WriterConn>,

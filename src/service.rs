@@ -192,6 +192,13 @@ impl Chores {
         if self.poller.is_none() && self.retention.is_none() {
             return;
         }
+        if !self.store.shared() {
+            // This process owns the store: it leads for good, no need to ask.
+            for task in self.start() {
+                let _ = task.await;
+            }
+            return;
+        }
         let mut running: Vec<tokio::task::JoinHandle<()>> = Vec::new();
         loop {
             let store = self.store.clone();

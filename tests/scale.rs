@@ -206,3 +206,23 @@ async fn exactly_one_instance_polls_and_another_takes_over_when_it_dies() {
     assert_eq!(up.requests("/b.xml").len(), 1);
     assert_eq!(up.requests("/a.xml").len(), 1);
 }
+
+/// Instances started at once on a new store: one creates and migrates it,
+/// the others wait and find it ready; none fails.
+#[test]
+fn instances_starting_together_on_a_new_store_all_open_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = database_for(dir.path());
+    let opened: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || topicfeed::store::PostgresStore::open(&url).map(|_| ()))
+        })
+        .collect();
+    for o in opened {
+        o.join().unwrap().unwrap();
+    }
+    let store = topicfeed::store::PostgresStore::open(&url).unwrap();
+    use topicfeed::store::Store;
+    assert_eq!(store.story_count().unwrap(), 0);
+}

@@ -219,6 +219,11 @@ pub trait Store: Send + Sync {
     fn lead(&self) -> Result<bool, StoreError> {
         Ok(true)
     }
+    /// Whether other processes may share this store (and the lead can
+    /// move): false for a store one process owns, which always leads.
+    fn shared(&self) -> bool {
+        false
+    }
     fn previous_cursor(&self, q: &Query) -> Result<Option<Option<String>>, StoreError> {
         cursor::previous(self, q)
     }

@@ -69,6 +69,8 @@ pub struct PostgresStore {
     generation: Arc<AtomicU64>,
     /// The session holding (or trying for) the lead, and whether it holds it.
     lead: tokio::sync::Mutex<Option<(tokio_postgres::Client, bool)>>,
+    /// See `read::SEARCH_SORT_MAX`.
+    search_sort_max: i64,
 }
 
 /// The writer: its own connection, driven by a one-thread runtime on the
@@ -193,12 +195,21 @@ impl PostgresStore {
             }),
             generation: Arc::new(AtomicU64::new(0)),
             lead: tokio::sync::Mutex::new(None),
+            search_sort_max: read::SEARCH_SORT_MAX,
         };
         let (schema, generation) = store.run(store.prepare())?;
         store.schema = schema;
         store.generation.store(generation, Ordering::Relaxed);
         store.listen();
         Ok(store)
+    }
+
+    /// Sets how many keyword matches are sorted before the ordered scan
+    /// takes over. Only for tests that must exercise both plans.
+    #[doc(hidden)]
+    pub fn with_search_sort_max(mut self, n: i64) -> PostgresStore {
+        self.search_sort_max = n;
+        self
     }
 
     /// The database address, without the password.
@@ -222,7 +233,16 @@ impl PostgresStore {
             .get()
             .await
             .map_err(|e| StoreError::open(&self.location, format!("cannot connect: {e}")))?;
-        let schema: Option<String> = client
+        // Instances starting together on a new store: one creates it, the
+        // others wait (CREATE … IF NOT EXISTS is not safe against a race).
+        let tx = client.transaction().await.map_err(open)?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('topicfeed:open:' || current_setting('search_path')))",
+            &[],
+        )
+        .await
+        .map_err(open)?;
+        let schema: Option<String> = tx
             .query_one("SELECT current_schema()", &[])
             .await
             .map_err(open)?
@@ -231,7 +251,7 @@ impl PostgresStore {
             Some(s) => s,
             None => {
                 // The search_path names a schema that does not exist yet.
-                let path: String = client
+                let path: String = tx
                     .query_one("SHOW search_path", &[])
                     .await
                     .map_err(open)?
@@ -248,13 +268,16 @@ impl PostgresStore {
                         format!("search_path {path:?} names no schema to create the store in"),
                     ));
                 }
-                client
-                    .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", ident(first)))
+                tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {}", ident(first)))
                     .await
                     .map_err(open)?;
                 first.to_owned()
             }
         };
+        tx.batch_execute(schema::VERSION_TABLE)
+            .await
+            .map_err(open)?;
+        tx.commit().await.map_err(open)?;
         schema::migrate(&mut client, &self.location, &schema).await?;
         let generation = read::generation(&client).await?;
         Ok((schema, generation))
@@ -382,7 +405,7 @@ impl Store for PostgresStore {
     fn query(&self, q: &Query) -> Result<Page, StoreError> {
         self.run(async {
             let mut client = self.pool.get().await.map_err(pool_err("query"))?;
-            read::query(&mut client, q).await
+            read::query(&mut client, q, self.search_sort_max).await
         })
     }
 
@@ -466,6 +489,10 @@ impl Store for PostgresStore {
 
     fn lead(&self) -> Result<bool, StoreError> {
         self.run(self.try_lead())
+    }
+
+    fn shared(&self) -> bool {
+        true
     }
 }
 

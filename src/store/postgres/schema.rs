@@ -131,8 +131,12 @@ CREATE FUNCTION search_word(w TEXT) RETURNS tsquery
 $$;
 "#;
 
+/// Version 2: the stored article JSON is compressed with lz4, not pglz:
+/// pglz took 6% of the server's time in a bulk ingest.
+const V2_LZ4: &str = "ALTER TABLE stories ALTER COLUMN article SET COMPRESSION lz4;";
+
 /// Every migration, in order; the schema version is how many have run.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2_LZ4];
 
 /// Creates the version table; the version is the highest row in it.
 pub const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -144,8 +148,8 @@ use tokio_postgres::Client;
 
 use crate::store::StoreError;
 
-/// Brings the schema up to date, each migration in its own transaction
-/// with its version row. A transaction-scoped advisory lock makes
+/// Brings the schema up to date (its version table made already), each
+/// migration in its own transaction with its version row. A transaction-scoped advisory lock makes
 /// instances starting together migrate one after the other.
 pub async fn migrate(client: &mut Client, location: &str, schema: &str) -> Result<(), StoreError> {
     let open_err = |e: tokio_postgres::Error| StoreError::open(location, e);

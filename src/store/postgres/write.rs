@@ -359,12 +359,25 @@ impl<'a> Tx<'a> {
             &a.id,
         )?;
         let (config, text) = read::search_text(a);
+        let topic_list: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
+        let source_topics = to_json(&a.topics, &a.id)?;
+        // One statement, one round trip, for the story, its source row and
+        // its topic rows: a batch's cost is round trips more than work.
         let row = self
             .one(
-                "INSERT INTO stories (id, sort_time, first_seen, changed, fp, topics, sources,
-                                      article, search)
-                 VALUES ($1, $2, $3, $3, $4, $5, $6, $7, to_tsvector($8::text::regconfig, $9))
-                 RETURNING sid",
+                "WITH story AS (
+                     INSERT INTO stories (id, sort_time, first_seen, changed, fp, topics, sources,
+                                          article, search)
+                     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, to_tsvector($8::text::regconfig, $9))
+                     RETURNING sid),
+                 source AS (
+                     INSERT INTO sources (article_id, sid, story_id, sort_time, seen, site,
+                                          site_key, url, topics, content_hash, class_hash)
+                     SELECT $1, sid, $1, $2, $3, $10, $11, $12, $13, $14, $15 FROM story),
+                 topic AS (
+                     INSERT INTO story_topics (sid, topic, sort_time, id)
+                     SELECT sid, t, $2, $1 FROM story, unnest($16::text[]) AS t)
+                 SELECT sid FROM story",
                 &[
                     &a.id,
                     &sort_time,
@@ -375,20 +388,19 @@ impl<'a> Tx<'a> {
                     &json,
                     &config,
                     &text,
+                    &a.site,
+                    &site_key(&a.site),
+                    &a.url,
+                    &source_topics,
+                    &content,
+                    &class,
+                    &topic_list,
                 ],
                 op,
             )
             .await?;
         let sid: i64 = get(&row, 0, op)?;
-        self.insert_source(sid, &a.id, sort_time, a, now, content, class)
-            .await?;
         for topic in topics {
-            self.exec(
-                "INSERT INTO story_topics (sid, topic, sort_time, id) VALUES ($1, $2, $3, $4)",
-                &[&sid, topic, &sort_time, &a.id],
-                op,
-            )
-            .await?;
             self.count_topic(topic, 1);
             self.touch_topic(topic, now).await?;
         }

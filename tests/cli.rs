@@ -205,3 +205,28 @@ fn serve_help_documents_the_ready_line() {
         "{help}"
     );
 }
+
+/// A database that cannot be used is named (without its password) with
+/// the reason the driver gave, on one line; nothing hangs or panics.
+#[test]
+fn an_unusable_database_is_a_clear_error() {
+    for (url, reason) in [
+        // Port 1 on loopback: nothing listens.
+        (
+            "postgres://reader:s3cret@127.0.0.1:1/news",
+            "Connection refused",
+        ),
+        (
+            "mysql://reader@host/news",
+            "not a PostgreSQL connection string",
+        ),
+    ] {
+        let out = topicfeed(&["sites", "--database", url]);
+        let err = stderr(&out);
+        assert!(!out.status.success(), "{url}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(reason), "{url}: {err}");
+        assert!(!err.contains("s3cret"), "the password leaked: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

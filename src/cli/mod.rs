@@ -224,10 +224,27 @@ pub fn run() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("topicfeed: {e:#}");
+            eprintln!("topicfeed: {}", error_chain(&e));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes on one line. A cause whose text the line
+/// already holds is left out: our errors often print their source in
+/// their own message, and drivers' (PostgreSQL's) keep the detail that
+/// matters ("password authentication failed", "Connection refused") in
+/// a cause further down.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut line = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+    }
+    line
 }
 
 /// Reads and normalizes one file; the error says why, without the file name.

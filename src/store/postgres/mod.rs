@@ -232,7 +232,7 @@ impl PostgresStore {
             .pool
             .get()
             .await
-            .map_err(|e| StoreError::open(&self.location, format!("cannot connect: {e}")))?;
+            .map_err(|e| StoreError::open(&self.location, e))?;
         // Instances starting together on a new store: one creates it, the
         // others wait (CREATE … IF NOT EXISTS is not safe against a race).
         let tx = client.transaction().await.map_err(open)?;

@@ -320,6 +320,67 @@ fn threshold_separates_copies_from_other_stories() {
     }
 }
 
+/// One batch holding a story, a copy of it from another site, a new
+/// version of it and its copy seen again: each outcome as if stored one by
+/// one, and the store as if too (PostgreSQL holds a batch's new stories
+/// and inserts them together).
+#[test]
+fn a_batch_that_copies_and_updates_its_own_new_story() {
+    let (_d, store) = open();
+    let first = scrape("010-finland-border-crossing.txt");
+    let mut wire = scrape("011-finland-border-crossing-wire.txt");
+    wire.topics = vec!["russia".into()];
+    let mut first_t = first.clone();
+    first_t.topics = vec!["europe".into()];
+    let mut revised = first_t.clone();
+    revised.title.push_str(" (updated)");
+    let other = numbered(7, &["europe"], Some(t(6, 7)));
+    let batch = [
+        first_t.clone(),
+        wire.clone(),
+        revised.clone(),
+        wire.clone(),
+        other.clone(),
+    ];
+    let dup = Outcome::Duplicate {
+        story_id: first.id.clone(),
+    };
+    assert_eq!(
+        store.upsert_batch(&batch, t(6, 8)).unwrap(),
+        [
+            Outcome::New,
+            dup,
+            Outcome::Updated,
+            Outcome::Unchanged,
+            Outcome::New
+        ]
+    );
+    assert_eq!(store.story_count().unwrap(), 2);
+    let s = store.get(&wire.id).unwrap().unwrap();
+    assert_eq!(s.article.id, first.id);
+    assert_eq!(s.article.title, revised.title);
+    assert_eq!(s.sources.len(), 2);
+    assert_eq!(s.article.topics, ["europe", "russia"]);
+    let stats = store.topic_stats().unwrap();
+    let count = |slug: &str| stats.iter().find(|t| t.slug == slug).map(|t| t.count);
+    assert_eq!((count("europe"), count("russia")), (Some(2), Some(1)));
+    let page = store
+        .query(&Query {
+            any: vec!["europe".into()],
+            ..Query::default()
+        })
+        .unwrap();
+    assert_eq!(page.stories.len(), 2);
+    // The same batch again changes nothing.
+    assert!(
+        store
+            .upsert_batch(&[revised, wire, other], t(6, 9))
+            .unwrap()
+            .iter()
+            .all(|o| *o == Outcome::Unchanged)
+    );
+}
+
 #[test]
 fn copies_merge_into_the_first_seen_story() {
     let (_d, store) = open();

@@ -25,6 +25,7 @@
 //! store in that schema (created if missing): locks and notifications are
 //! scoped to it, so several stores can share one database.
 
+mod pending;
 mod read;
 mod schema;
 mod sites;

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 use tokio_postgres::types::ToSql;
 
+use super::pending::PendingStory;
 use super::{PostgresStore, Writer, WriterConn, WriterState, pg_err, read, sites::SiteIds};
 use crate::model::Article;
 use crate::store::dedup::{self, WindowIndex};
@@ -41,9 +42,18 @@ pub(super) struct Tx<'a> {
     /// Per topic: stories added less stories removed, and the last change
     /// time, written to `topics` once at commit (see the schema's note).
     topics: BTreeMap<String, (i64, Option<i64>)>,
+    /// Source rows looked up for a whole batch at once (`None`: not
+    /// stored); an entry goes when its row is written.
+    known: std::collections::HashMap<String, Option<KnownSource>>,
+    /// New stories held until the batch's end (see `pending`).
+    pub(super) pending: Vec<PendingStory>,
+    /// Where each held story is in `pending`, by sid.
+    pub(super) pending_at: std::collections::HashMap<i64, usize>,
+    pub(super) free_sids: Vec<i64>,
 }
 
 /// What is stored about a source row we matched.
+#[derive(Clone)]
 struct KnownSource {
     sid: i64,
     story_id: String,
@@ -95,12 +105,17 @@ impl<'a> Tx<'a> {
             channel,
             changed: false,
             topics: BTreeMap::new(),
+            known: std::collections::HashMap::new(),
+            pending: Vec::new(),
+            pending_at: std::collections::HashMap::new(),
+            free_sids: Vec::new(),
         })
     }
 
     /// Bumps and notifies the generation if anything changed, commits, and
     /// returns the new generation (None when nothing changed).
     async fn finish(mut self, op: &str) -> Result<Option<u64>, StoreError> {
+        self.flush().await?;
         for (slug, (delta, changed)) in std::mem::take(&mut self.topics) {
             self.exec(
                 "INSERT INTO topics (slug, count, last_changed) VALUES ($1, $2, $3)
@@ -151,7 +166,7 @@ impl<'a> Tx<'a> {
         Ok(stmt)
     }
 
-    async fn rows(
+    pub(super) async fn rows(
         &mut self,
         sql: &str,
         params: Params<'_>,
@@ -224,6 +239,7 @@ impl<'a> Tx<'a> {
             if src.content_hash == content && src.class_hash == class {
                 return Ok(Outcome::Unchanged);
             }
+            self.flush().await?;
             self.update_source(a, &content, &class).await?;
             self.refresh_sources(src.sid).await?;
             if src.story_id == a.id {
@@ -248,6 +264,8 @@ impl<'a> Tx<'a> {
             .map(ts)
             .unwrap_or(now.div_euclid(MICROS));
         if let Some((sid, story_id, story_time)) = self.find_duplicate(a, sort_time).await? {
+            // The story may be held: the statements below need its rows.
+            self.flush().await?;
             self.insert_source(sid, &story_id, story_time, a, now, &content, &class)
                 .await?;
             self.refresh_sources(sid).await?;
@@ -261,6 +279,9 @@ impl<'a> Tx<'a> {
     }
 
     async fn known_source(&mut self, id: &str) -> Result<Option<KnownSource>, StoreError> {
+        if let Some(known) = self.known.get(id) {
+            return Ok(known.clone());
+        }
         let op = &format!("upsert {id}");
         let row = self
             .opt(
@@ -269,15 +290,29 @@ impl<'a> Tx<'a> {
                 op,
             )
             .await?;
-        row.map(|r| {
-            Ok(KnownSource {
-                sid: get(&r, 0, op)?,
-                story_id: get(&r, 1, op)?,
-                content_hash: get(&r, 2, op)?,
-                class_hash: get(&r, 3, op)?,
-            })
-        })
-        .transpose()
+        row.map(|r| known_from(&r, 0, op)).transpose()
+    }
+
+    /// Looks up the source rows of a batch's articles in one query, so
+    /// that each article costs no round trip of its own for it.
+    async fn prefetch_sources(&mut self, ids: &[&str]) -> Result<(), StoreError> {
+        let op = "upsert: look up the batch";
+        let rows = self
+            .rows(
+                "SELECT article_id, sid, story_id, content_hash, class_hash FROM sources
+                  WHERE article_id = ANY($1)",
+                &[&ids],
+                op,
+            )
+            .await?;
+        for id in ids {
+            self.known.insert((*id).to_owned(), None);
+        }
+        for r in &rows {
+            let id: String = get(r, 0, op)?;
+            self.known.insert(id, Some(known_from(r, 1, op)?));
+        }
+        Ok(())
     }
 
     async fn replace_cleaned(
@@ -286,6 +321,7 @@ impl<'a> Tx<'a> {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let now = self.tick(&now);
+        self.flush().await?;
         let Some(src) = self.known_source(&a.id).await? else {
             return Ok(false);
         };
@@ -314,24 +350,50 @@ impl<'a> Tx<'a> {
         if candidates.is_empty() {
             return Ok(None);
         }
-        let op = &format!("upsert {}: read candidate", a.id);
+        let op = &format!("upsert {}: read candidates", a.id);
+        let sids: Vec<i64> = candidates.iter().map(|&(_, sid)| sid).collect();
+        let stored: Vec<i64> = sids
+            .iter()
+            .copied()
+            .filter(|&sid| self.held(sid).is_none())
+            .collect();
+        let rows = if stored.is_empty() {
+            Vec::new()
+        } else {
+            self.rows(
+                "SELECT sid, id, sort_time, article, sources FROM stories WHERE sid = ANY($1)",
+                &[&stored],
+                op,
+            )
+            .await?
+        };
         let mine = dedup::shingles(&a.content_text());
-        for (_, sid) in candidates {
-            let Some(row) = self
-                .opt(
-                    "SELECT id, sort_time, article, sources FROM stories WHERE sid = $1",
-                    &[&sid],
-                    op,
-                )
-                .await?
-            else {
-                continue;
+        // Closest first, as the window gave them.
+        for sid in sids {
+            let (id, time, json, sources) = match self.held(sid) {
+                Some(p) => (
+                    p.id.clone(),
+                    p.sort_time,
+                    p.json.clone(),
+                    p.sources_json.clone(),
+                ),
+                None => {
+                    let Some(row) = rows
+                        .iter()
+                        .find(|r| r.try_get::<_, i64>(0).ok() == Some(sid))
+                    else {
+                        continue;
+                    };
+                    (
+                        get(row, 1, op)?,
+                        get(row, 2, op)?,
+                        get(row, 3, op)?,
+                        get(row, 4, op)?,
+                    )
+                }
             };
-            let id: String = get(&row, 0, op)?;
-            let json: String = get(&row, 2, op)?;
-            let sources: String = get(&row, 3, op)?;
             if is_copy_of(a, &mine, &id, &json, &sources)? {
-                return Ok(Some((sid, id, get(&row, 1, op)?)));
+                return Ok(Some((sid, id, time)));
             }
         }
         Ok(None)
@@ -345,7 +407,6 @@ impl<'a> Tx<'a> {
         content: &[u8],
         class: &[u8],
     ) -> Result<(), StoreError> {
-        let op = &format!("insert {}", a.id);
         let stored = stored_form(a.clone());
         let json = to_json(&stored, &a.id)?;
         let topics: BTreeSet<&String> = a.topics.iter().collect();
@@ -359,47 +420,37 @@ impl<'a> Tx<'a> {
             &a.id,
         )?;
         let (config, text) = read::search_text(a);
-        let topic_list: Vec<&str> = topics.iter().map(|t| t.as_str()).collect();
-        let source_topics = to_json(&a.topics, &a.id)?;
-        // One statement, one round trip, for the story, its source row and
-        // its topic rows: a batch's cost is round trips more than work.
-        let row = self
-            .one(
-                "WITH story AS (
-                     INSERT INTO stories (id, sort_time, first_seen, changed, fp, topics, sources,
-                                          article, search)
-                     VALUES ($1, $2, $3, $3, $4, $5, $6, $7, to_tsvector($8::text::regconfig, $9))
-                     RETURNING sid),
-                 source AS (
-                     INSERT INTO sources (article_id, sid, story_id, sort_time, seen, site,
-                                          site_key, url, topics, content_hash, class_hash)
-                     SELECT $1, sid, $1, $2, $3, $10, $11, $12, $13, $14, $15 FROM story),
-                 topic AS (
-                     INSERT INTO story_topics (sid, topic, sort_time, id)
-                     SELECT sid, t, $2, $1 FROM story, unnest($16::text[]) AS t)
-                 SELECT sid FROM story",
-                &[
-                    &a.id,
-                    &sort_time,
-                    &now,
-                    &(a.fingerprint as i64),
-                    &topics_json,
-                    &sources_json,
-                    &json,
-                    &config,
-                    &text,
-                    &a.site,
-                    &site_key(&a.site),
-                    &a.url,
-                    &source_topics,
-                    &content,
-                    &class,
-                    &topic_list,
-                ],
-                op,
-            )
-            .await?;
-        let sid: i64 = get(&row, 0, op)?;
+        let sid = self.next_sid().await?;
+        self.pending_at.insert(sid, self.pending.len());
+        self.pending.push(PendingStory {
+            sid,
+            id: a.id.clone(),
+            sort_time,
+            now,
+            fp: a.fingerprint as i64,
+            topics_json,
+            sources_json,
+            json,
+            config,
+            text,
+            site: a.site.clone(),
+            site_key: site_key(&a.site),
+            url: a.url.clone(),
+            source_topics: to_json(&a.topics, &a.id)?,
+            content: content.to_vec(),
+            class: class.to_vec(),
+            topics: topics.iter().map(|t| (*t).clone()).collect(),
+        });
+        // A later copy of this article in the batch finds it unchanged.
+        self.known.insert(
+            a.id.clone(),
+            Some(KnownSource {
+                sid,
+                story_id: a.id.clone(),
+                content_hash: content.to_vec(),
+                class_hash: class.to_vec(),
+            }),
+        );
         for topic in topics {
             self.count_topic(topic, 1);
             self.touch_topic(topic, now).await?;
@@ -503,6 +554,7 @@ impl<'a> Tx<'a> {
             &format!("insert source {}", a.id),
         )
         .await?;
+        self.known.remove(&a.id);
         self.changed = true;
         Ok(())
     }
@@ -530,6 +582,7 @@ impl<'a> Tx<'a> {
             &format!("update source {}", a.id),
         )
         .await?;
+        self.known.remove(&a.id);
         self.changed = true;
         Ok(())
     }
@@ -716,6 +769,17 @@ impl<'a> Tx<'a> {
     }
 }
 
+/// A [`KnownSource`] from the row's columns from `at` on (sid, story id,
+/// content hash, class hash).
+fn known_from(r: &Row, at: usize, op: &str) -> Result<KnownSource, StoreError> {
+    Ok(KnownSource {
+        sid: get(r, at, op)?,
+        story_id: get(r, at + 1, op)?,
+        content_hash: get(r, at + 2, op)?,
+        class_hash: get(r, at + 3, op)?,
+    })
+}
+
 /// Runs one write transaction: `body` gets the open transaction, then it
 /// commits. On any error it rolls back, and the duplicate window (which
 /// may hold what the rollback undid) is dropped.
@@ -793,6 +857,8 @@ pub(super) fn upsert_batch(
     now: DateTime<Utc>,
 ) -> Result<Vec<Outcome>, StoreError> {
     in_tx!(store, "upsert", |tx| {
+        let ids: Vec<&str> = articles.iter().map(|a| a.id.as_str()).collect();
+        tx.prefetch_sources(&ids).await?;
         let mut out = Vec::with_capacity(articles.len());
         for a in articles {
             out.push(tx.upsert(a, now).await?);

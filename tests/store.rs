@@ -320,6 +320,17 @@ fn threshold_separates_copies_from_other_stories() {
     }
 }
 
+/// A story as its site ran it, the same in topic `europe`, and a wire
+/// service's copy of it in topic `russia`.
+fn finland_story_and_wire_copy() -> (Article, Article, Article) {
+    let first = scrape("010-finland-border-crossing.txt");
+    let mut wire = scrape("011-finland-border-crossing-wire.txt");
+    wire.topics = vec!["russia".into()];
+    let mut first_t = first.clone();
+    first_t.topics = vec!["europe".into()];
+    (first, first_t, wire)
+}
+
 /// One batch holding a story, a copy of it from another site, a new
 /// version of it and its copy seen again: each outcome as if stored one by
 /// one, and the store as if too (PostgreSQL holds a batch's new stories
@@ -327,11 +338,7 @@ fn threshold_separates_copies_from_other_stories() {
 #[test]
 fn a_batch_that_copies_and_updates_its_own_new_story() {
     let (_d, store) = open();
-    let first = scrape("010-finland-border-crossing.txt");
-    let mut wire = scrape("011-finland-border-crossing-wire.txt");
-    wire.topics = vec!["russia".into()];
-    let mut first_t = first.clone();
-    first_t.topics = vec!["europe".into()];
+    let (first, first_t, wire) = finland_story_and_wire_copy();
     let mut revised = first_t.clone();
     revised.title.push_str(" (updated)");
     let other = numbered(7, &["europe"], Some(t(6, 7)));
@@ -384,11 +391,7 @@ fn a_batch_that_copies_and_updates_its_own_new_story() {
 #[test]
 fn copies_merge_into_the_first_seen_story() {
     let (_d, store) = open();
-    let first = scrape("010-finland-border-crossing.txt");
-    let mut wire = scrape("011-finland-border-crossing-wire.txt");
-    wire.topics = vec!["russia".into()];
-    let mut first_t = first.clone();
-    first_t.topics = vec!["europe".into()];
+    let (first, first_t, wire) = finland_story_and_wire_copy();
     assert_eq!(store.upsert(&first_t, t(6, 8)).unwrap(), Outcome::New);
     let dup = Outcome::Duplicate {
         story_id: first.id.clone(),

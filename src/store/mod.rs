@@ -162,7 +162,13 @@ pub trait Store: Send + Sync {
     /// Stores one article; see [`Outcome`]. On `Updated` the stored `updated`
     /// moves to `now` (or the later time the article states) and the stored
     /// `published` is kept.
-    fn upsert(&self, article: &Article, now: DateTime<Utc>) -> Result<Outcome, StoreError>;
+    fn upsert(&self, article: &Article, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
+        let mut out = self.upsert_batch(std::slice::from_ref(article), now)?;
+        out.pop().ok_or_else(|| StoreError::Corrupt {
+            id: article.id.clone(),
+            reason: "upsert returned no outcome".into(),
+        })
+    }
     /// Stores several articles in one transaction: all or none are stored.
     fn upsert_batch(
         &self,

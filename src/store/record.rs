@@ -33,6 +33,43 @@ pub fn stored_time(micros: i64, id: &str) -> Result<DateTime<Utc>, StoreError> {
     })
 }
 
+/// A `topics` row as [`super::TopicStats`].
+pub fn topic_stats_row(
+    slug: String,
+    count: i64,
+    last_changed: Option<i64>,
+) -> Result<super::TopicStats, StoreError> {
+    Ok(super::TopicStats {
+        count: count.max(0) as u64,
+        last_changed: last_changed.map(|t| stored_time(t, &slug)).transpose()?,
+        slug,
+    })
+}
+
+/// The JSON columns of a new story: the article (its topics aside), its
+/// topic list (sorted, once each) and its source list (itself).
+pub fn new_story_json(a: &Article) -> Result<NewStoryJson, StoreError> {
+    let topics: std::collections::BTreeSet<&String> = a.topics.iter().collect();
+    Ok(NewStoryJson {
+        article: to_json(&stored_form(a.clone()), &a.id)?,
+        topics: to_json(&topics, &a.id)?,
+        sources: to_json(
+            &[SourceJson {
+                article_id: a.id.clone(),
+                site: a.site.clone(),
+                url: a.url.clone(),
+            }],
+            &a.id,
+        )?,
+    })
+}
+
+pub struct NewStoryJson {
+    pub article: String,
+    pub topics: String,
+    pub sources: String,
+}
+
 /// 16 bytes of BLAKE3 over what a source says about itself, topics aside.
 pub fn content_hash(a: &Article) -> Result<Vec<u8>, StoreError> {
     let fields = (

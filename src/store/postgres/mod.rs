@@ -384,14 +384,6 @@ async fn listener(config: tokio_postgres::Config, channel: String, generation: A
 }
 
 impl Store for PostgresStore {
-    fn upsert(&self, article: &Article, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
-        let mut out = self.upsert_batch(std::slice::from_ref(article), now)?;
-        out.pop().ok_or_else(|| StoreError::Corrupt {
-            id: article.id.clone(),
-            reason: "upsert returned no outcome".into(),
-        })
-    }
-
     fn upsert_batch(
         &self,
         articles: &[Article],

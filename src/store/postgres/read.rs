@@ -24,7 +24,9 @@ use crate::model::Article;
 use crate::store::cursor::{self, Position};
 use crate::store::filters::Filters;
 use crate::store::plan::{Sql, driver};
-use crate::store::record::{parse_article, parse_sources, parse_topics, stored_time};
+use crate::store::record::{
+    parse_article, parse_sources, parse_topics, stored_time, topic_stats_row,
+};
 use crate::store::{Page, Query, SourceRef, StoreError, Story, TopicStats};
 
 /// Text indexed per story at most: a `tsvector` holds at most 1 MiB.
@@ -71,22 +73,37 @@ pub fn search_text(a: &Article) -> (String, String) {
     (search_config(a.language.as_deref()).to_owned(), text)
 }
 
-pub async fn generation(client: &impl GenericClient) -> Result<u64, StoreError> {
-    let op = "read generation";
-    let row = client
-        .query_one("SELECT value FROM meta WHERE key = 'generation'", &[])
-        .await
-        .map_err(pg_err(op))?;
+/// The one count `sql` (no parameters) selects, never below zero.
+async fn count_of(client: &impl GenericClient, sql: &str, op: &str) -> Result<u64, StoreError> {
+    let row = client.query_one(sql, &[]).await.map_err(pg_err(op))?;
     Ok(get::<i64>(&row, 0, op)?.max(0) as u64)
 }
 
+pub async fn generation(client: &impl GenericClient) -> Result<u64, StoreError> {
+    count_of(
+        client,
+        "SELECT value FROM meta WHERE key = 'generation'",
+        "read generation",
+    )
+    .await
+}
+
 pub async fn count(client: &impl GenericClient) -> Result<u64, StoreError> {
-    let op = "count stories";
-    let row = client
-        .query_one("SELECT count(*) FROM stories", &[])
+    count_of(client, "SELECT count(*) FROM stories", "count stories").await
+}
+
+/// A read-only transaction on one snapshot, for a read of several statements.
+pub(super) async fn snapshot<'c>(
+    client: &'c mut deadpool_postgres::Object,
+    op: &str,
+) -> Result<deadpool_postgres::Transaction<'c>, StoreError> {
+    client
+        .build_transaction()
+        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
         .await
-        .map_err(pg_err(op))?;
-    Ok(get::<i64>(&row, 0, op)?.max(0) as u64)
+        .map_err(pg_err(op))
 }
 
 /// (sid, sort_time, id) of a page's stories.
@@ -175,13 +192,7 @@ pub async fn query(
         });
     };
     let op = "query";
-    let tx = client
-        .build_transaction()
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .map_err(pg_err(op))?;
+    let tx = snapshot(client, op).await?;
     if let Some(words) = &f.words {
         choose_search_plan(&tx, words, search_sort_max).await?;
     }
@@ -224,13 +235,7 @@ pub async fn get_where(
     key: &str,
 ) -> Result<Option<Story>, StoreError> {
     let op = &format!("get {key}");
-    let tx = client
-        .build_transaction()
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .map_err(pg_err(op))?;
+    let tx = snapshot(client, op).await?;
     let stmt = tx.prepare_cached(sql).await.map_err(pg_err(op))?;
     let sid: Option<i64> = match tx.query_opt(&stmt, &[&key]).await.map_err(pg_err(op))? {
         Some(r) => Some(get(&r, 0, op)?),
@@ -285,15 +290,7 @@ pub async fn topic_stats(client: &impl GenericClient) -> Result<Vec<TopicStats>,
         .await
         .map_err(pg_err(op))?;
     rows.iter()
-        .map(|r| {
-            let slug: String = get(r, 0, op)?;
-            let last: Option<i64> = get(r, 2, op)?;
-            Ok(TopicStats {
-                count: get::<i64>(r, 1, op)?.max(0) as u64,
-                last_changed: last.map(|t| stored_time(t, &slug)).transpose()?,
-                slug,
-            })
-        })
+        .map(|r| topic_stats_row(get(r, 0, op)?, get(r, 1, op)?, get(r, 2, op)?))
         .collect()
 }
 

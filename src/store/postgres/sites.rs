@@ -178,13 +178,7 @@ pub(super) async fn sites(
     min_stories: u64,
 ) -> Result<Vec<SiteInfo>, StoreError> {
     let op = "list sites";
-    let tx = client
-        .build_transaction()
-        .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .map_err(pg_err(op))?;
+    let tx = super::read::snapshot(client, op).await?;
     let rows = tx
         .query(
             "SELECT s.site_id, s.key, s.name, count(a.article_id), count(DISTINCT a.sid)

@@ -20,8 +20,8 @@ use super::{PostgresStore, Writer, WriterConn, WriterState, pg_err, read, sites:
 use crate::model::Article;
 use crate::store::dedup::{self, WindowIndex};
 use crate::store::record::{
-    Change, MICROS, SourceJson, class_hash, content_hash, is_copy_of, next_version, parse_topics,
-    site_key, stored_form, to_json, ts,
+    Change, MICROS, SourceJson, class_hash, content_hash, is_copy_of, new_story_json, next_version,
+    parse_topics, site_key, to_json, ts,
 };
 use crate::store::{Outcome, Retention, SiteBlocks, StoreError};
 
@@ -176,14 +176,15 @@ impl<'a> Tx<'a> {
         self.tx.query(&stmt, params).await.map_err(pg_err(op))
     }
 
+    /// The row a key lookup finds, if any (every caller's `sql` selects by
+    /// a unique key or returns one row).
     pub(super) async fn opt(
         &mut self,
         sql: &str,
         params: Params<'_>,
         op: &str,
     ) -> Result<Option<Row>, StoreError> {
-        let stmt = self.statement(sql, op).await?;
-        self.tx.query_opt(&stmt, params).await.map_err(pg_err(op))
+        Ok(self.rows(sql, params, op).await?.into_iter().next())
     }
 
     pub(super) async fn one(
@@ -192,8 +193,9 @@ impl<'a> Tx<'a> {
         params: Params<'_>,
         op: &str,
     ) -> Result<Row, StoreError> {
-        let stmt = self.statement(sql, op).await?;
-        self.tx.query_one(&stmt, params).await.map_err(pg_err(op))
+        self.opt(sql, params, op)
+            .await?
+            .ok_or_else(|| StoreError::backend(op, "the statement returned no row"))
     }
 
     pub(super) async fn exec(
@@ -407,18 +409,8 @@ impl<'a> Tx<'a> {
         content: &[u8],
         class: &[u8],
     ) -> Result<(), StoreError> {
-        let stored = stored_form(a.clone());
-        let json = to_json(&stored, &a.id)?;
+        let story = new_story_json(a)?;
         let topics: BTreeSet<&String> = a.topics.iter().collect();
-        let topics_json = to_json(&topics, &a.id)?;
-        let sources_json = to_json(
-            &[SourceJson {
-                article_id: a.id.clone(),
-                site: a.site.clone(),
-                url: a.url.clone(),
-            }],
-            &a.id,
-        )?;
         let (config, text) = read::search_text(a);
         let sid = self.next_sid().await?;
         self.pending_at.insert(sid, self.pending.len());
@@ -428,9 +420,9 @@ impl<'a> Tx<'a> {
             sort_time,
             now,
             fp: a.fingerprint as i64,
-            topics_json,
-            sources_json,
-            json,
+            topics_json: story.topics,
+            sources_json: story.sources,
+            json: story.article,
             config,
             text,
             site: a.site.clone(),

@@ -260,14 +260,6 @@ fn read_generation(conn: &Connection) -> rusqlite::Result<u64> {
 }
 
 impl Store for SqliteStore {
-    fn upsert(&self, article: &Article, now: DateTime<Utc>) -> Result<Outcome, StoreError> {
-        let mut out = self.upsert_batch(std::slice::from_ref(article), now)?;
-        out.pop().ok_or_else(|| StoreError::Corrupt {
-            id: article.id.clone(),
-            reason: "upsert returned no outcome".into(),
-        })
-    }
-
     fn upsert_batch(
         &self,
         articles: &[Article],

@@ -19,7 +19,9 @@ use super::sql_err;
 use crate::store::cursor::{self, Position};
 use crate::store::filters::Filters;
 use crate::store::plan::{Param, Sql, driver};
-use crate::store::record::{parse_article, parse_sources, parse_topics, stored_time};
+use crate::store::record::{
+    parse_article, parse_sources, parse_topics, stored_time, topic_stats_row,
+};
 use crate::store::{Page, Query, SourceRef, StoreError, Story, TopicStats};
 
 /// An FTS5 match expression for the query's words: each becomes a quoted
@@ -215,13 +217,7 @@ pub(super) fn topic_stats(conn: &Connection) -> Result<Vec<TopicStats>, StoreErr
         .and_then(|rows| rows.collect())
         .map_err(sql_err("topic stats"))?;
     rows.into_iter()
-        .map(|(slug, count, last)| {
-            Ok(TopicStats {
-                count: count.max(0) as u64,
-                last_changed: last.map(|t| stored_time(t, &slug)).transpose()?,
-                slug,
-            })
-        })
+        .map(|(slug, count, last)| topic_stats_row(slug, count, last))
         .collect()
 }
 

@@ -13,8 +13,8 @@ use super::{SqliteStore, data_version, sql_err};
 use crate::model::Article;
 use crate::store::dedup::{self, WindowIndex};
 use crate::store::record::{
-    Change, MICROS, SourceJson, class_hash, content_hash, is_copy_of, next_version, parse_topics,
-    site_key, stored_form, to_json, ts,
+    Change, MICROS, class_hash, content_hash, is_copy_of, new_story_json, next_version,
+    parse_topics, site_key, to_json, ts,
 };
 use crate::store::{Outcome, Retention, StoreError};
 
@@ -380,18 +380,8 @@ impl Tx<'_> {
         class: &[u8],
     ) -> Result<(), StoreError> {
         let op = || format!("insert {}", a.id);
-        let stored = stored_form(a.clone());
-        let json = to_json(&stored, &a.id)?;
+        let story = new_story_json(a)?;
         let topics: BTreeSet<&String> = a.topics.iter().collect();
-        let topics_json = to_json(&topics, &a.id)?;
-        let sources_json = to_json(
-            &[SourceJson {
-                article_id: a.id.clone(),
-                site: a.site.clone(),
-                url: a.url.clone(),
-            }],
-            &a.id,
-        )?;
         let sid: i64 = self
             .tx
             .prepare_cached(
@@ -406,9 +396,9 @@ impl Tx<'_> {
                         now,
                         now,
                         a.fingerprint as i64,
-                        topics_json,
-                        sources_json,
-                        json
+                        story.topics,
+                        story.sources,
+                        story.article
                     ],
                     |r| r.get(0),
                 )

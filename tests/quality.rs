@@ -29,10 +29,10 @@ const FIELD_FLOORS: [(Field, f64); 12] = [
     (Field::Language, 0.98),
     (Field::FirstPara, 0.98),
     (Field::LastPara, 0.98),
-    (Field::ParaCount, 0.81),
-    (Field::JunkFree, 0.89),
+    (Field::ParaCount, 0.86),
+    (Field::JunkFree, 0.93),
     (Field::MustContain, 0.96),
-    (Field::Topics, 0.52),
+    (Field::Topics, 0.50),
 ];
 
 fn cases() -> Vec<quality::Case> {

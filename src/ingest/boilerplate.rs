@@ -42,6 +42,7 @@ impl RulesError {
 #[serde(deny_unknown_fields)]
 struct RulesFile {
     title_junk: Vec<String>,
+    consent_buttons: Vec<String>,
     title_separators: Vec<String>,
     junk_lines: Vec<String>,
     junk_starts: Vec<String>,
@@ -89,6 +90,8 @@ pub enum DateKind {
 /// The compiled rules.
 pub struct Boilerplate {
     title_junk: Regex,
+    /// Words of cookie-consent buttons (`super::consent`).
+    consent_buttons: HashSet<String>,
     pub title_separators: Vec<String>,
     /// Every line table in one automaton, in the order of [`LineClass`]'s
     /// flags: a body line is classified in one pass, not one search per
@@ -330,6 +333,7 @@ impl Boilerplate {
                     alternation(&f.title_junk)
                 ),
             )?,
+            consent_buttons: lower(&f.consent_buttons),
             title_separators: f.title_separators,
             line_set,
             comment_signals,
@@ -389,7 +393,19 @@ impl Boilerplate {
     }
 
     /// Strips tracking/navigation junk from the front of a page-title line.
-    pub fn strip_title_junk<'a>(&self, mut line: &'a str) -> &'a str {
+    pub fn strip_title_junk<'a>(&self, line: &'a str) -> &'a str {
+        let line = self.strip_junk_words(line);
+        // What the table does not know of a cookie banner comes off next,
+        // and then whatever the table knows behind it.
+        let unbannered = super::consent::strip_banner(line, &self.consent_buttons);
+        if unbannered.len() == line.len() {
+            line
+        } else {
+            self.strip_junk_words(unbannered)
+        }
+    }
+
+    fn strip_junk_words<'a>(&self, mut line: &'a str) -> &'a str {
         while let Some(m) = self.title_junk.find(line) {
             if m.end() == 0 || m.end() >= line.len() {
                 break;

@@ -93,9 +93,17 @@ fn name_in(part: &str, rules: &Boilerplate) -> Option<String> {
     } else {
         all.len()
     };
+    // "le"/"el" end a name before a date ("Par Jean Roux le 3 mars"), but
+    // capitalised they are its particle ("Gwenaëlle Le Bihan", "Nadia El
+    // Khoury").
+    let particle = |w: &str| {
+        w.chars().next().is_some_and(char::is_uppercase)
+            && NAME_PARTICLES.contains(&w.to_lowercase().as_str())
+    };
     let cut = all
         .iter()
-        .position(|w| rules.is_role_word(w))
+        .enumerate()
+        .position(|(i, w)| rules.is_role_word(w) && !(i > 0 && particle(w)))
         .unwrap_or(all.len())
         .min(caps_end);
     let words = &all[..cut];
@@ -220,4 +228,20 @@ pub(super) fn is_role(word: &str, rules: &Boilerplate) -> bool {
     rules.is_role_word(w)
         && letters >= 4
         && (w.chars().next().is_some_and(char::is_uppercase) || letters >= 6)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capitalised_particle_is_part_of_the_name_and_a_lower_case_one_ends_it() {
+        let rules = Boilerplate::builtin();
+        assert_eq!(
+            parse_names("Gwenaëlle Le Bihan avec AFP", rules),
+            vec!["Gwenaëlle Le Bihan"]
+        );
+        assert_eq!(parse_names("Nadia El Khoury", rules), vec!["Nadia El Khoury"]);
+        assert_eq!(parse_names("Jean Roux le 3 mars 2024", rules), vec!["Jean Roux"]);
+    }
 }

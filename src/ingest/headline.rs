@@ -119,6 +119,7 @@ mod tests {
                 text: (*t).to_owned(),
                 gap: 1,
                 words: word_count(t),
+                at: Default::default(),
             })
             .collect()
     }

@@ -30,6 +30,21 @@ pub(super) struct Line {
     pub(super) text: String,
     pub(super) gap: usize,
     pub(super) words: usize,
+    /// Where it stood among the page's lines, and whether the lines next to
+    /// it stood right against it (no blank line): a line glued to lines that
+    /// were dropped as clutter may belong to their box.
+    pub(super) at: Placed,
+}
+
+/// See [`Line::at`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Placed {
+    /// Index among the page's non-empty lines.
+    pub(super) index: usize,
+    /// No blank line above it (its `gap` may be widened by dropped lines).
+    pub(super) glued_above: bool,
+    /// No blank line below it.
+    pub(super) glued_below: bool,
 }
 
 /// Splits text into cleaned non-empty lines, remembering blank-line gaps.
@@ -71,7 +86,20 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
             }
             _ => {
                 let words = word_count(&text);
-                out.push(Line { text, gap, words });
+                if let Some(prev) = out.last_mut() {
+                    prev.at.glued_below = gap == 0;
+                }
+                let at = Placed {
+                    index: out.len(),
+                    glued_above: gap == 0 && !out.is_empty(),
+                    glued_below: false,
+                };
+                out.push(Line {
+                    text,
+                    gap,
+                    words,
+                    at,
+                });
             }
         }
         prev_width = width;
@@ -267,8 +295,9 @@ impl BodyPass {
     /// them goes as [`role_only`]).
     fn take_byline_below(&mut self, line: &Line, rules: &Boilerplate) -> bool {
         // The line's own gap: the blank lines above the date line carry
-        // over, but the names must stand right under it.
-        if !self.under_meta || line.gap > 0 || self.body_seen >= 3 {
+        // over, but the names must stand right under it, or set apart by
+        // one blank line as a line of their own.
+        if !self.under_meta || line.gap > 1 || self.body_seen >= 3 {
             return false;
         }
         if !self.body.authors.is_empty() {

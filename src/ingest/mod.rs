@@ -29,6 +29,7 @@
 pub mod boilerplate;
 mod byline;
 pub mod clean;
+mod consent;
 pub mod dates;
 pub mod decode;
 pub mod detect;

@@ -68,11 +68,16 @@ fn drop_clutter(
 ) -> Option<usize> {
     // A short name ("Local", "News") would be found in ordinary sentences.
     let site = site.map(fold).filter(|s| s.len() >= MIN_SITE_CHARS);
+    // A line right against one that an earlier pass dropped (a table, a
+    // caption rule) is glued to clutter.
+    let kept: std::collections::HashSet<usize> = content.iter().map(|l| l.at.index).collect();
     let blocks: Vec<prose::Block> = content
         .iter()
         .map(|l| prose::Block {
             text: &l.text,
             gap: l.gap,
+            glued_above: l.at.glued_above && l.at.index > 0 && !kept.contains(&(l.at.index - 1)),
+            glued_below: l.at.glued_below && !kept.contains(&(l.at.index + 1)),
             names_site: site
                 .as_deref()
                 .is_some_and(|s| l.words < prose::PROSE_WORDS && names(&l.text, s)),
@@ -348,6 +353,8 @@ fn join_wrapped_lines(content: &mut Vec<Line>) {
             prev.text.push(' ');
             prev.text.push_str(&line.text);
             prev.words += line.words;
+            prev.at.glued_below = line.at.glued_below;
+            prev.at.index = line.at.index;
             continue;
         }
         out.push(line);

@@ -1,7 +1,7 @@
 //! The context pass: lines that their own features leave unsure take
 //! their class from the lines around them, and lists keep their items.
 
-use super::features::{bullet, credit_label, heading_shaped, quoted_line};
+use super::features::{bullet, credit_label, heading_shaped, quoted_line, quotes_speech};
 use super::{Block, Class};
 use crate::ingest::boilerplate::word_count;
 
@@ -34,6 +34,44 @@ pub(super) fn protect_lists(blocks: &[Block], own: &[Class], classes: &mut [Clas
     }
     listed
 }
+
+/// A short line of prose glued (no blank line) to clutter is part of a box,
+/// not of the body, when it sits between a line that is not prose and a
+/// line of clutter (the first sentence of an author box between "About the
+/// authors" and the next biography), opens a box of two or more clutter
+/// lines ("Sie haben noch 2 von 5 kostenlosen Artikeln" over the offer and
+/// its button), or asks a question right above clutter (a reader poll over
+/// its "Yes · No · Vote"). Only where the page sets its paragraphs apart
+/// with blank lines; without them every line is glued to the next.
+pub(super) fn glued_boxes(blocks: &[Block], own: &[Class], listed: &[bool], classes: &mut [Class]) {
+    let spaced = blocks.iter().filter(|b| b.gap > 0).count() * 2 >= blocks.len();
+    if !spaced {
+        return;
+    }
+    let clutter_at = |k: usize| own[k] == Class::Clutter;
+    for (i, b) in blocks.iter().enumerate() {
+        if own[i] != Class::Content || listed[i] || word_count(b.text) >= BOX_LINE_WORDS {
+            continue;
+        }
+        // The neighbours the tables dropped count as much as those left.
+        let above = b.glued_above || (i > 0 && b.gap == 0 && own[i - 1] != Class::Content);
+        let glued_below =
+            |k: usize| blocks.get(k).is_some_and(|next| next.gap == 0) && clutter_at(k);
+        let below = b.glued_below || glued_below(i + 1);
+        let box_below = glued_below(i + 1) && glued_below(i + 2);
+        let question = b.text.trim_end().ends_with('?');
+        // Reporting does not exclaim outside quotes; a promo does ("– nur
+        // bis Sonntag!").
+        let exclaims = !quotes_speech(b.text) && b.text.contains('!');
+        if (above && below) || box_below || (question && below) || (exclaims && (above || below)) {
+            classes[i] = Class::Clutter;
+        }
+    }
+}
+
+/// The longest line taken for part of a box by [`glued_boxes`]: a question
+/// or a one-sentence biography, never a paragraph of reporting.
+const BOX_LINE_WORDS: usize = 30;
 
 /// Unsure lines take their class from their neighbours (jusText's
 /// context pass): a run of three or more is a tag list or a menu; a

@@ -152,8 +152,16 @@ pub(super) fn repeat_counts(blocks: &[Block], words: &[Vec<Word>], long: usize) 
 /// sign-up), whatever its words. Reporting does not open a paragraph with
 /// one. Bullets and typographic marks (•, ✓, →) are not pictographs.
 pub(super) fn pictograph_led(text: &str) -> bool {
-    text.trim_start().chars().next().is_some_and(|c| {
+    let mut chars = text.trim_start().chars();
+    let first = chars.next();
+    // A symbol asked to show as emoji (U+FE0F) is one: ✉️, ☎️, ✏️.
+    if chars.next() == Some('\u{FE0F}') {
+        return true;
+    }
+    first.is_some_and(|c| {
         matches!(u32::from(c),
+            0x2600..=0x26FF     // miscellaneous symbols (☎, ⚽, ⛔)
+            |
             0x1F300..=0x1F5FF   // symbols and pictographs
             | 0x1F600..=0x1F64F // faces
             | 0x1F680..=0x1F6FF // transport and map
@@ -161,6 +169,69 @@ pub(super) fn pictograph_led(text: &str) -> bool {
             | 0x1FA70..=0x1FAFF) // symbols and pictographs, extended
     })
 }
+
+/// Whether the quotation marks in a line hold speech rather than a name: a
+/// quoted stretch of [`SPEECH_WORDS`] words or more, or one closing a
+/// clause (`…,” she said`, `« … », a-t-il dit`). A newsletter, page or
+/// book title in quotes («Laguna Viva», « Soutenir l'info ») is neither,
+/// and does not make a pitch reporting.
+pub(super) fn quotes_speech(text: &str) -> bool {
+    const OPEN: [char; 4] = ['"', '“', '«', '„'];
+    const CLOSE: [char; 4] = ['"', '”', '»', '“'];
+    let mut rest = text;
+    while let Some(at) = rest.find(OPEN) {
+        let open_len = rest[at..].chars().next().map_or(1, char::len_utf8);
+        let inner_start = at + open_len;
+        let Some(len) = rest[inner_start..].find(CLOSE) else {
+            // An unclosed quote: a quotation running on past the line.
+            return true;
+        };
+        let inner = &rest[inner_start..inner_start + len];
+        let close_len = rest[inner_start + len..]
+            .chars()
+            .next()
+            .map_or(1, char::len_utf8);
+        let after = &rest[inner_start + len + close_len..];
+        if word_count(inner) >= SPEECH_WORDS
+            || inner.trim_end().ends_with([',', '.', '!', '?', '…'])
+            || after.trim_start().starts_with(',')
+        {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+/// The line with its quoted stretches left out: the words a quotation
+/// holds are someone else's ("in line with our expectations"), not the
+/// site's voice nor its address to the reader. `None` when nothing is
+/// quoted.
+pub(super) fn unquoted(text: &str) -> Option<String> {
+    const OPEN: [char; 4] = ['"', '“', '«', '„'];
+    const CLOSE: [char; 4] = ['"', '”', '»', '“'];
+    let first = text.find(OPEN)?;
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut at = Some(first);
+    while let Some(open) = at {
+        out.push_str(&rest[..open]);
+        let inner = open + rest[open..].chars().next().map_or(1, char::len_utf8);
+        let Some(len) = rest[inner..].find(CLOSE) else {
+            rest = "";
+            break;
+        };
+        let close = inner + len;
+        out.push(' ');
+        rest = &rest[close + rest[close..].chars().next().map_or(1, char::len_utf8)..];
+        at = rest.find(OPEN);
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Quoted words from which a quotation is speech, whatever closes it.
+const SPEECH_WORDS: usize = 7;
 
 /// A line that opens with a quotation mark: speech, left to its neighbours.
 pub(super) fn quoted_line(text: &str) -> bool {

@@ -30,10 +30,10 @@ mod boundary;
 mod context;
 mod features;
 
-use context::{protect_lists, resolve_unsure};
+use context::{glued_boxes, protect_lists, resolve_unsure};
 use features::{
     Word, bullet, digit_share, formal_address, gallery_counter, label_shaped, pictograph_led,
-    quoted_line, repeat_counts, sentence_openers, word_of, words_of,
+    quoted_line, quotes_speech, repeat_counts, sentence_openers, unquoted, word_of, words_of,
 };
 
 /// What a line is, to the classifier.
@@ -59,6 +59,11 @@ pub(super) struct Block<'a> {
     pub(super) text: &'a str,
     /// Blank lines before it.
     pub(super) gap: usize,
+    /// The tables dropped a line directly above it (no blank line between)
+    /// as clutter.
+    pub(super) glued_above: bool,
+    /// … or directly below it.
+    pub(super) glued_below: bool,
     /// It names the page's own site: the site speaking of itself.
     pub(super) names_site: bool,
 }
@@ -99,6 +104,9 @@ struct LanguageTable {
     #[serde(default)]
     formal: Vec<String>,
     voice: Vec<String>,
+    /// Two-word phrases of the page pointing at itself ("this page").
+    #[serde(default)]
+    deixis: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -149,6 +157,8 @@ struct Lexicon {
     /// Case-sensitive, away from a sentence's start.
     formal: HashSet<String>,
     voice: HashSet<String>,
+    /// Word pairs, lower-cased; a handful, so a list.
+    deixis: Vec<(String, String)>,
 }
 
 /// The compiled `prose.toml`.
@@ -168,6 +178,20 @@ const PROSE_TOML: &str = include_str!("../prose.toml");
 
 fn set(words: Vec<String>) -> HashSet<String> {
     words.into_iter().map(|w| w.to_lowercase()).collect()
+}
+
+/// Two-word phrases as lower-cased word pairs.
+fn pairs(phrases: Vec<String>, code: &str) -> Result<Vec<(String, String)>, String> {
+    phrases
+        .into_iter()
+        .map(|p| {
+            let p = p.to_lowercase();
+            match p.split_whitespace().collect::<Vec<_>>()[..] {
+                [a, b] => Ok((a.to_owned(), b.to_owned())),
+                _ => Err(format!("[cta.{code}] deixis {p:?} is not two words")),
+            }
+        })
+        .collect()
 }
 
 fn empty<T>() -> HashSet<T> {
@@ -207,6 +231,7 @@ impl Prose {
                 reader: set(table.reader),
                 formal: table.formal.into_iter().collect(),
                 voice: set(table.voice),
+                deixis: pairs(table.deixis, code)?,
             });
         }
         if let Some(extra) = file.cta.keys().next() {
@@ -226,6 +251,7 @@ impl Prose {
                 reader: empty(),
                 formal: empty(),
                 voice: empty(),
+                deixis: Vec::new(),
             },
             link_marks: file.marks.link,
             bio_verbs: set(file.bio.verbs),
@@ -305,6 +331,7 @@ impl Prose {
         }
         let own = classes.clone();
         let listed = protect_lists(blocks, &own, &mut classes);
+        glued_boxes(blocks, &own, &listed, &mut classes);
         resolve_unsure(blocks, &mut classes);
         // The lead ends at the first line whose own features read as prose,
         // not at one its neighbours made content: dropping a clutter line
@@ -467,7 +494,7 @@ impl Prose {
     /// journalism"), about subscriptions, donations, offers.
     fn pitch_shape(&self, text: &str, words: &[Word], lex: &Lexicon, names_site: bool) -> bool {
         // Quoted speech addressing "you" is reporting, not a pitch.
-        if text.contains(['"', '“', '”', '«', '»', '„']) {
+        if quotes_speech(text) {
             return false;
         }
         let imperative =
@@ -477,15 +504,48 @@ impl Prose {
         if imperative || button {
             return true;
         }
-        let count = |set: &HashSet<String>| {
-            words
-                .iter()
-                .filter(|w| set.contains(AsRef::<str>::as_ref(w)))
-                .count()
+        // Distinct words: "commission" twice in a report is one signal.
+        // A hyphenated compound counts by its head too ("VIP-Tickets").
+        let count = |words: &[Word], set: &HashSet<String>| {
+            let mut seen: Vec<&str> = Vec::new();
+            for w in words {
+                let w: &str = w.as_ref();
+                let hit = if set.contains(w) {
+                    Some(w)
+                } else {
+                    w.rsplit_once('-')
+                        .map(|(_, head)| head)
+                        .filter(|h| set.contains(*h))
+                };
+                if let Some(hit) = hit
+                    && !seen.contains(&hit)
+                {
+                    seen.push(hit);
+                }
+            }
+            seen.len()
         };
-        let (reader, voice, pitch) = (count(&lex.reader), count(&lex.voice), count(&lex.pitch));
-        let voice = voice + usize::from(names_site);
-        let formal = formal_address(text, &lex.formal);
+        // Who speaks is read outside quotation marks.
+        let outside = unquoted(text);
+        let own_words = outside.as_deref().map(words_of);
+        let own_words = own_words.as_deref().unwrap_or(words);
+        let (reader, voice, pitch) = (
+            count(own_words, &lex.reader),
+            count(own_words, &lex.voice),
+            count(words, &lex.pitch),
+        );
+        // Only a short line pointing at its page is the page speaking: in a
+        // paragraph, "this story" is reported ("Readers can share this
+        // story with friends, the editor said").
+        let pointing = words
+            .windows(2)
+            .take_while(|_| words.len() <= OFFER_WORDS)
+            .filter(|w| lex.deixis.iter().any(|(a, b)| w[0] == *a && w[1] == *b))
+            .count();
+        // A long sentence naming the site reports it ("did not respond to
+        // questions from The Border Lantern"); a short one is its voice.
+        let voice = voice + usize::from(names_site && words.len() <= BOX_WORDS) + pointing;
+        let formal = formal_address(outside.as_deref().unwrap_or(text), &lex.formal);
         let reader = reader + formal;
         let money = text.contains(['$', '€', '£']);
         if pitch >= 2 && money && words.len() <= OFFER_WORDS {
@@ -499,10 +559,15 @@ impl Prose {
         }
         // The site talking to the reader ("each Friday our critics tell
         // you what to see") outside quotes is a box, not reporting.
-        if reader > 0 && voice > 0 && words.len() <= OFFER_WORDS {
+        // A longer one needs more of both ("Ihre Meinung zählt! Machen Sie
+        // mit bei unserer großen Leserumfrage und sichern Sie sich …").
+        if reader > 0
+            && voice > 0
+            && (words.len() <= OFFER_WORDS || (words.len() <= BOX_WORDS && reader + voice >= 3))
+        {
             return true;
         }
-        let pitch = pitch + count(&lex.shop);
+        let pitch = pitch + count(words, &lex.shop);
         let figures = text.chars().any(|c| c.is_ascii_digit());
         let share = reader as f32 / words.len() as f32;
         (share >= self.t.reader_share && (pitch > 0 || figures))
@@ -557,6 +622,9 @@ impl Prose {
 pub(super) const PROSE_WORDS: usize = 45;
 /// The longest offer that needs neither reader nor site voice to be one.
 const OFFER_WORDS: usize = 20;
+/// The longest line in which the site addressing the reader, several
+/// times over, is a box.
+const BOX_WORDS: usize = 30;
 /// Passes after the first; each only removes lines, so a handful settles
 /// any real page, and the bound keeps a pathological one linear.
 const MAX_PASSES: usize = 4;

@@ -8,6 +8,8 @@ fn kept(lines: &[&str]) -> Vec<String> {
             text: t,
             gap: 1,
             names_site: false,
+            glued_above: false,
+            glued_below: false,
         })
         .collect();
     let keep = Prose::builtin().keep(&blocks);
@@ -92,6 +94,8 @@ fn subheadings_and_list_items_inside_the_body_stay() {
             text: t,
             gap: *g,
             names_site: false,
+            glued_above: false,
+            glued_below: false,
         })
         .collect();
     use Verdict::{Item, Keep};
@@ -120,6 +124,8 @@ fn language_is_the_one_whose_stopwords_cover_most() {
         text,
         gap: 1,
         names_site: false,
+        glued_above: false,
+        glued_below: false,
     };
     let fr = [block(
         "Le conseil a voté mardi pour fermer le vieux pont aux camions, et les habitants sont inquiets.",
@@ -156,4 +162,109 @@ fn boxes_that_open_with_a_pictograph_go_and_bullets_stay() {
     assert!(features::pictograph_led("🎟️ Tickets on sale now"));
     assert!(!features::pictograph_led("→ Read the report"));
     assert!(!features::pictograph_led("“Quote,” she said."));
+}
+
+/// Lines with their blank-line gaps, and whether earlier passes dropped
+/// the lines glued above and below them.
+fn kept_spaced(lines: &[(&str, usize, bool, bool)]) -> Vec<String> {
+    let blocks: Vec<Block> = lines
+        .iter()
+        .map(|(t, g, above, below)| Block {
+            text: t,
+            gap: *g,
+            names_site: false,
+            glued_above: *above,
+            glued_below: *below,
+        })
+        .collect();
+    let keep = Prose::builtin().keep(&blocks);
+    lines
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| *k != Verdict::Drop)
+        .map(|(l, _)| l.0.to_string())
+        .collect()
+}
+
+const LEDE: &str = "The harbour board voted on Tuesday to extend the ferry pier by forty metres, ending a dispute that had run for three years between the board and the fishing cooperative.";
+const NEXT: &str = "Work is due to start in the spring and to last about eight months, the board's chairwoman told the meeting, with the pier staying open to foot passengers throughout.";
+const LAST: &str = "The cooperative said it would drop its objection once the contract was signed, and its members voted by a large majority on Wednesday evening to accept the board's timetable for the works.";
+
+#[test]
+fn a_question_glued_to_a_poll_goes_and_one_in_the_body_stays() {
+    let poll = "Should the pier stay open to cars during the works?";
+    let k = kept_spaced(&[
+        (LEDE, 1, false, false),
+        (NEXT, 1, false, false),
+        (poll, 1, false, false),
+        ("Yes · No · Not sure", 0, false, false),
+        (LAST, 1, false, false),
+    ]);
+    assert!(!k.iter().any(|l| l == poll), "{k:?}");
+    assert!(k.iter().any(|l| l == LAST), "{k:?}");
+    // Set apart by blank lines, the same question is the story's.
+    let k = kept_spaced(&[
+        (LEDE, 1, false, false),
+        (poll, 1, false, false),
+        (NEXT, 1, false, false),
+        (LAST, 1, false, false),
+    ]);
+    assert!(k.iter().any(|l| l == poll), "{k:?}");
+}
+
+#[test]
+fn a_line_between_dropped_clutter_and_a_biography_goes() {
+    let bio_lead = "Marisol Etchison covers the harbour and the county budget.";
+    let k = kept_spaced(&[
+        (LEDE, 1, false, false),
+        (NEXT, 1, false, false),
+        (LAST, 1, false, false),
+        // "About the authors" above it was dropped by the tables.
+        (bio_lead, 1, true, false),
+        ("Grady Pruitt is our data reporter at the Gazette.", 0, false, false),
+    ]);
+    assert!(!k.iter().any(|l| l == bio_lead), "{k:?}");
+    assert!(k.iter().any(|l| l == LAST), "{k:?}");
+}
+
+#[test]
+fn an_exclaiming_line_under_an_ad_label_goes() {
+    let ad = "Winter sports days: 20 % off touring skis at Hauser Outdoor – only until Sunday!";
+    let k = kept_spaced(&[
+        (LEDE, 1, false, false),
+        (ad, 1, true, false),
+        (NEXT, 1, false, false),
+        (LAST, 1, false, false),
+    ]);
+    assert_eq!(k, vec![LEDE, NEXT, LAST]);
+}
+
+#[test]
+fn a_title_in_quotes_does_not_shield_a_pitch_but_speech_does() {
+    let pitch = "Every Friday, «Laguna Viva»: everything happening on the lagoon in your inbox. It is free, sign up here.";
+    let speech = "“You can sign up for free at the harbour office until Friday,” the chairwoman said.";
+    let k = kept(&[LEDE, pitch, NEXT, speech, LAST]);
+    assert!(!k.iter().any(|l| l == pitch), "{k:?}");
+    assert!(k.iter().any(|l| l == speech), "{k:?}");
+}
+
+#[test]
+fn a_page_pointing_at_itself_speaks_as_the_site_only_in_a_short_line() {
+    let typo = "Report a typo or factual error on this page";
+    let reported = "Articles will be free on the journal’s website and in its app, and each will carry a plain-language summary. Readers can share this story with friends, the editor said.";
+    let k = kept(&[LEDE, typo, NEXT, reported, LAST]);
+    assert!(!k.iter().any(|l| l == typo), "{k:?}");
+    assert!(k.iter().any(|l| l == reported), "{k:?}");
+}
+
+#[test]
+fn quoted_words_are_not_the_sites_voice() {
+    assert!(quotes_speech("“We are ready,” she said."));
+    assert!(quotes_speech("« Nous sommes prêts », a déclaré le maire."));
+    assert!(!quotes_speech("Sign up for «Laguna Viva» today."));
+    assert_eq!(
+        unquoted("said it was “in line with our expectations” and").as_deref(),
+        Some("said it was   and")
+    );
+    assert_eq!(unquoted("no quotes here"), None);
 }

@@ -73,6 +73,12 @@ struct Writer {
     data_version: i64,
     /// The last change time handed out, in µs (see `Tx::tick`).
     clock: i64,
+    /// Whether the store holds legacy rows or item aliases, which an item
+    /// may be stored under instead of its own id (`Tx::stored_id`); read on
+    /// first use, and again after another connection wrote. Neither is
+    /// created after the v5 migration but by claiming a legacy row, so
+    /// this writer's own writes never turn it from `false` to `true`.
+    adoptable: Option<bool>,
 }
 
 pub(crate) fn sql_err(op: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> StoreError {

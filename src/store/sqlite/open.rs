@@ -43,6 +43,7 @@ pub(super) fn open_writer(path: &Path, version: Option<usize>) -> Result<Writer,
         window: None,
         data_version,
         clock: 0,
+        adoptable: None,
     })
 }
 

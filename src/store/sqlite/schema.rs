@@ -188,6 +188,12 @@ UPDATE sources SET seen = seen * 1000000;
 UPDATE topics SET last_changed = last_changed * 1000000 WHERE last_changed IS NOT NULL;
 "#;
 
+/// Version 7: the legacy rows an item may still claim, indexed, so a
+/// writer learns in one lookup that none are left (the usual case, and
+/// then items skip the claim lookups altogether).
+const V7_LEGACY_INDEX: &str =
+    "CREATE INDEX sources_legacy ON sources (article_id) WHERE legacy = 1;";
+
 /// Every migration, in order; the schema version is how many have run.
 pub const MIGRATIONS: &[&str] = &[
     V1_STORIES,
@@ -196,6 +202,7 @@ pub const MIGRATIONS: &[&str] = &[
     V4_SITE_BLOCKS,
     V5_ITEM_KEYS,
     V6_MICROS,
+    V7_LEGACY_INDEX,
 ];
 
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {

@@ -43,25 +43,65 @@ impl Tx<'_> {
             )
             .and_then(|mut s| s.execute(params![r.article_id, site_id, sid]))
             .map_err(sql_err(op()))?;
-        let mut before = Vec::with_capacity(r.blocks.len());
-        for b in &r.blocks {
-            let fp = b.fingerprint as i64;
-            let added = self
+        // Two statements for all the article's blocks, not two per block:
+        // most blocks are prose seen once, and a statement costs more than
+        // the index probe in it.
+        let fps: Vec<i64> = r.blocks.iter().map(|b| b.fingerprint as i64).collect();
+        // A JSON array for `json_each`: integers only, nothing to escape.
+        let list = format!(
+            "[{}]",
+            fps.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        );
+        let mut probed = vec![(0i64, false); fps.len()];
+        {
+            let mut stmt = self
                 .tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO site_block_stories (site_id, fp, sid) VALUES (?, ?, ?)",
+                    "SELECT j.key,
+                            (SELECT count(*) FROM (SELECT 1 FROM site_block_stories s
+                               WHERE s.site_id = ?1 AND s.fp = j.value LIMIT 2)),
+                            EXISTS (SELECT 1 FROM site_block_stories s
+                               WHERE s.site_id = ?1 AND s.fp = j.value AND s.sid = ?2)
+                       FROM json_each(?3) j",
                 )
-                .and_then(|mut s| s.execute(params![site_id, fp, sid]))
-                .map_err(sql_err(op()))?
-                == 1;
-            let now = self.count_block(site_id, fp, added, &b.sample, &op())?;
+                .map_err(sql_err(op()))?;
+            let mut rows = stmt
+                .query(params![site_id, sid, list])
+                .map_err(sql_err(op()))?;
+            while let Some(row) = rows.next().map_err(sql_err(op()))? {
+                let i: i64 = row.get(0).map_err(sql_err(op()))?;
+                if let Some(slot) = usize::try_from(i).ok().and_then(|i| probed.get_mut(i)) {
+                    *slot = (
+                        row.get(1).map_err(sql_err(op()))?,
+                        row.get(2).map_err(sql_err(op()))?,
+                    );
+                }
+            }
+        }
+        self.tx
+            .prepare_cached(
+                "INSERT OR IGNORE INTO site_block_stories (site_id, fp, sid)
+                 SELECT ?1, j.value, ?2 FROM json_each(?3) j",
+            )
+            .and_then(|mut s| s.execute(params![site_id, sid, list]))
+            .map_err(sql_err(op()))?;
+        let mut before = Vec::with_capacity(r.blocks.len());
+        for ((b, &fp), &(few, present)) in r.blocks.iter().zip(&fps).zip(&probed) {
+            let added = !present;
+            // Stories holding the block now, counted up to two.
+            let few = (few + i64::from(added)).min(2);
+            let now = if few < 2 {
+                few
+            } else {
+                self.count_block(site_id, fp, added, &b.sample, &op())?
+            };
             before.push((now - i64::from(added)).max(0) as u64);
         }
         Ok(before)
     }
 
-    /// In how many stories of the site the block is now, counting it in
-    /// `site_blocks` once it is in two; `added` says whether this record
+    /// In how many stories of the site a block seen in two or more is now,
+    /// keeping its count in `site_blocks`; `added` says whether this record
     /// added it to one more.
     fn count_block(
         &mut self,
@@ -71,19 +111,6 @@ impl Tx<'_> {
         sample: &str,
         op: &str,
     ) -> Result<i64, StoreError> {
-        // Stops at two index entries: most blocks are in one story, and a
-        // block in two or more has its count in site_blocks.
-        let few: i64 = self
-            .tx
-            .prepare_cached(
-                "SELECT count(*) FROM (SELECT 1 FROM site_block_stories
-                  WHERE site_id = ? AND fp = ? LIMIT 2)",
-            )
-            .and_then(|mut s| s.query_row(params![site_id, fp], |row| row.get(0)))
-            .map_err(sql_err(op))?;
-        if few < 2 {
-            return Ok(few);
-        }
         let counted: Option<i64> = self
             .tx
             .prepare_cached("SELECT stories FROM site_blocks WHERE site_id = ? AND fp = ?")
@@ -92,7 +119,7 @@ impl Tx<'_> {
                     .optional()
             })
             .map_err(sql_err(op))?;
-        let now = counted.map_or(few, |n| n + i64::from(added));
+        let now = counted.map_or(2, |n| n + i64::from(added));
         if added {
             self.tx
                 .prepare_cached(

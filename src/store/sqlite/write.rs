@@ -26,6 +26,8 @@ const RETENTION_BATCH: usize = 256;
 pub(super) struct Tx<'a> {
     pub(super) tx: rusqlite::Transaction<'a>,
     window: &'a mut Option<WindowIndex>,
+    /// See `Writer::adoptable`.
+    adoptable: &'a mut Option<bool>,
     /// The writer's clock: change times are distinct and increasing, so
     /// two stories written in one batch never share an `updated` time.
     clock: &'a mut i64,
@@ -70,11 +72,13 @@ impl SqliteStore {
             // Another connection committed since our last write: what we
             // cache about the stories may be stale.
             w.window = None;
+            w.adoptable = None;
             w.data_version = version;
         }
         let mut ctx = Tx {
             tx,
             window: &mut w.window,
+            adoptable: &mut w.adoptable,
             clock: &mut w.clock,
             changed: false,
             search: Vec::new(),
@@ -238,6 +242,21 @@ impl Tx<'_> {
     /// (podcast episodes linking to the show) claim it once, not all.
     fn stored_id(&mut self, a: &Article) -> Result<Option<String>, StoreError> {
         let op = || format!("upsert {}: find stored id", a.id);
+        if self.adoptable.is_none() {
+            let any: bool = self
+                .tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM sources WHERE legacy = 1)
+                         OR EXISTS (SELECT 1 FROM item_aliases)",
+                    [],
+                    |r| r.get(0),
+                )
+                .map_err(sql_err(op()))?;
+            *self.adoptable = Some(any);
+        }
+        if *self.adoptable == Some(false) {
+            return Ok(None);
+        }
         let legacy: Option<bool> = self
             .tx
             .prepare_cached("SELECT legacy FROM sources WHERE article_id = ?")

@@ -241,7 +241,13 @@ mod tests {
             parse_names("Gwenaëlle Le Bihan avec AFP", rules),
             vec!["Gwenaëlle Le Bihan"]
         );
-        assert_eq!(parse_names("Nadia El Khoury", rules), vec!["Nadia El Khoury"]);
-        assert_eq!(parse_names("Jean Roux le 3 mars 2024", rules), vec!["Jean Roux"]);
+        assert_eq!(
+            parse_names("Nadia El Khoury", rules),
+            vec!["Nadia El Khoury"]
+        );
+        assert_eq!(
+            parse_names("Jean Roux le 3 mars 2024", rules),
+            vec!["Jean Roux"]
+        );
     }
 }

@@ -547,7 +547,25 @@ impl Folded {
 /// Lower-cased words, punctuation folded to single spaces: how headlines
 /// are compared.
 pub(super) fn fold(s: &str) -> String {
-    Folded::new(s).text.trim_end().to_owned()
+    // `Folded::new` without the offsets: this runs on most lines of a page.
+    let mut text = String::with_capacity(s.len());
+    let mut last_space = true;
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            text.push(c.to_ascii_lowercase());
+            last_space = false;
+        } else if !c.is_ascii() && c.is_alphanumeric() {
+            text.extend(c.to_lowercase());
+            last_space = false;
+        } else if !last_space {
+            text.push(' ');
+            last_space = true;
+        }
+    }
+    if text.ends_with(' ') {
+        text.pop();
+    }
+    text
 }
 
 #[cfg(test)]

@@ -132,7 +132,7 @@ pub(super) fn norm_key(text: &str) -> u64 {
 /// How often each line's form occurs. Only short lines are compared (a
 /// long one counts once): repetition is a clutter feature below
 /// `long_words` only.
-pub(super) fn repeat_counts(blocks: &[Block], words: &[Vec<Word>], long: usize) -> Vec<usize> {
+pub(super) fn repeat_counts(blocks: &[Block], words: &[&[Word]], long: usize) -> Vec<usize> {
     let keys: Vec<Option<u64>> = blocks
         .iter()
         .zip(words)

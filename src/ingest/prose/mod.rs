@@ -29,11 +29,13 @@ use super::boilerplate::word_count;
 mod boundary;
 mod context;
 mod features;
+mod language;
+mod pitch;
 
 use context::{glued_boxes, protect_lists, resolve_unsure};
 use features::{
-    Word, bullet, digit_share, formal_address, gallery_counter, label_shaped, pictograph_led,
-    quoted_line, quotes_speech, repeat_counts, sentence_openers, unquoted, word_of, words_of,
+    Word, bullet, digit_share, gallery_counter, label_shaped, pictograph_led, quoted_line,
+    repeat_counts, words_of,
 };
 
 /// What a line is, to the classifier.
@@ -66,6 +68,40 @@ pub(super) struct Block<'a> {
     pub(super) glued_below: bool,
     /// It names the page's own site: the site speaking of itself.
     pub(super) names_site: bool,
+}
+
+/// What a line's own text says, measured once for all passes of
+/// [`Prose::keep`].
+struct Measured<'a, 'p> {
+    lexicon: Option<&'p Lexicon>,
+    counts: Vec<usize>,
+    /// Only lines short enough to be clutter are read word by word.
+    words: Vec<Vec<Word<'a>>>,
+    /// A line's class from its own features (repetition aside).
+    classes: Vec<Option<Class>>,
+}
+
+impl<'a> Measured<'a, '_> {
+    fn new(blocks: &[Block<'a>]) -> Self {
+        let counts: Vec<usize> = blocks.iter().map(|b| word_count(b.text)).collect();
+        let words = blocks
+            .iter()
+            .zip(&counts)
+            .map(|(b, &n)| {
+                if n < PROSE_WORDS {
+                    words_of(b.text)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        Measured {
+            lexicon: None,
+            classes: vec![None; counts.len()],
+            counts,
+            words,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -167,6 +203,9 @@ pub(super) struct Prose {
     languages: Vec<Lexicon>,
     /// For text in none of `languages`: empty word sets.
     unknown: Lexicon,
+    /// Every stopword, with a bit set for each of `languages` whose list
+    /// holds it.
+    stop_lists: HashMap<&'static str, u64, FxBuildHasher>,
     link_marks: Vec<String>,
     bio_verbs: HashSet<String>,
     bio_roles: HashSet<String>,
@@ -239,8 +278,18 @@ impl Prose {
                 "[cta.{extra}] names a language not in [language] codes"
             ));
         }
+        if languages.len() > 64 {
+            return Err("[language] codes: at most 64 languages".to_owned());
+        }
+        let mut stop_lists: HashMap<&'static str, u64, FxBuildHasher> = HashMap::default();
+        for (i, lex) in languages.iter().enumerate() {
+            for word in &lex.stop {
+                *stop_lists.entry(word).or_insert(0) |= 1 << i;
+            }
+        }
         Ok(Prose {
             t: file.thresholds,
+            stop_lists,
             languages,
             unknown: Lexicon {
                 code: "unknown".to_owned(),
@@ -267,7 +316,13 @@ impl Prose {
     /// the cleaned text (a reader re-importing the feed, `reclean`) would
     /// cut what the first pass kept.
     pub(super) fn keep(&self, blocks: &[Block]) -> Vec<Verdict> {
-        let mut verdicts = self.keep_once(blocks);
+        let mut measured = Measured::new(blocks);
+        // The page's language, judged once on every line: the lines later
+        // passes drop are too few to change it, and reading it again cost
+        // a stopword lookup per word per pass.
+        measured.lexicon = Some(self.language_of(blocks));
+        let all: Vec<usize> = (0..blocks.len()).collect();
+        let mut verdicts = self.keep_once(blocks, &all, &mut measured);
         for _ in 0..MAX_PASSES {
             let left: Vec<usize> = (0..blocks.len())
                 .filter(|&i| verdicts[i] != Verdict::Drop)
@@ -275,7 +330,7 @@ impl Prose {
             if left.len() == blocks.len() || left.is_empty() {
                 break;
             }
-            let again = self.keep_once(&left.iter().map(|&i| blocks[i]).collect::<Vec<_>>());
+            let again = self.keep_once(blocks, &left, &mut measured);
             let settled = !again.contains(&Verdict::Drop);
             for (&i, v) in left.iter().zip(again) {
                 verdicts[i] = v;
@@ -287,41 +342,36 @@ impl Prose {
         verdicts
     }
 
-    /// One pass: clutter anywhere goes, and so does everything after the
-    /// densest run of content. Above the first line of prose (the lead:
-    /// caption, standfirst) a line goes only when its own features make it
-    /// clutter: a standfirst is short and unfinished by nature.
-    fn keep_once(&self, blocks: &[Block]) -> Vec<Verdict> {
-        if blocks.is_empty() {
+    /// One pass over the lines at `at`: clutter anywhere goes, and so does
+    /// everything after the densest run of content. Above the first line
+    /// of prose (the lead: caption, standfirst) a line goes only when its
+    /// own features make it clutter: a standfirst is short and unfinished
+    /// by nature.
+    fn keep_once(&self, all: &[Block], at: &[usize], m: &mut Measured<'_, '_>) -> Vec<Verdict> {
+        if at.is_empty() {
             return Vec::new();
         }
-        let counts: Vec<usize> = blocks.iter().map(|b| word_count(b.text)).collect();
-        // Only lines short enough to be clutter are read word by word.
-        let words: Vec<Vec<Word>> = blocks
-            .iter()
-            .zip(&counts)
-            .map(|(b, &n)| {
-                if n < PROSE_WORDS {
-                    words_of(b.text)
-                } else {
-                    Vec::new()
-                }
-            })
-            .collect();
-        let lexicon = self.language_of(blocks);
+        let blocks: Vec<Block> = at.iter().map(|&i| all[i]).collect();
+        let blocks = &blocks[..];
+        let counts: Vec<usize> = at.iter().map(|&i| m.counts[i]).collect();
+        let words: Vec<&[Word]> = at.iter().map(|&i| &m.words[i][..]).collect();
+        let lexicon = m.lexicon.unwrap_or_else(|| self.language_of(blocks));
         tracing::trace!("language {}", lexicon.code);
         let repeats = repeat_counts(blocks, &words, self.t.long_words);
-        let mut classes: Vec<Class> = blocks
+        let mut classes: Vec<Class> = at
             .iter()
-            .zip(&words)
-            .zip(&counts)
-            .zip(repeats)
-            .map(|(((b, w), &n), r)| {
-                if n >= PROSE_WORDS {
-                    Class::Content
-                } else {
-                    self.classify(b, w, lexicon, r)
+            .zip(&repeats)
+            .map(|(&i, &r)| {
+                if m.counts[i] >= PROSE_WORDS {
+                    return Class::Content;
                 }
+                // Repetition is the one feature that depends on the other
+                // lines left; the rest of a line's class is its own, kept
+                // from pass to pass.
+                if m.counts[i] < self.t.long_words && r >= self.t.repeat_count {
+                    return Class::Clutter;
+                }
+                *m.classes[i].get_or_insert_with(|| self.classify(&all[i], &m.words[i], lexicon, 1))
             })
             .collect();
         if !classes.contains(&Class::Content) {
@@ -394,32 +444,6 @@ impl Prose {
             .collect()
     }
 
-    /// The language whose stopwords cover most of the text.
-    fn language_of(&self, blocks: &[Block]) -> &Lexicon {
-        // A few hundred words tell the language as well as the whole text.
-        let words: Vec<Word> = blocks
-            .iter()
-            .flat_map(|b| b.text.split_whitespace())
-            .filter_map(word_of)
-            .take(LANGUAGE_SAMPLE)
-            .collect();
-        let sample = || words.iter();
-        let hits = |lex: &Lexicon| {
-            sample()
-                .filter(|w| lex.stop.contains(AsRef::<str>::as_ref(w)))
-                .count()
-        };
-        let total = sample().count().max(1);
-        self.languages
-            .iter()
-            .map(|lex| (hits(lex), lex))
-            .max_by_key(|(h, _)| *h)
-            // A language none of the lists knows (Polish, say) would look
-            // like text without stopwords: judge it by its other features.
-            .filter(|(h, _)| *h as f32 / total as f32 >= self.t.known_language_share)
-            .map_or(&self.unknown, |(_, lex)| lex)
-    }
-
     /// A line's class from its own features alone.
     fn classify(&self, block: &Block, words: &[Word], lex: &Lexicon, repeats: usize) -> Class {
         let text = block.text;
@@ -487,133 +511,6 @@ impl Prose {
         }
         Class::Unsure
     }
-
-    /// A call to action: one of its sentences opens with an imperative of
-    /// the table ("…Click image to enlarge.", "Already a subscriber? Sign
-    /// in"), or it addresses the reader, or speaks as the site ("our
-    /// journalism"), about subscriptions, donations, offers.
-    fn pitch_shape(&self, text: &str, words: &[Word], lex: &Lexicon, names_site: bool) -> bool {
-        // Quoted speech addressing "you" is reporting, not a pitch.
-        if quotes_speech(text) {
-            return false;
-        }
-        let imperative =
-            sentence_openers(text).any(|w| lex.first.contains(AsRef::<str>::as_ref(&w)));
-        let button = words.len() <= self.button_words
-            && sentence_openers(text).any(|w| self.button_first.contains(AsRef::<str>::as_ref(&w)));
-        if imperative || button {
-            return true;
-        }
-        // Distinct words: "commission" twice in a report is one signal.
-        // A hyphenated compound counts by its head too ("VIP-Tickets").
-        let count = |words: &[Word], set: &HashSet<String>| {
-            let mut seen: Vec<&str> = Vec::new();
-            for w in words {
-                let w: &str = w.as_ref();
-                let hit = if set.contains(w) {
-                    Some(w)
-                } else {
-                    w.rsplit_once('-')
-                        .map(|(_, head)| head)
-                        .filter(|h| set.contains(*h))
-                };
-                if let Some(hit) = hit
-                    && !seen.contains(&hit)
-                {
-                    seen.push(hit);
-                }
-            }
-            seen.len()
-        };
-        // Who speaks is read outside quotation marks.
-        let outside = unquoted(text);
-        let own_words = outside.as_deref().map(words_of);
-        let own_words = own_words.as_deref().unwrap_or(words);
-        let (reader, voice, pitch) = (
-            count(own_words, &lex.reader),
-            count(own_words, &lex.voice),
-            count(words, &lex.pitch),
-        );
-        // Only a short line pointing at its page is the page speaking: in a
-        // paragraph, "this story" is reported ("Readers can share this
-        // story with friends, the editor said").
-        let pointing = words
-            .windows(2)
-            .take_while(|_| words.len() <= OFFER_WORDS)
-            .filter(|w| lex.deixis.iter().any(|(a, b)| w[0] == *a && w[1] == *b))
-            .count();
-        // A long sentence naming the site reports it ("did not respond to
-        // questions from The Border Lantern"); a short one is its voice.
-        let voice = voice + usize::from(names_site && words.len() <= BOX_WORDS) + pointing;
-        let formal = formal_address(outside.as_deref().unwrap_or(text), &lex.formal);
-        let reader = reader + formal;
-        let money = text.contains(['$', '€', '£']);
-        if pitch >= 2 && money && words.len() <= OFFER_WORDS {
-            // A price beside subscription words: the paywall's offer. A
-            // longer sentence with them is news ("members … committed €1.8
-            // million … to upgrade the promenade").
-            return true;
-        }
-        if reader + voice == 0 {
-            return false;
-        }
-        // The site talking to the reader ("each Friday our critics tell
-        // you what to see") outside quotes is a box, not reporting.
-        // A longer one needs more of both ("Ihre Meinung zählt! Machen Sie
-        // mit bei unserer großen Leserumfrage und sichern Sie sich …").
-        if reader > 0
-            && voice > 0
-            && (words.len() <= OFFER_WORDS || (words.len() <= BOX_WORDS && reader + voice >= 3))
-        {
-            return true;
-        }
-        let pitch = pitch + count(words, &lex.shop);
-        let figures = text.chars().any(|c| c.is_ascii_digit());
-        let share = reader as f32 / words.len() as f32;
-        (share >= self.t.reader_share && (pitch > 0 || figures))
-            || (pitch > 0 && figures)
-            || pitch >= 2
-            || money
-    }
-
-    /// "Jane Roe is a reporter covering…": a name, a verb, a role.
-    fn is_bio(&self, text: &str, words: &[Word]) -> bool {
-        // Cheap test first: a verb of the table among the first words.
-        if !words
-            .iter()
-            .skip(1)
-            .take(4)
-            .any(|w| self.bio_verbs.contains(AsRef::<str>::as_ref(w)))
-        {
-            return false;
-        }
-        let raw: Vec<&str> = text.split_whitespace().collect();
-        let Some(verb_at) = (1..=4.min(raw.len().saturating_sub(1))).find(|&k| {
-            words
-                .get(k)
-                .is_some_and(|w| self.bio_verbs.contains(AsRef::<str>::as_ref(w)))
-        }) else {
-            return false;
-        };
-        let named = raw[..verb_at]
-            .iter()
-            .all(|w| w.chars().next().is_some_and(char::is_uppercase));
-        // One capitalised word is a name only before "the site's …"
-        // ("Desmond is Pixelgrain's audio editor"); "Peru is …" is news.
-        let possessive = raw
-            .get(verb_at + 1)
-            .is_some_and(|w| w.ends_with("'s") || w.ends_with("’s"));
-        if verb_at == 1 && !possessive {
-            return false;
-        }
-        let first_sentence = text.find(['.', ';']).map_or(text, |i| &text[..i]);
-        let roles = words_of(first_sentence);
-        named
-            && words.len() < 60
-            && roles
-                .iter()
-                .any(|w| self.bio_roles.contains(AsRef::<str>::as_ref(w)))
-    }
 }
 
 /// A line of this many words is prose: no boilerplate runs that long (the
@@ -628,9 +525,6 @@ const BOX_WORDS: usize = 30;
 /// Passes after the first; each only removes lines, so a handful settles
 /// any real page, and the bound keeps a pathological one linear.
 const MAX_PASSES: usize = 4;
-
-/// Words read to tell an article's language.
-const LANGUAGE_SAMPLE: usize = 150;
 
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
 //! The classifier on hand-made pages: what goes, what stays.
+use super::features::{quotes_speech, unquoted};
 use super::*;
 
 fn kept(lines: &[&str]) -> Vec<String> {
@@ -221,7 +222,12 @@ fn a_line_between_dropped_clutter_and_a_biography_goes() {
         (LAST, 1, false, false),
         // "About the authors" above it was dropped by the tables.
         (bio_lead, 1, true, false),
-        ("Grady Pruitt is our data reporter at the Gazette.", 0, false, false),
+        (
+            "Grady Pruitt is our data reporter at the Gazette.",
+            0,
+            false,
+            false,
+        ),
     ]);
     assert!(!k.iter().any(|l| l == bio_lead), "{k:?}");
     assert!(k.iter().any(|l| l == LAST), "{k:?}");
@@ -242,7 +248,8 @@ fn an_exclaiming_line_under_an_ad_label_goes() {
 #[test]
 fn a_title_in_quotes_does_not_shield_a_pitch_but_speech_does() {
     let pitch = "Every Friday, «Laguna Viva»: everything happening on the lagoon in your inbox. It is free, sign up here.";
-    let speech = "“You can sign up for free at the harbour office until Friday,” the chairwoman said.";
+    let speech =
+        "“You can sign up for free at the harbour office until Friday,” the chairwoman said.";
     let k = kept(&[LEDE, pitch, NEXT, speech, LAST]);
     assert!(!k.iter().any(|l| l == pitch), "{k:?}");
     assert!(k.iter().any(|l| l == speech), "{k:?}");
@@ -267,4 +274,24 @@ fn quoted_words_are_not_the_sites_voice() {
         Some("said it was   and")
     );
     assert_eq!(unquoted("no quotes here"), None);
+}
+
+#[test]
+fn stopwords_decide_a_language_only_without_doubt() {
+    let p = Prose::builtin();
+    let fr = "Le conseil municipal a voté mardi soir une nouvelle hausse des tarifs du port, après un long débat entre les élus et les pêcheurs qui dénoncent une décision prise sans concertation avec eux.";
+    assert_eq!(p.stopword_language(fr), Some("fr"));
+    let de = "Der Gemeinderat hat am Dienstagabend eine neue Erhöhung der Hafengebühren beschlossen, nachdem die Fischer und die Stadträte lange über die Pläne für den Ausbau des Hafens gestritten hatten.";
+    assert_eq!(p.stopword_language(de), Some("de"));
+    let pt = "A câmara municipal aprovou na terça-feira à noite um novo aumento das taxas do porto, depois de um longo debate entre os vereadores e os pescadores, que criticam a falta de consulta.";
+    // Portuguese shares most short words with Spanish: never taken for it.
+    assert!(matches!(p.stopword_language(pt), None | Some("pt")));
+    // A language with no list here goes to the trigram detector, even one
+    // that shares many short words with a listed one.
+    let ca = "El consell municipal va aprovar dimarts al vespre un nou augment de les taxes del port, després d'un llarg debat entre els regidors i els pescadors, que critiquen la manca de consulta.";
+    assert_eq!(p.stopword_language(ca), None);
+    let pl = "Rada miejska podjęła we wtorek wieczorem decyzję o kolejnej podwyżce opłat portowych po długiej debacie z rybakami, którzy krytykują brak konsultacji i zapowiadają protest przed ratuszem w przyszłym tygodniu.";
+    assert_eq!(p.stopword_language(pl), None);
+    // Too few words to tell.
+    assert_eq!(p.stopword_language("Le port ferme."), None);
 }

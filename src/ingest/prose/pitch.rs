@@ -1,0 +1,140 @@
+//! Calls to action and author boxes: the two shapes of clutter the
+//! classifier tells by the words a line addresses its reader with.
+
+use super::features::{Word, formal_address, quotes_speech, sentence_openers, unquoted, words_of};
+use super::{BOX_WORDS, HashSet, Lexicon, OFFER_WORDS, Prose};
+
+impl Prose {
+    /// A call to action: one of its sentences opens with an imperative of
+    /// the table ("…Click image to enlarge.", "Already a subscriber? Sign
+    /// in"), or it addresses the reader, or speaks as the site ("our
+    /// journalism"), about subscriptions, donations, offers.
+    pub(super) fn pitch_shape(
+        &self,
+        text: &str,
+        words: &[Word],
+        lex: &Lexicon,
+        names_site: bool,
+    ) -> bool {
+        // Quoted speech addressing "you" is reporting, not a pitch.
+        if quotes_speech(text) {
+            return false;
+        }
+        let imperative =
+            sentence_openers(text).any(|w| lex.first.contains(AsRef::<str>::as_ref(&w)));
+        let button = words.len() <= self.button_words
+            && sentence_openers(text).any(|w| self.button_first.contains(AsRef::<str>::as_ref(&w)));
+        if imperative || button {
+            return true;
+        }
+        // Distinct words: "commission" twice in a report is one signal.
+        // A hyphenated compound counts by its head too ("VIP-Tickets").
+        let count = |words: &[Word], set: &HashSet<String>| {
+            let mut seen: Vec<&str> = Vec::new();
+            for w in words {
+                let w: &str = w.as_ref();
+                let hit = if set.contains(w) {
+                    Some(w)
+                } else {
+                    w.rsplit_once('-')
+                        .map(|(_, head)| head)
+                        .filter(|h| set.contains(*h))
+                };
+                if let Some(hit) = hit
+                    && !seen.contains(&hit)
+                {
+                    seen.push(hit);
+                }
+            }
+            seen.len()
+        };
+        // Who speaks is read outside quotation marks.
+        let outside = unquoted(text);
+        let own_words = outside.as_deref().map(words_of);
+        let own_words = own_words.as_deref().unwrap_or(words);
+        let (reader, voice, pitch) = (
+            count(own_words, &lex.reader),
+            count(own_words, &lex.voice),
+            count(words, &lex.pitch),
+        );
+        // Only a short line pointing at its page is the page speaking: in a
+        // paragraph, "this story" is reported ("Readers can share this
+        // story with friends, the editor said").
+        let pointing = words
+            .windows(2)
+            .take_while(|_| words.len() <= OFFER_WORDS)
+            .filter(|w| lex.deixis.iter().any(|(a, b)| w[0] == *a && w[1] == *b))
+            .count();
+        // A long sentence naming the site reports it ("did not respond to
+        // questions from The Border Lantern"); a short one is its voice.
+        let voice = voice + usize::from(names_site && words.len() <= BOX_WORDS) + pointing;
+        let formal = formal_address(outside.as_deref().unwrap_or(text), &lex.formal);
+        let reader = reader + formal;
+        let money = text.contains(['$', '€', '£']);
+        if pitch >= 2 && money && words.len() <= OFFER_WORDS {
+            // A price beside subscription words: the paywall's offer. A
+            // longer sentence with them is news ("members … committed €1.8
+            // million … to upgrade the promenade").
+            return true;
+        }
+        if reader + voice == 0 {
+            return false;
+        }
+        // The site talking to the reader ("each Friday our critics tell
+        // you what to see") outside quotes is a box, not reporting.
+        // A longer one needs more of both ("Ihre Meinung zählt! Machen Sie
+        // mit bei unserer großen Leserumfrage und sichern Sie sich …").
+        if reader > 0
+            && voice > 0
+            && (words.len() <= OFFER_WORDS || (words.len() <= BOX_WORDS && reader + voice >= 3))
+        {
+            return true;
+        }
+        let pitch = pitch + count(words, &lex.shop);
+        let figures = text.chars().any(|c| c.is_ascii_digit());
+        let share = reader as f32 / words.len() as f32;
+        (share >= self.t.reader_share && (pitch > 0 || figures))
+            || (pitch > 0 && figures)
+            || pitch >= 2
+            || money
+    }
+
+    /// "Jane Roe is a reporter covering…": a name, a verb, a role.
+    pub(super) fn is_bio(&self, text: &str, words: &[Word]) -> bool {
+        // Cheap test first: a verb of the table among the first words.
+        if !words
+            .iter()
+            .skip(1)
+            .take(4)
+            .any(|w| self.bio_verbs.contains(AsRef::<str>::as_ref(w)))
+        {
+            return false;
+        }
+        let raw: Vec<&str> = text.split_whitespace().collect();
+        let Some(verb_at) = (1..=4.min(raw.len().saturating_sub(1))).find(|&k| {
+            words
+                .get(k)
+                .is_some_and(|w| self.bio_verbs.contains(AsRef::<str>::as_ref(w)))
+        }) else {
+            return false;
+        };
+        let named = raw[..verb_at]
+            .iter()
+            .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+        // One capitalised word is a name only before "the site's …"
+        // ("Desmond is Pixelgrain's audio editor"); "Peru is …" is news.
+        let possessive = raw
+            .get(verb_at + 1)
+            .is_some_and(|w| w.ends_with("'s") || w.ends_with("’s"));
+        if verb_at == 1 && !possessive {
+            return false;
+        }
+        let first_sentence = text.find(['.', ';']).map_or(text, |i| &text[..i]);
+        let roles = words_of(first_sentence);
+        named
+            && words.len() < 60
+            && roles
+                .iter()
+                .any(|w| self.bio_roles.contains(AsRef::<str>::as_ref(w)))
+    }
+}

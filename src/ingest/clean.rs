@@ -85,19 +85,31 @@ pub fn clean_line(text: &str) -> String {
 /// `javascript:` URLs; relative URLs made absolute against `base` (dropped
 /// when there is no base, since a feed reader could not resolve them).
 pub fn sanitize_html(html: &str, base: Option<&url::Url>) -> String {
+    thread_local! {
+        // Building the sanitizer's tag and attribute tables cost as much
+        // as cleaning a short feed item; only the base changes per call.
+        static SANITIZER: std::cell::RefCell<ammonia::Builder<'static>> =
+            std::cell::RefCell::new(sanitizer());
+    }
+    let flat = super::nesting::flatten_html(html);
+    let cleaned = SANITIZER.with_borrow_mut(|builder| {
+        match base {
+            Some(base) => builder.url_relative(UrlRelative::RewriteWithBase(base.clone())),
+            None => builder.url_relative(UrlRelative::Deny),
+        };
+        builder.clean(&flat).to_string()
+    });
+    strip_invalid_chars(&cleaned).into_owned()
+}
+
+/// The sanitizer's fixed settings.
+fn sanitizer() -> ammonia::Builder<'static> {
     let mut builder = ammonia::Builder::default();
     builder.link_rel(Some("noopener noreferrer"));
     // Every URL that leaves topicfeed is http(s): not mailto:, tel:, ftp:
     // or anything a reader might hand to another program.
     builder.url_schemes(["http", "https"].into_iter().collect());
-    match base {
-        Some(base) => builder.url_relative(UrlRelative::RewriteWithBase(base.clone())),
-        None => builder.url_relative(UrlRelative::Deny),
-    };
-    let cleaned = builder
-        .clean(&super::nesting::flatten_html(html))
-        .to_string();
-    strip_invalid_chars(&cleaned).into_owned()
+    builder
 }
 
 /// Cuts `text` to at most `max` characters on a word boundary, adding an

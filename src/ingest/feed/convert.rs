@@ -393,9 +393,14 @@ fn body_of(
 
 /// A feed text construct as one clean line: markup removed when it is HTML.
 fn text_of(t: &RawText) -> String {
+    // Built once: its tables cost as much as cleaning a title.
+    static PLAIN: std::sync::LazyLock<ammonia::Builder<'static>> = std::sync::LazyLock::new(|| {
+        let mut b = ammonia::Builder::empty();
+        b.clean_content_tags(["script", "style"].into_iter().collect());
+        b
+    });
     if t.html && t.text.contains('<') {
-        let plain = ammonia::Builder::empty()
-            .clean_content_tags(["script", "style"].into_iter().collect())
+        let plain = PLAIN
             .clean(&crate::ingest::nesting::flatten_html(&t.text))
             .to_string();
         clean_line(&plain)

@@ -44,9 +44,11 @@ use strip::{removable, remove_blocks};
 pub const MIN_STORIES: u64 = 3;
 
 /// Blocks longer than this many words are never fingerprinted: prose that
-/// long is not boilerplate, and leaving it out keeps the store's block
-/// table to the short lines where boilerplate lives.
-pub const MAX_WORDS: usize = 60;
+/// long is not boilerplate (the classifier reads a line this long as prose
+/// without looking at its words, and the tables stop before it), and
+/// leaving it out keeps the store's block table, and the work of recording
+/// it for every stored article, to the short lines where boilerplate lives.
+pub const MAX_WORDS: usize = 45;
 
 /// How much of a block's text the store keeps to show (`topicfeed sites`).
 const SAMPLE_CHARS: usize = 120;

@@ -178,7 +178,7 @@ fn export_topic(
         let name = format!("articles/{}.html", story.article.id);
         // In several topics, written once.
         if render::own_link(story).is_none() && !out.manifest.contains_key(&name) {
-            let body = render::html::article_page(&story.article);
+            let body = render::html::article_page(story);
             out.put(&name, &Rendered::new(body, HTML, None))?;
         }
     }

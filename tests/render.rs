@@ -333,3 +333,145 @@ fn a_megabyte_title_still_renders() {
         xml(&r.body);
     }
 }
+
+/// A story merged from three sites' copies: the first-seen one, a copy
+/// with a page of its own, and one whose site gave no link.
+fn merged() -> Story {
+    let mut s = story(
+        "a1",
+        "Dock strike spreads",
+        Some("https://ledger.example/dock"),
+        5,
+    );
+    s.sources.push(SourceRef {
+        site: Some("Harbour Post".into()),
+        url: Some("https://harbourpost.example/strike".into()),
+        article_id: "b2".into(),
+    });
+    s.sources.push(SourceRef {
+        site: Some("Quay <Wire>".into()),
+        url: Some("javascript:alert(1)".into()),
+        article_id: "c3".into(),
+    });
+    s
+}
+
+#[test]
+fn merged_stories_credit_their_sources_in_every_format() {
+    let stories = vec![
+        merged(),
+        story("d4", "Ferry fares", Some("https://ledger.example/ferry"), 6),
+    ];
+    let also = "Also reported by <a href=\"https://harbourpost.example/strike\">Harbour Post</a>, Quay &lt;Wire&gt;.";
+
+    // RSS: <source url> names the first-seen copy's site; the item keeps its own link.
+    let body = render::render(Format::Rss, &info(Format::Rss), &stories).body;
+    let doc = xml(&body);
+    let items: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("item"))
+        .collect();
+    let source = child(items[0], None, "source");
+    assert_eq!(source.len(), 1);
+    assert_eq!(
+        source[0].attribute("url"),
+        Some("https://ledger.example/dock")
+    );
+    assert_eq!(source[0].text(), Some("Daily Ledger"));
+    assert!(
+        child(items[1], None, "source").is_empty(),
+        "one source, nothing to credit"
+    );
+    let feed = feed_rs::parser::parse(&body[..]).expect("RSS parses back");
+    assert_eq!(feed.entries[0].links[0].href, "https://ledger.example/dock");
+    let content = feed.entries[0]
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .unwrap();
+    assert!(content.contains(also), "{content}");
+    assert!(!content.contains("javascript:"), "{content}");
+    let single = feed.entries[1]
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .unwrap();
+    assert!(!single.contains("Also reported by"));
+
+    // Atom: <source> with a title, an id and a link; the entry id stays the story's.
+    let body = render::render(Format::Atom, &info(Format::Atom), &stories).body;
+    let doc = xml(&body);
+    let entries: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name((ATOM, "entry")))
+        .collect();
+    let source = child(entries[0], Some(ATOM), "source");
+    assert_eq!(source.len(), 1);
+    let title = child(source[0], Some(ATOM), "title");
+    assert_eq!(title[0].text(), Some("Daily Ledger"));
+    assert_eq!(
+        child(source[0], Some(ATOM), "id")[0].text(),
+        Some("https://ledger.example/dock")
+    );
+    assert_eq!(child(source[0], Some(ATOM), "updated").len(), 1);
+    assert!(child(entries[1], Some(ATOM), "source").is_empty());
+    let feed = feed_rs::parser::parse(&body[..]).expect("Atom parses back");
+    assert_eq!(feed.entries[0].id, "urn:topicfeed:article:a1");
+    let content = feed.entries[0]
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .unwrap();
+    assert!(content.contains(also), "{content}");
+
+    // JSON Feed: every source under the `_topicfeed` extension.
+    let body = render::render(Format::Json, &info(Format::Json), &stories).body;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let sources = &v["items"][0]["_topicfeed"]["sources"];
+    assert_eq!(sources[0]["name"], "Daily Ledger");
+    assert_eq!(sources[0]["url"], "https://ledger.example/dock");
+    assert_eq!(sources[1]["name"], "Harbour Post");
+    assert_eq!(sources[2]["name"], "Quay <Wire>");
+    assert!(
+        sources[2].get("url").is_none(),
+        "only http(s) links leave topicfeed"
+    );
+    assert!(v["items"][1].get("_topicfeed").is_none());
+    assert!(
+        v["items"][0]["content_html"]
+            .as_str()
+            .unwrap()
+            .contains(also)
+    );
+    feed_rs::parser::parse(&body[..]).expect("JSON Feed parses back");
+
+    // The article's page and the feed read in a browser.
+    let page = String::from_utf8(render::html::article_page(&stories[0])).unwrap();
+    assert!(page.contains(also), "{page}");
+    let page = String::from_utf8(render::html::feed_page(
+        &info(Format::Atom),
+        "http://127.0.0.1:8080/feeds/business.atom",
+        &stories,
+    ))
+    .unwrap();
+    assert_eq!(page.matches("Also reported by").count(), 1);
+}
+
+#[test]
+fn copies_from_one_site_credit_no_one() {
+    let mut s = story(
+        "a1",
+        "Dock strike spreads",
+        Some("https://ledger.example/dock"),
+        5,
+    );
+    s.sources.push(SourceRef {
+        site: Some("daily ledger".into()),
+        url: Some("https://ledger.example/dock-2".into()),
+        article_id: "a2".into(),
+    });
+    let body = render::render(Format::Rss, &info(Format::Rss), &[s]).body;
+    let text = String::from_utf8(body).unwrap();
+    assert!(!text.contains("<source"), "{text}");
+    assert!(!text.contains("Also reported by"));
+}

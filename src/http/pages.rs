@@ -115,7 +115,7 @@ pub(super) async fn article(id: &str, state: &Arc<AppState>) -> Result<Resp, Htt
     let store = state.store.clone();
     let key = id.to_owned();
     match blocking(move || store.get(&key)).await?? {
-        Some(story) => Ok(html(render::html::article_page(&story.article), 3600)),
+        Some(story) => Ok(html(render::html::article_page(&story), 3600)),
         None => Err(HttpError::NotFound(format!("no article with id {id}"))),
     }
 }

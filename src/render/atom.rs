@@ -2,7 +2,7 @@
 //! RFC 5005 paging links, author, and per entry id, updated, published,
 //! author, link, summary, `content type="html"` and categories.
 
-use atom_syndication::{Category, Content, Entry, Feed, Generator, Link, Person, Text};
+use atom_syndication::{Category, Content, Entry, Feed, Generator, Link, Person, Source, Text};
 use chrono::{DateTime, FixedOffset, Utc};
 
 use super::{
@@ -80,10 +80,28 @@ fn entry(info: &FeedInfo, story: &Story) -> Entry {
         "text/html",
     )]);
     e.set_summary(Some(Text::plain(xml_text(&a.summary))));
+    let credits = super::provenance::credits(story);
     let mut content = Content::default();
     content.set_content_type(Some("html".to_owned()));
-    content.set_value(Some(xml_text(&super::content::for_feeds(&a.content_html))));
+    let html =
+        super::provenance::with_credits(super::content::for_feeds(&a.content_html), &credits);
+    content.set_value(Some(xml_text(&html)));
     e.set_content(Some(content));
+    // The first-seen copy's source (RFC 4287 4.2.11), with what a reader
+    // shows of it: a title, an id, a link.
+    if let Some(first) = credits.first() {
+        let mut source = Source::default();
+        source.set_title(Text::plain(xml_text(&first.name)));
+        source.set_id(match first.url {
+            Some(url) => xml_text(url),
+            None => format!("urn:topicfeed:article:{}", story.sources[0].article_id),
+        });
+        source.set_updated(fixed(item_updated(story)));
+        if let Some(url) = first.url {
+            source.set_links(vec![link("alternate", url, "text/html")]);
+        }
+        e.set_source(Some(source));
+    }
     e.set_categories(
         a.topics
             .iter()

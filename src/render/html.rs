@@ -8,7 +8,6 @@ use chrono::{DateTime, Utc};
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use super::{FeedInfo, Format, item_link, item_published};
-use crate::model::Article;
 use crate::model::Story;
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;color:#222}\
@@ -148,6 +147,12 @@ pub fn feed_page(info: &FeedInfo, feed_url: &str, stories: &[Story]) -> Vec<u8> 
             item_published(s).format("%Y-%m-%d %H:%M UTC"),
             text(&a.summary)
         );
+        if let Some(line) = super::provenance::also_reported_html(&super::provenance::credits(s)) {
+            // Inside the story's <article>, under its summary.
+            body.truncate(body.len() - "</article>".len());
+            body.push_str(&line);
+            body.push_str("</article>");
+        }
     }
     if let Some(next) = &info.next_url {
         let _ = write!(
@@ -159,8 +164,10 @@ pub fn feed_page(info: &FeedInfo, feed_url: &str, stories: &[Story]) -> Vec<u8> 
     page(&info.title, &head, &body)
 }
 
-/// `/articles/{id}`: an article without a URL of its own.
-pub fn article_page(a: &Article) -> Vec<u8> {
+/// `/articles/{id}`: an article without a URL of its own, with the other
+/// sources that ran it.
+pub fn article_page(story: &Story) -> Vec<u8> {
+    let a = &story.article;
     let mut body = format!(
         "<p><a href=\"/\">topicfeed</a></p><h1>{}</h1><p class=\"meta\">",
         text(&a.title)
@@ -178,5 +185,8 @@ pub fn article_page(a: &Article) -> Vec<u8> {
     body.push_str(&meta.join(" · "));
     body.push_str("</p>");
     body.push_str(&a.content_html);
+    if let Some(line) = super::provenance::also_reported_html(&super::provenance::credits(story)) {
+        body.push_str(&line);
+    }
     page(&a.title, "", &body)
 }

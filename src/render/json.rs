@@ -1,5 +1,7 @@
 //! JSON Feed 1.1 with `serde_json`.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::{FeedInfo, item_id, item_link, item_published, item_updated};
@@ -30,7 +32,7 @@ struct JsonItem<'a> {
     url: String,
     title: &'a str,
     summary: &'a str,
-    content_html: &'a str,
+    content_html: Cow<'a, str>,
     date_published: String,
     date_modified: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -39,6 +41,22 @@ struct JsonItem<'a> {
     tags: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
+    /// topicfeed's extension (JSON Feed allows keys starting with `_`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    _topicfeed: Option<Extension<'a>>,
+}
+
+#[derive(Serialize)]
+struct Extension<'a> {
+    /// Every source of a merged story, the first-seen copy first.
+    sources: Vec<JsonSource<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSource<'a> {
+    name: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
 }
 
 pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
@@ -46,17 +64,30 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
         .iter()
         .map(|s| {
             let a = &s.article;
+            let credits = super::provenance::credits(s);
+            let content_html =
+                super::provenance::with_credits(Cow::Borrowed(a.content_html.as_str()), &credits);
+            let extension = (!credits.is_empty()).then(|| Extension {
+                sources: credits
+                    .into_iter()
+                    .map(|c| JsonSource {
+                        name: c.name,
+                        url: c.url,
+                    })
+                    .collect(),
+            });
             JsonItem {
                 id: item_id(s),
                 url: item_link(info, s),
                 title: &a.title,
                 summary: &a.summary,
-                content_html: &a.content_html,
+                content_html,
                 date_published: rfc3339(&item_published(s)),
                 date_modified: rfc3339(&item_updated(s)),
                 authors: a.authors.iter().map(|n| Author { name: n }).collect(),
                 tags: a.topics.iter().chain(&a.tags).map(String::as_str).collect(),
                 language: a.language.as_deref(),
+                _topicfeed: extension,
             }
         })
         .collect();

@@ -11,6 +11,7 @@ pub mod content;
 pub mod html;
 pub mod json;
 pub mod opml;
+pub mod provenance;
 pub mod rss;
 
 use chrono::{DateTime, Utc};

@@ -87,7 +87,19 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
     // <description> is HTML to readers: the plain-text summary is escaped,
     // so "<script>" in it stays text.
     item.set_description(Some(xml_text(&html_escape::encode_text(&a.summary))));
-    item.set_content(Some(xml_text(&super::content::for_feeds(&a.content_html))));
+    let credits = super::provenance::credits(story);
+    let content =
+        super::provenance::with_credits(super::content::for_feeds(&a.content_html), &credits);
+    item.set_content(Some(xml_text(&content)));
+    // The first-seen copy's source, where it has a page.
+    if let Some(first) = credits.first()
+        && let Some(url) = first.url
+    {
+        let mut source = rss::Source::default();
+        source.set_url(xml_text(url));
+        source.set_title(Some(xml_text(&first.name)));
+        item.set_source(Some(source));
+    }
     item.set_guid(Some(guid));
     item.set_pub_date(Some(item_published(story).to_rfc2822()));
     item.set_categories(

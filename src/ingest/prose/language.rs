@@ -6,67 +6,64 @@
 use super::features::word_of;
 use super::{Block, Lexicon, Prose};
 
+/// How many of a text's first words each language's list holds, in the
+/// order of `Prose::languages`, and how many words were read.
+struct Hits {
+    per_language: [usize; 64],
+    words: usize,
+}
+
 impl Prose {
-    /// The language whose stopwords cover most of the text.
+    /// The first [`LANGUAGE_SAMPLE`] words of `tokens`, looked up once each
+    /// in the map from every stopword to the lists holding it.
+    fn stopword_hits<'t>(&self, tokens: impl Iterator<Item = &'t str>) -> Hits {
+        let mut hits = Hits {
+            per_language: [0; 64],
+            words: 0,
+        };
+        for word in tokens.filter_map(word_of).take(LANGUAGE_SAMPLE) {
+            hits.words += 1;
+            let mut lists = self.stop_lists.get(word.as_ref()).copied().unwrap_or(0);
+            while lists != 0 {
+                hits.per_language[lists.trailing_zeros() as usize] += 1;
+                lists &= lists - 1;
+            }
+        }
+        hits
+    }
+
     /// The language of running text when its stopwords leave no doubt: one
     /// list covers at least [`DECISIVE_SHARE`] of its first words and
     /// [`DECISIVE_LEAD`] times as many as any other. Cheaper than trigram
     /// detection, and it reads more of the text; `None` sends the text to
     /// the trigram detector (`lang::detect`).
     pub(in crate::ingest) fn stopword_language(&self, text: &str) -> Option<&str> {
-        let mut hits = [0usize; 64];
-        let mut total = 0usize;
-        for word in text
-            .split_whitespace()
-            .filter_map(word_of)
-            .take(LANGUAGE_SAMPLE)
-        {
-            total += 1;
-            let mut lists = self.stop_lists.get(word.as_ref()).copied().unwrap_or(0);
-            while lists != 0 {
-                hits[lists.trailing_zeros() as usize] += 1;
-                lists &= lists - 1;
-            }
-        }
-        if total < DECISIVE_MIN_WORDS {
+        let hits = self.stopword_hits(text.split_whitespace());
+        if hits.words < DECISIVE_MIN_WORDS {
             return None;
         }
         let mut ranked: Vec<(usize, &Lexicon)> = self
             .languages
             .iter()
             .enumerate()
-            .map(|(i, lex)| (hits[i], lex))
+            .map(|(i, lex)| (hits.per_language[i], lex))
             .collect();
         ranked.sort_by_key(|r| std::cmp::Reverse(r.0));
         let (best, lex) = *ranked.first()?;
         let second = ranked.get(1).map_or(0, |r| r.0);
-        (best as f32 >= DECISIVE_SHARE * total as f32 && best >= DECISIVE_LEAD * second.max(1))
+        (best as f32 >= DECISIVE_SHARE * hits.words as f32 && best >= DECISIVE_LEAD * second.max(1))
             .then_some(lex.code.as_str())
     }
 
+    /// The language whose stopwords cover most of the page's first words;
+    /// the unknown language when none covers enough of them.
     pub(super) fn language_of(&self, blocks: &[Block]) -> &Lexicon {
-        // A few hundred words tell the language as well as the whole text;
-        // one lookup per word tells which lists hold it.
-        let mut hits = [0usize; 64];
-        let mut total = 0usize;
-        for word in blocks
-            .iter()
-            .flat_map(|b| b.text.split_whitespace())
-            .filter_map(word_of)
-            .take(LANGUAGE_SAMPLE)
-        {
-            total += 1;
-            let mut lists = self.stop_lists.get(word.as_ref()).copied().unwrap_or(0);
-            while lists != 0 {
-                hits[lists.trailing_zeros() as usize] += 1;
-                lists &= lists - 1;
-            }
-        }
-        let total = total.max(1);
+        let hits = self.stopword_hits(blocks.iter().flat_map(|b| b.text.split_whitespace()));
+        let total = hits.words.max(1);
         self.languages
             .iter()
             .enumerate()
-            .map(|(i, lex)| (hits[i], lex))
+            .map(|(i, lex)| (hits.per_language[i], lex))
             .max_by_key(|(h, _)| *h)
             // A language none of the lists knows (Polish, say) would look
             // like text without stopwords: judge it by its other features.
@@ -75,7 +72,8 @@ impl Prose {
     }
 }
 
-/// Words read to tell an article's language.
+/// Words read to tell an article's language: a few hundred tell it as well
+/// as the whole text.
 const LANGUAGE_SAMPLE: usize = 150;
 
 /// See [`Prose::stopword_language`]: news prose in a listed language has

@@ -3,23 +3,9 @@ use super::features::{quotes_speech, unquoted};
 use super::*;
 
 fn kept(lines: &[&str]) -> Vec<String> {
-    let blocks: Vec<Block> = lines
-        .iter()
-        .map(|t| Block {
-            text: t,
-            gap: 1,
-            names_site: false,
-            glued_above: false,
-            glued_below: false,
-        })
-        .collect();
-    let keep = Prose::builtin().keep(&blocks);
-    lines
-        .iter()
-        .zip(keep)
-        .filter(|(_, k)| *k != Verdict::Drop)
-        .map(|(l, _)| l.to_string())
-        .collect()
+    let spaced: Vec<(&str, usize, bool, bool)> =
+        lines.iter().map(|t| (*t, 1, false, false)).collect();
+    kept_spaced(&spaced)
 }
 
 #[test]

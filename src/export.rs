@@ -101,6 +101,16 @@ pub fn export(
     out.put("index.html", &Rendered::new(index, HTML, None))?;
     let opml = pages::opml_body(topics, base, cfg.now);
     out.put("feeds.opml", &Rendered::new(opml, OPML, None))?;
+    // The pictures the feeds name (`render::identity`).
+    for name in [
+        render::identity::ICON_PATH,
+        render::identity::FAVICON_PATH,
+        render::identity::LOGO_PATH,
+    ] {
+        if let Some(png) = render::identity::picture(name) {
+            out.put(name, &Rendered::new(png.to_vec(), "image/png", None))?;
+        }
+    }
     // Files an earlier export wrote that this one did not (a topic removed,
     // a story gone): left in place, they would be served forever. Only
     // names from our own manifest are removed, never anything else in DIR.

@@ -60,6 +60,7 @@ fn info(format: Format) -> FeedInfo {
             .single()
             .expect("valid time"),
         base_url: "http://127.0.0.1:8080".into(),
+        images: render::identity::Images::new("http://127.0.0.1:8080", None, None),
     }
 }
 
@@ -474,4 +475,82 @@ fn copies_from_one_site_credit_no_one() {
     let text = String::from_utf8(body).unwrap();
     assert!(!text.contains("<source"), "{text}");
     assert!(!text.contains("Also reported by"));
+}
+
+#[test]
+fn every_format_carries_the_feeds_pictures_and_shared_language() {
+    let en = stories();
+    // RSS: <image> with the small picture, the channel's title and link.
+    let body = render::render(Format::Rss, &info(Format::Rss), &en).body;
+    let doc = xml(&body);
+    let channel = doc
+        .descendants()
+        .find(|n| n.has_tag_name("channel"))
+        .unwrap();
+    let image = child(channel, None, "image");
+    assert_eq!(image.len(), 1);
+    assert_eq!(
+        child(image[0], None, "url")[0].text(),
+        Some("http://127.0.0.1:8080/favicon.png")
+    );
+    assert_eq!(
+        child(image[0], None, "title")[0].text(),
+        child(channel, None, "title")[0].text()
+    );
+    assert_eq!(
+        child(image[0], None, "link")[0].text(),
+        child(channel, None, "link")[0].text()
+    );
+    assert_eq!(child(channel, None, "language")[0].text(), Some("en"));
+    let feed = feed_rs::parser::parse(&body[..]).unwrap();
+    assert_eq!(feed.logo.unwrap().uri, "http://127.0.0.1:8080/favicon.png");
+    assert_eq!(feed.language.as_deref(), Some("en"));
+
+    // Atom: icon, logo, xml:lang.
+    let body = render::render(Format::Atom, &info(Format::Atom), &en).body;
+    let feed = feed_rs::parser::parse(&body[..]).unwrap();
+    assert_eq!(feed.icon.unwrap().uri, "http://127.0.0.1:8080/icon.png");
+    assert_eq!(feed.logo.unwrap().uri, "http://127.0.0.1:8080/logo.png");
+    let doc = xml(&body);
+    assert_eq!(
+        doc.root_element()
+            .attribute(("http://www.w3.org/XML/1998/namespace", "lang")),
+        Some("en")
+    );
+
+    // JSON Feed: icon, favicon, language.
+    let body = render::render(Format::Json, &info(Format::Json), &en).body;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["icon"], "http://127.0.0.1:8080/icon.png");
+    assert_eq!(v["favicon"], "http://127.0.0.1:8080/favicon.png");
+    assert_eq!(v["language"], "en");
+
+    // Stories in two languages: no language claimed for the feed.
+    let mut mixed = stories();
+    mixed[0].article.language = Some("fr".into());
+    let body = render::render(Format::Json, &info(Format::Json), &mixed).body;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert!(v.get("language").is_none());
+    let body = render::render(Format::Rss, &info(Format::Rss), &mixed).body;
+    assert!(!String::from_utf8(body).unwrap().contains("<language>"));
+}
+
+#[test]
+fn a_topics_own_pictures_replace_topicfeeds() {
+    let mut info = info(Format::Atom);
+    info.images = render::identity::Images::new(
+        "http://127.0.0.1:8080",
+        Some("https://cdn.example/harbour-icon.png"),
+        Some("https://cdn.example/harbour-logo.png"),
+    );
+    let body = render::render(Format::Atom, &info, &stories()).body;
+    let feed = feed_rs::parser::parse(&body[..]).unwrap();
+    assert_eq!(
+        feed.icon.unwrap().uri,
+        "https://cdn.example/harbour-icon.png"
+    );
+    assert_eq!(
+        feed.logo.unwrap().uri,
+        "https://cdn.example/harbour-logo.png"
+    );
 }

@@ -178,6 +178,22 @@ fn people_get_html_pages_opml_and_article_pages(s: &Server) {
     );
     let page = index.text();
     assert!(page.contains(r#"<link rel="alternate" type="application/atom+xml""#));
+
+    // The pictures every feed names are served, and are what they say.
+    let atom = get(&s.url("/feeds/world.atom"), &[]);
+    let feed = feed_rs::parser::parse(&atom.body[..]).expect("atom");
+    for (url, size) in [
+        (feed.icon.expect("icon").uri, (512, 512)),
+        (feed.logo.expect("logo").uri, (256, 128)),
+    ] {
+        let png = get(&url, &[]);
+        assert_eq!(png.status, 200, "{url}");
+        assert_eq!(png.header("content-type").as_deref(), Some("image/png"));
+        assert!(png.body.starts_with(b"\x89PNG\r\n\x1a\n"), "{url}");
+        let w = u32::from_be_bytes(png.body[16..20].try_into().unwrap());
+        let h = u32::from_be_bytes(png.body[20..24].try_into().unwrap());
+        assert_eq!((w, h), size, "{url}");
+    }
     assert!(page.contains("/feeds/middle-east.rss") && page.contains("Middle East"));
 
     // The "All stories" row counts every story.

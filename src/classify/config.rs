@@ -41,6 +41,8 @@ struct TopicFile {
     fields: Option<Spanned<Vec<Field>>>,
     min_hits: Option<Spanned<u32>>,
     title_weight: Option<Spanned<u32>>,
+    icon: Option<Spanned<String>>,
+    logo: Option<Spanned<String>>,
 }
 
 /// A validated topic.
@@ -58,6 +60,10 @@ pub struct Topic {
     pub fields: Vec<Field>,
     pub min_hits: u32,
     pub title_weight: u32,
+    /// The feed's own icon (square) and logo (twice as wide as high),
+    /// absolute http(s) URLs; topicfeed's own when not set.
+    pub icon: Option<String>,
+    pub logo: Option<String>,
 }
 
 pub const DEFAULT_TITLE_WEIGHT: u32 = 3;
@@ -186,6 +192,21 @@ pub fn parse_topic(path: &Path, text: &str) -> Result<Topic, Vec<ConfigError>> {
         DEFAULT_TITLE_WEIGHT,
         &mut errors,
     );
+    let image = |name: &str, v: &Option<Spanned<String>>, errors: &mut Vec<ConfigError>| {
+        let v = v.as_ref()?;
+        let url = v.get_ref().trim();
+        if crate::model::is_http_url(url) {
+            Some(url.to_owned())
+        } else {
+            errors.push(err(
+                Some(line_of(text, v.span().start)),
+                format!("field `{name}`: {url:?} is not an absolute http(s) URL"),
+            ));
+            None
+        }
+    };
+    let icon = image("icon", &file.icon, &mut errors);
+    let logo = image("logo", &file.logo, &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -200,6 +221,8 @@ pub fn parse_topic(path: &Path, text: &str) -> Result<Topic, Vec<ConfigError>> {
         fields,
         min_hits,
         title_weight,
+        icon,
+        logo,
     })
 }
 
@@ -281,6 +304,25 @@ mod tests {
         assert_eq!(t.slug, "climate");
         assert_eq!(t.fields, vec![Field::Title, Field::Body]);
         assert_eq!((t.min_hits, t.title_weight), (1, DEFAULT_TITLE_WEIGHT));
+    }
+
+    #[test]
+    fn a_topics_pictures_must_be_http_urls() {
+        let t = parse(
+            "feeds/harbour.toml",
+            "title = \"Harbour\"\nany = [\"ferry\"]\nicon = \"https://cdn.example/h.png\"\n",
+        )
+        .unwrap();
+        assert_eq!(t.icon.as_deref(), Some("https://cdn.example/h.png"));
+        assert_eq!(t.logo, None);
+        let m = messages(parse(
+            "feeds/harbour.toml",
+            "title = \"Harbour\"\nany = [\"ferry\"]\nlogo = \"file:///etc/passwd\"\n",
+        ));
+        assert!(
+            m[0].starts_with("feeds/harbour.toml:3") && m[0].contains("`logo`"),
+            "{m:?}"
+        );
     }
 
     #[test]

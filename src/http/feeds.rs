@@ -313,13 +313,19 @@ pub(crate) fn describe(
     ttl_minutes: u32,
     updated: chrono::DateTime<chrono::Utc>,
 ) -> FeedInfo {
-    let (title, description) = match topics.topic(&fr.topic) {
+    let topic = topics.topic(&fr.topic);
+    let (title, description) = match topic {
         Some(t) => (t.title.clone(), t.description.clone()),
         None => (
             "All stories".to_owned(),
             "Every story from every source".to_owned(),
         ),
     };
+    let images = render::identity::Images::new(
+        base,
+        topic.and_then(|t| t.icon.as_deref()),
+        topic.and_then(|t| t.logo.as_deref()),
+    );
     let filtered = !fr.canonical.is_empty();
     FeedInfo {
         title: if filtered {
@@ -340,6 +346,7 @@ pub(crate) fn describe(
         ttl_minutes,
         updated,
         base_url: base.to_owned(),
+        images,
     }
 }
 

@@ -120,6 +120,12 @@ pub(super) async fn article(id: &str, state: &Arc<AppState>) -> Result<Resp, Htt
     }
 }
 
+/// One of topicfeed's own pictures (feed icon, favicon, logo): fixed
+/// bytes, cacheable for a week.
+pub(super) fn picture(png: &'static [u8]) -> Resp {
+    super::response::page(png.to_vec(), "image/png", 7 * 24 * 3600)
+}
+
 pub(super) fn healthz() -> Resp {
     text(StatusCode::OK, "ok\n")
 }

@@ -34,6 +34,9 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
         (["feeds", name], true) => ("feed", feeds::feed(&req, name, peer, &state).await),
         (["articles", id], true) => ("article", pages::article(id, &state).await),
         (["healthz"], true) => ("healthz", Ok(pages::healthz())),
+        ([name], true) if let Some(png) = crate::render::identity::picture(name) => {
+            ("picture", Ok(pages::picture(png)))
+        }
         (["metrics"], true) => ("metrics", Ok(pages::metrics(&state))),
         (["api", "articles"], _) if method == Method::POST => {
             ("ingest", api::ingest(req, &state).await)

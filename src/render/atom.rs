@@ -54,6 +54,9 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
     feed.set_authors(vec![person("topicfeed")]);
     feed.set_links(links);
     feed.set_generator(Some(generator));
+    feed.set_icon(Some(xml_text(&info.images.icon)));
+    feed.set_logo(Some(xml_text(&info.images.logo)));
+    feed.set_lang(super::identity::shared_language(stories).map(xml_text));
     feed.set_entries(stories.iter().map(|s| entry(info, s)).collect::<Vec<_>>());
     let mut out = Vec::new();
     if let Err(e) = feed.write_to(&mut out) {

@@ -15,6 +15,10 @@ struct JsonFeed<'a> {
     home_page_url: &'a str,
     feed_url: &'a str,
     description: &'a str,
+    icon: &'a str,
+    favicon: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    language: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_url: Option<&'a str>,
     authors: [Author<'a>; 1],
@@ -97,6 +101,9 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
         home_page_url: &info.home_url,
         feed_url: &info.self_url,
         description: &info.description,
+        icon: &info.images.icon,
+        favicon: &info.images.favicon,
+        language: super::identity::shared_language(stories),
         next_url: info.next_url.as_deref(),
         authors: [Author { name: "topicfeed" }],
         items,

@@ -9,6 +9,7 @@
 pub mod atom;
 pub mod content;
 pub mod html;
+pub mod identity;
 pub mod json;
 pub mod opml;
 pub mod provenance;
@@ -79,6 +80,8 @@ pub struct FeedInfo {
     /// Absolute base URL of the server, for item links of articles
     /// without a URL of their own (`{base}/articles/{id}`).
     pub base_url: String,
+    /// The feed's pictures, absolute: see [`identity`].
+    pub images: identity::Images,
 }
 
 /// A rendered document and its validators.

@@ -40,6 +40,14 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
     channel.set_last_build_date(Some(feed_updated(info, stories).to_rfc2822()));
     channel.set_ttl(Some(info.ttl_minutes.to_string()));
     channel.set_generator(Some(GENERATOR.to_owned()));
+    // The small picture: RSS allows at most 144 pixels wide. Its title and
+    // link are the channel's, as validators expect.
+    let mut image = rss::Image::default();
+    image.set_url(xml_text(&info.images.favicon));
+    image.set_title(xml_text(&info.title));
+    image.set_link(info.home_url.clone());
+    channel.set_image(Some(image));
+    channel.set_language(super::identity::shared_language(stories).map(xml_text));
     channel.set_atom_ext(Some(atom));
     channel.set_items(items);
     let mut namespaces = BTreeMap::new();

@@ -335,26 +335,32 @@ fn a_megabyte_title_still_renders() {
     }
 }
 
-/// A story merged from three sites' copies: the first-seen one, a copy
-/// with a page of its own, and one whose site gave no link.
-fn merged() -> Story {
+/// Daily Ledger's dock-strike story, with copies from other sources
+/// merged into it: (site, url, article id).
+fn merged_with(copies: &[(&str, &str, &str)]) -> Story {
     let mut s = story(
         "a1",
         "Dock strike spreads",
         Some("https://ledger.example/dock"),
         5,
     );
-    s.sources.push(SourceRef {
-        site: Some("Harbour Post".into()),
-        url: Some("https://harbourpost.example/strike".into()),
-        article_id: "b2".into(),
-    });
-    s.sources.push(SourceRef {
-        site: Some("Quay <Wire>".into()),
-        url: Some("javascript:alert(1)".into()),
-        article_id: "c3".into(),
-    });
+    for (site, url, id) in copies {
+        s.sources.push(SourceRef {
+            site: Some((*site).into()),
+            url: Some((*url).into()),
+            article_id: (*id).into(),
+        });
+    }
     s
+}
+
+/// A story merged from three sites' copies: the first-seen one, a copy
+/// with a page of its own, and one whose site gave no usable link.
+fn merged() -> Story {
+    merged_with(&[
+        ("Harbour Post", "https://harbourpost.example/strike", "b2"),
+        ("Quay <Wire>", "javascript:alert(1)", "c3"),
+    ])
 }
 
 #[test]
@@ -460,17 +466,7 @@ fn merged_stories_credit_their_sources_in_every_format() {
 
 #[test]
 fn copies_from_one_site_credit_no_one() {
-    let mut s = story(
-        "a1",
-        "Dock strike spreads",
-        Some("https://ledger.example/dock"),
-        5,
-    );
-    s.sources.push(SourceRef {
-        site: Some("daily ledger".into()),
-        url: Some("https://ledger.example/dock-2".into()),
-        article_id: "a2".into(),
-    });
+    let s = merged_with(&[("daily ledger", "https://ledger.example/dock-2", "a2")]);
     let body = render::render(Format::Rss, &info(Format::Rss), &[s]).body;
     let text = String::from_utf8(body).unwrap();
     assert!(!text.contains("<source"), "{text}");

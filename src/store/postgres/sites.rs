@@ -37,26 +37,54 @@ impl Tx<'_> {
             op,
         )
         .await?;
+        // Two statements for all the article's blocks, not two per block
+        // (as on SQLite): most blocks are prose seen once.
+        let fps: Vec<i64> = r.blocks.iter().map(|b| b.fingerprint as i64).collect();
+        let mut probed = vec![(0i64, false); fps.len()];
+        for row in self
+            .rows(
+                "SELECT f.i,
+                        (SELECT count(*) FROM (SELECT 1 FROM site_block_stories s
+                           WHERE s.site_id = $1 AND s.fp = f.fp LIMIT 2) AS few),
+                        EXISTS (SELECT 1 FROM site_block_stories s
+                           WHERE s.site_id = $1 AND s.fp = f.fp AND s.sid = $2)
+                   FROM unnest($3::bigint[]) WITH ORDINALITY AS f(fp, i)",
+                &[&site_id, &sid, &fps],
+                op,
+            )
+            .await?
+        {
+            let i: i64 = get(&row, 0, op)?;
+            if let Some(slot) = usize::try_from(i - 1).ok().and_then(|i| probed.get_mut(i)) {
+                *slot = (get(&row, 1, op)?, get(&row, 2, op)?);
+            }
+        }
+        self.exec(
+            "INSERT INTO site_block_stories (site_id, fp, sid)
+             SELECT $1, f.fp, $2 FROM unnest($3::bigint[]) AS f(fp)
+             ON CONFLICT DO NOTHING",
+            &[&site_id, &sid, &fps],
+            op,
+        )
+        .await?;
         let mut before = Vec::with_capacity(r.blocks.len());
-        for b in &r.blocks {
-            let fp = b.fingerprint as i64;
-            let added = self
-                .exec(
-                    "INSERT INTO site_block_stories (site_id, fp, sid) VALUES ($1, $2, $3)
-                     ON CONFLICT DO NOTHING",
-                    &[&site_id, &fp, &sid],
-                    op,
-                )
-                .await?
-                == 1;
-            let now = self.count_block(site_id, fp, added, &b.sample, op).await?;
+        for ((b, &fp), &(few, present)) in r.blocks.iter().zip(&fps).zip(&probed) {
+            let added = !present;
+            // Stories holding the block now, counted up to two.
+            let few = (few + i64::from(added)).min(2);
+            let now = if few < 2 {
+                few
+            } else {
+                self.count_block(site_id, fp, added, &b.sample, op).await?
+            };
             before.push((now - i64::from(added)).max(0) as u64);
         }
         Ok(before)
     }
 
-    /// In how many stories of the site the block is now, counting it in
-    /// `site_blocks` once it is in two.
+    /// In how many stories of the site a block seen in two or more is now,
+    /// keeping its count in `site_blocks`; `added` says whether this record
+    /// added it to one more.
     async fn count_block(
         &mut self,
         site_id: i64,
@@ -65,21 +93,6 @@ impl Tx<'_> {
         sample: &str,
         op: &str,
     ) -> Result<i64, StoreError> {
-        let few: i64 = get(
-            &self
-                .one(
-                    "SELECT count(*) FROM (SELECT 1 FROM site_block_stories
-                      WHERE site_id = $1 AND fp = $2 LIMIT 2) AS few",
-                    &[&site_id, &fp],
-                    op,
-                )
-                .await?,
-            0,
-            op,
-        )?;
-        if few < 2 {
-            return Ok(few);
-        }
         let counted: Option<i64> = match self
             .opt(
                 "SELECT stories FROM site_blocks WHERE site_id = $1 AND fp = $2",
@@ -91,7 +104,7 @@ impl Tx<'_> {
             Some(r) => Some(get(&r, 0, op)?),
             None => None,
         };
-        let now = counted.map_or(few, |n| n + i64::from(added));
+        let now = counted.map_or(2, |n| n + i64::from(added));
         if added {
             self.exec(
                 "INSERT INTO site_blocks (site_id, fp, stories, sample) VALUES ($1, $2, $3, $4)

@@ -30,9 +30,9 @@ const FIELD_FLOORS: [(Field, f64); 12] = [
     (Field::FirstPara, 0.98),
     (Field::LastPara, 0.98),
     (Field::ParaCount, 0.86),
-    (Field::JunkFree, 0.93),
+    (Field::JunkFree, 0.94),
     (Field::MustContain, 0.96),
-    (Field::Topics, 0.50),
+    (Field::Topics, 0.46),
 ];
 
 fn cases() -> Vec<quality::Case> {

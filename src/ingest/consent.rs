@@ -75,6 +75,10 @@ pub(super) fn strip_banner<'a>(line: &'a str, buttons: &HashSet<String>) -> &'a 
         let start = pos + line[pos..].find(word).unwrap_or(0);
         pos = start + word.len();
         let key = key(word);
+        // "Accept | Reject | Manage options": the bars between buttons.
+        if key.is_empty() {
+            continue;
+        }
         if !buttons.contains(&key) {
             break;
         }
@@ -166,6 +170,19 @@ mod tests {
                 &b
             ),
             "Birthing services paused - Courier"
+        );
+    }
+
+    #[test]
+    fn buttons_set_apart_by_bars_come_off_together() {
+        let mut b = buttons();
+        b.extend(["manage", "options"].map(str::to_owned));
+        assert_eq!(
+            strip_banner(
+                "We and our partners use cookies. Accept | Reject | Manage options The Clarion | Ballot rigged, say tenants",
+                &b
+            ),
+            "The Clarion | Ballot rigged, say tenants"
         );
     }
 

@@ -57,7 +57,8 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
     let mut gap = 0;
     let mut prev_width = 0;
     let mut prev_indent = 0;
-    for raw in text.split('\n') {
+    for original in text.split('\n') {
+        let raw = original;
         let raw = if dump {
             LINK_MARKER.replace_all(raw, "")
         } else {
@@ -68,7 +69,8 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
             gap += 1;
             continue;
         }
-        let width = raw.trim_end().chars().count();
+        // The dump wrapped the line as printed, link markers included.
+        let width = original.trim_end().chars().count();
         // The dump indents what it renders; a line at the margin above it
         // (the page title a scraper put first) is not continued by it.
         // Centred headlines wrap to other indents, so only the margin counts.

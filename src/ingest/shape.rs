@@ -3,7 +3,7 @@
 //! In go the lines the body pass (`lines`) kept as content, in page order;
 //! out come [`Block`]s. On the way, what a scrape carries besides the story
 //! goes: reader comments after the end, pull quotes that repeat the body,
-//! captions above the standfirst, a dateline before the first paragraph.
+//! captions above the standfirst.
 //! Lines a scrape broke mid-sentence are rejoined, and every line is told
 //! apart as standfirst, subheading, list item, quote or paragraph.
 
@@ -39,20 +39,9 @@ pub(super) fn shape(
     let mut blocks = Vec::with_capacity(content.len());
     shape_lead(&content[..body_start], rules, &mut blocks);
     shape_body(&content[body_start..], &mut blocks);
-    // The dateline opens the article's first text block, whichever side of
-    // the lead/body split that block fell on: the same text read without
-    // its bylines (as a JSON article, say) may put it on the other side.
-    // The standfirst is tried first, then the first paragraph; one
-    // dateline at most.
-    for kind in [BlockKind::Standfirst, BlockKind::Paragraph] {
-        if let Some(first) = blocks.iter_mut().find(|b| b.kind == kind) {
-            let text = strip_dateline(&first.text);
-            if text.len() != first.text.len() {
-                first.text = text.to_owned();
-                break;
-            }
-        }
-    }
+    // A wire dateline ("ROTTERDAM (Reuters) -") stays where it is: it is
+    // part of the lede, as readers of the wire and the annotation
+    // conventions have it.
     blocks.retain(|b| !b.text.is_empty());
     blocks
 }
@@ -230,12 +219,6 @@ static BULLET: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(?:[•·▪●◦‣∙*]|[-–—+](?:\s)|\d{1,2}[.)](?:\s))\s*")
         .unwrap_or_else(|e| panic!("BULLET regex: {e}"))
 });
-static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?:\p{Lu}[\p{Lu}\p{M}.'’ -]{2,40}(?:,\s*[\p{L}. ]{2,30})?\s*(?:\([^)]{2,30}\))?|\p{Lu}[\p{L}.'’ -]{1,40}\s*\([^)]{2,30}\))\s*(?:--|[-–—])\s+",
-    )
-    .unwrap_or_else(|e| panic!("DATELINE regex: {e}"))
-});
 
 /// The item of a bulleted line; a bullet with nothing after it is no item.
 pub(super) fn list_item(text: &str) -> Option<&str> {
@@ -243,18 +226,6 @@ pub(super) fn list_item(text: &str) -> Option<&str> {
         .find(text)
         .filter(|m| m.end() < text.len())
         .map(|m| text[m.end()..].trim())
-}
-
-/// "ROTTERDAM (Reuters) - Dock workers…" → "Dock workers…". A dateline
-/// needs a few capitals, so "A - B" openings of ordinary sentences stay.
-fn strip_dateline(text: &str) -> &str {
-    if let Some(m) = DATELINE.find(text) {
-        let dateline = &text[..m.end()];
-        if dateline.chars().filter(|c| c.is_uppercase()).count() >= 3 && m.end() < text.len() {
-            return &text[m.end()..];
-        }
-    }
-    text
 }
 
 /// A subheading: a few words, starting with a capital, not a sentence.
@@ -385,7 +356,7 @@ mod tests {
             vec![
                 (
                     BlockKind::Paragraph,
-                    "Dock workers walked out again on Monday, the union said."
+                    "ROTTERDAM (Reuters) - Dock workers walked out again on Monday, the union said."
                 ),
                 (BlockKind::Subheading, "What they want"),
                 (

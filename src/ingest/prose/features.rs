@@ -10,6 +10,10 @@ use std::sync::LazyLock;
 use super::{Block, HashSet};
 use crate::ingest::boilerplate::word_count;
 
+/// Words that join a clause to the one before; the imperative of a pitch
+/// may follow one ("or subscribe", "et abonnez-vous", "oder abonnieren").
+const CONJUNCTIONS: &[&str] = &["or", "and", "ou", "et", "oder", "und", "o", "y"];
+
 /// The first word of each sentence or dash-separated clause, lowercased:
 /// where an imperative stands in a pitch.
 pub(super) fn sentence_openers(text: &str) -> impl Iterator<Item = Word<'_>> + '_ {
@@ -25,10 +29,15 @@ pub(super) fn sentence_openers(text: &str) -> impl Iterator<Item = Word<'_>> + '
     }
     starts.into_iter().filter_map(move |at| {
         // Only the first word: reading the rest of the line for every
-        // clause would make this quadratic.
-        text[at..]
-            .split_whitespace()
-            .find_map(|w| words_of(w).pop())
+        // clause would make this quadratic. A conjunction opening the
+        // clause is passed over ("— or subscribe to the e-edition").
+        let mut words = text[at..].split_whitespace().filter_map(word_of);
+        let first = words.next()?;
+        if CONJUNCTIONS.contains(&first.as_ref()) {
+            words.next()
+        } else {
+            Some(first)
+        }
     })
 }
 
@@ -48,6 +57,30 @@ pub(super) fn formal_address(text: &str, formal: &HashSet<String>) -> usize {
         sentence_start = raw.ends_with(['.', '!', '?', ':']);
     }
     count
+}
+
+/// A clause that opens with a verb and the formal address ("Markieren Sie
+/// die Stelle", "Klicken Sie hier", "Haben Sie einen Fehler gefunden?"):
+/// the page speaking to its reader, as an imperative or a question.
+pub(super) fn formal_imperative(text: &str, formal: &HashSet<String>) -> bool {
+    if formal.is_empty() {
+        return false;
+    }
+    let mut clause_start = true;
+    let mut previous: Option<&str> = None;
+    for raw in text.split_whitespace() {
+        let word = raw.trim_matches(|c: char| !c.is_alphanumeric());
+        if let Some(verb) = previous
+            && formal.contains(word)
+            && verb.chars().next().is_some_and(char::is_uppercase)
+            && !formal.contains(verb)
+        {
+            return true;
+        }
+        previous = clause_start.then_some(word);
+        clause_start = raw.ends_with(['.', '!', '?', ':', '–', '—']) || matches!(raw, "–" | "—");
+    }
+    false
 }
 
 /// "Photo 2 of 7", "Bild 3 von 12: …", "Foto 1 de 14": a gallery's counter

@@ -166,6 +166,13 @@ struct Buttons {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Labels {
+    words: Vec<String>,
+    max_words: usize,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Bio {
     verbs: Vec<String>,
     roles: Vec<String>,
@@ -180,6 +187,7 @@ struct ProseFile {
     marks: Marks,
     bio: Bio,
     buttons: Buttons,
+    labels: Labels,
 }
 
 /// One language's word sets.
@@ -211,6 +219,8 @@ pub(super) struct Prose {
     bio_roles: HashSet<String>,
     button_first: HashSet<String>,
     button_words: usize,
+    label_words: HashSet<String>,
+    label_max_words: usize,
 }
 
 const PROSE_TOML: &str = include_str!("../prose.toml");
@@ -307,6 +317,8 @@ impl Prose {
             bio_roles: set(file.bio.roles),
             button_first: set(file.buttons.first),
             button_words: file.buttons.max_words,
+            label_words: set(file.labels.words),
+            label_max_words: file.labels.max_words,
         })
     }
 
@@ -480,7 +492,12 @@ impl Prose {
         if n < t.long_words && marked {
             return Class::Clutter;
         }
-        if self.is_bio(text, words) || label_shaped(text, n) || gallery_counter(text) {
+        let paid_label = n <= self.label_max_words
+            && words
+                .iter()
+                .any(|w| self.label_words.contains(AsRef::<str>::as_ref(w)));
+        if self.is_bio(text, words) || label_shaped(text, n) || gallery_counter(text) || paid_label
+        {
             return Class::Clutter;
         }
         if n < t.long_words && pictograph_led(text) {

@@ -1,8 +1,15 @@
 //! Calls to action and author boxes: the two shapes of clutter the
 //! classifier tells by the words a line addresses its reader with.
 
-use super::features::{Word, formal_address, quotes_speech, sentence_openers, unquoted, words_of};
+use super::features::{
+    Word, formal_address, formal_imperative, quotes_speech, sentence_openers, unquoted, words_of,
+};
 use super::{BOX_WORDS, HashSet, Lexicon, OFFER_WORDS, Prose};
+
+/// Pronouns an imperative carries after a hyphen.
+const CLITICS: &[&str] = &[
+    "la", "le", "les", "nous", "vous", "moi", "toi", "lui", "leur", "y", "en",
+];
 
 impl Prose {
     /// A call to action: one of its sentences opens with an imperative of
@@ -20,8 +27,14 @@ impl Prose {
         if quotes_speech(text) {
             return false;
         }
-        let imperative =
-            sentence_openers(text).any(|w| lex.first.contains(AsRef::<str>::as_ref(&w)));
+        let imperative = sentence_openers(text).any(|w| {
+            let w: &str = w.as_ref();
+            // "Signalez-la", "Écrivez-nous": the imperative with its pronoun.
+            lex.first.contains(w)
+                || w.split_once('-').is_some_and(|(verb, pronoun)| {
+                    CLITICS.contains(&pronoun) && lex.first.contains(verb)
+                })
+        }) || formal_imperative(text, &lex.formal);
         let button = words.len() <= self.button_words
             && sentence_openers(text).any(|w| self.button_first.contains(AsRef::<str>::as_ref(&w)));
         if imperative || button {

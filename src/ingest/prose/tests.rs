@@ -281,3 +281,45 @@ fn stopwords_decide_a_language_only_without_doubt() {
     // Too few words to tell.
     assert_eq!(p.stopword_language("Le port ferme."), None);
 }
+
+#[test]
+fn the_page_addressing_its_reader_is_a_pitch_in_new_words() {
+    // Each in a page of its language: a formal German imperative, a French
+    // imperative with its pronoun, a paid-content label, an English
+    // imperative after a conjunction.
+    let de = [
+        "Der Stadtrat hat am Dienstag beschlossen, die Fähranlegestelle um vierzig Meter zu verlängern, und damit einen drei Jahre alten Streit mit der Fischereigenossenschaft beendet.",
+        "Die Arbeiten sollen im Frühjahr beginnen und etwa acht Monate dauern, sagte die Vorsitzende in der Sitzung am Abend vor den Mitgliedern des Ausschusses.",
+    ];
+    let fr = [
+        "Le conseil municipal a voté mardi l'extension de la jetée du bac de quarante mètres, mettant fin à un différend de trois ans avec la coopérative des pêcheurs du port.",
+        "Les travaux doivent commencer au printemps et durer environ huit mois, a déclaré la présidente lors de la séance, devant les membres de la commission réunis le soir.",
+    ];
+    let es = [
+        "El ayuntamiento aprobó el martes ampliar el muelle del transbordador en cuarenta metros, lo que pone fin a una disputa de tres años con la cofradía de pescadores del puerto.",
+        "Las obras comenzarán en primavera y durarán unos ocho meses, dijo la presidenta en la sesión de la tarde ante los miembros de la comisión reunidos en el ayuntamiento.",
+    ];
+    let cases = [
+        (
+            de,
+            "Tippfehler, falsche Zahl, fehlender Name? Markieren Sie die Stelle und drücken Sie Strg+Enter.",
+        ),
+        (
+            fr,
+            "Une coquille, une erreur ? Signalez-la à la rédaction en un clic.",
+        ),
+        (es, "Contenido patrocinado"),
+        (
+            [LEDE, NEXT],
+            "The print edition is on sale at the ferry shop every Friday — or subscribe to the e-edition for £1.50 a week.",
+        ),
+    ];
+    for ([first, second], pitch) in cases {
+        let k = kept(&[first, pitch, second]);
+        assert_eq!(k, vec![first, second], "{pitch:?}");
+    }
+    // Reporting in the third person stays.
+    let reported = "Die Anwohner sagen, sie wollen klagen, und der Bürgermeister kündigte am Abend an, die Pläne noch einmal prüfen zu lassen.";
+    let k = kept(&[de[0], reported, de[1]]);
+    assert!(k.iter().any(|l| l == reported), "{k:?}");
+}

@@ -335,6 +335,15 @@ fn a_megabyte_title_still_renders() {
     }
 }
 
+/// An entry's content as a reader parsed it.
+fn content_of(entry: &feed_rs::model::Entry) -> String {
+    entry
+        .content
+        .as_ref()
+        .and_then(|c| c.body.clone())
+        .unwrap_or_default()
+}
+
 /// Daily Ledger's dock-strike story, with copies from other sources
 /// merged into it: (site, url, article id).
 fn merged_with(copies: &[(&str, &str, &str)]) -> Story {
@@ -391,18 +400,10 @@ fn merged_stories_credit_their_sources_in_every_format() {
     );
     let feed = feed_rs::parser::parse(&body[..]).expect("RSS parses back");
     assert_eq!(feed.entries[0].links[0].href, "https://ledger.example/dock");
-    let content = feed.entries[0]
-        .content
-        .as_ref()
-        .and_then(|c| c.body.clone())
-        .unwrap();
+    let content = content_of(&feed.entries[0]);
     assert!(content.contains(also), "{content}");
     assert!(!content.contains("javascript:"), "{content}");
-    let single = feed.entries[1]
-        .content
-        .as_ref()
-        .and_then(|c| c.body.clone())
-        .unwrap();
+    let single = content_of(&feed.entries[1]);
     assert!(!single.contains("Also reported by"));
 
     // Atom: <source> with a title, an id and a link; the entry id stays the story's.
@@ -424,11 +425,7 @@ fn merged_stories_credit_their_sources_in_every_format() {
     assert!(child(entries[1], Some(ATOM), "source").is_empty());
     let feed = feed_rs::parser::parse(&body[..]).expect("Atom parses back");
     assert_eq!(feed.entries[0].id, "urn:topicfeed:article:a1");
-    let content = feed.entries[0]
-        .content
-        .as_ref()
-        .and_then(|c| c.body.clone())
-        .unwrap();
+    let content = content_of(&feed.entries[0]);
     assert!(content.contains(also), "{content}");
 
     // JSON Feed: every source under the `_topicfeed` extension.

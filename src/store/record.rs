@@ -230,3 +230,20 @@ pub fn is_copy_of(
     };
     Ok(dedup::is_copy(&me, &them, same_site))
 }
+
+/// One block of a site-block record, from the probe made before recording
+/// it (how many stories of the site held it, counted up to two, and
+/// whether this story already did): whether recording adds this story to
+/// it, and how many stories hold it then, counted up to two. Both backends
+/// count the same way; a block held by two or more has its full count in
+/// `site_blocks`.
+pub fn block_after_record(few_before: i64, present: bool) -> (bool, i64) {
+    let added = !present;
+    (added, (few_before + i64::from(added)).min(2))
+}
+
+/// What `Store::record_site_blocks` reports for a block: the stories that
+/// held it before this record.
+pub fn stories_before(now: i64, added: bool) -> u64 {
+    (now - i64::from(added)).max(0) as u64
+}

@@ -8,7 +8,7 @@ use deadpool_postgres::GenericClient;
 
 use super::pg_err;
 use super::write::{Tx, get};
-use crate::store::{LearnedBlock, SiteBlocks, SiteInfo, StoreError};
+use crate::store::{LearnedBlock, SiteBlocks, SiteInfo, StoreError, record};
 
 /// Site ids looked up in one transaction, by key.
 pub(super) type SiteIds = HashMap<String, i64>;
@@ -69,15 +69,13 @@ impl Tx<'_> {
         .await?;
         let mut before = Vec::with_capacity(r.blocks.len());
         for ((b, &fp), &(few, present)) in r.blocks.iter().zip(&fps).zip(&probed) {
-            let added = !present;
-            // Stories holding the block now, counted up to two.
-            let few = (few + i64::from(added)).min(2);
+            let (added, few) = record::block_after_record(few, present);
             let now = if few < 2 {
                 few
             } else {
                 self.count_block(site_id, fp, added, &b.sample, op).await?
             };
-            before.push((now - i64::from(added)).max(0) as u64);
+            before.push(record::stories_before(now, added));
         }
         Ok(before)
     }

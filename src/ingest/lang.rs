@@ -1,4 +1,5 @@
-//! Language detection with `whatlang`, reported as ISO 639-1.
+//! Language detection, reported as ISO 639-1: by stopwords where they
+//! decide, else with `whatlang`.
 
 use std::sync::LazyLock;
 
@@ -64,8 +65,13 @@ static DETECTOR: LazyLock<Detector> =
 const SAMPLE_BYTES: usize = 200;
 
 /// Detects the language of `text`; `None` when the text is too short or
-/// the detector is unsure.
+/// the detector is unsure. Text whose stopwords leave no doubt (the
+/// classifier's lists, `prose::Prose::stopword_language`) is not given to
+/// the trigram detector, which costs more and reads less of it.
 pub fn detect(text: &str) -> Option<&'static str> {
+    if let Some(code) = super::prose::Prose::builtin().stopword_language(text) {
+        return Some(code);
+    }
     let mut cut = text.len().min(SAMPLE_BYTES);
     while !text.is_char_boundary(cut) {
         cut -= 1;

@@ -39,8 +39,10 @@ pub(super) struct Line {
 /// See [`Line::at`].
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Placed {
-    /// Index among the page's non-empty lines.
-    pub(super) index: usize,
+    /// Index among the page's non-empty lines; a line rejoined from
+    /// several (a paragraph a scrape broke) spans `first..=last`.
+    pub(super) first: usize,
+    pub(super) last: usize,
     /// No blank line above it (its `gap` may be widened by dropped lines).
     pub(super) glued_above: bool,
     /// No blank line below it.
@@ -58,11 +60,10 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
     let mut prev_width = 0;
     let mut prev_indent = 0;
     for original in text.split('\n') {
-        let raw = original;
         let raw = if dump {
-            LINK_MARKER.replace_all(raw, "")
+            LINK_MARKER.replace_all(original, "")
         } else {
-            raw.into()
+            original.into()
         };
         let text = clean_line(&raw);
         if text.is_empty() {
@@ -92,7 +93,8 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
                     prev.at.glued_below = gap == 0;
                 }
                 let at = Placed {
-                    index: out.len(),
+                    first: out.len(),
+                    last: out.len(),
                     glued_above: gap == 0 && !out.is_empty(),
                     glued_below: false,
                 };

@@ -267,12 +267,7 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         return Err(IngestError::NoArticle("a title but no body text"));
     }
     let body = crate::model::blocks_text(&blocks);
-    let language = language.or_else(|| {
-        prose::Prose::builtin()
-            .stopword_language(&body)
-            .or_else(|| lang::detect(&body))
-            .map(str::to_owned)
-    });
+    let language = language.or_else(|| lang::detect(&body).map(str::to_owned));
     let summary = summary
         .map(|s| clean::truncate_words(&clean::clean_line(&s), SUMMARY_CHARS))
         .filter(|s| !s.is_empty())

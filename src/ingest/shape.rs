@@ -58,15 +58,22 @@ fn drop_clutter(
     // A short name ("Local", "News") would be found in ordinary sentences.
     let site = site.map(fold).filter(|s| s.len() >= MIN_SITE_CHARS);
     // A line right against one that an earlier pass dropped (a table, a
-    // caption rule) is glued to clutter.
-    let kept: std::collections::HashSet<usize> = content.iter().map(|l| l.at.index).collect();
+    // caption rule) is glued to clutter: the content line before it, if
+    // any, did not end right above it (and likewise below).
     let blocks: Vec<prose::Block> = content
         .iter()
-        .map(|l| prose::Block {
+        .enumerate()
+        .map(|(k, l)| prose::Block {
             text: &l.text,
             gap: l.gap,
-            glued_above: l.at.glued_above && l.at.index > 0 && !kept.contains(&(l.at.index - 1)),
-            glued_below: l.at.glued_below && !kept.contains(&(l.at.index + 1)),
+            glued_above: l.at.glued_above
+                && k.checked_sub(1)
+                    .and_then(|above| content.get(above))
+                    .is_none_or(|above| above.at.last + 1 != l.at.first),
+            glued_below: l.at.glued_below
+                && content
+                    .get(k + 1)
+                    .is_none_or(|below| l.at.last + 1 != below.at.first),
             names_site: site
                 .as_deref()
                 .is_some_and(|s| l.words < prose::PROSE_WORDS && names(&l.text, s)),
@@ -325,7 +332,7 @@ fn join_wrapped_lines(content: &mut Vec<Line>) {
             prev.text.push_str(&line.text);
             prev.words += line.words;
             prev.at.glued_below = line.at.glued_below;
-            prev.at.index = line.at.index;
+            prev.at.last = line.at.last;
             continue;
         }
         out.push(line);

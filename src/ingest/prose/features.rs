@@ -194,8 +194,7 @@ pub(super) fn pictograph_led(text: &str) -> bool {
     first.is_some_and(|c| {
         matches!(u32::from(c),
             0x2600..=0x26FF     // miscellaneous symbols (☎, ⚽, ⛔)
-            |
-            0x1F300..=0x1F5FF   // symbols and pictographs
+            | 0x1F300..=0x1F5FF // symbols and pictographs
             | 0x1F600..=0x1F64F // faces
             | 0x1F680..=0x1F6FF // transport and map
             | 0x1F900..=0x1F9FF // supplemental symbols and pictographs
@@ -203,37 +202,61 @@ pub(super) fn pictograph_led(text: &str) -> bool {
     })
 }
 
-/// Whether the quotation marks in a line hold speech rather than a name: a
-/// quoted stretch of [`SPEECH_WORDS`] words or more, or one closing a
-/// clause (`…,” she said`, `« … », a-t-il dit`). A newsletter, page or
-/// book title in quotes («Laguna Viva», « Soutenir l'info ») is neither,
-/// and does not make a pitch reporting.
-pub(super) fn quotes_speech(text: &str) -> bool {
+/// One quoted stretch of a line, as byte ranges.
+struct Quote {
+    /// Where its opening mark starts.
+    open: usize,
+    /// What the marks hold; `None` for a quote left open to the line's end.
+    inner: Option<(usize, usize)>,
+    /// Where the text after its closing mark starts.
+    after: usize,
+}
+
+/// The quoted stretches of a line, in order.
+fn quotes(text: &str) -> Vec<Quote> {
     const OPEN: [char; 4] = ['"', '“', '«', '„'];
     const CLOSE: [char; 4] = ['"', '”', '»', '“'];
-    let mut rest = text;
-    while let Some(at) = rest.find(OPEN) {
-        let open_len = rest[at..].chars().next().map_or(1, char::len_utf8);
-        let inner_start = at + open_len;
-        let Some(len) = rest[inner_start..].find(CLOSE) else {
-            // An unclosed quote: a quotation running on past the line.
-            return true;
+    let mark_len = |at: usize| text[at..].chars().next().map_or(1, char::len_utf8);
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(OPEN) {
+        let open = from + found;
+        let start = open + mark_len(open);
+        let Some(len) = text[start..].find(CLOSE) else {
+            out.push(Quote {
+                open,
+                inner: None,
+                after: text.len(),
+            });
+            break;
         };
-        let inner = &rest[inner_start..inner_start + len];
-        let close_len = rest[inner_start + len..]
-            .chars()
-            .next()
-            .map_or(1, char::len_utf8);
-        let after = &rest[inner_start + len + close_len..];
-        if word_count(inner) >= SPEECH_WORDS
-            || inner.trim_end().ends_with([',', '.', '!', '?', '…'])
-            || after.trim_start().starts_with(',')
-        {
-            return true;
-        }
-        rest = after;
+        let end = start + len;
+        from = end + mark_len(end);
+        out.push(Quote {
+            open,
+            inner: Some((start, end)),
+            after: from,
+        });
     }
-    false
+    out
+}
+
+/// Whether the quotation marks in a line hold speech rather than a name: a
+/// quoted stretch of [`SPEECH_WORDS`] words or more, or one closing a
+/// clause (`…,” she said`, `« … », a-t-il dit`), or a quotation running on
+/// past the line. A newsletter, page or book title in quotes («Laguna
+/// Viva», « Soutenir l'info ») is none of these, and does not make a pitch
+/// reporting.
+pub(super) fn quotes_speech(text: &str) -> bool {
+    quotes(text).iter().any(|q| match q.inner {
+        None => true,
+        Some((start, end)) => {
+            let inner = &text[start..end];
+            word_count(inner) >= SPEECH_WORDS
+                || inner.trim_end().ends_with([',', '.', '!', '?', '…'])
+                || text[q.after..].trim_start().starts_with(',')
+        }
+    })
 }
 
 /// The line with its quoted stretches left out: the words a quotation
@@ -241,25 +264,18 @@ pub(super) fn quotes_speech(text: &str) -> bool {
 /// site's voice nor its address to the reader. `None` when nothing is
 /// quoted.
 pub(super) fn unquoted(text: &str) -> Option<String> {
-    const OPEN: [char; 4] = ['"', '“', '«', '„'];
-    const CLOSE: [char; 4] = ['"', '”', '»', '“'];
-    let first = text.find(OPEN)?;
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    let mut at = Some(first);
-    while let Some(open) = at {
-        out.push_str(&rest[..open]);
-        let inner = open + rest[open..].chars().next().map_or(1, char::len_utf8);
-        let Some(len) = rest[inner..].find(CLOSE) else {
-            rest = "";
-            break;
-        };
-        let close = inner + len;
-        out.push(' ');
-        rest = &rest[close + rest[close..].chars().next().map_or(1, char::len_utf8)..];
-        at = rest.find(OPEN);
+    let quoted = quotes(text);
+    if quoted.is_empty() {
+        return None;
     }
-    out.push_str(rest);
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    for q in &quoted {
+        out.push_str(&text[from..q.open]);
+        out.push(' ');
+        from = q.after;
+    }
+    out.push_str(&text[from..]);
     Some(out)
 }
 

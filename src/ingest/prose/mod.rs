@@ -73,7 +73,9 @@ pub(super) struct Block<'a> {
 /// What a line's own text says, measured once for all passes of
 /// [`Prose::keep`].
 struct Measured<'a, 'p> {
-    lexicon: Option<&'p Lexicon>,
+    /// The page's language, judged once on every line: the lines later
+    /// passes drop are too few to change it.
+    lexicon: &'p Lexicon,
     counts: Vec<usize>,
     /// Only lines short enough to be clutter are read word by word.
     words: Vec<Vec<Word<'a>>>,
@@ -81,8 +83,8 @@ struct Measured<'a, 'p> {
     classes: Vec<Option<Class>>,
 }
 
-impl<'a> Measured<'a, '_> {
-    fn new(blocks: &[Block<'a>]) -> Self {
+impl<'a, 'p> Measured<'a, 'p> {
+    fn new(blocks: &[Block<'a>], lexicon: &'p Lexicon) -> Self {
         let counts: Vec<usize> = blocks.iter().map(|b| word_count(b.text)).collect();
         let words = blocks
             .iter()
@@ -96,7 +98,7 @@ impl<'a> Measured<'a, '_> {
             })
             .collect();
         Measured {
-            lexicon: None,
+            lexicon,
             classes: vec![None; counts.len()],
             counts,
             words,
@@ -328,11 +330,7 @@ impl Prose {
     /// the cleaned text (a reader re-importing the feed, `reclean`) would
     /// cut what the first pass kept.
     pub(super) fn keep(&self, blocks: &[Block]) -> Vec<Verdict> {
-        let mut measured = Measured::new(blocks);
-        // The page's language, judged once on every line: the lines later
-        // passes drop are too few to change it, and reading it again cost
-        // a stopword lookup per word per pass.
-        measured.lexicon = Some(self.language_of(blocks));
+        let mut measured = Measured::new(blocks, self.language_of(blocks));
         let all: Vec<usize> = (0..blocks.len()).collect();
         let mut verdicts = self.keep_once(blocks, &all, &mut measured);
         for _ in 0..MAX_PASSES {
@@ -367,7 +365,7 @@ impl Prose {
         let blocks = &blocks[..];
         let counts: Vec<usize> = at.iter().map(|&i| m.counts[i]).collect();
         let words: Vec<&[Word]> = at.iter().map(|&i| &m.words[i][..]).collect();
-        let lexicon = m.lexicon.unwrap_or_else(|| self.language_of(blocks));
+        let lexicon = m.lexicon;
         tracing::trace!("language {}", lexicon.code);
         let repeats = repeat_counts(blocks, &words, self.t.long_words);
         let mut classes: Vec<Class> = at
@@ -383,7 +381,7 @@ impl Prose {
                 if m.counts[i] < self.t.long_words && r >= self.t.repeat_count {
                     return Class::Clutter;
                 }
-                *m.classes[i].get_or_insert_with(|| self.classify(&all[i], &m.words[i], lexicon, 1))
+                *m.classes[i].get_or_insert_with(|| self.classify(&all[i], &m.words[i], lexicon))
             })
             .collect();
         if !classes.contains(&Class::Content) {
@@ -457,7 +455,9 @@ impl Prose {
     }
 
     /// A line's class from its own features alone.
-    fn classify(&self, block: &Block, words: &[Word], lex: &Lexicon, repeats: usize) -> Class {
+    /// Repetition, the one feature that depends on the other lines, is
+    /// judged by the caller ([`Prose::keep_once`]).
+    fn classify(&self, block: &Block, words: &[Word], lex: &Lexicon) -> Class {
         let text = block.text;
         let t = &self.t;
         let n = words.len();
@@ -478,9 +478,7 @@ impl Prose {
         if n < t.cta_max_words && self.pitch_shape(text, words, lex, block.names_site) {
             return Class::Clutter;
         }
-        if n < t.long_words
-            && (digit_share(text) >= t.table_digit_share || repeats >= t.repeat_count)
-        {
+        if n < t.long_words && digit_share(text) >= t.table_digit_share {
             return Class::Clutter;
         }
         // "»" closes a French quotation as often as it points at a link.

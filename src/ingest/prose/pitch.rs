@@ -11,6 +11,29 @@ const CLITICS: &[&str] = &[
     "la", "le", "les", "nous", "vous", "moi", "toi", "lui", "leur", "y", "en",
 ];
 
+/// How many distinct words of `set` the line holds: "commission" twice in
+/// a report is one signal. A hyphenated compound counts by its head too
+/// ("VIP-Tickets").
+fn distinct_hits(words: &[Word], set: &HashSet<String>) -> usize {
+    let mut seen: Vec<&str> = Vec::new();
+    for w in words {
+        let w: &str = w.as_ref();
+        let hit = if set.contains(w) {
+            Some(w)
+        } else {
+            w.rsplit_once('-')
+                .map(|(_, head)| head)
+                .filter(|h| set.contains(*h))
+        };
+        if let Some(hit) = hit
+            && !seen.contains(&hit)
+        {
+            seen.push(hit);
+        }
+    }
+    seen.len()
+}
+
 impl Prose {
     /// A call to action: one of its sentences opens with an imperative of
     /// the table ("…Click image to enlarge.", "Already a subscriber? Sign
@@ -40,44 +63,26 @@ impl Prose {
         if imperative || button {
             return true;
         }
-        // Distinct words: "commission" twice in a report is one signal.
-        // A hyphenated compound counts by its head too ("VIP-Tickets").
-        let count = |words: &[Word], set: &HashSet<String>| {
-            let mut seen: Vec<&str> = Vec::new();
-            for w in words {
-                let w: &str = w.as_ref();
-                let hit = if set.contains(w) {
-                    Some(w)
-                } else {
-                    w.rsplit_once('-')
-                        .map(|(_, head)| head)
-                        .filter(|h| set.contains(*h))
-                };
-                if let Some(hit) = hit
-                    && !seen.contains(&hit)
-                {
-                    seen.push(hit);
-                }
-            }
-            seen.len()
-        };
         // Who speaks is read outside quotation marks.
         let outside = unquoted(text);
         let own_words = outside.as_deref().map(words_of);
         let own_words = own_words.as_deref().unwrap_or(words);
         let (reader, voice, pitch) = (
-            count(own_words, &lex.reader),
-            count(own_words, &lex.voice),
-            count(words, &lex.pitch),
+            distinct_hits(own_words, &lex.reader),
+            distinct_hits(own_words, &lex.voice),
+            distinct_hits(words, &lex.pitch),
         );
         // Only a short line pointing at its page is the page speaking: in a
         // paragraph, "this story" is reported ("Readers can share this
         // story with friends, the editor said").
-        let pointing = words
-            .windows(2)
-            .take_while(|_| words.len() <= OFFER_WORDS)
-            .filter(|w| lex.deixis.iter().any(|(a, b)| w[0] == *a && w[1] == *b))
-            .count();
+        let pointing = if words.len() <= OFFER_WORDS {
+            words
+                .windows(2)
+                .filter(|w| lex.deixis.iter().any(|(a, b)| w[0] == *a && w[1] == *b))
+                .count()
+        } else {
+            0
+        };
         // A long sentence naming the site reports it ("did not respond to
         // questions from The Border Lantern"); a short one is its voice.
         let voice = voice + usize::from(names_site && words.len() <= BOX_WORDS) + pointing;
@@ -103,7 +108,7 @@ impl Prose {
         {
             return true;
         }
-        let pitch = pitch + count(words, &lex.shop);
+        let pitch = pitch + distinct_hits(words, &lex.shop);
         let figures = text.chars().any(|c| c.is_ascii_digit());
         let share = reader as f32 / words.len() as f32;
         (share >= self.t.reader_share && (pitch > 0 || figures))

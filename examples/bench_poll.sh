@@ -84,11 +84,12 @@ cp "$here"/feeds/*.toml "$work/feeds/"
     done
 } >"$work/feeds/sources.toml"
 
-# One timed poll: prints "wall cpu" in seconds.
+# One timed poll: prints "wall cpu" in seconds, to the millisecond (an
+# all-304 round takes a few of them).
 timed_poll() {
-    local bin=$1 data=$2
-    /usr/bin/time -o "$work/time" -f "%e %U %S" "$bin" poll --data "$data" --feeds "$work/feeds" \
-        >"$work/last.out" 2>"$work/last.err" || true
+    local bin=$1 data=$2 TIMEFORMAT='%3R %3U %3S'
+    { time "$bin" poll --data "$data" --feeds "$work/feeds" \
+        >"$work/last.out" 2>"$work/last.err" || true; } 2>"$work/time"
     awk '{ printf "%.3f %.3f\n", $1, $2 + $3 }' "$work/time"
 }
 

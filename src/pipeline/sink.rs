@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use chrono::Utc;
+use tokio::sync::Semaphore;
 
 use super::fulltext::{self, FullTextOptions};
 use super::{SiteBoilerplate, prepare, prepare_feed, store_prepared};
@@ -21,6 +22,12 @@ pub struct Ingester {
     store: Arc<dyn Store>,
     topics: Arc<LiveTopics>,
     full_text: FullTextOptions,
+    /// One permit per core for reading and preparing feeds. Without it
+    /// every polled feed is prepared at once, they all finish together,
+    /// and their writes then queue for the one writer with the other
+    /// cores idle; with it feeds finish one after another and each write
+    /// overlaps the next feed's preparation.
+    cpu: Arc<Semaphore>,
 }
 
 impl Ingester {
@@ -29,6 +36,9 @@ impl Ingester {
             store,
             topics,
             full_text: FullTextOptions::default(),
+            cpu: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            )),
         }
     }
 
@@ -40,6 +50,7 @@ impl Ingester {
     ) -> Result<FeedReport, String> {
         let url = doc.url.clone().unwrap_or_else(|| src.url.clone());
         let charset = doc.charset().map(str::to_owned);
+        let permit = self.cpu.clone().acquire_owned().await;
         // Parsing is CPU work: off the async threads.
         let parsed = tokio::task::spawn_blocking(move || {
             let input = Input::new(&doc.body)
@@ -78,24 +89,44 @@ impl Ingester {
                 d.guid_scope.clone_from(&scope);
             }
         }
-        let full_text = if src.full_text {
-            fulltext::fill(
+        let (full_text, permit) = if src.full_text {
+            // Waiting on the network needs no core.
+            drop(permit);
+            let filled = fulltext::fill(
                 &self.store,
                 &pages,
                 &src.name,
                 &mut feed.drafts,
                 &self.full_text,
             )
-            .await
+            .await;
+            (filled, self.cpu.clone().acquire_owned().await)
         } else {
-            0
+            (0, permit)
         };
         let (store, classifier) = (self.store.clone(), self.topics.get());
+        let (prepared, name) = {
+            let (store, classifier) = (store.clone(), classifier.clone());
+            tokio::task::spawn_blocking(move || {
+                let sites = SiteBoilerplate::new(store.as_ref());
+                let prepared = prepare_feed(&classifier, &sites, feed, Some(&src.name));
+                (prepared, src.name)
+            })
+            .await
+            .map_err(|e| format!("prepare task: {e}"))?
+        };
+        // Writing waits for the writer, not for a core.
+        drop(permit);
         let ingested = tokio::task::spawn_blocking(move || {
             let sites = SiteBoilerplate::new(store.as_ref());
-            let prepared = prepare_feed(&classifier, &sites, feed, Some(&src.name));
-            let store = store.as_ref();
-            store_prepared(store, &classifier, &sites, prepared, &src.name, Utc::now())
+            store_prepared(
+                store.as_ref(),
+                &classifier,
+                &sites,
+                prepared,
+                &name,
+                Utc::now(),
+            )
         })
         .await
         .map_err(|e| format!("store task: {e}"))?;

@@ -112,37 +112,51 @@ pub struct Fetcher {
     /// For the operator's feed URLs and their own origin's redirects.
     client: reqwest::Client,
     /// For everything else: connects only where the outbound policy allows.
-    guarded: reqwest::Client,
+    /// Built on first use: loading the system's root certificates is most
+    /// of a client's cost, and a poll of plain feeds never needs this one.
+    guarded: std::sync::OnceLock<reqwest::Client>,
     opts: FetchOptions,
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+fn client_builder(opts: &FetchOptions) -> reqwest::ClientBuilder {
+    let b = reqwest::Client::builder()
+        .user_agent(opts.user_agent.clone())
+        .connect_timeout(opts.connect_timeout)
+        .timeout(opts.timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .retry(reqwest::retry::never())
+        .gzip(true)
+        .brotli(true);
+    if opts.env_proxy { b } else { b.no_proxy() }
+}
+
+fn build_client(b: reqwest::ClientBuilder) -> Result<reqwest::Client, SourceError> {
+    b.build()
+        .map_err(|e| SourceError::Internal(format!("cannot build the HTTP client: {e}")))
 }
 
 impl Fetcher {
     pub fn new(opts: FetchOptions) -> Result<Fetcher, SourceError> {
         install_crypto_provider();
-        let builder = || {
-            let b = reqwest::Client::builder()
-                .user_agent(opts.user_agent.clone())
-                .connect_timeout(opts.connect_timeout)
-                .timeout(opts.timeout)
-                .redirect(reqwest::redirect::Policy::none())
-                .retry(reqwest::retry::never())
-                .gzip(true)
-                .brotli(true);
-            if opts.env_proxy { b } else { b.no_proxy() }
-        };
-        let build = |b: reqwest::ClientBuilder| {
-            b.build()
-                .map_err(|e| SourceError::Internal(format!("cannot build the HTTP client: {e}")))
-        };
-        let client = build(builder())?;
-        let guarded = build(builder().dns_resolver(opts.outbound.resolver()))?;
+        let client = build_client(client_builder(&opts))?;
         Ok(Fetcher {
             client,
-            guarded,
+            guarded: std::sync::OnceLock::new(),
             opts,
             hosts: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The client for URLs the operator did not name.
+    fn guarded(&self) -> Result<&reqwest::Client, SourceError> {
+        if let Some(client) = self.guarded.get() {
+            return Ok(client);
+        }
+        let built =
+            build_client(client_builder(&self.opts).dns_resolver(self.opts.outbound.resolver()))?;
+        // Two first uses at once build two; either will do.
+        Ok(self.guarded.get_or_init(|| built))
     }
 
     /// Waits for a connection slot for `url`'s host.
@@ -210,7 +224,7 @@ impl Fetcher {
                         url: start.to_owned(),
                         reason: format!("refused {current}: {why}"),
                     })?;
-                &self.guarded
+                self.guarded()?
             };
             let _permit = self.permit(&current).await?;
             let mut req = client.get(current.clone()).header(header::ACCEPT, accept);

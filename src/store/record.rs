@@ -93,11 +93,18 @@ pub fn class_hash(a: &Article) -> Result<Vec<u8>, StoreError> {
 }
 
 fn hash16(value: &impl serde::Serialize, id: &str) -> Result<Vec<u8>, StoreError> {
+    // serde_json writes token by token; the hasher is fed whole buffers,
+    // which is what it is fast at.
     let mut hasher = blake3::Hasher::new();
-    serde_json::to_writer(&mut hasher, value).map_err(|e| StoreError::Corrupt {
-        id: id.to_owned(),
-        reason: format!("cannot serialize: {e}"),
-    })?;
+    let mut buffered = std::io::BufWriter::with_capacity(16 * 1024, &mut hasher);
+    serde_json::to_writer(&mut buffered, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| std::io::Write::flush(&mut buffered))
+        .map_err(|e| StoreError::Corrupt {
+            id: id.to_owned(),
+            reason: format!("cannot serialize: {e}"),
+        })?;
+    drop(buffered);
     Ok(hasher.finalize().as_bytes()[..16].to_vec())
 }
 

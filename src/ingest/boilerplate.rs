@@ -56,6 +56,8 @@ struct RulesFile {
     social_networks: Vec<String>,
     byline_openers: Vec<String>,
     byline_roles: Vec<String>,
+    #[serde(default)]
+    place_openers: Vec<String>,
     published_words: Vec<String>,
     updated_words: Vec<String>,
     caption_classes: Vec<String>,
@@ -102,6 +104,7 @@ pub struct Boilerplate {
     social_networks: HashSet<String>,
     byline: Regex,
     byline_roles: HashSet<String>,
+    place_openers: HashSet<String>,
     date_line: Regex,
     update_split: Regex,
     months: HashMap<String, u32>,
@@ -344,6 +347,7 @@ impl Boilerplate {
                 format!(r"(?i)^(?:{})(.+)$", openers(&f.byline_openers)),
             )?,
             byline_roles: lower(&f.byline_roles),
+            place_openers: lower(&f.place_openers),
             date_line: build(
                 "published_words/updated_words",
                 format!(
@@ -464,6 +468,11 @@ impl Boilerplate {
 
     pub fn is_role_word(&self, word: &str) -> bool {
         self.byline_roles.contains(&word.to_lowercase())
+    }
+
+    /// "New", "San", "Bad": the first word of a place's name, not a person's.
+    pub fn is_place_opener(&self, word: &str) -> bool {
+        self.place_openers.contains(&word.to_lowercase())
     }
 
     /// Splits a stated-date line into which date it sets and the date text.

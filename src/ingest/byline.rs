@@ -19,6 +19,25 @@ const NAME_PARTICLES: &[&str] = &[
 /// Words that join two names in a byline.
 const JOINERS: [&str; 5] = [" and ", " & ", " et ", " und ", " y "];
 
+/// "Nadja Keller, Reto Zimmermann": two segments, the second a name of two
+/// or three capitalised words, no role ("Film Critic") and no place
+/// ("New York", "Bad Ischl"); one word after the comma is a place
+/// ("Innsbruck") or a desk.
+fn second_author(segments: &[&str], rules: &Boilerplate) -> bool {
+    let [_, second] = segments else {
+        return false;
+    };
+    let words: Vec<&str> = second.split_whitespace().collect();
+    (2..=3).contains(&words.len())
+        && !rules.is_place_opener(words[0])
+        && words.iter().all(|w| {
+            let mut chars = w.chars();
+            chars.next().is_some_and(char::is_uppercase)
+                && chars.any(char::is_lowercase)
+                && !rules.is_role_word(w)
+        })
+}
+
 /// Names from a byline: "Jane Roe and Tom Hale, Staff Writers" → both names.
 pub(super) fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
     let mut names = Vec::new();
@@ -56,7 +75,7 @@ fn name_parts<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
             JOINERS.iter().any(|j| last.contains(j))
                 && !last.split_whitespace().any(|w| rules.is_role_word(w))
         });
-    let segments = if listed {
+    let segments = if listed || second_author(&segments, rules) {
         &segments[..]
     } else {
         &segments[..segments.len().min(1)]

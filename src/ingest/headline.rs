@@ -104,8 +104,22 @@ fn content_words(s: &str) -> Vec<String> {
     fold(s)
         .split(' ')
         .filter(|w| !w.is_empty())
-        .map(str::to_owned)
+        .map(|w| stem(w).to_owned())
         .collect()
+}
+
+/// A page title rewords its headline in number and tense ("caps cruise
+/// calls" over "votes to cap cruise ship calls"): a final "s" (and the
+/// "es"/"ed" of a longer word) is not what tells two headlines apart.
+fn stem(word: &str) -> &str {
+    let n = word.len();
+    if n > 5 && (word.ends_with("es") || word.ends_with("ed")) {
+        &word[..n - 2]
+    } else if n > 3 && word.ends_with('s') && !word.ends_with("ss") {
+        &word[..n - 1]
+    } else {
+        word
+    }
 }
 
 #[cfg(test)]

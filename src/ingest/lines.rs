@@ -164,12 +164,18 @@ const MAX_BOILERPLATE_WORDS: usize = 40;
 
 /// Classifies body lines, then shapes the content into blocks.
 pub(super) fn parse_body(lines: Vec<Line>, rules: &Boilerplate) -> Body {
-    parse_page(lines, rules, None)
+    parse_page(lines, rules, None, None)
 }
 
 /// [`parse_body`] for a page whose site name is known: a line where the
-/// site names itself beside pitch words is its own promotion.
-pub(super) fn parse_page(lines: Vec<Line>, rules: &Boilerplate, site: Option<&str>) -> Body {
+/// site names itself beside pitch words is its own promotion. `headline_at`
+/// is the page line of the on-page headline, when it was found.
+pub(super) fn parse_page(
+    lines: Vec<Line>,
+    rules: &Boilerplate,
+    site: Option<&str>,
+    headline_at: Option<usize>,
+) -> Body {
     let mut pass = BodyPass::default();
     let mut ended = false;
     let mut iter = lines.into_iter().peekable();
@@ -220,7 +226,7 @@ pub(super) fn parse_page(lines: Vec<Line>, rules: &Boilerplate, site: Option<&st
         after_meta,
         ..
     } = pass;
-    body.blocks = shape(content, ended, after_meta, rules, site);
+    body.blocks = shape(content, ended, after_meta, rules, site, headline_at);
     body
 }
 

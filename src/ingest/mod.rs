@@ -42,6 +42,7 @@ pub mod json;
 pub mod lang;
 mod lines;
 pub mod markdown;
+mod masthead;
 mod meta;
 pub mod nesting;
 mod prose;

@@ -20,14 +20,17 @@ use crate::model::{Block, BlockKind};
 
 /// Cleans up and shapes content lines. `ended` says the page had an end
 /// marker (after which reader comments may follow); `after_meta` is the
-/// index of the first line after a byline or date line.
+/// index of the first line after a byline or date line; `headline_at` the
+/// page line of the on-page headline.
 pub(super) fn shape(
     mut content: Vec<Line>,
     ended: bool,
     after_meta: Option<usize>,
     rules: &Boilerplate,
     site: Option<&str>,
+    headline_at: Option<usize>,
 ) -> Vec<Block> {
+    let after_meta = drop_above_headline(&mut content, after_meta, headline_at);
     if ended {
         drop_trailing_comments(&mut content, rules);
     }
@@ -44,6 +47,30 @@ pub(super) fn shape(
     // conventions have it.
     blocks.retain(|b| !b.text.is_empty());
     blocks
+}
+
+/// Lines above the on-page headline are the page's furniture (a station's
+/// "on air" bar, a weather box, a ticker), never its standfirst, which is
+/// printed under the headline. A line that reads as a body paragraph stays
+/// all the same: if the headline was found in the wrong place, the story
+/// must not go with it. Returns `after_meta` moved to the lines kept.
+fn drop_above_headline(
+    content: &mut Vec<Line>,
+    after_meta: Option<usize>,
+    headline_at: Option<usize>,
+) -> Option<usize> {
+    let Some(headline) = headline_at else {
+        return after_meta;
+    };
+    let above = |l: &Line| l.at.last < headline && !is_body_paragraph(&l.text);
+    let moved = after_meta.map(|m| {
+        m - content[..m.min(content.len())]
+            .iter()
+            .filter(|l| above(l))
+            .count()
+    });
+    content.retain(|l| !above(l));
+    moved
 }
 
 /// What the statistical classifier (`prose`) finds to be clutter goes;

@@ -15,6 +15,7 @@ use super::boilerplate::{Boilerplate, word_count};
 use super::byline::parse_names;
 use super::headline;
 use super::lines::{Line, ends_sentence, lines, parse_page};
+use super::masthead;
 
 /// Parses a whole scrape: title line first, then the body.
 pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
@@ -52,19 +53,25 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
             // and only when the first line holds no headline of its own.
             (c == first
                 || (found.words(&lines[c + 1..]) >= MIN_LATER_HEADLINE
-                    && !holds_headline(&lines[first].text, rules)))
+                    && (!holds_headline(&lines[first].text, rules)
+                        || motto_line(&lines[first].text, &lines[c].text, rules))))
             .then_some((c, Some(found)))
         })
         .unwrap_or((first, None));
     lines.drain(..chosen);
     let title_line = lines.remove(0);
+    // Where the on-page headline stood: a standfirst is printed under it,
+    // so what is left above it is page furniture (a weather box, "on air").
+    let headline_at = headline_index(&found).and_then(|at| lines.get(at).map(|l| l.at.first));
+    // A page title without the site's name leaves the masthead to name it.
+    let masthead = masthead::find(&lines, headline_index(&found), &title_line.text);
     let (title, site) = match found {
         Some(Found::Repeat(repeat)) => apply_repeat(repeat, &mut lines, rules),
         Some(Found::Reworded(at)) => {
-            let (_, site) = split_by_separators(
-                rules.strip_title_junk(cut_glued_menu(&title_line.text)),
-                rules,
-            );
+            let stripped = rules.strip_title_junk(cut_glued_menu(&title_line.text));
+            let site = split_by_separators(stripped, rules)
+                .1
+                .or_else(|| site_beside_headline(&split_all(stripped, rules)));
             let headline = lines[at].text.clone();
             drop_headline_and_kickers(&mut lines, at, &fold(&headline));
             (headline, site)
@@ -77,10 +84,11 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
     if title.is_empty() {
         return None;
     }
+    let site = site.or(masthead);
     if let Some(site) = &site {
-        drop_mastheads(&mut lines, site);
+        masthead::drop(&mut lines, site, rules);
     }
-    let mut body = parse_page(lines, rules, site.as_deref());
+    let mut body = parse_page(lines, rules, site.as_deref(), headline_at);
     if body.authors.is_empty() {
         // "Headline - by Jane Roe - Site": a newsletter's byline sits in
         // its page title.
@@ -99,34 +107,6 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
         blocks: body.blocks,
         ..Draft::default()
     })
-}
-
-/// How many lines at the top may be the masthead.
-const MASTHEAD_WINDOW: usize = 8;
-
-/// The masthead near the top: the site's name alone or with its motto
-/// ("Bitwerk Praxis – Magazin für IT, Netzwerk & Elektronik").
-fn drop_mastheads(lines: &mut Vec<Line>, site: &str) {
-    let key = fold(site);
-    if key.is_empty() {
-        return;
-    }
-    let mut index = 0;
-    lines.retain(|l| {
-        index += 1;
-        let folded = fold(&l.text);
-        let masthead = index <= MASTHEAD_WINDOW
-            && l.words <= 12
-            && !ends_sentence(&l.text)
-            && (folded == key
-                || folded
-                    .strip_prefix(key.as_str())
-                    .is_some_and(|rest| rest.starts_with(' '))
-                    && l.text[site.len().min(l.text.len())..]
-                        .trim_start()
-                        .starts_with(['–', '—', '-', '|', ':', '·']));
-        !masthead
-    });
 }
 
 /// How many lines after the title line may repeat the headline.
@@ -152,6 +132,27 @@ struct Repeat {
     range: (usize, usize),
     /// Index of the repeating line among the lines after the title line.
     at: usize,
+}
+
+/// "Thurgauer Morgenblatt – Ihre Zeitung für die Region" above "Headline |
+/// Region | Thurgauer Morgenblatt": the first line is the site's name and
+/// motto, whose "headline" is the motto, when the later title line ends or
+/// starts with the same name.
+fn motto_line(first: &str, later: &str, rules: &Boilerplate) -> bool {
+    let (first, later) = (split_all(first, rules), split_all(later, rules));
+    let (Some(name), Some(start), Some(end)) = (first.first(), later.first(), later.last()) else {
+        return false;
+    };
+    first.len() >= 2 && site_like(name) && (fold(name) == fold(start) || fold(name) == fold(end))
+}
+
+/// Where the on-page headline stands among the lines after the title line.
+fn headline_index(found: &Option<Found>) -> Option<usize> {
+    match found {
+        Some(Found::Repeat(repeat)) => Some(repeat.at),
+        Some(Found::Reworded(at)) => Some(*at),
+        None => None,
+    }
 }
 
 /// How the on-page headline was found under a title line.
@@ -400,6 +401,22 @@ fn site_from_remainder(after: &str, before: &str, rules: &Boilerplate) -> Option
         return None;
     }
     segments(before, rules).first().map(|s| s.to_string())
+}
+
+/// The site among a title's segments split at every separator, when the
+/// separators nest ("Tagline, motto · Site – Headline", "Headline — and
+/// more :: Site"): the headline is the longest segment; the site is the
+/// last name-shaped segment after it, else the first before it. A motto
+/// has a comma; a name does not.
+fn site_beside_headline(segs: &[&str]) -> Option<String> {
+    let headline = (0..segs.len()).max_by_key(|&i| word_count(segs[i]))?;
+    let name = |s: &&&str| site_like(s) && !s.contains(',');
+    segs[headline + 1..]
+        .iter()
+        .rev()
+        .find(name)
+        .or_else(|| segs[..headline].iter().find(name))
+        .map(|s| (*s).to_owned())
 }
 
 /// Every separated segment of a title line, whatever the separator.

@@ -93,13 +93,19 @@ pub(super) fn resolve_unsure(blocks: &[Block], classes: &mut [Class]) {
             .find(|c| **c != Class::Unsure)
             .copied();
         let after = sure.get(run_end).copied();
-        for k in i..run_end {
-            classes[k] = if run_end - i >= MENU_RUN || run_end == n {
+        let closing = closing_sentences(blocks, &sure, i, run_end);
+        for class in &mut classes[i..i + closing] {
+            *class = Class::Content;
+        }
+        let start = i + closing;
+        for k in start..run_end {
+            classes[k] = if run_end - start >= MENU_RUN || run_end == n {
                 // What trails the page after the last prose is furniture.
                 Class::Clutter
             } else if after == Some(Class::Content)
                 && k + 1 == run_end
                 && heading_shaped(blocks[k].text)
+                && !glued_under_clutter(blocks, &sure, k)
             {
                 Class::Content
             } else if !heading_shaped(blocks[k].text)
@@ -120,6 +126,42 @@ pub(super) fn resolve_unsure(blocks: &[Block], classes: &mut [Class]) {
         }
         i = run_end;
     }
+}
+
+/// Most sentences a story closes on that are short enough to be unsure.
+const CLOSING_SENTENCES: usize = 2;
+
+/// "The plant currently employs 64 people." under the last paragraph and
+/// above "More Local News": a short closing sentence belongs to the story
+/// above it, not to the box whose heading follows. Returns how many lines
+/// of the unsure run `at..end` are such sentences (none unless content is
+/// right above and a heading-shaped line, or the page's end, right below).
+fn closing_sentences(blocks: &[Block], sure: &[Class], at: usize, end: usize) -> usize {
+    if at == 0 || sure[at - 1] != Class::Content {
+        return 0;
+    }
+    let n = (at..end)
+        .take(CLOSING_SENTENCES)
+        .take_while(|&k| {
+            let text = blocks[k].text.trim_end();
+            crate::ingest::lines::ends_sentence(text)
+                && !text.ends_with(['?', '!'])
+                && !heading_shaped(text)
+        })
+        .count();
+    // At the very end they are what the pass over the first pass's output
+    // sees once the box below is gone: kept then too, or cleaning twice
+    // would cut what once kept.
+    let heading_next = at + n < end && heading_shaped(blocks[at + n].text);
+    let page_end = at + n == end && end == sure.len();
+    if heading_next || page_end { n } else { 0 }
+}
+
+/// A subheading is set apart from what stands above it; a heading-shaped
+/// line right under clutter (or under a line an earlier pass dropped) is
+/// that box's last line: its button ("Count me in") or its link.
+fn glued_under_clutter(blocks: &[Block], sure: &[Class], k: usize) -> bool {
+    blocks[k].glued_above || (k > 0 && blocks[k].gap == 0 && sure[k - 1] == Class::Clutter)
 }
 
 /// Lines this long that are neither heading nor sentence are not left to

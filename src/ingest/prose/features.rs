@@ -93,6 +93,16 @@ pub(super) fn gallery_counter(text: &str) -> bool {
     COUNTER.is_match(text)
 }
 
+/// "18+ only", "+18", "21+": the age gate of a betting, alcohol or
+/// dating ad. Reporting spells an age out ("over-18s", "aged 18 and over").
+pub(super) fn age_gate(text: &str) -> bool {
+    static GATE: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"(?:^|[\s(\[])(?:1[89]|21)\+(?:$|[\s.,;:)\]!])|(?:^|[\s(\[])\+(?:1[89]|21)(?:$|[\s.,;:)\]!])")
+            .unwrap_or_else(|e| panic!("GATE regex: {e}"))
+    });
+    GATE.is_match(text)
+}
+
 /// Lowercased words with surrounding punctuation trimmed; borrowed when
 /// already lower case, as most words are.
 pub(super) fn words_of(text: &str) -> Vec<Word<'_>> {

@@ -34,8 +34,8 @@ mod pitch;
 
 use context::{glued_boxes, protect_lists, resolve_unsure};
 use features::{
-    Word, bullet, digit_share, gallery_counter, label_shaped, pictograph_led, quoted_line,
-    repeat_counts, words_of,
+    Word, age_gate, bullet, digit_share, gallery_counter, label_shaped, pictograph_led,
+    quoted_line, repeat_counts, words_of,
 };
 
 /// What a line is, to the classifier.
@@ -494,7 +494,11 @@ impl Prose {
             && words
                 .iter()
                 .any(|w| self.label_words.contains(AsRef::<str>::as_ref(w)));
-        if self.is_bio(text, words) || label_shaped(text, n) || gallery_counter(text) || paid_label
+        if self.is_bio(text, words)
+            || label_shaped(text, n)
+            || gallery_counter(text)
+            || paid_label
+            || (n < t.long_words && age_gate(text))
         {
             return Class::Clutter;
         }

@@ -356,10 +356,18 @@ impl Boilerplate {
                     phrases(&f.published_words)
                 ),
             )?,
-            update_split: build(
-                "updated_words",
-                format!(r"(?i)(?:\d|[,;]\s*)({})", phrases(&f.updated_words)),
-            )?,
+            update_split: build("updated_words/published_words", {
+                // "Updated May 21 2024 - 6:12pm, first published 5:30am":
+                // either date may come second. Short published words ("le",
+                // "am", "date") are too common to split at.
+                let second: Vec<String> = f
+                    .updated_words
+                    .iter()
+                    .chain(f.published_words.iter().filter(|w| w.chars().count() >= 6))
+                    .cloned()
+                    .collect();
+                format!(r"(?i)(?:\d|[,;]\s*)({})", phrases(&second))
+            })?,
             months,
             caption_classes: AhoCorasick::builder()
                 .ascii_case_insensitive(true)
@@ -369,8 +377,8 @@ impl Boilerplate {
         })
     }
 
-    /// Where a second, "Updated …" date starts inside a date line, if it
-    /// does: right after a digit or a comma.
+    /// Where a second, labelled date ("Updated …", "first published …")
+    /// starts inside a date line, if it does: right after a digit or a comma.
     pub fn update_split(&self, line: &str) -> Option<usize> {
         self.update_split
             .captures(line)

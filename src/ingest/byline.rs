@@ -38,6 +38,20 @@ fn second_author(segments: &[&str], rules: &Boilerplate) -> bool {
         })
 }
 
+/// Academic and professional titles in front of a name.
+const HONORIFICS: [&str; 10] = [
+    "dr.",
+    "dr",
+    "prof.",
+    "prof",
+    "mag.",
+    "ing.",
+    "dipl.-ing.",
+    "pd",
+    "univ.-prof.",
+    "priv.-doz.",
+];
+
 /// Names from a byline: "Jane Roe and Tom Hale, Staff Writers" → both names.
 pub(super) fn parse_names(text: &str, rules: &Boilerplate) -> Vec<String> {
     let mut names = Vec::new();
@@ -104,7 +118,11 @@ fn name_parts<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
 fn name_in(part: &str, rules: &Boilerplate) -> Option<String> {
     // "Aino Lehtonen in Helsinki", "Tom Hale Staff Writer": the name
     // ends where a role or place word begins.
-    let all: Vec<&str> = part.split_whitespace().collect();
+    // "Dr. Katrin Wehmeyer", "Prof. Jonas Albers": the title is not the name.
+    let all: Vec<&str> = part
+        .split_whitespace()
+        .skip_while(|w| HONORIFICS.contains(&w.to_lowercase().as_str()))
+        .collect();
     // A name in capitals ends where the capitals do ("CURTIS BELL
     // Heartland Press": the agency follows).
     let caps_end = if all.first().is_some_and(|w| all_caps(w)) {
@@ -221,13 +239,14 @@ pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String
     if let Some(names) = names_only(text) {
         return Some(names);
     }
-    let (names, detail, sep) = [" | ", ", ", "/", " - ", " – ", " — "]
+    let (names, detail, sep) = [" | ", ", ", "/", " - ", " – ", " — ", " · ", " • "]
         .iter()
         .find_map(|sep| text.split_once(sep).map(|(n, d)| (n, d, *sep)))?;
     // "Jose Dizon and Ann Lacson - Manila Daybreak": after a dash, the
     // organisation the names write for.
     // "Lukas Pichler/APA" above a date line is the same.
-    let organisation = sep.trim().chars().all(|c| "-–—/".contains(c))
+    // "Rebecca Tsang · NPB News": a dot sets it apart as well.
+    let organisation = sep.trim().chars().all(|c| "-–—/·•".contains(c))
         && word_count(detail) <= 4
         && detail
             .split_whitespace()

@@ -22,18 +22,23 @@ pub(super) enum Kind {
 }
 
 /// Consumes byline and stated-date lines into `body`'s metadata.
+/// Longest byline line, in words.
+const MAX_BYLINE_WORDS: usize = 20;
+/// Longest date line: two dates with French times ("Publié le 12 février
+/// 2024 à 6 h 45 | Mis à jour le 12 février 2024 à 11 h 02") run to 22.
+const MAX_META_WORDS: usize = 26;
+
 pub(super) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &mut Body) -> Kind {
     let words = word_count(text);
-    if words > 20 {
+    if words > MAX_META_WORDS {
         return Kind::Content;
     }
-    if in_lead && read_byline(text, rules, body) {
+    if in_lead && words <= MAX_BYLINE_WORDS && read_byline(text, rules, body) {
         return Kind::Meta;
     }
     // Every stated date has a year in it (a time-only "updated" needs a
     // dated part beside it).
-    // "Publié le 3 octobre 2024 à 16 h 12 | Mis à jour à 18 h 40" is 17.
-    if words <= 20 && has_year(text) && read_dates(text, in_lead, rules, body) {
+    if has_year(text) && read_dates(text, in_lead, rules, body) {
         return Kind::Meta;
     }
     Kind::Content
@@ -117,16 +122,17 @@ fn join_lone_times(parts: &[&str], dates: &mut Dates, rules: &Boilerplate) {
     }
 }
 
-/// "… 9:15 · aggiornato alle 13:40": an update stated as a time only is
-/// on the day of the date beside it.
+/// "… 9:15 · aggiornato alle 13:40", "Updated May 21 2024 - 6:12pm, first
+/// published 5:30am": a date stated as a time only is on the day of the
+/// date beside it.
 fn date_updates_stated_as_times(parts: &[&str], dates: &mut Dates, rules: &Boilerplate) {
     let day = dates.iter().flatten().map(|(_, d)| d.date_naive()).next();
     for (p, d) in parts.iter().zip(dates.iter_mut()) {
         if d.is_none()
-            && let (Some((DateKind::Updated, rest)), Some(day)) = (rules.date_line(p), day)
+            && let (Some((kind, rest)), Some(day)) = (rules.date_line(p), day)
             && let Some(time) = parse_time(rest)
         {
-            *d = Some((DateKind::Updated, day.and_time(time).and_utc()));
+            *d = Some((kind, day.and_time(time).and_utc()));
         }
     }
 }

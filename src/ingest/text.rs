@@ -13,6 +13,7 @@
 use super::Draft;
 use super::boilerplate::{Boilerplate, word_count};
 use super::byline::parse_names;
+use super::dates;
 use super::headline;
 use super::lines::{Line, ends_sentence, lines, parse_page};
 use super::masthead;
@@ -325,7 +326,10 @@ fn apply_repeat(
 fn drop_headline_and_kickers(rest: &mut Vec<Line>, at: usize, key: &str) {
     let mut idx = 0;
     rest.retain(|l| {
-        let kicker = idx < at && l.words <= 5 && !ends_sentence(&l.text);
+        // "Lindenau, 05.03.2024" above a press release's headline is its
+        // date, not a kicker.
+        let kicker =
+            idx < at && l.words <= 5 && !ends_sentence(&l.text) && !dates::has_year(&l.text);
         let keep = !kicker && (idx > at + 1 || fold(&l.text) != key);
         idx += 1;
         keep

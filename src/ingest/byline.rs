@@ -288,4 +288,30 @@ mod tests {
             vec!["Jean Roux"]
         );
     }
+
+    #[test]
+    fn a_second_name_after_a_comma_is_an_author_and_a_place_or_role_is_not() {
+        let rules = Boilerplate::builtin();
+        assert_eq!(
+            parse_names("Nadja Keller, Reto Zimmermann", rules),
+            vec!["Nadja Keller", "Reto Zimmermann"]
+        );
+        assert_eq!(parse_names("Jane Roe, New York", rules), vec!["Jane Roe"]);
+        assert_eq!(
+            parse_names("Jane Roe, Film Critic", rules),
+            vec!["Jane Roe"]
+        );
+        assert_eq!(
+            parse_names("Korbinian Huber, Kreuzbichl", rules),
+            vec!["Korbinian Huber"]
+        );
+        assert_eq!(
+            parse_names("Marcus Teel, Athletics Communications", rules),
+            vec!["Marcus Teel"]
+        );
+        assert_eq!(
+            parse_names("Dr. Katrin Wehmeyer", rules),
+            vec!["Katrin Wehmeyer"]
+        );
+    }
 }

@@ -37,13 +37,16 @@ pub(super) fn find(title: &str, rest: &[Line], is_meta: impl Fn(&str) -> bool) -
     let title_len = title_words.len();
     let title_words: rustc_hash::FxHashSet<String> = title_words.into_iter().collect();
     let truncated = truncated_prefix(title);
-    let mut best: Option<(f32, usize)> = None;
+    let mut best: Option<((bool, f32), usize)> = None;
     for (i, line) in rest.iter().take(WINDOW).enumerate() {
         let words = word_count(&line.text);
         // Captions carry credits; tag lists a label and commas.
+        // Breadcrumbs ("Región › Molina de Albar") point along a path.
         let caption_or_label = line.text.contains('©')
+            || line.text.contains('›')
+            || (line.text.contains('»') && !line.text.contains('«'))
             || line.text.split_once(':').is_some_and(|(label, rest)| {
-                word_count(label) <= 1 && rest.matches(',').count() >= 2
+                word_count(label) <= 1 && rest.matches([',', '·', '•', '|']).count() >= 2
             });
         if !(MIN_WORDS..=MAX_WORDS).contains(&words) || line.text.ends_with('.') || caption_or_label
         {
@@ -78,8 +81,11 @@ pub(super) fn find(title: &str, rest: &[Line], is_meta: impl Fn(&str) -> bool) -
             if ends_sentence(&line.text) && !line.text.ends_with(['?', '!']) {
                 continue;
             }
-            if best.is_none_or(|(s, _)| line_share > s) {
-                best = Some((line_share, i));
+            // The line right above the byline or date is where a headline
+            // stands; a likelier match elsewhere is a teaser or a tag.
+            let rank = (above_meta, line_share);
+            if best.is_none_or(|(r, _)| rank > r) {
+                best = Some((rank, i));
             }
         }
     }

@@ -151,6 +151,10 @@ pub(super) struct Body {
     pub(super) updated: Option<DateTime<Utc>>,
 }
 
+/// How many lines after the byline and date a caption with its credit
+/// glued under it may stand.
+const CAPTION_REACH: usize = 3;
+
 /// A caption longer than this is rare; a lede this short under a lone
 /// credit line is rarer.
 const MAX_CAPTION_WORDS: usize = 40;
@@ -207,7 +211,7 @@ pub(super) fn parse_page(
             skip_listed_stories(&mut iter, rules);
             pass.skip(gap);
         } else if class.credit {
-            pass.drop_caption_above();
+            pass.drop_caption_above(line.gap);
             pass.skip(gap);
         } else if class.junk
             || role_only(&line, rules)
@@ -287,11 +291,14 @@ impl BodyPass {
     /// A photo credit under the first line after the byline and date makes
     /// that line the caption of the page's lead image, even when it reads
     /// as a sentence ("Landowner Wes Harbaugh speaks against the rule…").
-    fn drop_caption_above(&mut self) {
+    /// So does a credit glued right under one of the first few lines
+    /// after them (an audio player's "Listen • 4:12" may come first).
+    fn drop_caption_above(&mut self, credit_gap: usize) {
         let Some(first) = self.after_meta else {
             return;
         };
-        if self.content.len() == first + 1
+        let glued_near = credit_gap == 0 && self.content.len() <= first + CAPTION_REACH;
+        if (self.content.len() == first + 1 || (glued_near && self.content.len() > first))
             && let Some(caption) = self.content.last()
             && caption.words <= MAX_CAPTION_WORDS
         {

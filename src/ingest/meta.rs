@@ -257,4 +257,33 @@ mod tests {
         );
         assert_eq!(body.blocks.len(), 1);
     }
+
+    fn dates_of(line: &str) -> (Option<String>, Option<String>) {
+        let text = format!(
+            "{line}\n\nDock workers walked out again on Monday, the union said in a statement.\n"
+        );
+        let body = parse_body(lines(&text), Boilerplate::builtin());
+        let at = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| crate::model::rfc3339(&t));
+        (at(body.published), at(body.updated))
+    }
+
+    #[test]
+    fn long_date_lines_and_a_publication_stated_as_a_time_are_read() {
+        assert_eq!(
+            dates_of(
+                "Publié le 12 février 2024 à 6 h 45 | Mis à jour le 12 février 2024 à 11 h 02"
+            ),
+            (
+                Some("2024-02-12T06:45:00Z".into()),
+                Some("2024-02-12T11:02:00Z".into())
+            )
+        );
+        assert_eq!(
+            dates_of("Updated May 21 2024 - 6:12pm, first published 5:30am"),
+            (
+                Some("2024-05-21T05:30:00Z".into()),
+                Some("2024-05-21T18:12:00Z".into())
+            )
+        );
+    }
 }

@@ -210,11 +210,11 @@ fn shape_body(body: &[Line], blocks: &mut Vec<Block>) {
     }
 }
 
-/// "Dana Whitfield / KVRN", "Jane Roe/Getty Images": a photo credit, a
-/// name and the agency or site it works for.
+/// "Dana Whitfield / KVRN", "Jane Roe/Getty Images", "KEYSTONE/Régis
+/// Colomb": a photo credit, a name and the agency or site it works for.
 static SLASH_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){1,3}\s*/\s*\p{Lu}[\p{L}\p{N}&.'’ -]{1,40}$",
+        r"^\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){1,3}\s*/\s*\p{Lu}[\p{L}\p{N}&.'’ -]{1,40}$|^\p{Lu}{2,}[\p{Lu}&-]*\s*/\s*\p{Lu}[\p{L}.'’-]*(?:\s+\p{Lu}[\p{L}.'’-]*){1,3}$",
     )
     .unwrap_or_else(|e| panic!("SLASH_CREDIT regex: {e}"))
 });
@@ -335,7 +335,18 @@ fn pull_quote_text(text: &str) -> Option<String> {
         return None;
     }
     let body = &text[open.len_utf8()..];
-    let close = body.find(['”', '"', '»', '“', '’'])?;
+    // The mark that closes this opening one; an apostrophe inside ("That’s
+    // it") is followed by a letter, a closing mark is not.
+    let closes: &[char] = match open {
+        '«' => &['»'],
+        '„' => &['“', '"'],
+        '‘' => &['’'],
+        _ => &['”', '"'],
+    };
+    let close = body.char_indices().find_map(|(i, c)| {
+        let next = body[i + c.len_utf8()..].chars().next();
+        (closes.contains(&c) && !next.is_some_and(char::is_alphabetic)).then_some(i)
+    })?;
     let inner = body[..close]
         .trim()
         .trim_end_matches([',', '.', '!', '?', ' ']);

@@ -202,10 +202,17 @@ fn find_headline(raw: &str, rest: &[Line], rules: &Boilerplate) -> Option<Found>
         // A repeat of a small part of the title (a masthead, a tag) is
         // not the headline when a fuller form of it stands below.
         Some(repeat) if covers_headline(&repeat, &title) => Some(Found::Repeat(repeat)),
-        Some(repeat) => reworded().or(Some(Found::Repeat(repeat))),
+        // A one-word repeat ("Steinhübel", a kicker naming the place) is no
+        // headline at all.
+        Some(repeat) => reworded().or((word_count(&repeat.line[repeat.range.0..repeat.range.1])
+            >= MIN_REPEAT_WORDS)
+            .then_some(Found::Repeat(repeat))),
         None => reworded(),
     }
 }
+
+/// Fewest words of a repeat that covers less than half the title.
+const MIN_REPEAT_WORDS: usize = 3;
 
 /// Whether a repeat holds at least half the words of the title's headline.
 fn covers_headline(repeat: &Repeat, title: &str) -> bool {
@@ -410,11 +417,10 @@ fn site_from_remainder(after: &str, before: &str, rules: &Boilerplate) -> Option
 /// The site among a title's segments split at every separator, when the
 /// separators nest ("Tagline, motto · Site – Headline", "Headline — and
 /// more :: Site"): the headline is the longest segment; the site is the
-/// last name-shaped segment after it, else the first before it. A motto
-/// has a comma; a name does not.
+/// last name-shaped segment after it, else the first before it.
 fn site_beside_headline(segs: &[&str]) -> Option<String> {
     let headline = (0..segs.len()).max_by_key(|&i| word_count(segs[i]))?;
-    let name = |s: &&&str| site_like(s) && !s.contains(',');
+    let name = |s: &&&str| site_like(s);
     segs[headline + 1..]
         .iter()
         .rev()
@@ -446,8 +452,13 @@ fn segments<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
         .title_separators
         .iter()
         .find(|sep| text.contains(sep.as_str()));
+    segments_at(text, sep.map(String::as_str), rules)
+}
+
+/// [`segments`] at one separator.
+fn segments_at<'a>(text: &'a str, sep: Option<&str>, rules: &Boilerplate) -> Vec<&'a str> {
     let parts: Vec<&str> = match sep {
-        Some(sep) => text.split(sep.as_str()).collect(),
+        Some(sep) => text.split(sep).collect(),
         None => vec![text],
     };
     parts
@@ -460,12 +471,67 @@ fn segments<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
 /// A site name is short: a few words, no sentence punctuation.
 fn site_like(s: &str) -> bool {
     let words = word_count(s);
-    (1..=5).contains(&words) && s.chars().count() <= 40 && !s.ends_with(['.', '?', '!'])
+    // A motto has a comma ("Local news, independently owned"); a name not.
+    (1..=5).contains(&words)
+        && s.chars().count() <= 40
+        && !s.ends_with(['.', '?', '!'])
+        && !s.contains(',')
 }
 
 /// No repeated headline to go by: decide from the shape of the segments.
+/// The separators are tried in the rules' order; the first that sets a
+/// site apart wins ("Nach 140 Jahren: … – 230 Jobs weg :: Erzgebirgischer
+/// Bote" is split at "::", not at the dash inside the headline). Without
+/// one, "Site Name: Headline" is read at its colon.
 fn split_by_separators(line: &str, rules: &Boilerplate) -> (String, Option<String>) {
-    let segs = segments(line, rules);
+    let present: Vec<&str> = rules
+        .title_separators
+        .iter()
+        .map(String::as_str)
+        .filter(|sep| line.contains(sep))
+        .collect();
+    let first = split_at_separator(line, present.first().copied(), rules);
+    if first.1.is_some() {
+        return first;
+    }
+    present[1.min(present.len())..]
+        .iter()
+        .map(|sep| split_at_separator(line, Some(sep), rules))
+        .find(|(_, site)| site.is_some())
+        .or_else(|| site_before_colon(line))
+        .unwrap_or(first)
+}
+
+/// "La Voz del Segura: Molina de Albar cortará …": a name of two to five
+/// capitalised words (particles aside) before the title's first colon.
+/// One word ("Analysis: …", "Exclusive: …") is a label, not a site.
+fn site_before_colon(line: &str) -> Option<(String, Option<String>)> {
+    let (name, rest) = line.split_once(": ")?;
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let particle = |w: &str| {
+        matches!(
+            w,
+            "de" | "del" | "la" | "el" | "los" | "las" | "of" | "the" | "du" | "des" | "le" | "der"
+        )
+    };
+    let named = (2..=5).contains(&words.len())
+        && words.first().is_some_and(|w| !particle(w))
+        && words.iter().all(|w| {
+            particle(w)
+                || w.chars()
+                    .next()
+                    .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
+        });
+    (named && word_count(rest) > words.len())
+        .then(|| (rest.trim().to_owned(), Some(name.trim().to_owned())))
+}
+
+fn split_at_separator(
+    line: &str,
+    sep: Option<&str>,
+    rules: &Boilerplate,
+) -> (String, Option<String>) {
+    let segs = segments_at(line, sep, rules);
     match segs.as_slice() {
         [] => (String::new(), None),
         [one] => ((*one).to_owned(), None),
@@ -674,5 +740,64 @@ mod tests {
             "First Israeli response: US-Israel ties"
         );
         assert_eq!(f.find_words("Israel ties are"), None);
+    }
+
+    #[test]
+    fn the_masthead_names_the_site_when_the_page_title_does_not() {
+        let d = run(
+            "Ferry fares to rise in spring\nKestrel FM\nNow playing: Breakfast with Dec\nFerry fares to rise in spring\nDock workers walked out again on Monday, the union said in a statement.\nKestrel FM news is supported by a local credit union.\n",
+        );
+        assert_eq!(d.site.as_deref(), Some("Kestrel FM"));
+        // A capitalised line the page never repeats names nothing.
+        let d = run(
+            "Ferry fares to rise in spring\n\nHarbour Desk\n\nFerry fares to rise in spring\n\nDock workers walked out again on Monday, the union said in a statement.\n",
+        );
+        assert_eq!(d.site, None);
+    }
+
+    #[test]
+    fn furniture_above_the_headline_is_not_the_standfirst() {
+        let d = run(
+            "Kestrel FM – Ferry fares to rise in spring\n\nOn air: Breakfast with Dec\nWeather Portree: 6 °C, light rain\n\nFerry fares to rise in spring\n\nDock workers walked out again on Monday, the union said in a statement.\n\nThe operator said the new fares would apply from April.\n",
+        );
+        let texts: Vec<&str> = d.blocks.iter().map(|b| b.text.as_str()).collect();
+        assert!(!texts.iter().any(|t| t.contains("Weather")), "{texts:?}");
+        assert!(texts[0].starts_with("Dock workers"), "{texts:?}");
+    }
+
+    #[test]
+    fn the_site_is_found_among_nested_separators_and_before_a_colon() {
+        let rules = Boilerplate::builtin();
+        assert_eq!(
+            split_by_separators(
+                "Nach 140 Jahren: Fabrik macht dicht – 230 Jobs weg :: Erzgebirgischer Bote",
+                rules
+            ),
+            (
+                "Nach 140 Jahren: Fabrik macht dicht – 230 Jobs weg".to_owned(),
+                Some("Erzgebirgischer Bote".to_owned())
+            )
+        );
+        assert_eq!(
+            split_by_separators(
+                "La Voz del Segura: Molina cortará el agua por la noche",
+                rules
+            )
+            .1,
+            Some("La Voz del Segura".to_owned())
+        );
+        // One word before a colon is a label.
+        assert_eq!(
+            split_by_separators("Analysis: why the ferry fares rise", rules).1,
+            None
+        );
+        assert_eq!(
+            site_beside_headline(&[
+                "Local news, independently owned",
+                "Harbourside Post",
+                "Wetland survey finds rare fish in restored swamp"
+            ]),
+            Some("Harbourside Post".to_owned())
+        );
     }
 }

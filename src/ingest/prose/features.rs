@@ -220,6 +220,9 @@ struct Quote {
     inner: Option<(usize, usize)>,
     /// Where the text after its closing mark starts.
     after: usize,
+    /// In single marks, where a comma after the close ends a title
+    /// ("Escuche 'Café con Vigía', nuestro pódcast …"), not a clause.
+    single: bool,
 }
 
 /// The quoted stretches of a line, in order.
@@ -237,6 +240,7 @@ fn quotes(text: &str) -> Vec<Quote> {
                 open,
                 inner: None,
                 after: text.len(),
+                single: false,
             });
             break;
         };
@@ -246,9 +250,58 @@ fn quotes(text: &str) -> Vec<Quote> {
             open,
             inner: Some((start, end)),
             after: from,
+            single: false,
         });
     }
+    if out.is_empty() {
+        single_quotes(text, &mut out);
+    }
     out
+}
+
+/// British papers quote speech in single marks (`said: 'It's like losing
+/// a family member.'`), which are apostrophes too: a mark opens after a
+/// space, a colon or a bracket and before a letter, and closes after a
+/// non-space and before a space, punctuation or the line's end, so "It's"
+/// and "don't" neither open nor close one.
+fn single_quotes(text: &str, out: &mut Vec<Quote>) {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut k = 0;
+    while k < chars.len() {
+        let (at, c) = chars[k];
+        let opens = matches!(c, '\'' | '‘')
+            && (k == 0 || matches!(chars[k - 1].1, ' ' | '(' | ':' | '—' | '–'))
+            && chars.get(k + 1).is_some_and(|(_, n)| n.is_alphabetic());
+        if !opens {
+            k += 1;
+            continue;
+        }
+        let start = at + c.len_utf8();
+        let close = (k + 2..chars.len()).find(|&j| {
+            matches!(chars[j].1, '\'' | '’')
+                && !chars[j - 1].1.is_whitespace()
+                && chars
+                    .get(j + 1)
+                    .is_none_or(|(_, n)| n.is_whitespace() || ",.;:!?)".contains(*n))
+        });
+        let Some(j) = close else {
+            out.push(Quote {
+                open: at,
+                inner: None,
+                after: text.len(),
+                single: true,
+            });
+            return;
+        };
+        let (end, mark) = chars[j];
+        out.push(Quote {
+            open: at,
+            inner: Some((start, end)),
+            after: end + mark.len_utf8(),
+            single: true,
+        });
+        k = j + 1;
+    }
 }
 
 /// Whether the quotation marks in a line hold speech rather than a name: a
@@ -264,7 +317,7 @@ pub(super) fn quotes_speech(text: &str) -> bool {
             let inner = &text[start..end];
             word_count(inner) >= SPEECH_WORDS
                 || inner.trim_end().ends_with([',', '.', '!', '?', '…'])
-                || text[q.after..].trim_start().starts_with(',')
+                || (!q.single && text[q.after..].trim_start().starts_with(','))
         }
     })
 }

@@ -323,3 +323,47 @@ fn the_page_addressing_its_reader_is_a_pitch_in_new_words() {
     let k = kept(&[de[0], reported, de[1]]);
     assert!(k.iter().any(|l| l == reported), "{k:?}");
 }
+
+#[test]
+fn age_gated_ads_go_and_british_single_quoted_speech_stays() {
+    let k = kept(&[
+        LEDE,
+        "Bet on the harbour regatta with Tidebet – 100% first deposit bonus. 18+ only. Bet responsibly.",
+        "Pensioner Ann Lowe, 78, who married on the pier in 1963, said: 'We danced in that pavilion every week, and you could see the whole bay from it.",
+        NEXT,
+        LAST,
+    ]);
+    assert!(!k.iter().any(|l| l.contains("Tidebet")), "{k:?}");
+    assert!(k.iter().any(|l| l.contains("Ann Lowe")), "{k:?}");
+    // An apostrophe neither opens nor closes a quotation; a podcast's name
+    // in single marks is a title, not speech.
+    assert!(quotes_speech(
+        "She said: 'It's like losing a family member.'"
+    ));
+    assert!(!quotes_speech(
+        "Escuche 'Café con Vigía', nuestro pódcast de economía, todos los martes."
+    ));
+}
+
+#[test]
+fn a_box_button_is_no_subheading_and_a_short_closing_sentence_stays() {
+    let k = kept_spaced(&[
+        (LEDE, 1, false, false),
+        (NEXT, 1, false, false),
+        (
+            "Our free morning briefing has the news you need. It takes 30 seconds to join.",
+            1,
+            false,
+            false,
+        ),
+        ("Count me in", 0, false, false),
+        (LAST, 1, false, false),
+        ("The pier reopens in May.", 0, false, false),
+        ("More Local News", 0, false, false),
+        ("Ferry fares to rise in spring", 0, false, false),
+        ("Lifeboat crew rescues two kayakers", 0, false, false),
+    ]);
+    assert!(!k.iter().any(|l| l == "Count me in"), "{k:?}");
+    assert!(k.iter().any(|l| l == "The pier reopens in May."), "{k:?}");
+    assert!(!k.iter().any(|l| l.contains("Ferry fares")), "{k:?}");
+}

@@ -3,7 +3,8 @@
 # local nginx (which answers If-None-Match / If-Modified-Since with 304),
 # polled by `topicfeed poll` into a fresh store: a first round (every item
 # new) and a second round (all 304). Each binary given is measured in the
-# same run, RUNS times, and the median wall and CPU (user+sys) reported.
+# same run, RUNS times (taking turns), and the median wall and CPU
+# (user+sys) reported.
 #
 #   examples/bench_poll.sh [BINARY...]     (default: target/release/topicfeed)
 #   SOURCES=10 ITEMS=200 RUNS=5 PORT=8391 examples/bench_poll.sh old new
@@ -97,25 +98,32 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 printf '%s sources x %s items, %s runs, median\n' "$SOURCES" "$ITEMS" "$RUNS"
 printf '%-48s %14s %14s %14s %14s\n' binary "new wall s" "new cpu s" "304 wall s" "304 cpu s"
-for bin in "${bins[@]}"; do
-    : >"$work/r1"
-    : >"$work/r2"
-    for ((r = 0; r < RUNS; r++)); do
+# The binaries take turns run by run, so a drift in the machine's speed
+# (another process, the CPU's clock) falls on all of them alike.
+for ((b = 0; b < ${#bins[@]}; b++)); do
+    : >"$work/r1.$b"
+    : >"$work/r2.$b"
+done
+for ((r = 0; r < RUNS; r++)); do
+    for ((b = 0; b < ${#bins[@]}; b++)); do
+        bin=${bins[$b]}
         rm -rf "$work/data"
-        timed_poll "$bin" "$work/data" >>"$work/r1"
+        timed_poll "$bin" "$work/data" >>"$work/r1.$b"
         if ! grep -q "new $ITEMS\|stored $ITEMS" "$work/last.out"; then
             echo "first round did not store every item:" >&2
             cat "$work/last.out" "$work/last.err" >&2
             exit 1
         fi
-        timed_poll "$bin" "$work/data" >>"$work/r2"
+        timed_poll "$bin" "$work/data" >>"$work/r2.$b"
         if [ "$(grep -c "304 not modified" "$work/last.out")" -ne "$SOURCES" ]; then
             echo "second round was not all 304:" >&2
             cat "$work/last.out" >&2
             exit 1
         fi
     done
-    printf '%-48s %14s %14s %14s %14s\n' "$bin" \
-        "$(cut -d' ' -f1 "$work/r1" | median)" "$(cut -d' ' -f2 "$work/r1" | median)" \
-        "$(cut -d' ' -f1 "$work/r2" | median)" "$(cut -d' ' -f2 "$work/r2" | median)"
+done
+for ((b = 0; b < ${#bins[@]}; b++)); do
+    printf '%-48s %14s %14s %14s %14s\n' "${bins[$b]}" \
+        "$(cut -d' ' -f1 "$work/r1.$b" | median)" "$(cut -d' ' -f2 "$work/r1.$b" | median)" \
+        "$(cut -d' ' -f1 "$work/r2.$b" | median)" "$(cut -d' ' -f2 "$work/r2.$b" | median)"
 done

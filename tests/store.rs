@@ -410,7 +410,11 @@ fn copies_merge_into_the_first_seen_story() {
     .enumerate()
     .map(|(i, text)| {
         let mut a = normalize_text(text, "x.txt");
+        // Another site's page: its own URL, so its own id (cleaned of its
+        // other clutter, the body alone may well be identical).
         a.site = Some(format!("Reprint Site {i}"));
+        a.url = Some(format!("https://reprint{i}.example/finland-border"));
+        a.id = format!("reprint-{i}");
         a
     })
     .collect();

@@ -367,3 +367,14 @@ fn a_box_button_is_no_subheading_and_a_short_closing_sentence_stays() {
     assert!(k.iter().any(|l| l == "The pier reopens in May."), "{k:?}");
     assert!(!k.iter().any(|l| l.contains("Ferry fares")), "{k:?}");
 }
+
+#[test]
+fn a_swiss_german_author_bio_goes() {
+    let k = kept(&[
+        LEDE,
+        NEXT,
+        LAST,
+        "Lorenza Ghielmetti ist Redaktorin im Ressort Region. Sie berichtet seit 2019 über das Locarnese.",
+    ]);
+    assert!(!k.iter().any(|l| l.contains("Redaktorin")), "{k:?}");
+}

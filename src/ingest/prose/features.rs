@@ -93,6 +93,20 @@ pub(super) fn gallery_counter(text: &str) -> bool {
     COUNTER.is_match(text)
 }
 
+/// "Hochwetzkogel | 22 km | 46 €", "Supplier | Tariff | Est. annual cost":
+/// a row of a comparison table laid out as text, three cells or more, one
+/// of them a figure. A share bar ("Facebook | WhatsApp | E-Mail") has no
+/// figure; a header row counts when a figure row follows, which the
+/// caller's neighbours settle.
+pub(super) fn table_row(text: &str) -> bool {
+    let cells: Vec<&str> = text.split('|').map(str::trim).collect();
+    cells.len() >= 3
+        && cells.iter().all(|c| !c.is_empty() && word_count(c) <= 5)
+        && cells
+            .iter()
+            .any(|c| c.chars().any(|ch| ch.is_ascii_digit()))
+}
+
 /// "18+ only", "+18", "21+": the age gate of a betting, alcohol or
 /// dating ad. Reporting spells an age out ("over-18s", "aged 18 and over").
 pub(super) fn age_gate(text: &str) -> bool {

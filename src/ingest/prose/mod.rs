@@ -35,7 +35,7 @@ mod pitch;
 use context::{glued_boxes, protect_lists, resolve_unsure};
 use features::{
     Word, age_gate, bullet, digit_share, gallery_counter, label_shaped, pictograph_led,
-    quoted_line, repeat_counts, words_of,
+    quoted_line, repeat_counts, table_row, words_of,
 };
 
 /// What a line is, to the classifier.
@@ -406,7 +406,10 @@ impl Prose {
         let table: Vec<bool> = blocks
             .iter()
             .zip(&counts)
-            .map(|(b, &n)| n < self.t.long_words && digit_share(b.text) >= self.t.table_digit_share)
+            .map(|(b, &n)| {
+                n < self.t.long_words
+                    && (digit_share(b.text) >= self.t.table_digit_share || table_row(b.text))
+            })
             .collect();
         // The first line that is prose by its own features is body, even
         // when the densest run (of lines made content by their neighbours)

@@ -149,10 +149,14 @@ impl Prose {
         }
         let first_sentence = text.find(['.', ';']).map_or(text, |i| &text[..i]);
         let roles = words_of(first_sentence);
-        named
-            && words.len() < 60
-            && roles
-                .iter()
-                .any(|w| self.bio_roles.contains(AsRef::<str>::as_ref(w)))
+        // German compounds end in the role: "Wirtschaftsredakteur".
+        let role = |w: &str| {
+            self.bio_roles.contains(w)
+                || self
+                    .bio_roles
+                    .iter()
+                    .any(|r| r.chars().count() >= 6 && w.len() > r.len() && w.ends_with(r.as_str()))
+        };
+        named && words.len() < 60 && roles.iter().any(|w| role(w.as_ref()))
     }
 }

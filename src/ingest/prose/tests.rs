@@ -378,3 +378,27 @@ fn a_swiss_german_author_bio_goes() {
     ]);
     assert!(!k.iter().any(|l| l.contains("Redaktorin")), "{k:?}");
 }
+
+#[test]
+fn prose_after_a_comparison_table_inside_the_body_is_still_the_story() {
+    let k = kept(&[
+        LEDE,
+        NEXT,
+        "Skigebiet | Pistenkilometer | Preis",
+        "Hochwetzkogel | 22 km | 46 €",
+        "Kolbnitzer Höhe | 31 km | 55 €",
+        "Mölltaler Sonnberg | 58 km | 63 €",
+        LAST,
+        "Markus Pirker ist Wirtschaftsredakteur der Drautal Rundschau. Er berichtet seit 2012 über Tourismus.",
+    ]);
+    assert!(k.iter().any(|l| l == LAST), "{k:?}");
+    assert!(!k.iter().any(|l| l.contains(" | ")), "{k:?}");
+    assert!(
+        !k.iter().any(|l| l.contains("Wirtschaftsredakteur")),
+        "{k:?}"
+    );
+    assert!(super::features::table_row("Hochwetzkogel | 22 km | 46 €"));
+    assert!(!super::features::table_row(
+        "Facebook | WhatsApp | E-Mail | Drucken"
+    ));
+}

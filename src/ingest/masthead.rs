@@ -4,7 +4,7 @@
 
 use super::boilerplate::Boilerplate;
 use super::lines::{Line, ends_sentence};
-use super::text::fold;
+use super::text::{fold, holds_words};
 
 /// How many lines at the top may be the masthead.
 const MASTHEAD_WINDOW: usize = 8;
@@ -35,9 +35,13 @@ pub(super) fn drop(lines: &mut Vec<Line>, site: &str, rules: &Boilerplate) {
             && !ends_sentence(&l.text)
             && (rest.is_empty()
                 || rest.starts_with(' ')
-                    && l.text[site.len().min(l.text.len())..]
-                        .trim_start()
-                        .starts_with(['–', '—', '-', '|', ':', '·']));
+                    // Lower-casing may change a letter's length in bytes:
+                    // never slice the line inside a character.
+                    && l.text.get(site.len()..).is_some_and(|after| {
+                        after
+                            .trim_start()
+                            .starts_with(['–', '—', '-', '|', ':', '·'])
+                    }));
         !(desk || motto)
     });
 }
@@ -56,21 +60,20 @@ pub(super) fn find(lines: &[Line], headline: Option<usize>, title_line: &str) ->
         .unwrap_or(MASTHEAD_WINDOW)
         .min(MASTHEAD_WINDOW)
         .min(lines.len());
+    // The page folded once, and only when a line could be the name.
+    let mut page: Option<Vec<String>> = None;
     lines[..top].iter().enumerate().find_map(|(i, l)| {
         let name = l.text.trim();
         if !name_shaped(name) {
             return None;
         }
         let key = fold(name);
-        let elsewhere = std::iter::once(title_line)
-            .chain(
-                lines
-                    .iter()
-                    .enumerate()
-                    .filter(|(k, _)| *k != i)
-                    .map(|(_, o)| o.text.as_str()),
-            )
-            .any(|other| contains_words(&fold(other), &key));
+        let page = page.get_or_insert_with(|| lines.iter().map(|o| fold(&o.text)).collect());
+        let elsewhere = holds_words(&fold(title_line), &key)
+            || page
+                .iter()
+                .enumerate()
+                .any(|(k, other)| k != i && holds_words(other, &key));
         elsewhere.then(|| name.to_owned())
     })
 }
@@ -91,14 +94,4 @@ fn name_shaped(text: &str) -> bool {
         && words
             .iter()
             .any(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3)
-}
-
-/// Whether folded `text` holds folded `key` as whole words.
-fn contains_words(text: &str, key: &str) -> bool {
-    !key.is_empty()
-        && text.match_indices(key).any(|(at, _)| {
-            let end = at + key.len();
-            (at == 0 || text.as_bytes()[at - 1] == b' ')
-                && (end == text.len() || text.as_bytes()[end] == b' ')
-        })
 }

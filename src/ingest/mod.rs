@@ -48,6 +48,7 @@ pub mod nesting;
 mod prose;
 mod shape;
 pub mod text;
+mod title;
 
 use chrono::{DateTime, Utc};
 

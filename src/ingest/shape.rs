@@ -15,7 +15,7 @@ use super::boilerplate::{Boilerplate, word_count};
 use super::byline::is_role;
 use super::lines::{Line, ends_sentence, is_body_paragraph};
 use super::prose::{self, Prose, Verdict};
-use super::text::fold;
+use super::text::{fold, holds_words};
 use crate::model::{Block, BlockKind};
 
 /// Cleans up and shapes content lines. `ended` says the page had an end
@@ -132,12 +132,7 @@ const MIN_SITE_CHARS: usize = 5;
 
 /// Whether `text` names the site whose folded name is `site`, as whole words.
 fn names(text: &str, site: &str) -> bool {
-    let folded = fold(text);
-    folded.match_indices(site).any(|(at, _)| {
-        let end = at + site.len();
-        (at == 0 || folded.as_bytes()[at - 1] == b' ')
-            && (end == folded.len() || folded.as_bytes()[end] == b' ')
-    })
+    holds_words(&fold(text), site)
 }
 
 /// Where the lead (captions, standfirst) ends and the story begins.

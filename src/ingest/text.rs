@@ -17,6 +17,10 @@ use super::dates;
 use super::headline;
 use super::lines::{Line, ends_sentence, lines, parse_page};
 use super::masthead;
+use super::title::{
+    motto_line, site_beside_headline, site_from_remainder, site_like, split_all,
+    split_by_separators,
+};
 
 /// Parses a whole scrape: title line first, then the body.
 pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
@@ -63,9 +67,10 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
     let title_line = lines.remove(0);
     // Where the on-page headline stood: a standfirst is printed under it,
     // so what is left above it is page furniture (a weather box, "on air").
-    let headline_at = headline_index(&found).and_then(|at| lines.get(at).map(|l| l.at.first));
+    let headline = headline_index(&found);
+    let headline_at = headline.and_then(|at| lines.get(at).map(|l| l.at.first));
     // A page title without the site's name leaves the masthead to name it.
-    let masthead = masthead::find(&lines, headline_index(&found), &title_line.text);
+    let masthead = masthead::find(&lines, headline, &title_line.text);
     let (title, site) = match found {
         Some(Found::Repeat(repeat)) => apply_repeat(repeat, &mut lines, rules),
         Some(Found::Reworded(at)) => {
@@ -133,18 +138,6 @@ struct Repeat {
     range: (usize, usize),
     /// Index of the repeating line among the lines after the title line.
     at: usize,
-}
-
-/// "Thurgauer Morgenblatt – Ihre Zeitung für die Region" above "Headline |
-/// Region | Thurgauer Morgenblatt": the first line is the site's name and
-/// motto, whose "headline" is the motto, when the later title line ends or
-/// starts with the same name.
-fn motto_line(first: &str, later: &str, rules: &Boilerplate) -> bool {
-    let (first, later) = (split_all(first, rules), split_all(later, rules));
-    let (Some(name), Some(start), Some(end)) = (first.first(), later.first(), later.last()) else {
-        return false;
-    };
-    first.len() >= 2 && site_like(name) && (fold(name) == fold(start) || fold(name) == fold(end))
 }
 
 /// Where the on-page headline stands among the lines after the title line.
@@ -396,175 +389,6 @@ fn widen_to_punctuation(s: &str, mut start: usize, mut end: usize) -> (usize, us
     (start, end)
 }
 
-/// The site is the last segment after the headline ("Headline - Section -
-/// Site"), else what stands before it ("Site - Headline").
-fn site_from_remainder(after: &str, before: &str, rules: &Boilerplate) -> Option<String> {
-    let sep_chars: &[char] = &['|', '-', '–', '—', ':', '·', '»', '/', ' '];
-    let after = after.trim_matches(sep_chars);
-    if !after.is_empty() {
-        let segments = segments(after, rules);
-        return segments.last().map(|s| s.to_string());
-    }
-    let before = rules
-        .strip_title_junk(before.trim())
-        .trim_matches(sep_chars);
-    if before.is_empty() || rules.is_title_junk(before) {
-        return None;
-    }
-    segments(before, rules).first().map(|s| s.to_string())
-}
-
-/// The site among a title's segments split at every separator, when the
-/// separators nest ("Tagline, motto · Site – Headline", "Headline — and
-/// more :: Site"): the headline is the longest segment; the site is the
-/// last name-shaped segment after it, else the first before it.
-fn site_beside_headline(segs: &[&str]) -> Option<String> {
-    let headline = (0..segs.len()).max_by_key(|&i| word_count(segs[i]))?;
-    let name = |s: &&&str| site_like(s);
-    segs[headline + 1..]
-        .iter()
-        .rev()
-        .find(name)
-        .or_else(|| segs[..headline].iter().find(name))
-        .map(|s| (*s).to_owned())
-}
-
-/// Every separated segment of a title line, whatever the separator.
-fn split_all<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
-    let mut parts = vec![text];
-    for sep in &rules.title_separators {
-        parts = parts
-            .into_iter()
-            .flat_map(|p| p.split(sep.as_str()))
-            .collect();
-    }
-    parts
-        .into_iter()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .collect()
-}
-
-/// The segments of a title line by its separator, bylines left out (they
-/// are neither headline nor site).
-fn segments<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
-    let sep = rules
-        .title_separators
-        .iter()
-        .find(|sep| text.contains(sep.as_str()));
-    segments_at(text, sep.map(String::as_str), rules)
-}
-
-/// [`segments`] at one separator.
-fn segments_at<'a>(text: &'a str, sep: Option<&str>, rules: &Boilerplate) -> Vec<&'a str> {
-    let parts: Vec<&str> = match sep {
-        Some(sep) => text.split(sep).collect(),
-        None => vec![text],
-    };
-    parts
-        .into_iter()
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && rules.byline_rest(s).is_none())
-        .collect()
-}
-
-/// A site name is short: a few words, no sentence punctuation.
-fn site_like(s: &str) -> bool {
-    let words = word_count(s);
-    // A motto has a comma ("Local news, independently owned"); a name not.
-    (1..=5).contains(&words)
-        && s.chars().count() <= 40
-        && !s.ends_with(['.', '?', '!'])
-        && !s.contains(',')
-}
-
-/// No repeated headline to go by: decide from the shape of the segments.
-/// The separators are tried in the rules' order; the first that sets a
-/// site apart wins ("Nach 140 Jahren: … – 230 Jobs weg :: Erzgebirgischer
-/// Bote" is split at "::", not at the dash inside the headline). Without
-/// one, "Site Name: Headline" is read at its colon.
-fn split_by_separators(line: &str, rules: &Boilerplate) -> (String, Option<String>) {
-    let present: Vec<&str> = rules
-        .title_separators
-        .iter()
-        .map(String::as_str)
-        .filter(|sep| line.contains(sep))
-        .collect();
-    let first = split_at_separator(line, present.first().copied(), rules);
-    if first.1.is_some() {
-        return first;
-    }
-    present[1.min(present.len())..]
-        .iter()
-        .map(|sep| split_at_separator(line, Some(sep), rules))
-        .find(|(_, site)| site.is_some())
-        .or_else(|| site_before_colon(line))
-        .unwrap_or(first)
-}
-
-/// "La Voz del Segura: Molina de Albar cortará …": a name of two to five
-/// capitalised words (particles aside) before the title's first colon.
-/// One word ("Analysis: …", "Exclusive: …") is a label, not a site.
-fn site_before_colon(line: &str) -> Option<(String, Option<String>)> {
-    let (name, rest) = line.split_once(": ")?;
-    let words: Vec<&str> = name.split_whitespace().collect();
-    let particle = |w: &str| {
-        matches!(
-            w,
-            "de" | "del" | "la" | "el" | "los" | "las" | "of" | "the" | "du" | "des" | "le" | "der"
-        )
-    };
-    let named = (2..=5).contains(&words.len())
-        && words.first().is_some_and(|w| !particle(w))
-        && words.iter().all(|w| {
-            particle(w)
-                || w.chars()
-                    .next()
-                    .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
-        });
-    (named && word_count(rest) > words.len())
-        .then(|| (rest.trim().to_owned(), Some(name.trim().to_owned())))
-}
-
-fn split_at_separator(
-    line: &str,
-    sep: Option<&str>,
-    rules: &Boilerplate,
-) -> (String, Option<String>) {
-    let segs = segments_at(line, sep, rules);
-    match segs.as_slice() {
-        [] => (String::new(), None),
-        [one] => ((*one).to_owned(), None),
-        // "Site :: Headline :: Site": the name at both ends.
-        [first, middle @ .., last]
-            if !middle.is_empty() && site_like(first) && fold(first) == fold(last) =>
-        {
-            let sep = rules
-                .title_separators
-                .iter()
-                .find(|s| line.contains(s.as_str()))
-                .map_or(" - ", |s| s.as_str());
-            (middle.join(sep), Some((*first).to_owned()))
-        }
-        [first, .., last] => {
-            let last_site = site_like(last) && word_count(last) < word_count(first);
-            let first_site = site_like(first) && word_count(first) < word_count(last);
-            if last_site {
-                ((*first).to_owned(), Some((*last).to_owned()))
-            } else if first_site {
-                let sep = rules
-                    .title_separators
-                    .iter()
-                    .find(|s| line.contains(s.as_str()))
-                    .map_or(" - ", |s| s.as_str());
-                (segs[1..].join(sep), Some((*first).to_owned()))
-            } else {
-                (line.to_owned(), None)
-            }
-        }
-    }
-}
-
 /// Case- and punctuation-insensitive view of a string that maps back to
 /// byte offsets in the original, so a match can be cut out with its casing.
 struct Folded {
@@ -629,6 +453,17 @@ impl Folded {
         }
         None
     }
+}
+
+/// Whether `folded` (a [`fold`]ed line) holds the folded `key` as whole
+/// words: "barrowvale fm" in "barrowvale fm newsroom", not in "fmx".
+pub(super) fn holds_words(folded: &str, key: &str) -> bool {
+    !key.is_empty()
+        && folded.match_indices(key).any(|(at, _)| {
+            let end = at + key.len();
+            (at == 0 || folded.as_bytes()[at - 1] == b' ')
+                && (end == folded.len() || folded.as_bytes()[end] == b' ')
+        })
 }
 
 /// Lower-cased words, punctuation folded to single spaces: how headlines

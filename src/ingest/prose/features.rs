@@ -279,6 +279,10 @@ fn quotes(text: &str) -> Vec<Quote> {
 /// non-space and before a space, punctuation or the line's end, so "It's"
 /// and "don't" neither open nor close one.
 fn single_quotes(text: &str, out: &mut Vec<Quote>) {
+    // Most lines have no single mark at all: no character table for them.
+    if !text.contains(['\'', '‘']) {
+        return;
+    }
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let mut k = 0;
     while k < chars.len() {

@@ -13,8 +13,8 @@ use crate::support::quality::{self, Expected, Field};
 use crate::support::root;
 
 /// The lowest acceptable overall score (the mean case score): measured
-/// 0.95 on the 370 cases (BENCHMARKS.md), less a little slack.
-const FLOOR: f64 = 0.93;
+/// 0.96 on the 514 cases (BENCHMARKS.md), less a little slack.
+const FLOOR: f64 = 0.94;
 
 /// The lowest acceptable accuracy per field, each a little under its
 /// measured figure: a field can regress while the overall score holds,
@@ -23,16 +23,16 @@ const FLOOR: f64 = 0.93;
 const FIELD_FLOORS: [(Field, f64); 12] = [
     (Field::Title, 0.95),
     (Field::TitleCi, 0.95),
-    (Field::Site, 0.93),
-    (Field::Byline, 0.89),
-    (Field::Date, 0.97),
+    (Field::Site, 0.94),
+    (Field::Byline, 0.92),
+    (Field::Date, 0.98),
     (Field::Language, 0.98),
     (Field::FirstPara, 0.98),
     (Field::LastPara, 0.98),
-    (Field::ParaCount, 0.90),
-    (Field::JunkFree, 0.95),
+    (Field::ParaCount, 0.93),
+    (Field::JunkFree, 0.96),
     (Field::MustContain, 0.96),
-    (Field::Topics, 0.46),
+    (Field::Topics, 0.49),
 ];
 
 fn cases() -> Vec<quality::Case> {

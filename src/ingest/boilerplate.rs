@@ -115,7 +115,10 @@ pub struct Boilerplate {
 }
 
 /// Trailing punctuation a junk line may carry ("Advertisement:", "Share ·").
-const TAIL: &str = r"[\s:.!|·•»›>\-–—]*";
+const TAIL: &str = r"[\s:.!|·•»›>\-–—↓→▼▾⬇]*";
+
+/// What a site may put before a line's words as decoration.
+const LEAD_DECORATION: &[char] = &['—', '–', '-', '•', '·', '»', '›', '>', '▼', '↓', '*', ' '];
 
 /// Unicode `\b` makes the regex engine leave its fast DFA on any
 /// non-ASCII line; next to an ASCII letter of the pattern an ASCII
@@ -389,6 +392,9 @@ impl Boilerplate {
 
     /// What a body line is, by every line table at once.
     pub fn classify(&self, line: &str) -> LineClass {
+        // "— Story continues below —": the tables read the words, not
+        // the rule a site draws around them.
+        let line = line.trim_start_matches(LEAD_DECORATION);
         let m = self.line_set.matches(line);
         let words = word_count(line);
         let short = words <= 40;
@@ -422,7 +428,10 @@ impl Boilerplate {
             if m.end() == 0 || m.end() >= line.len() {
                 break;
             }
-            line = &line[m.end()..];
+            // The separator after a stripped piece goes with it ("Accept
+            // all | Reject all Site: Headline").
+            line = line[m.end()..]
+                .trim_start_matches(|c: char| c.is_whitespace() || "|·•:".contains(c));
         }
         line
     }

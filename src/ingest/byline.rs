@@ -17,7 +17,7 @@ const NAME_PARTICLES: &[&str] = &[
 ];
 
 /// Words that join two names in a byline.
-const JOINERS: [&str; 5] = [" and ", " & ", " et ", " und ", " y "];
+const JOINERS: [&str; 7] = [" and ", " & ", " et ", " und ", " y ", " e ", " with "];
 
 /// "Nadja Keller, Reto Zimmermann": two segments, the second a name of two
 /// or three capitalised words, no role ("Film Critic") and no place
@@ -84,11 +84,25 @@ fn name_parts<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .collect();
+    // "Karim El Ouazzani, with Leila Bennis in Rabat": the joiner opens
+    // the last segment.
+    fn opened(s: &str) -> Option<&str> {
+        JOINERS
+            .iter()
+            .find_map(|j| s.strip_prefix(j.trim_start()))
+            .filter(|rest| !rest.is_empty())
+    }
+    let segments: Vec<&str> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| if i > 0 { opened(s).unwrap_or(s) } else { s })
+        .collect();
     let listed = segments.len() > 1
-        && segments.last().is_some_and(|last| {
-            JOINERS.iter().any(|j| last.contains(j))
-                && !last.split_whitespace().any(|w| rules.is_role_word(w))
-        });
+        && (opened(text.rsplit(',').next().unwrap_or("").trim()).is_some()
+            || segments.last().is_some_and(|last| {
+                JOINERS.iter().any(|j| last.contains(j))
+                    && !last.split_whitespace().any(|w| rules.is_role_word(w))
+            }));
     let segments = if listed || second_author(&segments, rules) {
         &segments[..]
     } else {
@@ -144,6 +158,10 @@ fn name_in(part: &str, rules: &Boilerplate) -> Option<String> {
         .unwrap_or(all.len())
         .min(caps_end);
     let words = &all[..cut];
+    // "Tradewind News Staff": one word before a desk is the paper's name.
+    if words.len() == 1 && cut < all.len() {
+        return None;
+    }
     let is_name = (1..=5).contains(&words.len())
         && words.iter().all(|w| {
             NAME_PARTICLES.contains(w)
@@ -199,8 +217,31 @@ pub(super) fn bare_byline_above(
     let dateline = content
         .last()
         .is_some_and(|l| l.words <= 4 && is_caps_place(&l.text));
-    let name_at = content.len().checked_sub(if dateline { 2 } else { 1 })?;
-    bare_byline(&content[name_at], rules).map(|names| (name_at, names))
+    let mut name_at = content.len().checked_sub(if dateline { 2 } else { 1 })?;
+    let mut names = bare_byline(&content[name_at], rules)?;
+    // An author box: one name a line, each under the last (their role
+    // lines are already gone).
+    while name_at > 0 && content[name_at].gap == 0 && names.len() < 4 {
+        // Each name may keep a role line of its own ("Congressional
+        // correspondent") between it and the next.
+        let role_above = name_at >= 2 && {
+            let l = &content[name_at - 1];
+            l.gap == 0
+                && l.words <= 4
+                && !ends_sentence(&l.text)
+                && l.text
+                    .split_whitespace()
+                    .last()
+                    .is_some_and(|w| is_role(w, rules))
+        };
+        let at = name_at - 1 - usize::from(role_above);
+        let Some(above) = bare_byline(&content[at], rules) else {
+            break;
+        };
+        names.splice(0..0, above);
+        name_at = at;
+    }
+    Some((name_at, names))
 }
 
 /// "NEW DELHI", "SAN JOSÉ": a place in capitals standing as a dateline.
@@ -218,7 +259,18 @@ pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String
     if line.words > 12 || ends_sentence(&line.text) {
         return None;
     }
-    let text = line.text.as_str();
+    // "Sofia Lindqvist in Älvby": where the names wrote from.
+    let text = match line.text.rsplit_once(" in ") {
+        Some((names, place))
+            if (1..=3).contains(&word_count(place))
+                && place
+                    .split_whitespace()
+                    .all(|w| w.chars().next().is_some_and(char::is_uppercase)) =>
+        {
+            names
+        }
+        _ => line.text.as_str(),
+    };
     let names_only = |part: &str| {
         // "Dana Petrakis/Ledger" is a name and what follows the slash.
         if part.contains('/') {
@@ -230,13 +282,41 @@ pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String
             .filter(|w| matches!(*w, "and" | "&" | "et" | "und" | "y" | "e"))
             .count();
         let name_words: usize = names.iter().map(|n| word_count(n)).sum();
+        // "A+ A A-", a text-size control, is no name: a name has a word
+        // of two letters or more, and its words are letters.
+        let real = |n: &String| {
+            n.split_whitespace()
+                .any(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+                && !n.contains(['+', '='])
+        };
         let shaped = !names.is_empty()
             && names.len() <= 4
-            && names.iter().all(|n| (2..=3).contains(&word_count(n)))
+            && names
+                .iter()
+                .all(|n| (2..=3).contains(&word_count(n)) && real(n))
             && name_words + joiners == word_count(part);
         shaped.then_some(names)
     };
     if let Some(names) = names_only(text) {
+        return Some(names);
+    }
+    // "Crime reporter Amy Thorncroft": the role may come first, written
+    // as a phrase in lower case ("Redacción Crónica Pacífica" is a desk
+    // and the paper's name).
+    let after_role = text
+        .split_whitespace()
+        .take(3)
+        .enumerate()
+        .filter(|(_, w)| w.starts_with(char::is_lowercase) && is_role(w, rules))
+        .last()
+        .and_then(|(k, _)| {
+            let mut rest = text;
+            for _ in 0..=k {
+                rest = rest.trim_start().split_once(char::is_whitespace)?.1;
+            }
+            Some(rest.trim_start())
+        });
+    if let Some(names) = after_role.and_then(names_only) {
         return Some(names);
     }
     let (names, detail, sep) = [" | ", ", ", "/", " - ", " – ", " — ", " · ", " • "]

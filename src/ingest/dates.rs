@@ -15,11 +15,14 @@ use regex::Regex;
 use super::boilerplate::Boilerplate;
 
 /// Zone abbreviations scrapes and feeds use, with their offsets in
-/// minutes. Names that are ambiguous between regions (IST: India, Ireland,
-/// Israel; AST: Atlantic, Arabia; BDT) are left out: a wrong offset is
-/// worse than none.
+/// minutes. Names that are ambiguous between regions (AST: Atlantic,
+/// Arabia; BDT) are left out: a wrong offset is worse than none. IST is
+/// India's: Irish summer time is written "IST" far more rarely than
+/// Indian dailies print it on every story, and read as UTC it would be
+/// wrong by five and a half hours.
 const ZONES: &[(&str, i32)] = &[
     ("utc", 0),
+    ("ist", 330),
     ("ut", 0),
     ("gmt", 0),
     ("z", 0),
@@ -128,6 +131,25 @@ pub fn parse_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
         return None;
     }
     machine_date(text).or_else(|| human_date(text, rules))
+}
+
+/// "3 hours ago", "Published 2 days ago", "il y a 5 heures": a date the
+/// page states only relative to when it was read, which a stored article
+/// cannot use. Still a date line: it marks where a byline stands.
+pub fn is_relative_date(text: &str, rules: &Boilerplate) -> bool {
+    static RELATIVE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^(?:(?:\d+|an?|one)\s+(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?)\s+ago|just now|yesterday|il y a \d+\s*(?:min|minutes?|h|heures?|jours?|semaines?)|vor \d+\s+(?:minuten|stunden|tagen|wochen)|hace \d+\s+(?:minutos|horas|días|semanas)|há \d+\s+(?:minutos|horas|dias)|\d+\s+(?:minuti|ore|giorni) fa)$",
+        )
+        .unwrap_or_else(|e| panic!("RELATIVE regex: {e}"))
+    });
+    // "First published 3 hours ago · Updated 47 minutes ago": each part.
+    text.len() <= 90
+        && text.split(['·', '|', '•']).all(|part| {
+            let part = part.trim().trim_end_matches('.').trim();
+            let rest = rules.date_line(part).map_or(part, |(_, rest)| rest.trim());
+            RELATIVE.is_match(rest)
+        })
 }
 
 /// English day names, full and short: a feed's weekday is redundant and
@@ -347,7 +369,12 @@ fn us_zone_offset(text: &str, date: NaiveDate) -> Option<i32> {
 
 /// The offset in seconds a zone in `text` names.
 fn zone_offset(text: &str) -> Option<i32> {
-    let c = ZONE.captures(text)?;
+    // "10:42 IST (GMT+1)": an offset stated in figures settles what a
+    // name beside it means.
+    let c = ZONE
+        .captures_iter(text)
+        .find(|c| c.get(7).is_none())
+        .or_else(|| ZONE.captures(text))?;
     if let Some(abbr) = c.get(7) {
         let abbr = abbr.as_str().to_lowercase();
         return ZONES

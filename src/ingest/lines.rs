@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use super::boilerplate::{Boilerplate, word_count};
 use super::byline::{bare_byline, bare_byline_above, is_role};
 use super::clean::clean_line;
+use super::dates::is_relative_date;
 use super::meta::{Kind, meta_line};
 use super::shape::shape;
 use crate::model::Block;
@@ -212,6 +213,12 @@ pub(super) fn parse_page(
             pass.skip(gap);
         } else if class.credit {
             pass.drop_caption_above(line.gap);
+            pass.skip(gap);
+        } else if class.junk && is_relative_date(&line.text, rules) {
+            // "3 hours ago" says nothing a stored story can keep, but
+            // above the story it stands where the date does, beside the
+            // byline.
+            pass.take_meta(&line.text, gap, rules);
             pass.skip(gap);
         } else if class.junk
             || role_only(&line, rules)

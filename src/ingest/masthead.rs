@@ -2,7 +2,7 @@
 //! with its motto. When the page title names the site, its masthead lines
 //! go; when it does not, the masthead is where the name is read.
 
-use super::boilerplate::Boilerplate;
+use super::boilerplate::{Boilerplate, word_count};
 use super::lines::{Line, ends_sentence};
 use super::text::{fold, holds_words};
 
@@ -63,10 +63,7 @@ pub(super) fn find(lines: &[Line], headline: Option<usize>, title_line: &str) ->
     // The page folded once, and only when a line could be the name.
     let mut page: Option<Vec<String>> = None;
     lines[..top].iter().enumerate().find_map(|(i, l)| {
-        let name = l.text.trim();
-        if !name_shaped(name) {
-            return None;
-        }
+        let name = masthead_name(l.text.trim())?;
         let key = fold(name);
         let page = page.get_or_insert_with(|| lines.iter().map(|o| fold(&o.text)).collect());
         let elsewhere = holds_words(&fold(title_line), &key)
@@ -74,8 +71,38 @@ pub(super) fn find(lines: &[Line], headline: Option<usize>, title_line: &str) ->
                 .iter()
                 .enumerate()
                 .any(|(k, other)| k != i && holds_words(other, &key));
-        elsewhere.then(|| name.to_owned())
+        elsewhere.then(|| as_written(name, lines))
     })
+}
+
+/// The name a masthead line gives: the whole line, or its first part
+/// when the name leads a strip of section and place ("NEUE PRATERPOST ·
+/// Motor · Wien").
+fn masthead_name(line: &str) -> Option<&str> {
+    if name_shaped(line) {
+        return Some(line);
+    }
+    let (first, rest) = line.split_once(['·', '|', '•', '—'])?;
+    let first = first.trim();
+    (word_count(line) <= 8 && !rest.trim().is_empty() && name_shaped(first)).then_some(first)
+}
+
+/// A name set in capitals on the masthead, as the page writes it
+/// elsewhere in mixed case ("© 2024 Neue Praterpost"), if it does.
+fn as_written(name: &str, lines: &[Line]) -> String {
+    if name.chars().any(char::is_lowercase) {
+        return name.to_owned();
+    }
+    let upper = name.to_uppercase();
+    lines
+        .iter()
+        .find_map(|l| {
+            let at = l.text.to_uppercase().find(&upper)?;
+            let found = l.text.get(at..at + name.len())?;
+            (found.to_uppercase() == upper && found.chars().any(char::is_lowercase))
+                .then(|| found.to_owned())
+        })
+        .unwrap_or_else(|| name.to_owned())
 }
 
 /// A name: a few words, each capitalised (or a number: "FM 95,9"), no

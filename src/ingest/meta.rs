@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::boilerplate::{Boilerplate, DateKind, word_count};
 use super::byline::parse_names;
-use super::dates::{has_year, parse_date, parse_time};
+use super::dates::{has_year, is_relative_date, parse_date, parse_time};
 use super::lines::{Body, ends_sentence};
 
 /// What a line turned out to be.
@@ -39,6 +39,9 @@ pub(super) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
     // Every stated date has a year in it (a time-only "updated" needs a
     // dated part beside it).
     if has_year(text) && read_dates(text, in_lead, rules, body) {
+        return Kind::Meta;
+    }
+    if in_lead && is_relative_date(text, rules) {
         return Kind::Meta;
     }
     Kind::Content

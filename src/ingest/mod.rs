@@ -49,6 +49,8 @@ mod prose;
 mod shape;
 pub mod text;
 mod title;
+#[cfg(test)]
+mod unseen_shapes;
 
 use chrono::{DateTime, Utc};
 

@@ -7,6 +7,7 @@
 //! Lines a scrape broke mid-sentence are rejoined, and every line is told
 //! apart as standfirst, subheading, list item, quote or paragraph.
 
+use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -167,6 +168,10 @@ fn shape_lead(lead: &[Line], rules: &Boilerplate, blocks: &mut Vec<Block>) {
             blocks.push(Block::new(BlockKind::ListItem, item));
             continue;
         }
+        // "Rugby", "Local News": a section's kicker, never a standfirst.
+        if line.words <= 3 && !ends_sentence(&line.text) {
+            continue;
+        }
         let is_last = i + 1 == lead.len();
         // A line directly above a list is its lead-in, not a caption.
         let above_list = !is_last && list_item(&lead[i + 1].text).is_some();
@@ -309,9 +314,10 @@ fn drop_pull_quotes(content: &mut Vec<Line>) {
         .join("\n");
     let repeated: Vec<bool> = quoted
         .iter()
-        .map(|q| {
+        .enumerate()
+        .map(|(i, q)| {
             q.as_ref()
-                .is_some_and(|q| all.matches(q.as_str()).nth(1).is_some())
+                .is_some_and(|q| all.matches(q.as_str()).nth(1).is_some() || echoed(q, i, content))
         })
         .collect();
     let mut i = 0;
@@ -319,6 +325,27 @@ fn drop_pull_quotes(content: &mut Vec<Line>) {
         i += 1;
         !repeated[i - 1]
     });
+}
+
+/// Whether a pull quote's words stand, nearly all, in one other line: a
+/// pull quote is often trimmed ("at half-time: nobody remembers…" for
+/// "at half-time that nobody remembers…, only the last minute").
+fn echoed(quote: &str, at: usize, content: &[Line]) -> bool {
+    let folded = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let words = folded(quote);
+    content.iter().enumerate().any(|(j, line)| {
+        if j == at || line.words < words.len() {
+            return false;
+        }
+        let other: HashSet<String> = folded(&line.text).into_iter().collect();
+        let found = words.iter().filter(|w| other.contains(*w)).count();
+        found * 10 >= words.len() * 9
+    })
 }
 
 /// The words inside a line that opens with a quotation mark and holds

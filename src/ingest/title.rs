@@ -137,7 +137,31 @@ fn site_before_colon(line: &str) -> Option<(String, Option<String>)> {
     let particle = |w: &str| {
         matches!(
             w,
-            "de" | "del" | "la" | "el" | "los" | "las" | "of" | "the" | "du" | "des" | "le" | "der"
+            "de" | "del"
+                | "la"
+                | "el"
+                | "los"
+                | "las"
+                | "of"
+                | "the"
+                | "du"
+                | "des"
+                | "le"
+                | "der"
+                | "do"
+                | "da"
+                | "dos"
+                | "das"
+                | "di"
+                | "della"
+                | "van"
+                | "von"
+                | "and"
+                | "&"
+                | "y"
+                | "e"
+                | "et"
+                | "und"
         )
     };
     let named = (2..=5).contains(&words.len())

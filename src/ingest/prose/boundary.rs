@@ -20,7 +20,8 @@ impl Prose {
                 // read" lists are lists too.
                 Class::Content if listed[i] => 0,
                 Class::Content => counts[i].min(t.content_cap) as i64,
-                Class::Clutter => -(t.clutter_cost as i64),
+                // Fragments are clutter by the time the boundary is sought.
+                Class::Clutter | Class::Fragment => -(t.clutter_cost as i64),
                 Class::Unsure => -(t.unsure_cost as i64),
             }
         };

@@ -10,7 +10,12 @@ use crate::ingest::boilerplate::word_count;
 /// stands (the densest-run search still ends the body before a trailing
 /// "Most read" list): its items are short and unfinished, but not clutter unless
 /// their own shape says so (a pitch, a link).
-pub(super) fn protect_lists(blocks: &[Block], own: &[Class], classes: &mut [Class]) -> Vec<bool> {
+pub(super) fn protect_lists(
+    blocks: &[Block],
+    own: &[Class],
+    fragments: &[bool],
+    classes: &mut [Class],
+) -> Vec<bool> {
     // Without blank lines every line is its own paragraph: lines under a
     // colon are no list then, unless bulleted.
     let spaced = blocks.iter().any(|b| b.gap > 0);
@@ -24,7 +29,10 @@ pub(super) fn protect_lists(blocks: &[Block], own: &[Class], classes: &mut [Clas
             && blocks[i].gap == 0;
         let continues = unbulleted_list && blocks[i].gap == 0;
         let bulleted = bullet(blocks[i].text);
-        if (lead_in || continues || bulleted) && own[i] != Class::Clutter {
+        // An item of a list under its lead-in is long and unfinished by
+        // nature ("Dane Whitfield (Chennai Chargers) – Rs 20.25 crore").
+        let item_shaped = (lead_in || continues) && fragments[i];
+        if (lead_in || continues || bulleted) && (own[i] != Class::Clutter || item_shaped) {
             classes[i] = Class::Content;
             listed[i] = true;
             unbulleted_list = !bulleted;
@@ -48,7 +56,8 @@ pub(super) fn glued_boxes(blocks: &[Block], own: &[Class], listed: &[bool], clas
     if !spaced {
         return;
     }
-    let clutter_at = |k: usize| own[k] == Class::Clutter;
+    // A list item under its lead-in is no box, however it reads alone.
+    let clutter_at = |k: usize| own[k] == Class::Clutter && !listed[k];
     for (i, b) in blocks.iter().enumerate() {
         if own[i] != Class::Content || listed[i] || word_count(b.text) >= BOX_LINE_WORDS {
             continue;

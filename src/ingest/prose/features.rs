@@ -84,13 +84,47 @@ pub(super) fn formal_imperative(text: &str, formal: &HashSet<String>) -> bool {
 }
 
 /// "Photo 2 of 7", "Bild 3 von 12: …", "Foto 1 de 14": a gallery's counter
-/// opens the line.
+/// opens the line. "Between 7 and 8 pm", "From 7 to 9": a range opens a
+/// sentence of the story.
 pub(super) fn gallery_counter(text: &str) -> bool {
     static COUNTER: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"^\W*\w+\s+\d{1,3}(?:\s*/\s*|\s+[^\W\d_]{1,4}\s+)\d{1,3}\b")
+        regex::Regex::new(r"^\W*\w+\s+\d{1,3}(?:\s*/\s*|\s+([^\W\d_]{1,4})\s+)\d{1,3}\b")
             .unwrap_or_else(|e| panic!("COUNTER regex: {e}"))
     });
-    COUNTER.is_match(text)
+    const RANGE: &[&str] = &[
+        "to", "and", "or", "till", "und", "bis", "oder", "et", "au", "à", "ou", "y", "a", "e", "o",
+        "til", "tot", "en",
+    ];
+    COUNTER.captures(text).is_some_and(|c| {
+        c.get(1)
+            .is_none_or(|w| !RANGE.contains(&w.as_str().to_lowercase().as_str()))
+    })
+}
+
+/// "Lappeenranta −27°C ☀ Tomorrow −24°C", "Weather: Saturday 12°C, light
+/// snow": a weather widget. A short unfinished line with a temperature
+/// beside a second one, a weather symbol or a forecast word; a sentence
+/// of the story reporting a temperature ends with its full stop.
+pub(super) fn weather_widget(text: &str) -> bool {
+    static READING: LazyLock<regex::Regex> = LazyLock::new(|| {
+        regex::Regex::new(r"\d\s?°\s?[CF]?\b|\d\s?°")
+            .unwrap_or_else(|e| panic!("READING regex: {e}"))
+    });
+    const FORECAST: &[&str] = &[
+        "weather", "forecast", "tomorrow", "today", "tonight", "high", "low", "feels", "wetter",
+        "morgen", "heute", "météo", "demain", "tiempo", "mañana", "meteo", "domani",
+    ];
+    const SYMBOLS: &[char] = &['☀', '☁', '⛅', '🌧', '❄', '🌦', '🌤', '⛈', '🌨', '☂'];
+    if !text.contains('°') || word_count(text) > 14 || crate::ingest::lines::ends_sentence(text) {
+        return false;
+    }
+    let readings = READING.find_iter(text).count();
+    readings >= 2
+        || (readings == 1
+            && (text.contains(SYMBOLS)
+                || words_of(text)
+                    .iter()
+                    .any(|w| FORECAST.contains(&AsRef::<str>::as_ref(w)))))
 }
 
 /// "Hochwetzkogel | 22 km | 46 €", "Supplier | Tariff | Est. annual cost":

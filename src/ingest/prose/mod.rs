@@ -35,7 +35,7 @@ mod pitch;
 use context::{glued_boxes, protect_lists, resolve_unsure};
 use features::{
     Word, age_gate, bullet, digit_share, gallery_counter, label_shaped, pictograph_led,
-    quoted_line, repeat_counts, table_row, words_of,
+    quoted_line, repeat_counts, table_row, weather_widget, words_of,
 };
 
 /// What a line is, to the classifier.
@@ -44,6 +44,10 @@ pub(super) enum Class {
     Content,
     Clutter,
     Unsure,
+    /// Clutter by shape alone (long, unfinished, no clutter feature): an
+    /// item of a list under its lead-in sentence is shaped the same.
+    /// Becomes [`Class::Clutter`] once lists are known.
+    Fragment,
 }
 
 /// What becomes of a line.
@@ -178,6 +182,7 @@ struct Labels {
 struct Bio {
     verbs: Vec<String>,
     roles: Vec<String>,
+    beats: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -219,6 +224,8 @@ pub(super) struct Prose {
     link_marks: Vec<String>,
     bio_verbs: HashSet<String>,
     bio_roles: HashSet<String>,
+    /// "writes about", "covers": a name and its beat, a bio with no role.
+    bio_beats: Vec<(String, String)>,
     button_first: HashSet<String>,
     button_words: usize,
     label_words: HashSet<String>,
@@ -317,6 +324,15 @@ impl Prose {
             link_marks: file.marks.link,
             bio_verbs: set(file.bio.verbs),
             bio_roles: set(file.bio.roles),
+            bio_beats: file
+                .bio
+                .beats
+                .into_iter()
+                .map(|b| match b.split_once(' ') {
+                    Some((verb, rest)) => (verb.to_owned(), rest.to_owned()),
+                    None => (b, String::new()),
+                })
+                .collect(),
             button_first: set(file.buttons.first),
             button_words: file.buttons.max_words,
             label_words: set(file.labels.words),
@@ -389,8 +405,14 @@ impl Prose {
             // to drop what the tables let through.
             return vec![Verdict::Keep; blocks.len()];
         }
+        let fragments: Vec<bool> = classes.iter().map(|c| *c == Class::Fragment).collect();
+        for c in &mut classes {
+            if *c == Class::Fragment {
+                *c = Class::Clutter;
+            }
+        }
         let own = classes.clone();
-        let listed = protect_lists(blocks, &own, &mut classes);
+        let listed = protect_lists(blocks, &own, &fragments, &mut classes);
         glued_boxes(blocks, &own, &listed, &mut classes);
         resolve_unsure(blocks, &mut classes);
         // The lead ends at the first line whose own features read as prose,
@@ -500,6 +522,7 @@ impl Prose {
         if self.is_bio(text, words)
             || label_shaped(text, n)
             || gallery_counter(text)
+            || weather_widget(text)
             || paid_label
             || (n < t.long_words && age_gate(text))
         {
@@ -524,12 +547,14 @@ impl Prose {
             return Class::Unsure;
         }
         if n >= t.heading_words && !sentence && !bullet(text) && !quoted_line(text) {
-            // Too long for a heading, no sentence: a caption, a teaser, a promo.
-            return Class::Clutter;
+            // Too long for a heading, no sentence: a caption, a teaser, a
+            // promo, unless a lead-in sentence makes it a list item.
+            return Class::Fragment;
         }
         if stop < t.long_stop_share / 2.0 && !sentence && !bullet(text) {
-            // Many words, few stopwords, no sentence: a tag list or menu.
-            return Class::Clutter;
+            // Many words, few stopwords, no sentence: a tag list or menu,
+            // unless a lead-in sentence makes it a list item.
+            return Class::Fragment;
         }
         Class::Unsure
     }

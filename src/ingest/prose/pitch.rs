@@ -34,6 +34,16 @@ fn distinct_hits(words: &[Word], set: &HashSet<String>) -> usize {
     seen.len()
 }
 
+/// A price: a currency sign or code against a figure ("CHF 45", "$20",
+/// "Rs 500").
+fn priced(text: &str) -> bool {
+    static PRICE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"(?:[$€£¥₹₦₱]|\b(?:CHF|USD|EUR|GBP|CAD|AUD|Rs|kr|Fr)\.?)\s?\d")
+            .unwrap_or_else(|e| panic!("PRICE regex: {e}"))
+    });
+    PRICE.is_match(text)
+}
+
 impl Prose {
     /// A call to action: one of its sentences opens with an imperative of
     /// the table ("…Click image to enlarge.", "Already a subscriber? Sign
@@ -95,6 +105,14 @@ impl Prose {
             // million … to upgrade the promenade").
             return true;
         }
+        // "Tickets … are available from CHF 45": a line that opens on
+        // what is for sale and names its price is the box office's.
+        let opens_shop = words
+            .first()
+            .is_some_and(|w| lex.shop.contains(AsRef::<str>::as_ref(w)));
+        if opens_shop && words.len() <= BOX_WORDS && priced(text) {
+            return true;
+        }
         if reader + voice == 0 {
             return false;
         }
@@ -108,7 +126,18 @@ impl Prose {
         {
             return true;
         }
-        let pitch = pitch + distinct_hits(words, &lex.shop);
+        // A short line in the site's voice about a pitch's matter ("Did
+        // we get something wrong? Let us know here.") is its box.
+        if voice > 0 && pitch > 0 && words.len() <= OFFER_WORDS / 2 {
+            return true;
+        }
+        let shop = distinct_hits(words, &lex.shop);
+        // The site pointing at its own shop ("our tested picks are in the
+        // Trail Times Shop") is selling, whoever it addresses.
+        if voice > 0 && shop > 0 && words.len() <= BOX_WORDS {
+            return true;
+        }
+        let pitch = pitch + shop;
         let figures = text.chars().any(|c| c.is_ascii_digit());
         let share = reader as f32 / words.len() as f32;
         (share >= self.t.reader_share && (pitch > 0 || figures))
@@ -119,6 +148,9 @@ impl Prose {
 
     /// "Jane Roe is a reporter covering…": a name, a verb, a role.
     pub(super) fn is_bio(&self, text: &str, words: &[Word]) -> bool {
+        if self.is_beat_bio(text, words) {
+            return true;
+        }
         // Cheap test first: a verb of the table among the first words.
         if !words
             .iter()
@@ -158,5 +190,25 @@ impl Prose {
                     .any(|r| r.chars().count() >= 6 && w.len() > r.len() && w.ends_with(r.as_str()))
         };
         named && words.len() < 60 && roles.iter().any(|w| role(w.as_ref()))
+    }
+
+    /// "Liis Kask writes about science…": a capitalised name of two to four
+    /// words, then a beat of the table. Short: a paragraph of the story
+    /// about a writer goes on to say more.
+    fn is_beat_bio(&self, text: &str, words: &[Word]) -> bool {
+        if words.len() >= 40 {
+            return false;
+        }
+        let raw: Vec<&str> = text.split_whitespace().take(6).collect();
+        (2..=4.min(words.len().saturating_sub(1))).any(|k| {
+            let named = raw[..k]
+                .iter()
+                .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+            named
+                && self.bio_beats.iter().any(|(verb, after)| {
+                    words[k] == verb.as_str()
+                        && (after.is_empty() || words.get(k + 1).is_some_and(|w| w == after))
+                })
+        })
     }
 }

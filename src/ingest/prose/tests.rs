@@ -402,3 +402,77 @@ fn prose_after_a_comparison_table_inside_the_body_is_still_the_story() {
         "Facebook | WhatsApp | E-Mail | Drucken"
     ));
 }
+
+#[test]
+fn a_range_opening_a_sentence_is_no_gallery_counter_and_weather_widgets_go() {
+    let range =
+        "Between 7 and 8 pm, the hourly spot price rose to €1.89 per kilowatt hour, excluding tax.";
+    let k = kept(&[
+        LEDE,
+        "Lappeenranta −27°C ☀  Tomorrow −24°C",
+        range,
+        "Photo 3 of 12",
+        NEXT,
+        "Weather: Saturday −12°C, light snow",
+        LAST,
+    ]);
+    assert!(k.iter().any(|l| l == range), "{k:?}");
+    assert!(!k.iter().any(|l| l.contains("°C")), "{k:?}");
+    assert!(!k.iter().any(|l| l.starts_with("Photo 3")), "{k:?}");
+    // A sentence reporting a temperature is the story's.
+    assert!(!super::features::weather_widget(
+        "Temperatures fell to −31°C in Kuusamo overnight."
+    ));
+}
+
+#[test]
+fn beat_bios_shop_plugs_box_office_lines_and_correction_boxes_go() {
+    let k = kept(&[
+        LEDE,
+        NEXT,
+        LAST,
+        "Tickets for the remaining festival nights (until 14 July) are available from CHF 45 at the festival box office and online.",
+        "Gear up for next season: our tested picks for classic skis, poles and waxing kits are in the Trail Times Shop.",
+        "Did we get something wrong? Let us know here.",
+        "Liis Kask writes about science and the environment in the Baltics.",
+    ]);
+    assert_eq!(k, [LEDE, NEXT, LAST], "{k:?}");
+    // Tickets reported on, with no price, are news.
+    let news = "Tickets for the final sold out within twelve minutes of going on sale, the club said on Monday.";
+    assert!(kept(&[LEDE, news, LAST]).iter().any(|l| l == news));
+}
+
+#[test]
+fn a_list_under_its_lead_in_keeps_its_unfinished_items() {
+    let items = [
+        "Liam Hardwick (Mumbai Mariners) – Rs 23.5 crore",
+        "Dane Whitfield (Chennai Chargers) – Rs 20.25 crore",
+        "Rohit Soren (Kolkata Kings) – Rs 7.2 crore",
+    ];
+    let k = kept_spaced(&[
+        (LEDE, 1, false, false),
+        (
+            "The three most expensive buys of the day were:",
+            1,
+            false,
+            false,
+        ),
+        (items[0], 0, false, false),
+        (items[1], 0, false, false),
+        (items[2], 0, false, false),
+        (NEXT, 1, false, false),
+        (LAST, 1, false, false),
+    ]);
+    for item in items {
+        assert!(k.iter().any(|l| l == item), "{item} lost: {k:?}");
+    }
+    // The same lines with no lead-in above them are a teaser list.
+    let k = kept_spaced(&[
+        (LEDE, 1, false, false),
+        (NEXT, 1, false, false),
+        (LAST, 1, false, false),
+        (items[0], 1, false, false),
+        (items[1], 0, false, false),
+    ]);
+    assert!(!k.iter().any(|l| l == items[0]), "{k:?}");
+}

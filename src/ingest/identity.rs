@@ -206,6 +206,8 @@ pub fn article_id(canonical_url: Option<&str>, title: &str, body: &str) -> Strin
 /// The id and the fingerprint together, lower-casing the body once.
 pub fn identify(canonical_url: Option<&str>, title: &str, body: &str) -> (String, u64) {
     let lower = body.to_lowercase();
+    // The body's words are split once, for the digest and the fingerprint.
+    let body_words: Vec<&str> = words(&lower).collect();
     let digest = match canonical_url {
         Some(url) => blake3::hash(format!("url\n{url}").as_bytes()),
         None => {
@@ -215,7 +217,7 @@ pub fn identify(canonical_url: Option<&str>, title: &str, body: &str) -> (String
             hasher.update(b"\n");
             // One update with the whole text: blake3 is slow on tiny slices.
             let mut joined = String::with_capacity(lower.len());
-            for word in words(&lower) {
+            for word in &body_words {
                 if !joined.is_empty() {
                     joined.push(' ');
                 }
@@ -225,7 +227,10 @@ pub fn identify(canonical_url: Option<&str>, title: &str, body: &str) -> (String
             hasher.finalize()
         }
     };
-    (digest.to_hex()[..20].to_owned(), fingerprint_lower(&lower))
+    (
+        digest.to_hex()[..20].to_owned(),
+        fingerprint_words(&body_words),
+    )
 }
 
 /// Lower-case words joined by single spaces, punctuation dropped: what
@@ -256,7 +261,11 @@ pub fn fingerprint(body: &str) -> u64 {
 }
 
 fn fingerprint_lower(lower: &str) -> u64 {
-    let word_hashes: Vec<u64> = words(lower).map(|w| xxh3_64(w.as_bytes())).collect();
+    fingerprint_words(&words(lower).collect::<Vec<_>>())
+}
+
+fn fingerprint_words(words: &[&str]) -> u64 {
+    let word_hashes: Vec<u64> = words.iter().map(|w| xxh3_64(w.as_bytes())).collect();
     if word_hashes.is_empty() {
         return 0;
     }

@@ -64,7 +64,11 @@ pub const CONTAINER_BUDGET: usize = 500_000;
 /// Every tag starts with `<`, so counting those bounds the tags without
 /// tokenizing.
 fn html_caps(html: &str) -> (usize, usize, usize) {
-    let tags = html.bytes().filter(|&c| c == b'<').count().max(1);
+    caps_for(html.bytes().filter(|&c| c == b'<').count())
+}
+
+fn caps_for(tags: usize) -> (usize, usize, usize) {
+    let tags = tags.max(1);
     (
         (HTML_DEPTH_BUDGET / tags).clamp(MIN_HTML_DEPTH, MAX_HTML_DEPTH),
         (FORMATTING_BUDGET / tags).clamp(2, 64),
@@ -264,7 +268,13 @@ fn name_end(b: &[u8], start: usize) -> usize {
 /// html5ever can build, since every element it counts is one html5ever
 /// would nest, and the uncounted ones cannot nest on their own.
 pub fn flatten_html(html: &str) -> Cow<'_, str> {
-    let (cap, formatting_cap, heavy_cap) = html_caps(html);
+    let lts = html.bytes().filter(|&c| c == b'<').count();
+    let (cap, formatting_cap, heavy_cap) = caps_for(lts);
+    // Nothing nests deeper than the page has tags: a feed item's few
+    // paragraphs need no walk.
+    if lts < cap.min(formatting_cap).min(heavy_cap) {
+        return Cow::Borrowed(html);
+    }
     let b = html.as_bytes();
     let mut open: Vec<Vec<u8>> = Vec::new();
     let mut on_stack: FxHashMap<Vec<u8>, usize> = FxHashMap::default();

@@ -41,7 +41,12 @@ pub(super) fn shape(
     let after_meta = drop_clutter(&mut content, after_meta, site);
     let body_start = body_start(&content, after_meta);
     let mut blocks = Vec::with_capacity(content.len());
-    shape_lead(&content[..body_start], rules, &mut blocks);
+    shape_lead(
+        &content[..body_start],
+        after_meta.unwrap_or(0),
+        rules,
+        &mut blocks,
+    );
     shape_body(&content[body_start..], &mut blocks);
     // A wire dateline ("ROTTERDAM (Reuters) -") stays where it is: it is
     // part of the lede, as readers of the wire and the annotation
@@ -157,19 +162,24 @@ fn body_start(content: &[Line], after_meta: Option<usize>) -> usize {
 
 /// Lead: a caption sits directly above the standfirst (no blank line) or
 /// carries a credit; the last lead line is the standfirst.
-fn shape_lead(lead: &[Line], rules: &Boilerplate, blocks: &mut Vec<Block>) {
-    let lead: Vec<&Line> = lead
+/// Lines of the lead above `above_meta` stand above the byline and date.
+fn shape_lead(lead: &[Line], above_meta: usize, rules: &Boilerplate, blocks: &mut Vec<Block>) {
+    let (lead, above): (Vec<&Line>, Vec<bool>) = lead
         .iter()
-        .filter(|l| !rules.classify(&l.text).credit_in_lead)
-        .collect();
+        .enumerate()
+        .filter(|(_, l)| !rules.classify(&l.text).credit_in_lead)
+        .map(|(k, l)| (l, k < above_meta))
+        .unzip();
     for (i, line) in lead.iter().enumerate() {
         // A bulleted line is a list item wherever it stands.
         if let Some(item) = list_item(&line.text) {
             blocks.push(Block::new(BlockKind::ListItem, item));
             continue;
         }
-        // "Rugby", "Local News": a section's kicker, never a standfirst.
-        if line.words <= 3 && !ends_sentence(&line.text) {
+        // "Rugby", "Local News" above the byline: a section's kicker,
+        // never a standfirst. (With no byline, as when an article's own
+        // text comes back, a short line may be what the first pass kept.)
+        if above[i] && line.words <= 3 && !ends_sentence(&line.text) {
             continue;
         }
         let is_last = i + 1 == lead.len();

@@ -30,7 +30,7 @@ mod tests;
 
 use super::boilerplate::Boilerplate;
 use super::clean::strip_invalid_chars;
-use super::{Draft, IngestError};
+use super::{Draft, IngestError, lang};
 
 /// Which reader produced a [`FeedDocument`], for the poll report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -176,7 +176,8 @@ fn document(
     // feed-rs keeps the RSS 2.0 <ttl> only; RSS 0.91 has one too.
     let ttl_minutes = feed.ttl.or_else(|| rss_ttl(text));
     let kind = feed.kind;
-    let (title, drafts, skipped) = convert::drafts(feed, url, rules);
+    let (title, mut drafts, skipped) = convert::drafts(feed, url, rules);
+    share_language(&mut drafts);
     FeedDocument {
         kind,
         title,
@@ -186,6 +187,34 @@ fn document(
         repairs,
         reader,
         damage,
+    }
+}
+
+/// Items spread over the feed that are detected, when it states no
+/// language: its first, middle and last.
+const LANGUAGE_PROBES: usize = 3;
+
+/// A feed that states no language is nearly always in one all the same.
+/// Detection is the costliest step of reading a plain item, so a few items
+/// across the feed are detected and, when they agree, every item takes
+/// their language; when they differ (a feed in several languages), each
+/// item is detected on its own as before.
+fn share_language(drafts: &mut [Draft]) {
+    let n = drafts.len();
+    if n <= LANGUAGE_PROBES || drafts.iter().any(|d| d.language.is_some()) {
+        return;
+    }
+    let probes = [0, n / 2, n - 1];
+    let found: Vec<Option<&'static str>> = probes
+        .iter()
+        .map(|&i| lang::detect(&crate::model::blocks_text(&drafts[i].blocks)))
+        .collect();
+    if let Some(Some(first)) = found.first()
+        && found.iter().all(|f| f == &Some(*first))
+    {
+        for d in drafts.iter_mut() {
+            d.language = Some((*first).to_owned());
+        }
     }
 }
 

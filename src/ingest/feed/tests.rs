@@ -401,3 +401,46 @@ fn a_relative_xml_base_resolves_against_the_document_url() {
         Some("https://feeds.example/blog/2024/one.html")
     );
 }
+
+/// RSS items, one `<description>` each, in a channel with no language.
+fn unlabelled_feed(bodies: &[&str]) -> FeedDocument {
+    let items: String = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            format!("<item><title>Item {i}</title><link>https://news.example/{i}</link><description>{b}</description></item>")
+        })
+        .collect();
+    let xml = format!(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>News</title><link>https://news.example/</link>{items}</channel></rss>"
+    );
+    parse_feed(xml.as_bytes(), Some("https://news.example/feed.xml")).unwrap()
+}
+
+#[test]
+fn a_feed_without_a_language_takes_the_one_its_items_agree_on() {
+    let en = "The council said on Monday that the ferry would run again from the first of the month, and that the timetable would be the same as it was before the storm.";
+    let de = "Der Gemeinderat teilte am Montag mit, dass die Fähre ab dem Ersten des Monats wieder fahren werde und dass der Fahrplan der gleiche sei wie vor dem Sturm.";
+    // Every item in English: the probes agree and all items get "en".
+    let doc = unlabelled_feed(&[en; 6]);
+    assert!(
+        doc.drafts
+            .iter()
+            .all(|d| d.language.as_deref() == Some("en"))
+    );
+    // The middle item in German: the probes disagree, each item is
+    // detected on its own when it is assembled.
+    let doc = unlabelled_feed(&[en, en, en, de, en, en]);
+    assert!(doc.drafts.iter().all(|d| d.language.is_none()));
+    let langs: Vec<String> = doc
+        .drafts
+        .into_iter()
+        .map(|d| {
+            crate::ingest::assemble(d)
+                .unwrap()
+                .language
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(langs, ["en", "en", "en", "de", "en", "en"]);
+}

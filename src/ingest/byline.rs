@@ -164,7 +164,12 @@ fn name_in(part: &str, rules: &Boilerplate) -> Option<String> {
     }
     let is_name = (1..=5).contains(&words.len())
         && words.iter().all(|w| {
+            // "al-Mousawi", "el-Amin": a particle joined to the name.
+            let joined = w.split_once('-').is_some_and(|(p, rest)| {
+                NAME_PARTICLES.contains(&p) && rest.starts_with(char::is_uppercase)
+            });
             NAME_PARTICLES.contains(w)
+                || joined
                 || w.chars().next().is_some_and(char::is_uppercase)
                     && !w.chars().any(|c| c.is_ascii_digit())
         })
@@ -250,6 +255,36 @@ fn is_caps_place(text: &str) -> bool {
     letters.len() >= 3 && letters.iter().all(|c| c.is_uppercase()) && !ends_sentence(text)
 }
 
+/// A byline with each "in Place" after a name taken out ("Akiko
+/// Morimoto in Kumamoto and Jared Okafor in Tokyo"): a place is one to
+/// three capitalised words, up to the next joiner or the end.
+fn without_places(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(" in ") {
+        let after = &rest[at + 4..];
+        let end = JOINERS
+            .iter()
+            .filter_map(|j| after.find(j))
+            .min()
+            .unwrap_or(after.len());
+        let place = &after[..end];
+        let is_place = (1..=3).contains(&word_count(place))
+            && place
+                .split_whitespace()
+                .all(|w| w.chars().next().is_some_and(char::is_uppercase));
+        if is_place {
+            out.push_str(&rest[..at]);
+            rest = &after[end..];
+        } else {
+            out.push_str(&rest[..at + 4]);
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// A line that is nothing but one to four names ("Jane Roe and Tom
 /// Hale"): capitalized words in twos and threes, joined by "and"/"&"/",".
 /// The names may carry one detail after a bar or comma, if it is a role or
@@ -259,18 +294,10 @@ pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String
     if line.words > 12 || ends_sentence(&line.text) {
         return None;
     }
-    // "Sofia Lindqvist in Älvby": where the names wrote from.
-    let text = match line.text.rsplit_once(" in ") {
-        Some((names, place))
-            if (1..=3).contains(&word_count(place))
-                && place
-                    .split_whitespace()
-                    .all(|w| w.chars().next().is_some_and(char::is_uppercase)) =>
-        {
-            names
-        }
-        _ => line.text.as_str(),
-    };
+    // "Sofia Lindqvist in Älvby", "A in Kumamoto and B in Tokyo": where
+    // the names wrote from.
+    let placeless = without_places(&line.text);
+    let text = placeless.as_str();
     let names_only = |part: &str| {
         // "Dana Petrakis/Ledger" is a name and what follows the slash.
         if part.contains('/') {

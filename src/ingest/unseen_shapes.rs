@@ -77,6 +77,14 @@ fn bylines_in_shapes_without_by() {
     assert_eq!(d.authors, ["Karim El Ouazzani", "Leila Bennis"]);
     let d = run(&format!("{top}By Tradewind News Staff{date}"));
     assert!(d.authors.is_empty(), "{:?}", d.authors);
+    // A particle joined to the name, and the wire service after it.
+    let d = run(&format!("{top}By Haider al-Mousawi, Tigris Wire{date}"));
+    assert_eq!(d.authors, ["Haider al-Mousawi"]);
+    // Each name with its own place.
+    let d = run(&format!(
+        "{top}Akiko Morimoto in Kumamoto and Jared Okafor in Tokyo{date}"
+    ));
+    assert_eq!(d.authors, ["Akiko Morimoto", "Jared Okafor"]);
 }
 
 #[test]

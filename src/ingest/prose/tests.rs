@@ -435,6 +435,7 @@ fn beat_bios_shop_plugs_box_office_lines_and_correction_boxes_go() {
         "Gear up for next season: our tested picks for classic skis, poles and waxing kits are in the Trail Times Shop.",
         "Did we get something wrong? Let us know here.",
         "Liis Kask writes about science and the environment in the Baltics.",
+        "Support the Ledger: we are paid for by readers. Give once or give monthly — it takes a minute.",
     ]);
     assert_eq!(k, [LEDE, NEXT, LAST], "{k:?}");
     // Tickets reported on, with no price, are news.

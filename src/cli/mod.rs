@@ -546,22 +546,10 @@ fn poll(data: &DataArg, feeds: &FeedsArg, only: &[String]) -> anyhow::Result<Exi
         );
         return Ok(ExitCode::SUCCESS);
     }
-    // A source with no validators yet answers with a whole document: the
-    // scrape rules it will be read with compile on another core while the
-    // store opens and the fetches run. (A round of 304s reads nothing and
-    // is left alone.)
-    let states = sources::state::StateFile::new(&data.dir)
-        .load()
-        .unwrap_or_default();
-    let fresh = selected.iter().any(|s| {
-        states
-            .get(&s.name)
-            .is_none_or(|st| st.url != s.url || (st.etag.is_none() && st.last_modified.is_none()))
-    });
-    if fresh {
-        std::thread::spawn(|| {
-            topicfeed::ingest::Boilerplate::builtin();
-        });
+    // Documents to read (not a round of 304s): the rules compile while the
+    // store opens and the fetches run.
+    if sources::state::StateFile::new(&data.dir).expects_documents(&selected) {
+        topicfeed::ingest::warm_up();
     }
     let topics =
         Arc::new(topicfeed::classify::LiveTopics::load(&feeds.dir).map_err(config_errors)?);

@@ -11,9 +11,9 @@ use super::boilerplate::{Boilerplate, word_count};
 use super::lines::{Line, ends_sentence};
 
 /// Particles that may stand lower-case inside a name.
-const NAME_PARTICLES: &[&str] = &[
+pub(super) const NAME_PARTICLES: &[&str] = &[
     "de", "la", "le", "du", "des", "van", "der", "den", "von", "zu", "da", "del", "di", "dos", "y",
-    "bin", "al", "el",
+    "bin", "al", "el", "do", "das",
 ];
 
 /// Words that join two names in a byline.
@@ -92,13 +92,14 @@ fn name_parts<'a>(text: &'a str, rules: &Boilerplate) -> Vec<&'a str> {
             .find_map(|j| s.strip_prefix(j.trim_start()))
             .filter(|rest| !rest.is_empty())
     }
+    let last_opened = segments.len() > 1 && segments.last().is_some_and(|s| opened(s).is_some());
     let segments: Vec<&str> = segments
         .iter()
         .enumerate()
         .map(|(i, s)| if i > 0 { opened(s).unwrap_or(s) } else { s })
         .collect();
     let listed = segments.len() > 1
-        && (opened(text.rsplit(',').next().unwrap_or("").trim()).is_some()
+        && (last_opened
             || segments.last().is_some_and(|last| {
                 JOINERS.iter().any(|j| last.contains(j))
                     && !last.split_whitespace().any(|w| rules.is_role_word(w))
@@ -306,7 +307,7 @@ pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String
         let names = parse_names(part, rules);
         let joiners = part
             .split_whitespace()
-            .filter(|w| matches!(*w, "and" | "&" | "et" | "und" | "y" | "e"))
+            .filter(|w| JOINERS.iter().any(|j| j.trim() == *w))
             .count();
         let name_words: usize = names.iter().map(|n| word_count(n)).sum();
         // "A+ A A-", a text-size control, is no name: a name has a word
@@ -336,13 +337,8 @@ pub(super) fn bare_byline(line: &Line, rules: &Boilerplate) -> Option<Vec<String
         .enumerate()
         .filter(|(_, w)| w.starts_with(char::is_lowercase) && is_role(w, rules))
         .last()
-        .and_then(|(k, _)| {
-            let mut rest = text;
-            for _ in 0..=k {
-                rest = rest.trim_start().split_once(char::is_whitespace)?.1;
-            }
-            Some(rest.trim_start())
-        });
+        // Lines are whitespace-collapsed: words stand one space apart.
+        .and_then(|(k, _)| text.splitn(k + 2, ' ').nth(k + 1));
     if let Some(names) = after_role.and_then(names_only) {
         return Some(names);
     }

@@ -371,10 +371,16 @@ fn us_zone_offset(text: &str, date: NaiveDate) -> Option<i32> {
 fn zone_offset(text: &str) -> Option<i32> {
     // "10:42 IST (GMT+1)": an offset stated in figures settles what a
     // name beside it means.
-    let c = ZONE
-        .captures_iter(text)
-        .find(|c| c.get(7).is_none())
-        .or_else(|| ZONE.captures(text))?;
+    let mut first = None;
+    let mut stated = None;
+    for c in ZONE.captures_iter(text) {
+        if c.get(7).is_none() {
+            stated = Some(c);
+            break;
+        }
+        first.get_or_insert(c);
+    }
+    let c = stated.or(first)?;
     if let Some(abbr) = c.get(7) {
         let abbr = abbr.as_str().to_lowercase();
         return ZONES

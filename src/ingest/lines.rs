@@ -214,11 +214,13 @@ pub(super) fn parse_page(
         } else if class.credit {
             pass.drop_caption_above(line.gap);
             pass.skip(gap);
-        } else if class.junk && is_relative_date(&line.text, rules) {
+        } else if (class.junk || pass.in_lead()) && is_relative_date(&line.text, rules) {
             // "3 hours ago" says nothing a stored story can keep, but
             // above the story it stands where the date does, beside the
             // byline.
-            pass.take_meta(&line.text, gap, rules);
+            if pass.in_lead() {
+                pass.after_meta_line(gap, rules);
+            }
             pass.skip(gap);
         } else if class.junk
             || role_only(&line, rules)
@@ -276,11 +278,20 @@ impl BodyPass {
     /// Takes a byline or date line into the metadata; false when the line
     /// is neither.
     fn take_meta(&mut self, text: &str, gap: usize, rules: &Boilerplate) -> bool {
-        // Bylines only count above the first real paragraph.
-        let in_lead = self.body_seen < 3;
-        if meta_line(text, in_lead, rules, &mut self.body) == Kind::Content {
+        if meta_line(text, self.in_lead(), rules, &mut self.body) == Kind::Content {
             return false;
         }
+        self.after_meta_line(gap, rules);
+        true
+    }
+
+    /// Bylines only count above the first real paragraph.
+    fn in_lead(&self) -> bool {
+        self.body_seen < 3
+    }
+
+    /// Bookkeeping after a byline or date line was taken.
+    fn after_meta_line(&mut self, gap: usize, rules: &Boilerplate) {
         // A date line straight under a line of names makes those names a
         // byline without its "By".
         if self.body.authors.is_empty()
@@ -292,7 +303,6 @@ impl BodyPass {
         }
         self.after_meta.get_or_insert(self.content.len());
         self.under_meta = true;
-        true
     }
 
     /// A photo credit under the first line after the byline and date makes

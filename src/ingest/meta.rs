@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::boilerplate::{Boilerplate, DateKind, word_count};
 use super::byline::parse_names;
-use super::dates::{has_year, is_relative_date, parse_date, parse_time};
+use super::dates::{has_year, parse_date, parse_time};
 use super::lines::{Body, ends_sentence};
 
 /// What a line turned out to be.
@@ -21,13 +21,13 @@ pub(super) enum Kind {
     Meta,
 }
 
-/// Consumes byline and stated-date lines into `body`'s metadata.
 /// Longest byline line, in words.
 const MAX_BYLINE_WORDS: usize = 20;
 /// Longest date line: two dates with French times ("Publié le 12 février
 /// 2024 à 6 h 45 | Mis à jour le 12 février 2024 à 11 h 02") run to 22.
 const MAX_META_WORDS: usize = 26;
 
+/// Consumes byline and stated-date lines into `body`'s metadata.
 pub(super) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &mut Body) -> Kind {
     let words = word_count(text);
     if words > MAX_META_WORDS {
@@ -39,9 +39,6 @@ pub(super) fn meta_line(text: &str, in_lead: bool, rules: &Boilerplate, body: &m
     // Every stated date has a year in it (a time-only "updated" needs a
     // dated part beside it).
     if has_year(text) && read_dates(text, in_lead, rules, body) {
-        return Kind::Meta;
-    }
-    if in_lead && is_relative_date(text, rules) {
         return Kind::Meta;
     }
     Kind::Content

@@ -181,6 +181,18 @@ pub struct Draft {
     pub notes: Vec<String>,
 }
 
+/// Compiles the built-in rules on a thread of their own, once per
+/// process, for a caller that knows documents are coming: their first use
+/// then does not wait the tens of milliseconds the compile takes.
+pub fn warm_up() {
+    static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !STARTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        std::thread::spawn(|| {
+            Boilerplate::builtin();
+        });
+    }
+}
+
 /// Reads one input of any format with the built-in boilerplate rules:
 /// the one entry point every way in (files, inbox, poller, HTTP API) uses.
 pub fn read(input: Input<'_>) -> Result<Document, IngestError> {

@@ -341,18 +341,14 @@ fn drop_pull_quotes(content: &mut Vec<Line>) {
 /// pull quote is often trimmed ("at half-time: nobody remembers…" for
 /// "at half-time that nobody remembers…, only the last minute").
 fn echoed(quote: &str, at: usize, content: &[Line]) -> bool {
-    let folded = |t: &str| -> Vec<String> {
-        t.split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’')
-            .filter(|w| !w.is_empty())
-            .map(str::to_lowercase)
-            .collect()
-    };
-    let words = folded(quote);
+    let quote = fold(quote);
+    let words: Vec<&str> = quote.split(' ').collect();
     content.iter().enumerate().any(|(j, line)| {
         if j == at || line.words < words.len() {
             return false;
         }
-        let other: HashSet<String> = folded(&line.text).into_iter().collect();
+        let folded = fold(&line.text);
+        let other: HashSet<&str> = folded.split(' ').collect();
         let found = words.iter().filter(|w| other.contains(*w)).count();
         found * 10 >= words.len() * 9
     })

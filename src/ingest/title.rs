@@ -3,6 +3,7 @@
 //! "Tagline · Site – Headline") and which segment is the site's name.
 
 use super::boilerplate::{Boilerplate, word_count};
+use super::byline::NAME_PARTICLES;
 use super::text::fold;
 
 /// "Thurgauer Morgenblatt – Ihre Zeitung für die Region" above "Headline |
@@ -128,42 +129,20 @@ pub(super) fn split_by_separators(line: &str, rules: &Boilerplate) -> (String, O
         .unwrap_or(first)
 }
 
+/// Small words inside a site's name that a person's name does not have.
+const SITE_LINKS: &[&str] = &[
+    "los", "las", "of", "the", "della", "and", "&", "e", "et", "und",
+];
+
 /// "La Voz del Segura: Molina de Albar cortará …": a name of two to five
 /// capitalised words (particles aside) before the title's first colon.
 /// One word ("Analysis: …", "Exclusive: …") is a label, not a site.
 fn site_before_colon(line: &str) -> Option<(String, Option<String>)> {
     let (name, rest) = line.split_once(": ")?;
     let words: Vec<&str> = name.split_whitespace().collect();
-    let particle = |w: &str| {
-        matches!(
-            w,
-            "de" | "del"
-                | "la"
-                | "el"
-                | "los"
-                | "las"
-                | "of"
-                | "the"
-                | "du"
-                | "des"
-                | "le"
-                | "der"
-                | "do"
-                | "da"
-                | "dos"
-                | "das"
-                | "di"
-                | "della"
-                | "van"
-                | "von"
-                | "and"
-                | "&"
-                | "y"
-                | "e"
-                | "et"
-                | "und"
-        )
-    };
+    // A person's particles ("de", "van"), and the small words of a
+    // paper's name ("The Times of …", "Gazeta do Tejo", "Sun & Star").
+    let particle = |w: &str| NAME_PARTICLES.contains(&w) || SITE_LINKS.contains(&w);
     let named = (2..=5).contains(&words.len())
         && words.first().is_some_and(|w| !particle(w))
         && words.iter().all(|w| {

@@ -106,6 +106,18 @@ impl StateFile {
         }))
     }
 
+    /// Whether a poll of `sources` will be sent a whole document: one of
+    /// them has no validators (ETag, Last-Modified) stored for its URL, so
+    /// it cannot answer 304. An unreadable state file counts as none.
+    pub fn expects_documents(&self, sources: &[super::SourceConfig]) -> bool {
+        let states = self.load().unwrap_or_default();
+        sources.iter().any(|s| {
+            states.get(&s.name).is_none_or(|st| {
+                st.url != s.url || (st.etag.is_none() && st.last_modified.is_none())
+            })
+        })
+    }
+
     /// Replaces one source's state on disk (atomically: write, sync, rename).
     ///
     /// Sources polled together finish together: states put while a write
@@ -284,6 +296,46 @@ fn apply_state(h: &mut SourceHealth, st: &SourceState, unhealthy_after: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_are_expected_until_every_source_has_validators() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = StateFile::new(dir.path());
+        let source = |name: &str, url: &str| super::super::SourceConfig {
+            name: name.into(),
+            url: url.into(),
+            every: std::time::Duration::from_secs(600),
+            full_text: false,
+        };
+        let sources = [
+            source("a", "https://a.example/"),
+            source("b", "https://b.example/"),
+        ];
+        assert!(file.expects_documents(&sources), "nothing stored yet");
+        let with = |url: &str, etag: Option<&str>, modified: Option<&str>| SourceState {
+            url: url.into(),
+            etag: etag.map(str::to_owned),
+            last_modified: modified.map(str::to_owned),
+            ..SourceState::default()
+        };
+        file.put("a", &with("https://a.example/", Some("\"v1\""), None))
+            .unwrap();
+        file.put("b", &with("https://b.example/", None, None))
+            .unwrap();
+        assert!(file.expects_documents(&sources), "b has no validators");
+        file.put(
+            "b",
+            &with(
+                "https://b.example/",
+                None,
+                Some("Tue, 01 Oct 2024 09:00:00 GMT"),
+            ),
+        )
+        .unwrap();
+        assert!(!file.expects_documents(&sources), "a round of 304s");
+        // Validators for another URL are worthless.
+        assert!(file.expects_documents(&[source("a", "https://moved.example/")]));
+    }
 
     #[test]
     fn state_round_trips_and_url_change_resets() {

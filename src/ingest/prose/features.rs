@@ -107,8 +107,7 @@ pub(super) fn gallery_counter(text: &str) -> bool {
 /// of the story reporting a temperature ends with its full stop.
 pub(super) fn weather_widget(text: &str) -> bool {
     static READING: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"\d\s?°\s?[CF]?\b|\d\s?°")
-            .unwrap_or_else(|e| panic!("READING regex: {e}"))
+        regex::Regex::new(r"\d\s?°").unwrap_or_else(|e| panic!("READING regex: {e}"))
     });
     const FORECAST: &[&str] = &[
         "weather", "forecast", "tomorrow", "today", "tonight", "high", "low", "feels", "wetter",

@@ -196,7 +196,14 @@ impl Prose {
     /// words, then a beat of the table. Short: a paragraph of the story
     /// about a writer goes on to say more.
     fn is_beat_bio(&self, text: &str, words: &[Word]) -> bool {
-        if words.len() >= 40 {
+        // Cheap test first, as in `is_bio`: a beat's verb among the words
+        // a name of two to four words leaves room for.
+        let verb_at = |k: usize| {
+            words
+                .get(k)
+                .is_some_and(|w| self.bio_beats.iter().any(|(verb, _)| w == verb.as_str()))
+        };
+        if words.len() >= 40 || !(2..=4).any(verb_at) {
             return false;
         }
         let raw: Vec<&str> = text.split_whitespace().take(6).collect();

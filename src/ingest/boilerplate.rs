@@ -105,7 +105,10 @@ pub struct Boilerplate {
     byline: Regex,
     byline_roles: HashSet<String>,
     place_openers: HashSet<String>,
-    date_line: Regex,
+    /// A line opening with an "updated" label, and one opening with a
+    /// "published" label.
+    updated_line: Regex,
+    published_line: Regex,
     update_split: Regex,
     months: HashMap<String, u32>,
     /// HTML class or id fragments of captions and credits.
@@ -347,17 +350,22 @@ impl Boilerplate {
             social_networks: lower(&f.social_networks),
             byline: build(
                 "byline_openers",
-                format!(r"(?i)^(?:{})(.+)$", openers(&f.byline_openers)),
+                // The opener alone: the rest of the line is sliced off after the
+                // match, so the engine never walks (or captures) the name.
+                format!(r"(?i)^(?:{})", openers(&f.byline_openers)),
             )?,
             byline_roles: lower(&f.byline_roles),
             place_openers: lower(&f.place_openers),
-            date_line: build(
-                "published_words/updated_words",
-                format!(
-                    r"(?i)^(?:({})|({}))\b\s*:?\s*(.*)$",
-                    phrases(&f.updated_words),
-                    phrases(&f.published_words)
-                ),
+            // Two searches, not one with a group per kind: a span search
+            // never needs the slower capture engine, and trying "updated"
+            // first is what the alternation's order did.
+            updated_line: build(
+                "updated_words",
+                format!(r"(?i)^(?:{})\b\s*:?\s*", phrases(&f.updated_words)),
+            )?,
+            published_line: build(
+                "published_words",
+                format!(r"(?i)^(?:{})\b\s*:?\s*", phrases(&f.published_words)),
             )?,
             update_split: build("updated_words/published_words", {
                 // "Updated May 21 2024 - 6:12pm, first published 5:30am":
@@ -478,9 +486,9 @@ impl Boilerplate {
     /// The text after a byline opener ("By …"), if the line starts with one.
     pub fn byline_rest<'a>(&self, line: &'a str) -> Option<&'a str> {
         self.byline
-            .captures(line)
-            .and_then(|c| c.get(1))
-            .map(|m| m.as_str())
+            .find(line)
+            .map(|m| &line[m.end()..])
+            .filter(|rest| !rest.is_empty())
     }
 
     pub fn is_role_word(&self, word: &str) -> bool {
@@ -494,13 +502,11 @@ impl Boilerplate {
 
     /// Splits a stated-date line into which date it sets and the date text.
     pub fn date_line<'a>(&self, line: &'a str) -> Option<(DateKind, &'a str)> {
-        let c = self.date_line.captures(line)?;
-        let kind = if c.get(1).is_some() {
-            DateKind::Updated
-        } else {
-            DateKind::Published
+        let (kind, m) = match self.updated_line.find(line) {
+            Some(m) => (DateKind::Updated, m),
+            None => (DateKind::Published, self.published_line.find(line)?),
         };
-        Some((kind, c.get(3).map_or("", |m| m.as_str())))
+        Some((kind, &line[m.end()..]))
     }
 
     /// An HTML element's `class` or `id` value marks a caption or credit.

@@ -422,18 +422,25 @@ fn numeric_date(text: &str) -> Option<NaiveDate> {
 /// "May 17, 2017", "17 May 2017", "3 mars 2019", "4. März 2019", "5 de marzo de 2019".
 fn named_date(text: &str, rules: &Boilerplate) -> Option<NaiveDate> {
     let (mut day, mut month, mut year) = (None, None, None);
-    for c in WORD.captures_iter(text) {
-        if let Some(n) = c.get(1) {
-            let v: i32 = n.as_str().parse().ok()?;
-            if n.as_str().len() == 4 && year.is_none() {
-                year = Some(v);
-            } else if n.as_str().len() <= 2 && day.is_none() && (1..=31).contains(&v) {
-                day = Some(u32::try_from(v).ok()?);
+    // Spans only: which group a token matched is plain from its first
+    // character, and a span search never needs the slower capture engine.
+    for m in WORD.find_iter(text) {
+        let token = m.as_str();
+        if token.starts_with(char::is_alphabetic) {
+            if month.is_none() {
+                month = rules.month(token);
             }
-        } else if let Some(w) = c.get(2)
-            && month.is_none()
-        {
-            month = rules.month(w.as_str());
+            continue;
+        }
+        // The figures, without an ordinal suffix ("17th", "4.", "1º").
+        let n = token
+            .find(|c: char| c.is_alphabetic() || matches!(c, '.' | '°'))
+            .map_or(token, |end| &token[..end]);
+        let v: i32 = n.parse().ok()?;
+        if n.len() == 4 && year.is_none() {
+            year = Some(v);
+        } else if n.len() <= 2 && day.is_none() && (1..=31).contains(&v) {
+            day = Some(u32::try_from(v).ok()?);
         }
     }
     NaiveDate::from_ymd_opt(year?, month?, day.unwrap_or(1)).filter(|_| day.is_some())

@@ -72,7 +72,12 @@ pub(super) fn lines(text: &str) -> Vec<Line> {
             continue;
         }
         // The dump wrapped the line as printed, link markers included.
-        let width = original.trim_end().chars().count();
+        // Only a dump wraps, and counting characters costs a pass per line.
+        let width = if dump {
+            original.trim_end().chars().count()
+        } else {
+            0
+        };
         // The dump indents what it renders; a line at the margin above it
         // (the page title a scraper put first) is not continued by it.
         // Centred headlines wrap to other indents, so only the margin counts.

@@ -24,6 +24,17 @@ pub(super) fn drop(lines: &mut Vec<Line>, site: &str, rules: &Boilerplate) {
         if index > MASTHEAD_WINDOW {
             return true;
         }
+        // Most lines open with another letter than the name: no need to
+        // fold them whole to know they do not open with it.
+        let opens_like_key = l
+            .text
+            .chars()
+            .find(|c| c.is_alphanumeric())
+            .and_then(|c| c.to_lowercase().next())
+            == key.chars().next();
+        if !opens_like_key {
+            return true;
+        }
         let folded = fold(&l.text);
         let Some(rest) = folded.strip_prefix(key.as_str()) else {
             return true;

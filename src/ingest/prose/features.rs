@@ -19,11 +19,11 @@ const CONJUNCTIONS: &[&str] = &["or", "and", "ou", "et", "oder", "und", "o", "y"
 pub(super) fn sentence_openers(text: &str) -> impl Iterator<Item = Word<'_>> + '_ {
     let mut starts = vec![0];
     let bytes = text.as_bytes();
-    for (i, c) in text.char_indices() {
-        let next = i + c.len_utf8();
-        let boundary = matches!(c, '.' | '!' | '?' | '—' | '–' | ':' | '|' | '•' | '·')
-            && bytes.get(next) == Some(&b' ');
-        if boundary {
+    // A clause starts after a space that follows one of the marks: look
+    // at what ends before each space, not at every character.
+    for (next, _) in bytes.iter().enumerate().filter(|&(_, &b)| b == b' ') {
+        let before = &text[..next];
+        if before.ends_with(['.', '!', '?', '—', '–', ':', '|', '•', '·']) {
             starts.push(next);
         }
     }
@@ -88,17 +88,22 @@ pub(super) fn formal_imperative(text: &str, formal: &HashSet<String>) -> bool {
 /// sentence of the story.
 pub(super) fn gallery_counter(text: &str) -> bool {
     static COUNTER: LazyLock<regex::Regex> = LazyLock::new(|| {
-        regex::Regex::new(r"^\W*\w+\s+\d{1,3}(?:\s*/\s*|\s+([^\W\d_]{1,4})\s+)\d{1,3}\b")
+        // `(?:\W|$)` where `\b` would do: a Unicode word boundary makes the
+        // fast engine give up on the first non-ASCII byte.
+        regex::Regex::new(r"^\W*\w+\s+\d{1,3}(?:\s*/\s*|\s+([^\W\d_]{1,4})\s+)\d{1,3}(?:\W|$)")
             .unwrap_or_else(|e| panic!("COUNTER regex: {e}"))
     });
     const RANGE: &[&str] = &[
         "to", "and", "or", "till", "und", "bis", "oder", "et", "au", "à", "ou", "y", "a", "e", "o",
         "til", "tot", "en",
     ];
-    COUNTER.captures(text).is_some_and(|c| {
-        c.get(1)
-            .is_none_or(|w| !RANGE.contains(&w.as_str().to_lowercase().as_str()))
-    })
+    // Most lines are no counter: the span search alone tells, and only a
+    // match is searched again for the word between the figures.
+    COUNTER.is_match(text)
+        && COUNTER.captures(text).is_some_and(|c| {
+            c.get(1)
+                .is_none_or(|w| !RANGE.contains(&w.as_str().to_lowercase().as_str()))
+        })
 }
 
 /// "Lappeenranta −27°C ☀ Tomorrow −24°C", "Weather: Saturday 12°C, light
@@ -159,15 +164,57 @@ pub(super) fn words_of(text: &str) -> Vec<Word<'_>> {
 /// One whitespace-separated token as a word, if it has any letters or
 /// figures left once its punctuation is trimmed.
 pub(super) fn word_of(token: &str) -> Option<Word<'_>> {
-    let w = token
-        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
-        .trim_matches(['\'', '’', '-']);
-    if w.is_empty() {
-        None
-    } else if w.chars().any(char::is_uppercase) {
-        Some(Cow::Owned(w.to_lowercase()))
+    let w = trimmed(token)?;
+    if has_upper(w) {
+        Some(Cow::Owned(lower(w)))
     } else {
         Some(Cow::Borrowed(w))
+    }
+}
+
+/// A token with its surrounding punctuation trimmed, if any letters or
+/// figures are left. ASCII tokens, most of any Latin-script text, are
+/// trimmed byte by byte instead of through Unicode tables.
+fn trimmed(token: &str) -> Option<&str> {
+    let w = if token.is_ascii() {
+        // The two trims of the general case below, as index moves.
+        let b = token.as_bytes();
+        let (mut start, mut end) = (0, b.len());
+        let kept = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'-');
+        while start < end && !kept(b[start]) {
+            start += 1;
+        }
+        while end > start && !kept(b[end - 1]) {
+            end -= 1;
+        }
+        while start < end && matches!(b[start], b'\'' | b'-') {
+            start += 1;
+        }
+        while end > start && matches!(b[end - 1], b'\'' | b'-') {
+            end -= 1;
+        }
+        &token[start..end]
+    } else {
+        token
+            .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
+            .trim_matches(['\'', '’', '-'])
+    };
+    (!w.is_empty()).then_some(w)
+}
+
+fn has_upper(w: &str) -> bool {
+    if w.is_ascii() {
+        w.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        w.chars().any(char::is_uppercase)
+    }
+}
+
+fn lower(w: &str) -> String {
+    if w.is_ascii() {
+        w.to_ascii_lowercase()
+    } else {
+        w.to_lowercase()
     }
 }
 
@@ -176,9 +223,16 @@ pub(super) type Word<'a> = Cow<'a, str>;
 
 pub(super) fn digit_share(text: &str) -> f32 {
     let (mut digits, mut all) = (0usize, 0usize);
-    for c in text.chars().filter(|c| !c.is_whitespace()) {
-        all += 1;
-        digits += usize::from(c.is_ascii_digit());
+    if text.is_ascii() {
+        for b in text.bytes().filter(|b| !matches!(b, b'\t'..=b'\r' | b' ')) {
+            all += 1;
+            digits += usize::from(b.is_ascii_digit());
+        }
+    } else {
+        for c in text.chars().filter(|c| !c.is_whitespace()) {
+            all += 1;
+            digits += usize::from(c.is_ascii_digit());
+        }
     }
     if all == 0 {
         0.0
@@ -278,11 +332,17 @@ fn quotes(text: &str) -> Vec<Quote> {
     const CLOSE: [char; 4] = ['"', '”', '»', '“'];
     let mark_len = |at: usize| text[at..].chars().next().map_or(1, char::len_utf8);
     let mut out = Vec::new();
+    // Every opening mark starts with one of these bytes; most lines have
+    // none, and a byte scan is far cheaper than decoding each character.
+    if !text.bytes().any(|b| matches!(b, b'"' | 0xE2 | 0xC2)) {
+        single_quotes(text, &mut out);
+        return out;
+    }
     let mut from = 0;
-    while let Some(found) = text[from..].find(OPEN) {
+    while let Some(found) = find_mark(&text[from..], &OPEN) {
         let open = from + found;
         let start = open + mark_len(open);
-        let Some(len) = text[start..].find(CLOSE) else {
+        let Some(len) = find_mark(&text[start..], &CLOSE) else {
             out.push(Quote {
                 open,
                 inner: None,
@@ -304,6 +364,16 @@ fn quotes(text: &str) -> Vec<Quote> {
         single_quotes(text, &mut out);
     }
     out
+}
+
+/// Where the first of `marks` stands in `text`. The marks are '"' or
+/// start with byte 0xC2 or 0xE2, so only bytes like those are decoded.
+fn find_mark(text: &str, marks: &[char]) -> Option<usize> {
+    text.bytes().enumerate().find_map(|(i, b)| {
+        (matches!(b, b'"' | 0xC2 | 0xE2)
+            && text[i..].chars().next().is_some_and(|c| marks.contains(&c)))
+        .then_some(i)
+    })
 }
 
 /// British papers quote speech in single marks (`said: 'It's like losing
@@ -362,7 +432,12 @@ fn single_quotes(text: &str, out: &mut Vec<Quote>) {
 /// Viva», « Soutenir l'info ») is none of these, and does not make a pitch
 /// reporting.
 pub(super) fn quotes_speech(text: &str) -> bool {
-    quotes(text).iter().any(|q| match q.inner {
+    speech_in(text, &quotes(text))
+}
+
+/// [`quotes_speech`] on the quotes already found in `text`.
+fn speech_in(text: &str, quoted: &[Quote]) -> bool {
+    quoted.iter().any(|q| match q.inner {
         None => true,
         Some((start, end)) => {
             let inner = &text[start..end];
@@ -377,14 +452,26 @@ pub(super) fn quotes_speech(text: &str) -> bool {
 /// holds are someone else's ("in line with our expectations"), not the
 /// site's voice nor its address to the reader. `None` when nothing is
 /// quoted.
+#[cfg(test)]
 pub(super) fn unquoted(text: &str) -> Option<String> {
+    unquoted_from(text, &quotes(text))
+}
+
+/// What a pitch reads of a line's quotations, found once: whether they
+/// hold speech ([`quotes_speech`]), and the line without them
+/// ([`unquoted`]). `None` when they hold speech.
+pub(super) fn outside_speech(text: &str) -> Option<Option<String>> {
     let quoted = quotes(text);
+    (!speech_in(text, &quoted)).then(|| unquoted_from(text, &quoted))
+}
+
+fn unquoted_from(text: &str, quoted: &[Quote]) -> Option<String> {
     if quoted.is_empty() {
         return None;
     }
     let mut out = String::with_capacity(text.len());
     let mut from = 0;
-    for q in &quoted {
+    for q in quoted {
         out.push_str(&text[from..q.open]);
         out.push(' ');
         from = q.after;

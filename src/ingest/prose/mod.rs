@@ -210,6 +210,36 @@ struct Lexicon {
     voice: HashSet<String>,
     /// Word pairs, lower-cased; a handful, so a list.
     deixis: Vec<(String, String)>,
+    /// Every word of `reader`, `voice`, `pitch` and `shop`, with a bit
+    /// ([`Cue`]) for each of them holding it: a line's words are looked up
+    /// once, not once per set.
+    cues: HashMap<String, u8, FxBuildHasher>,
+}
+
+/// The word sets of a [`Lexicon`] a pitch is told by, as bits of its
+/// `cues`.
+#[derive(Clone, Copy)]
+pub(super) enum Cue {
+    Reader = 1,
+    Voice = 2,
+    Pitch = 4,
+    Shop = 8,
+}
+
+impl Lexicon {
+    fn with_cues(mut self) -> Self {
+        for (set, cue) in [
+            (&self.reader, Cue::Reader),
+            (&self.voice, Cue::Voice),
+            (&self.pitch, Cue::Pitch),
+            (&self.shop, Cue::Shop),
+        ] {
+            for word in set {
+                *self.cues.entry(word.clone()).or_insert(0) |= cue as u8;
+            }
+        }
+        self
+    }
 }
 
 /// The compiled `prose.toml`.
@@ -221,7 +251,11 @@ pub(super) struct Prose {
     /// Every stopword, with a bit set for each of `languages` whose list
     /// holds it.
     stop_lists: HashMap<&'static str, u64, FxBuildHasher>,
-    link_marks: Vec<String>,
+    /// One automaton for every mark: a line is searched once, not once
+    /// per mark. Its pattern ids index `link_marks_quote`.
+    link_marks: aho_corasick::AhoCorasick,
+    /// Marks that also close a French quotation ("»", "›").
+    link_marks_quote: Vec<bool>,
     bio_verbs: HashSet<String>,
     bio_roles: HashSet<String>,
     /// "writes about", "covers": a name and its beat, a bio with no role.
@@ -280,17 +314,21 @@ impl Prose {
                 .cta
                 .remove(code)
                 .ok_or_else(|| format!("[cta.{code}] is missing"))?;
-            languages.push(Lexicon {
-                code: code.clone(),
-                stop,
-                first: set(table.first),
-                pitch: set(table.pitch),
-                shop: set(table.shop),
-                reader: set(table.reader),
-                formal: table.formal.into_iter().collect(),
-                voice: set(table.voice),
-                deixis: pairs(table.deixis, code)?,
-            });
+            languages.push(
+                Lexicon {
+                    code: code.clone(),
+                    stop,
+                    first: set(table.first),
+                    pitch: set(table.pitch),
+                    shop: set(table.shop),
+                    reader: set(table.reader),
+                    formal: table.formal.into_iter().collect(),
+                    voice: set(table.voice),
+                    deixis: pairs(table.deixis, code)?,
+                    cues: HashMap::default(),
+                }
+                .with_cues(),
+            );
         }
         if let Some(extra) = file.cta.keys().next() {
             return Err(format!(
@@ -320,8 +358,16 @@ impl Prose {
                 formal: empty(),
                 voice: empty(),
                 deixis: Vec::new(),
+                cues: HashMap::default(),
             },
-            link_marks: file.marks.link,
+            link_marks: aho_corasick::AhoCorasick::new(&file.marks.link)
+                .map_err(|e| format!("[marks] link: {e}"))?,
+            link_marks_quote: file
+                .marks
+                .link
+                .iter()
+                .map(|m| m == "»" || m == "›")
+                .collect(),
             bio_verbs: set(file.bio.verbs),
             bio_roles: set(file.bio.roles),
             bio_beats: file
@@ -508,10 +554,13 @@ impl Prose {
         }
         // "»" closes a French quotation as often as it points at a link.
         let quotes = text.contains(['«', '‹']);
-        let marked = self
-            .link_marks
-            .iter()
-            .any(|m| text.contains(m.as_str()) && !(quotes && (m == "»" || m == "›")));
+        let marked = if quotes {
+            self.link_marks
+                .find_overlapping_iter(text)
+                .any(|m| !self.link_marks_quote[m.pattern().as_usize()])
+        } else {
+            self.link_marks.is_match(text)
+        };
         if n < t.long_words && marked {
             return Class::Clutter;
         }

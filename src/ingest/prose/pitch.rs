@@ -2,36 +2,50 @@
 //! classifier tells by the words a line addresses its reader with.
 
 use super::features::{
-    Word, formal_address, formal_imperative, quotes_speech, sentence_openers, unquoted, words_of,
+    Word, formal_address, formal_imperative, outside_speech, sentence_openers, words_of,
 };
-use super::{BOX_WORDS, HashSet, Lexicon, OFFER_WORDS, Prose};
+use std::collections::HashMap;
+
+use rustc_hash::FxBuildHasher;
+
+use super::{BOX_WORDS, Cue, Lexicon, OFFER_WORDS, Prose};
 
 /// Pronouns an imperative carries after a hyphen.
 const CLITICS: &[&str] = &[
     "la", "le", "les", "nous", "vous", "moi", "toi", "lui", "leur", "y", "en",
 ];
 
-/// How many distinct words of `set` the line holds: "commission" twice in
-/// a report is one signal. A hyphenated compound counts by its head too
-/// ("VIP-Tickets").
-fn distinct_hits(words: &[Word], set: &HashSet<String>) -> usize {
-    let mut seen: Vec<&str> = Vec::new();
+/// How many distinct words of each cue set the line holds, indexed by
+/// the cue's bit position: "commission" twice in a report is one signal.
+/// A hyphenated compound counts by its head too ("VIP-Tickets").
+fn distinct_hits(words: &[Word], cues: &HashMap<String, u8, FxBuildHasher>) -> [usize; 4] {
+    let mut seen: [Vec<&str>; 4] = Default::default();
     for w in words {
         let w: &str = w.as_ref();
-        let hit = if set.contains(w) {
-            Some(w)
-        } else {
-            w.rsplit_once('-')
-                .map(|(_, head)| head)
-                .filter(|h| set.contains(*h))
-        };
-        if let Some(hit) = hit
-            && !seen.contains(&hit)
-        {
-            seen.push(hit);
+        let whole = cues.get(w).copied().unwrap_or(0);
+        // The head is looked up only for a set the whole word is not in.
+        let head = w
+            .rsplit_once('-')
+            .and_then(|(_, h)| cues.get(h).map(|&bits| (h, bits)));
+        for (bit, seen) in seen.iter_mut().enumerate() {
+            let hit = if whole & (1 << bit) != 0 {
+                Some(w)
+            } else {
+                head.filter(|&(_, bits)| bits & (1 << bit) != 0)
+                    .map(|(h, _)| h)
+            };
+            if let Some(hit) = hit
+                && !seen.contains(&hit)
+            {
+                seen.push(hit);
+            }
         }
     }
-    seen.len()
+    seen.map(|s| s.len())
+}
+
+fn count(hits: [usize; 4], cue: Cue) -> usize {
+    hits[(cue as u8).trailing_zeros() as usize]
 }
 
 /// A price: a currency sign or code against a figure ("CHF 45", "$20",
@@ -57,9 +71,9 @@ impl Prose {
         names_site: bool,
     ) -> bool {
         // Quoted speech addressing "you" is reporting, not a pitch.
-        if quotes_speech(text) {
+        let Some(outside) = outside_speech(text) else {
             return false;
-        }
+        };
         let imperative = sentence_openers(text).any(|w| {
             let w: &str = w.as_ref();
             // "Signalez-la", "Écrivez-nous": the imperative with its pronoun.
@@ -74,13 +88,19 @@ impl Prose {
             return true;
         }
         // Who speaks is read outside quotation marks.
-        let outside = unquoted(text);
         let own_words = outside.as_deref().map(words_of);
         let own_words = own_words.as_deref().unwrap_or(words);
+        let all_hits = distinct_hits(words, &lex.cues);
+        // Without quotes the words outside them are all the words.
+        let own_hits = if outside.is_some() {
+            distinct_hits(own_words, &lex.cues)
+        } else {
+            all_hits
+        };
         let (reader, voice, pitch) = (
-            distinct_hits(own_words, &lex.reader),
-            distinct_hits(own_words, &lex.voice),
-            distinct_hits(words, &lex.pitch),
+            count(own_hits, Cue::Reader),
+            count(own_hits, Cue::Voice),
+            count(all_hits, Cue::Pitch),
         );
         // Only a short line pointing at its page is the page speaking: in a
         // paragraph, "this story" is reported ("Readers can share this
@@ -131,7 +151,7 @@ impl Prose {
         if voice > 0 && pitch > 0 && words.len() <= OFFER_WORDS / 2 {
             return true;
         }
-        let shop = distinct_hits(words, &lex.shop);
+        let shop = count(all_hits, Cue::Shop);
         // The site pointing at its own shop ("our tested picks are in the
         // Trail Times Shop") is selling, whoever it addresses.
         if voice > 0 && shop > 0 && words.len() <= BOX_WORDS {

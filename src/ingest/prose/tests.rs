@@ -467,3 +467,46 @@ fn a_list_under_its_lead_in_keeps_its_unfinished_items() {
     ]);
     assert!(!k.iter().any(|l| l == items[0]), "{k:?}");
 }
+
+proptest::proptest! {
+    /// The byte-wise fast paths of the line features agree with their
+    /// plain definitions, character by character.
+    #[test]
+    fn line_features_match_their_definitions(
+        text in "[a-zA-Z0-9 .,:;!?|'\"’“”„«»‹›‘—–•·éÉßİΣ١\u{a0}\u{2009}-]{0,40}"
+    ) {
+        use super::features::{digit_share, sentence_openers, word_of};
+        for token in text.split_whitespace() {
+            let w = token
+                .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
+                .trim_matches(['\'', '’', '-']);
+            let expected = (!w.is_empty()).then(|| w.to_lowercase());
+            proptest::prop_assert_eq!(word_of(token).map(|w| w.into_owned()), expected);
+        }
+        let marks = ['.', '!', '?', '—', '–', ':', '|', '•', '·'];
+        let mut starts = vec![0];
+        for (i, c) in text.char_indices() {
+            let next = i + c.len_utf8();
+            if marks.contains(&c) && text.as_bytes().get(next) == Some(&b' ') {
+                starts.push(next);
+            }
+        }
+        let expected: Vec<String> = starts
+            .iter()
+            .filter_map(|&at| {
+                let mut words = text[at..].split_whitespace().filter_map(word_of);
+                let first = words.next()?;
+                let conjunction = ["or", "and", "ou", "et", "oder", "und", "o", "y"]
+                    .contains(&first.as_ref());
+                if conjunction { words.next() } else { Some(first) }
+            })
+            .map(|w| w.into_owned())
+            .collect();
+        let openers: Vec<String> = sentence_openers(&text).map(|w| w.into_owned()).collect();
+        proptest::prop_assert_eq!(openers, expected);
+        let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
+        let share = if chars.is_empty() { 0.0 } else { digits as f32 / chars.len() as f32 };
+        proptest::prop_assert_eq!(digit_share(&text), share);
+    }
+}

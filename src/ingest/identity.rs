@@ -205,7 +205,7 @@ pub fn article_id(canonical_url: Option<&str>, title: &str, body: &str) -> Strin
 
 /// The id and the fingerprint together, lower-casing the body once.
 pub fn identify(canonical_url: Option<&str>, title: &str, body: &str) -> (String, u64) {
-    let lower = body.to_lowercase();
+    let lower = lowercase(body);
     // The body's words are split once, for the digest and the fingerprint.
     let body_words: Vec<&str> = words(&lower).collect();
     let digest = match canonical_url {
@@ -233,10 +233,38 @@ pub fn identify(canonical_url: Option<&str>, title: &str, body: &str) -> (String
     )
 }
 
+/// `str::to_lowercase`, with ASCII runs lowered a whole run at a time:
+/// the standard one goes character by character from the first non-ASCII
+/// character on, and a body has curly quotes in its first line.
+fn lowercase(text: &str) -> String {
+    // Final sigma depends on its neighbours: the standard rules decide.
+    if text.contains('Σ') {
+        return text.to_lowercase();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let ascii = rest
+            .bytes()
+            .position(|b| !b.is_ascii())
+            .unwrap_or(rest.len());
+        let start = out.len();
+        out.push_str(&rest[..ascii]);
+        out[start..].make_ascii_lowercase();
+        rest = &rest[ascii..];
+        let mut chars = rest.chars();
+        if let Some(c) = chars.next() {
+            out.extend(c.to_lowercase());
+            rest = chars.as_str();
+        }
+    }
+    out
+}
+
 /// Lower-case words joined by single spaces, punctuation dropped: what
 /// stays the same when only quotes, dashes or spacing change.
 fn normalized_words(text: &str) -> String {
-    let lower = text.to_lowercase();
+    let lower = lowercase(text);
     let mut out = String::with_capacity(lower.len());
     for word in words(&lower) {
         if !out.is_empty() {
@@ -283,7 +311,7 @@ fn words(text: &str) -> impl Iterator<Item = &str> {
 /// The body is lower-cased once, each word hashed once, and a shingle's
 /// hash mixed from its three word hashes: no allocation per word.
 pub fn fingerprint(body: &str) -> u64 {
-    fingerprint_lower(&body.to_lowercase())
+    fingerprint_lower(&lowercase(body))
 }
 
 fn fingerprint_lower(lower: &str) -> u64 {
@@ -397,6 +425,11 @@ mod tests {
     proptest::proptest! {
         /// The byte-wise word splitter finds the runs of letters and
         /// figures `char::is_alphanumeric` finds.
+        #[test]
+        fn lowercase_is_the_standard_lowercase(text in "[a-zA-Z0-9 .,’“ÉéİΣσΑ-]{0,40}") {
+            proptest::prop_assert_eq!(lowercase(&text), text.to_lowercase());
+        }
+
         #[test]
         fn words_are_the_alphanumeric_runs(text in "[a-zA-Z0-9 \t\r\n.,:;!?|'\"’“”„«»‹›‘—–•·éÉßİΣΑ١٢\u{a0}\u{85}\u{2009}\u{200b}\u{feff}\u{3000}-]{0,40}") {
             let expected: Vec<&str> = text

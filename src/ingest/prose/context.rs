@@ -51,7 +51,13 @@ pub(super) fn protect_lists(
 /// its button), or asks a question right above clutter (a reader poll over
 /// its "Yes · No · Vote"). Only where the page sets its paragraphs apart
 /// with blank lines; without them every line is glued to the next.
-pub(super) fn glued_boxes(blocks: &[Block], own: &[Class], listed: &[bool], classes: &mut [Class]) {
+pub(super) fn glued_boxes(
+    blocks: &[Block],
+    counts: &[usize],
+    own: &[Class],
+    listed: &[bool],
+    classes: &mut [Class],
+) {
     let spaced = blocks.iter().filter(|b| b.gap > 0).count() * 2 >= blocks.len();
     if !spaced {
         return;
@@ -59,7 +65,7 @@ pub(super) fn glued_boxes(blocks: &[Block], own: &[Class], listed: &[bool], clas
     // A list item under its lead-in is no box, however it reads alone.
     let clutter_at = |k: usize| own[k] == Class::Clutter && !listed[k];
     for (i, b) in blocks.iter().enumerate() {
-        if own[i] != Class::Content || listed[i] || word_count(b.text) >= BOX_LINE_WORDS {
+        if own[i] != Class::Content || listed[i] || counts[i] >= BOX_LINE_WORDS {
             continue;
         }
         // The neighbours the tables dropped count as much as those left.

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use super::{Block, HashSet};
+use super::HashSet;
 use crate::ingest::boilerplate::word_count;
 
 /// Words that join a clause to the one before; the imperative of a pitch
@@ -137,6 +137,10 @@ pub(super) fn weather_widget(text: &str) -> bool {
 /// figure; a header row counts when a figure row follows, which the
 /// caller's neighbours settle.
 pub(super) fn table_row(text: &str) -> bool {
+    // Three cells need two bars; most lines have none.
+    if text.bytes().filter(|&b| b == b'|').nth(1).is_none() {
+        return false;
+    }
     let cells: Vec<&str> = text.split('|').map(str::trim).collect();
     cells.len() >= 3
         && cells.iter().all(|c| !c.is_empty() && word_count(c) <= 5)
@@ -273,16 +277,11 @@ pub(super) fn norm_key(text: &str) -> u64 {
     h.finish()
 }
 
-/// How often each line's form occurs. Only short lines are compared (a
-/// long one counts once): repetition is a clutter feature below
-/// `long_words` only.
-pub(super) fn repeat_counts(blocks: &[Block], words: &[&[Word]], long: usize) -> Vec<usize> {
-    let keys: Vec<Option<u64>> = blocks
-        .iter()
-        .zip(words)
-        .map(|(b, w)| (!w.is_empty() && w.len() < long).then(|| norm_key(b.text)))
-        .collect();
-    let mut counts: HashMap<u64, usize> = HashMap::new();
+/// How often each line's form ([`norm_key`]) occurs among the lines left.
+/// Only short lines have a key (a long one counts once): repetition is a
+/// clutter feature below `long_words` only.
+pub(super) fn repeat_counts(keys: &[Option<u64>]) -> Vec<usize> {
+    let mut counts: HashMap<u64, usize, rustc_hash::FxBuildHasher> = HashMap::default();
     for k in keys.iter().flatten() {
         *counts.entry(*k).or_insert(0) += 1;
     }

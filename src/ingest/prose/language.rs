@@ -3,7 +3,7 @@
 //! it, and an article whose stopwords leave no doubt needs no trigram
 //! detection.
 
-use super::features::word_of;
+use super::features::{Word, word_of};
 use super::{Block, Lexicon, Prose};
 
 /// How many of a text's first words each language's list holds, in the
@@ -16,12 +16,12 @@ struct Hits {
 impl Prose {
     /// The first [`LANGUAGE_SAMPLE`] words of `tokens`, looked up once each
     /// in the map from every stopword to the lists holding it.
-    fn stopword_hits<'t>(&self, tokens: impl Iterator<Item = &'t str>) -> Hits {
+    fn stopword_hits<'t>(&self, words: impl Iterator<Item = Word<'t>>) -> Hits {
         let mut hits = Hits {
             per_language: [0; 64],
             words: 0,
         };
-        for word in tokens.filter_map(word_of).take(LANGUAGE_SAMPLE) {
+        for word in words.take(LANGUAGE_SAMPLE) {
             hits.words += 1;
             let mut lists = self.stop_lists.get(word.as_ref()).copied().unwrap_or(0);
             while lists != 0 {
@@ -38,7 +38,7 @@ impl Prose {
     /// detection, and it reads more of the text; `None` sends the text to
     /// the trigram detector (`lang::detect`).
     pub(in crate::ingest) fn stopword_language(&self, text: &str) -> Option<&str> {
-        let hits = self.stopword_hits(text.split_whitespace());
+        let hits = self.stopword_hits(text.split_whitespace().filter_map(word_of));
         if hits.words < DECISIVE_MIN_WORDS {
             return None;
         }
@@ -57,8 +57,18 @@ impl Prose {
 
     /// The language whose stopwords cover most of the page's first words;
     /// the unknown language when none covers enough of them.
-    pub(super) fn language_of(&self, blocks: &[Block]) -> &Lexicon {
-        let hits = self.stopword_hits(blocks.iter().flat_map(|b| b.text.split_whitespace()));
+    /// `words` holds each block's words where the classifier read them
+    /// (short blocks), and nothing for the others: those are read here.
+    pub(super) fn language_of(&self, blocks: &[Block], words: &[Vec<Word>]) -> &Lexicon {
+        let page = blocks.iter().zip(words).flat_map(|(b, read)| {
+            let unread = read
+                .is_empty()
+                .then(|| b.text.split_whitespace().filter_map(word_of));
+            read.iter()
+                .map(|w| Word::Borrowed(w.as_ref()))
+                .chain(unread.into_iter().flatten())
+        });
+        let hits = self.stopword_hits(page);
         let total = hits.words.max(1);
         self.languages
             .iter()

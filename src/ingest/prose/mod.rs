@@ -34,7 +34,7 @@ mod pitch;
 
 use context::{glued_boxes, protect_lists, resolve_unsure};
 use features::{
-    Word, age_gate, bullet, digit_share, gallery_counter, label_shaped, pictograph_led,
+    Word, age_gate, bullet, digit_share, gallery_counter, label_shaped, norm_key, pictograph_led,
     quoted_line, repeat_counts, table_row, weather_widget, words_of,
 };
 
@@ -85,10 +85,14 @@ struct Measured<'a, 'p> {
     words: Vec<Vec<Word<'a>>>,
     /// A line's class from its own features (repetition aside).
     classes: Vec<Option<Class>>,
+    /// What a line repeats by ([`norm_key`]), for short lines with words.
+    keys: Vec<Option<u64>>,
+    /// A row of a data table: short, mostly figures or cells.
+    table: Vec<bool>,
 }
 
 impl<'a, 'p> Measured<'a, 'p> {
-    fn new(blocks: &[Block<'a>], lexicon: &'p Lexicon) -> Self {
+    fn new(blocks: &[Block<'a>], prose: &'p Prose) -> Self {
         let counts: Vec<usize> = blocks.iter().map(|b| word_count(b.text)).collect();
         let words = blocks
             .iter()
@@ -100,9 +104,25 @@ impl<'a, 'p> Measured<'a, 'p> {
                     Vec::new()
                 }
             })
+            .collect::<Vec<_>>();
+        let t = &prose.t;
+        let keys = blocks
+            .iter()
+            .zip(&words)
+            .map(|(b, w)| (!w.is_empty() && w.len() < t.long_words).then(|| norm_key(b.text)))
+            .collect();
+        let table = blocks
+            .iter()
+            .zip(&counts)
+            .map(|(b, &n)| {
+                n < t.long_words
+                    && (digit_share(b.text) >= t.table_digit_share || table_row(b.text))
+            })
             .collect();
         Measured {
-            lexicon,
+            keys,
+            table,
+            lexicon: prose.language_of(blocks, &words),
             classes: vec![None; counts.len()],
             counts,
             words,
@@ -392,7 +412,7 @@ impl Prose {
     /// the cleaned text (a reader re-importing the feed, `reclean`) would
     /// cut what the first pass kept.
     pub(super) fn keep(&self, blocks: &[Block]) -> Vec<Verdict> {
-        let mut measured = Measured::new(blocks, self.language_of(blocks));
+        let mut measured = Measured::new(blocks, self);
         let all: Vec<usize> = (0..blocks.len()).collect();
         let mut verdicts = self.keep_once(blocks, &all, &mut measured);
         for _ in 0..MAX_PASSES {
@@ -426,10 +446,10 @@ impl Prose {
         let blocks: Vec<Block> = at.iter().map(|&i| all[i]).collect();
         let blocks = &blocks[..];
         let counts: Vec<usize> = at.iter().map(|&i| m.counts[i]).collect();
-        let words: Vec<&[Word]> = at.iter().map(|&i| &m.words[i][..]).collect();
         let lexicon = m.lexicon;
         tracing::trace!("language {}", lexicon.code);
-        let repeats = repeat_counts(blocks, &words, self.t.long_words);
+        let keys: Vec<Option<u64>> = at.iter().map(|&i| m.keys[i]).collect();
+        let repeats = repeat_counts(&keys);
         let mut classes: Vec<Class> = at
             .iter()
             .zip(&repeats)
@@ -459,7 +479,7 @@ impl Prose {
         }
         let own = classes.clone();
         let listed = protect_lists(blocks, &own, &fragments, &mut classes);
-        glued_boxes(blocks, &own, &listed, &mut classes);
+        glued_boxes(blocks, &counts, &own, &listed, &mut classes);
         resolve_unsure(blocks, &mut classes);
         // The lead ends at the first line whose own features read as prose,
         // not at one its neighbours made content: dropping a clutter line
@@ -471,14 +491,7 @@ impl Prose {
             .unwrap_or(classes.len());
         // Rows of a data table (a market snapshot, a box score) inside the
         // body are cut, but prose after them is still the story.
-        let table: Vec<bool> = blocks
-            .iter()
-            .zip(&counts)
-            .map(|(b, &n)| {
-                n < self.t.long_words
-                    && (digit_share(b.text) >= self.t.table_digit_share || table_row(b.text))
-            })
-            .collect();
+        let table: Vec<bool> = at.iter().map(|&i| m.table[i]).collect();
         // The first line that is prose by its own features is body, even
         // when the densest run (of lines made content by their neighbours)
         // ends above it; else cleaning the output again would cut it.

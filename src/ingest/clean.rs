@@ -70,7 +70,12 @@ pub fn collapse_whitespace(text: &str) -> String {
 fn needs_collapse(b: &[u8]) -> bool {
     // Lines of ASCII letters and single spaces, most of them, pass on a
     // scan the compiler vectorizes; the others are read byte by byte.
-    if b.iter().all(|&c| (b' '..0x80).contains(&c)) && !b.windows(2).any(|w| w == b"  ") {
+    if crate::model::xml::printable_ascii(b)
+        && !b
+            .iter()
+            .zip(b.iter().skip(1))
+            .fold(false, |double, (&x, &y)| double | (x == b' ' && y == b' '))
+    {
         return b.first() == Some(&b' ') || b.last() == Some(&b' ');
     }
     if b.first().is_some_and(|c| c.is_ascii_whitespace())

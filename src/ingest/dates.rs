@@ -258,6 +258,13 @@ pub fn has_year(text: &str) -> bool {
 }
 
 fn machine_date(text: &str) -> Option<DateTime<Utc>> {
+    // Every format but RFC 2822's opens with the year, which may be signed;
+    // a date line in words is tried against them only once.
+    if !text.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '-') {
+        return DateTime::parse_from_rfc2822(text)
+            .ok()
+            .map(|t| t.with_timezone(&Utc));
+    }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }
@@ -299,9 +306,9 @@ fn human_date(text: &str, rules: &Boilerplate) -> Option<DateTime<Utc>> {
         Some(d)
     });
     let mut time = NaiveTime::from_hms_opt(0, 0, 0)?;
-    if let Some(m) = TIME.find(&rest.clone()) {
-        time = parse_time(m.as_str())?;
-        rest.replace_range(m.range(), " ");
+    if let Some(range) = TIME.find(&rest).map(|m| m.range()) {
+        time = parse_time(&rest[range.clone()])?;
+        rest.replace_range(range, " ");
     }
     let date = match numeric {
         Some(d) => d,

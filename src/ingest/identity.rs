@@ -206,8 +206,23 @@ pub fn article_id(canonical_url: Option<&str>, title: &str, body: &str) -> Strin
 /// The id and the fingerprint together, lower-casing the body once.
 pub fn identify(canonical_url: Option<&str>, title: &str, body: &str) -> (String, u64) {
     let lower = lowercase(body);
-    // The body's words are split once, for the digest and the fingerprint.
-    let body_words: Vec<&str> = words(&lower).collect();
+    // One pass over the body's words: their hashes for the fingerprint and,
+    // without a URL, the words joined by single spaces for the digest.
+    let mut hashes = Vec::with_capacity(lower.len() / 4);
+    let mut joined = String::with_capacity(if canonical_url.is_none() {
+        lower.len()
+    } else {
+        0
+    });
+    for word in words(&lower) {
+        hashes.push(xxh3_64(word.as_bytes()));
+        if canonical_url.is_none() {
+            if !joined.is_empty() {
+                joined.push(' ');
+            }
+            joined.push_str(word);
+        }
+    }
     let digest = match canonical_url {
         Some(url) => blake3::hash(format!("url\n{url}").as_bytes()),
         None => {
@@ -216,20 +231,13 @@ pub fn identify(canonical_url: Option<&str>, title: &str, body: &str) -> (String
             hasher.update(normalized_words(title).as_bytes());
             hasher.update(b"\n");
             // One update with the whole text: blake3 is slow on tiny slices.
-            let mut joined = String::with_capacity(lower.len());
-            for word in &body_words {
-                if !joined.is_empty() {
-                    joined.push(' ');
-                }
-                joined.push_str(word);
-            }
             hasher.update(joined.as_bytes());
             hasher.finalize()
         }
     };
     (
         digest.to_hex()[..20].to_owned(),
-        fingerprint_words(&body_words),
+        fingerprint_hashes(&hashes),
     )
 }
 
@@ -281,28 +289,31 @@ fn normalized_words(text: &str) -> String {
 fn words(text: &str) -> impl Iterator<Item = &str> {
     let bytes = text.as_bytes();
     let mut i = 0;
+    // Whether the character at `at` is a letter or figure, and its length.
+    let word_char = move |at: usize| match bytes[at] {
+        b if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
+        _ => text[at..]
+            .chars()
+            .next()
+            .map_or((false, 1), |c| (c.is_alphanumeric(), c.len_utf8())),
+    };
     std::iter::from_fn(move || {
-        let mut start = None;
         while i < bytes.len() {
-            let (word, len) = match bytes[i] {
-                b if b.is_ascii() => (b.is_ascii_alphanumeric(), 1),
-                _ => text[i..]
-                    .chars()
-                    .next()
-                    .map_or((false, 1), |c| (c.is_alphanumeric(), c.len_utf8())),
-            };
-            match (word, start) {
-                (true, None) => start = Some(i),
-                (false, Some(s)) => {
-                    let w = &text[s..i];
-                    i += len;
-                    return Some(w);
-                }
-                _ => {}
+            let (word, len) = word_char(i);
+            if word {
+                break;
             }
             i += len;
         }
-        start.map(|s| &text[s..])
+        let start = i;
+        while i < bytes.len() {
+            let (word, len) = word_char(i);
+            if !word {
+                break;
+            }
+            i += len;
+        }
+        (start < i).then(|| &text[start..i])
     })
 }
 
@@ -315,11 +326,15 @@ pub fn fingerprint(body: &str) -> u64 {
 }
 
 fn fingerprint_lower(lower: &str) -> u64 {
-    fingerprint_words(&words(lower).collect::<Vec<_>>())
+    fingerprint_hashes(
+        &words(lower)
+            .map(|w| xxh3_64(w.as_bytes()))
+            .collect::<Vec<_>>(),
+    )
 }
 
-fn fingerprint_words(words: &[&str]) -> u64 {
-    let word_hashes: Vec<u64> = words.iter().map(|w| xxh3_64(w.as_bytes())).collect();
+/// The SimHash of a body given as the hashes of its words, in order.
+fn fingerprint_hashes(word_hashes: &[u64]) -> u64 {
     if word_hashes.is_empty() {
         return 0;
     }

@@ -138,7 +138,23 @@ const MIN_SITE_CHARS: usize = 5;
 
 /// Whether `text` names the site whose folded name is `site`, as whole words.
 fn names(text: &str, site: &str) -> bool {
+    // Folding keeps a word's letters together: an ASCII line that lacks
+    // the name's first word in any case cannot hold the name, and most
+    // lines are told so without folding them.
+    let first = site.split(' ').next().unwrap_or(site);
+    if text.is_ascii() && first.is_ascii() && !contains_ignoring_case(text, first) {
+        return false;
+    }
     holds_words(&fold(text), site)
+}
+
+/// Whether `needle` occurs in `text`, ASCII letters compared without case.
+fn contains_ignoring_case(text: &str, needle: &str) -> bool {
+    needle.is_empty()
+        || text
+            .as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// Where the lead (captions, standfirst) ends and the story begins.
@@ -234,7 +250,10 @@ static SLASH_CREDIT: LazyLock<Regex> = LazyLock::new(|| {
 fn drop_credited_captions(content: &mut Vec<Line>, rules: &Boilerplate) {
     let mut drop = vec![false; content.len()];
     for (i, line) in content.iter().enumerate() {
+        // Both shapes of the credit hold a slash; most lines have none, and
+        // the pattern's Unicode classes make it slow to run.
         if line.words > 8
+            || !line.text.contains('/')
             || !SLASH_CREDIT.is_match(&line.text)
             || role_after_slash(&line.text, rules)
         {
@@ -322,12 +341,15 @@ fn drop_pull_quotes(content: &mut Vec<Line>) {
         .map(|l| l.text.as_str())
         .collect::<Vec<_>>()
         .join("\n");
+    // Each line's folded words, made once for all the quotes compared.
+    let folded: Vec<std::cell::OnceCell<String>> = vec![std::cell::OnceCell::new(); content.len()];
     let repeated: Vec<bool> = quoted
         .iter()
         .enumerate()
         .map(|(i, q)| {
-            q.as_ref()
-                .is_some_and(|q| all.matches(q.as_str()).nth(1).is_some() || echoed(q, i, content))
+            q.as_ref().is_some_and(|q| {
+                all.matches(q.as_str()).nth(1).is_some() || echoed(q, i, content, &folded)
+            })
         })
         .collect();
     let mut i = 0;
@@ -340,14 +362,19 @@ fn drop_pull_quotes(content: &mut Vec<Line>) {
 /// Whether a pull quote's words stand, nearly all, in one other line: a
 /// pull quote is often trimmed ("at half-time: nobody remembers…" for
 /// "at half-time that nobody remembers…, only the last minute").
-fn echoed(quote: &str, at: usize, content: &[Line]) -> bool {
+fn echoed(
+    quote: &str,
+    at: usize,
+    content: &[Line],
+    folded: &[std::cell::OnceCell<String>],
+) -> bool {
     let quote = fold(quote);
     let words: Vec<&str> = quote.split(' ').collect();
     content.iter().enumerate().any(|(j, line)| {
         if j == at || line.words < words.len() {
             return false;
         }
-        let folded = fold(&line.text);
+        let folded = folded[j].get_or_init(|| fold(&line.text));
         let other: HashSet<&str> = folded.split(' ').collect();
         let found = words.iter().filter(|w| other.contains(*w)).count();
         found * 10 >= words.len() * 9

@@ -253,8 +253,8 @@ fn search_repeat(
     let mut found: Option<((usize, usize), usize)> = None;
     for (i, l) in rest.iter().take(REPEAT_WINDOW).enumerate() {
         // Too short to tell, or longer than the title line: not its repeat.
-        if (l.text.chars().count() < 8 && l.text.len() < title.len())
-            || l.text.len() > title.len() + 8
+        if l.text.len() > title.len() + 8
+            || (l.text.len() < title.len() && l.text.chars().count() < 8)
         {
             continue;
         }

@@ -19,12 +19,26 @@ fn is_unwanted(c: char) -> bool {
 /// without decoding: they are C0 bytes and DEL, U+0080–U+009F (lead byte
 /// 0xC2), or sit at U+FDD0 and above (lead bytes 0xEF to 0xF4).
 fn may_hold_unwanted(b: &[u8]) -> bool {
+    if printable_ascii(b) {
+        return false;
+    }
     b.iter().enumerate().any(|(i, &c)| match c {
         b'\t' | b'\n' | b'\r' => false,
         0..=0x1f | 0x7f => true,
         0xc2 => matches!(b.get(i + 1), Some(0x80..=0x9f)),
         0xef..=0xf4 => true,
         _ => false,
+    })
+}
+
+/// Whether every byte is printable ASCII (space to `~`): most lines of
+/// most texts. Written without an early exit, so the compiler turns it
+/// into a vector loop: several times faster than a byte-by-byte match.
+pub(crate) fn printable_ascii(b: &[u8]) -> bool {
+    b.chunks(64).all(|chunk| {
+        chunk
+            .iter()
+            .fold(true, |ok, &c| ok & (c.wrapping_sub(b' ') < 0x5f))
     })
 }
 
@@ -39,6 +53,15 @@ pub fn strip_invalid_chars(text: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The vector-friendly scan agrees with the byte-by-byte definition.
+        #[test]
+        fn printable_ascii_is_space_to_tilde(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let expected = bytes.iter().all(|c| (0x20..0x7f).contains(c));
+            proptest::prop_assert_eq!(printable_ascii(&bytes), expected);
+        }
+    }
 
     #[test]
     fn xml_forbidden_characters_are_removed() {

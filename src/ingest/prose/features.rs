@@ -156,7 +156,8 @@ pub(super) fn age_gate(text: &str) -> bool {
         regex::Regex::new(r"(?:^|[\s(\[])(?:1[89]|21)\+(?:$|[\s.,;:)\]!])|(?:^|[\s(\[])\+(?:1[89]|21)(?:$|[\s.,;:)\]!])")
             .unwrap_or_else(|e| panic!("GATE regex: {e}"))
     });
-    GATE.is_match(text)
+    // Every gate holds a plus sign; most lines have none.
+    text.contains('+') && GATE.is_match(text)
 }
 
 /// Lowercased words with surrounding punctuation trimmed; borrowed when

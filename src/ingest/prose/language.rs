@@ -13,23 +13,44 @@ struct Hits {
     words: usize,
 }
 
-impl Prose {
-    /// The first [`LANGUAGE_SAMPLE`] words of `tokens`, looked up once each
-    /// in the map from every stopword to the lists holding it.
-    fn stopword_hits<'t>(&self, words: impl Iterator<Item = Word<'t>>) -> Hits {
-        let mut hits = Hits {
+impl Hits {
+    fn new() -> Self {
+        Hits {
             per_language: [0; 64],
             words: 0,
-        };
-        for word in words.take(LANGUAGE_SAMPLE) {
-            hits.words += 1;
-            let mut lists = self.stop_lists.get(word.as_ref()).copied().unwrap_or(0);
-            while lists != 0 {
-                hits.per_language[lists.trailing_zeros() as usize] += 1;
-                lists &= lists - 1;
+        }
+    }
+
+    /// Counts a word held by the lists set in `lists`; false once the
+    /// sample is full. Plain loops feed this: the iterator adaptors that
+    /// chained the page's words cost more than the lookups.
+    fn add(&mut self, mut lists: u64) -> bool {
+        if self.words == LANGUAGE_SAMPLE {
+            return false;
+        }
+        self.words += 1;
+        while lists != 0 {
+            self.per_language[lists.trailing_zeros() as usize] += 1;
+            lists &= lists - 1;
+        }
+        true
+    }
+}
+
+impl Prose {
+    /// The lists holding a word, a bit per language.
+    fn word_bits(&self, word: &str) -> u64 {
+        self.stop_lists.get(word).copied().unwrap_or(0)
+    }
+
+    /// The stopword hits of the first [`LANGUAGE_SAMPLE`] words of `text`.
+    fn text_hits(&self, text: &str, hits: &mut Hits) -> bool {
+        for word in text.split_whitespace().filter_map(word_of) {
+            if !hits.add(self.word_bits(&word)) {
+                return false;
             }
         }
-        hits
+        true
     }
 
     /// The language of running text when its stopwords leave no doubt: one
@@ -38,7 +59,8 @@ impl Prose {
     /// detection, and it reads more of the text; `None` sends the text to
     /// the trigram detector (`lang::detect`).
     pub(in crate::ingest) fn stopword_language(&self, text: &str) -> Option<&str> {
-        let hits = self.stopword_hits(text.split_whitespace().filter_map(word_of));
+        let mut hits = Hits::new();
+        self.text_hits(text, &mut hits);
         if hits.words < DECISIVE_MIN_WORDS {
             return None;
         }
@@ -60,15 +82,17 @@ impl Prose {
     /// `words` holds each block's words where the classifier read them
     /// (short blocks), and nothing for the others: those are read here.
     pub(super) fn language_of(&self, blocks: &[Block], words: &[Vec<Word>]) -> &Lexicon {
-        let page = blocks.iter().zip(words).flat_map(|(b, read)| {
-            let unread = read
-                .is_empty()
-                .then(|| b.text.split_whitespace().filter_map(word_of));
-            read.iter()
-                .map(|w| Word::Borrowed(w.as_ref()))
-                .chain(unread.into_iter().flatten())
-        });
-        let hits = self.stopword_hits(page);
+        let mut hits = Hits::new();
+        for (b, read) in blocks.iter().zip(words) {
+            let more = if read.is_empty() {
+                self.text_hits(b.text, &mut hits)
+            } else {
+                read.iter().all(|w| hits.add(self.word_bits(w)))
+            };
+            if !more {
+                break;
+            }
+        }
         let total = hits.words.max(1);
         self.languages
             .iter()

@@ -6,10 +6,6 @@
 #[path = "common/corpus.rs"]
 mod corpus;
 
-/// The binary's allocator (`src/main.rs`), so the figure is the binary's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::Path;
 use std::time::Instant;
 

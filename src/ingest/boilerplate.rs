@@ -523,19 +523,9 @@ impl Boilerplate {
 
     /// The month number of a month name or abbreviation, any language.
     pub fn month(&self, word: &str) -> Option<u32> {
-        let word = word.trim_end_matches('.');
-        // Most words tried are ASCII: lower-cased on the stack.
-        let mut buf = [0u8; 16];
-        if word.is_ascii()
-            && let Some(lower) = buf.get_mut(..word.len())
-        {
-            lower.copy_from_slice(word.as_bytes());
-            lower.make_ascii_lowercase();
-            return std::str::from_utf8(lower)
-                .ok()
-                .and_then(|w| self.months.get(w).copied());
-        }
-        self.months.get(word.to_lowercase().as_str()).copied()
+        self.months
+            .get(word.trim_end_matches('.').to_lowercase().as_str())
+            .copied()
     }
 }
 

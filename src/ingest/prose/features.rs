@@ -170,8 +170,8 @@ pub(super) fn words_of(text: &str) -> Vec<Word<'_>> {
 /// figures left once its punctuation is trimmed.
 pub(super) fn word_of(token: &str) -> Option<Word<'_>> {
     let w = trimmed(token)?;
-    if has_upper(w) {
-        Some(Cow::Owned(lower(w)))
+    if w.chars().any(char::is_uppercase) {
+        Some(Cow::Owned(w.to_lowercase()))
     } else {
         Some(Cow::Borrowed(w))
     }
@@ -205,22 +205,6 @@ fn trimmed(token: &str) -> Option<&str> {
             .trim_matches(['\'', '’', '-'])
     };
     (!w.is_empty()).then_some(w)
-}
-
-fn has_upper(w: &str) -> bool {
-    if w.is_ascii() {
-        w.bytes().any(|b| b.is_ascii_uppercase())
-    } else {
-        w.chars().any(char::is_uppercase)
-    }
-}
-
-fn lower(w: &str) -> String {
-    if w.is_ascii() {
-        w.to_ascii_lowercase()
-    } else {
-        w.to_lowercase()
-    }
 }
 
 /// A word of a line, lower-cased.
@@ -332,12 +316,6 @@ fn quotes(text: &str) -> Vec<Quote> {
     const CLOSE: [char; 4] = ['"', '”', '»', '“'];
     let mark_len = |at: usize| text[at..].chars().next().map_or(1, char::len_utf8);
     let mut out = Vec::new();
-    // Every opening mark starts with one of these bytes; most lines have
-    // none, and a byte scan is far cheaper than decoding each character.
-    if !text.bytes().any(|b| matches!(b, b'"' | 0xE2 | 0xC2)) {
-        single_quotes(text, &mut out);
-        return out;
-    }
     let mut from = 0;
     while let Some(found) = find_mark(&text[from..], &OPEN) {
         let open = from + found;

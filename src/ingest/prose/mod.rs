@@ -222,17 +222,13 @@ struct Lexicon {
     code: String,
     stop: HashSet<&'static str>,
     first: HashSet<String>,
-    pitch: HashSet<String>,
-    shop: HashSet<String>,
-    reader: HashSet<String>,
     /// Case-sensitive, away from a sentence's start.
     formal: HashSet<String>,
-    voice: HashSet<String>,
     /// Word pairs, lower-cased; a handful, so a list.
     deixis: Vec<(String, String)>,
-    /// Every word of `reader`, `voice`, `pitch` and `shop`, with a bit
-    /// ([`Cue`]) for each of them holding it: a line's words are looked up
-    /// once, not once per set.
+    /// The table's `reader`, `voice`, `pitch` and `shop` words, lower-cased,
+    /// each with a bit ([`Cue`]) for every list holding it: a line's words
+    /// are looked up once, not once per list.
     cues: HashMap<String, u8, FxBuildHasher>,
 }
 
@@ -247,19 +243,28 @@ pub(super) enum Cue {
 }
 
 impl Lexicon {
-    fn with_cues(mut self) -> Self {
-        for (set, cue) in [
-            (&self.reader, Cue::Reader),
-            (&self.voice, Cue::Voice),
-            (&self.pitch, Cue::Pitch),
-            (&self.shop, Cue::Shop),
-        ] {
-            for word in set {
-                *self.cues.entry(word.clone()).or_insert(0) |= cue as u8;
-            }
-        }
-        self
+    /// Whether `word` is in the list of `cue`.
+    pub(super) fn cue(&self, word: &str, cue: Cue) -> bool {
+        self.cues
+            .get(word)
+            .is_some_and(|bits| bits & cue as u8 != 0)
     }
+}
+
+/// The pitch word lists of one language, as [`Lexicon::cues`].
+fn cues(table: &mut LanguageTable) -> HashMap<String, u8, FxBuildHasher> {
+    let mut cues: HashMap<String, u8, FxBuildHasher> = HashMap::default();
+    for (list, cue) in [
+        (std::mem::take(&mut table.reader), Cue::Reader),
+        (std::mem::take(&mut table.voice), Cue::Voice),
+        (std::mem::take(&mut table.pitch), Cue::Pitch),
+        (std::mem::take(&mut table.shop), Cue::Shop),
+    ] {
+        for word in list {
+            *cues.entry(word.to_lowercase()).or_insert(0) |= cue as u8;
+        }
+    }
+    cues
 }
 
 /// The compiled `prose.toml`.
@@ -330,25 +335,18 @@ impl Prose {
                 .iter()
                 .copied()
                 .collect();
-            let table = file
+            let mut table = file
                 .cta
                 .remove(code)
                 .ok_or_else(|| format!("[cta.{code}] is missing"))?;
-            languages.push(
-                Lexicon {
-                    code: code.clone(),
-                    stop,
-                    first: set(table.first),
-                    pitch: set(table.pitch),
-                    shop: set(table.shop),
-                    reader: set(table.reader),
-                    formal: table.formal.into_iter().collect(),
-                    voice: set(table.voice),
-                    deixis: pairs(table.deixis, code)?,
-                    cues: HashMap::default(),
-                }
-                .with_cues(),
-            );
+            languages.push(Lexicon {
+                code: code.clone(),
+                stop,
+                cues: cues(&mut table),
+                first: set(table.first),
+                formal: table.formal.into_iter().collect(),
+                deixis: pairs(table.deixis, code)?,
+            });
         }
         if let Some(extra) = file.cta.keys().next() {
             return Err(format!(
@@ -372,11 +370,7 @@ impl Prose {
                 code: "unknown".to_owned(),
                 stop: empty(),
                 first: empty(),
-                pitch: empty(),
-                shop: empty(),
-                reader: empty(),
                 formal: empty(),
-                voice: empty(),
                 deixis: Vec::new(),
                 cues: HashMap::default(),
             },

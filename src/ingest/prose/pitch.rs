@@ -127,9 +127,7 @@ impl Prose {
         }
         // "Tickets … are available from CHF 45": a line that opens on
         // what is for sale and names its price is the box office's.
-        let opens_shop = words
-            .first()
-            .is_some_and(|w| lex.shop.contains(AsRef::<str>::as_ref(w)));
+        let opens_shop = words.first().is_some_and(|w| lex.cue(w, Cue::Shop));
         if opens_shop && words.len() <= BOX_WORDS && priced(text) {
             return true;
         }

@@ -90,7 +90,14 @@ pub fn export(
         manifest: BTreeMap::new(),
         report: ExportReport::default(),
     };
-    let slugs = std::iter::once("all").chain(topics.topics().iter().map(|t| t.slug.as_str()));
+    // A static file cannot ask for a read key: private topics stay out.
+    let slugs = std::iter::once("all").chain(
+        topics
+            .topics()
+            .iter()
+            .filter(|t| t.key.is_none())
+            .map(|t| t.slug.as_str()),
+    );
     for slug in slugs {
         export_topic(store, topics, cfg, base, slug, &mut out)?;
     }

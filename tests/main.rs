@@ -19,6 +19,7 @@ mod html_pages;
 mod idle;
 mod inbox;
 mod poll;
+mod private_feeds;
 mod properties;
 mod quality;
 mod render;

@@ -43,6 +43,7 @@ struct TopicFile {
     title_weight: Option<Spanned<u32>>,
     icon: Option<Spanned<String>>,
     logo: Option<Spanned<String>>,
+    key: Option<Spanned<String>>,
 }
 
 /// A validated topic.
@@ -64,6 +65,9 @@ pub struct Topic {
     /// absolute http(s) URLs; topicfeed's own when not set.
     pub icon: Option<String>,
     pub logo: Option<String>,
+    /// Set: the topic's feeds are private, served only to a request that
+    /// presents this key (or the server's global one).
+    pub key: Option<crate::model::ReadKey>,
 }
 
 pub const DEFAULT_TITLE_WEIGHT: u32 = 3;
@@ -207,6 +211,19 @@ pub fn parse_topic(path: &Path, text: &str) -> Result<Topic, Vec<ConfigError>> {
     };
     let icon = image("icon", &file.icon, &mut errors);
     let logo = image("logo", &file.logo, &mut errors);
+    let key =
+        file.key
+            .as_ref()
+            .and_then(|k| match crate::model::ReadKey::new(k.get_ref().trim()) {
+                Ok(key) => Some(key),
+                Err(why) => {
+                    errors.push(err(
+                        Some(line_of(text, k.span().start)),
+                        format!("field `key`: {why}"),
+                    ));
+                    None
+                }
+            });
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -223,6 +240,7 @@ pub fn parse_topic(path: &Path, text: &str) -> Result<Topic, Vec<ConfigError>> {
         title_weight,
         icon,
         logo,
+        key,
     })
 }
 
@@ -304,6 +322,32 @@ mod tests {
         assert_eq!(t.slug, "climate");
         assert_eq!(t.fields, vec![Field::Title, Field::Body]);
         assert_eq!((t.min_hits, t.title_weight), (1, DEFAULT_TITLE_WEIGHT));
+    }
+
+    #[test]
+    fn a_private_topics_key_is_checked_where_it_is_written() {
+        let t = parse(
+            "feeds/board.toml",
+            "title = \"Board\"\nany = [\"minutes\"]\nkey = \"quay-7f3k-22\"\n",
+        )
+        .unwrap();
+        assert!(t.key.as_ref().is_some_and(|k| k.opens("quay-7f3k-22")));
+        assert!(
+            !format!("{t:?}").contains("quay-7f3k-22"),
+            "Debug hides the key"
+        );
+        let m = messages(parse(
+            "feeds/board.toml",
+            "title = \"Board\"\nany = [\"minutes\"]\nkey = \"abc\"\n",
+        ));
+        assert_eq!(m.len(), 1, "{m:?}");
+        assert!(
+            m[0].contains("board.toml")
+                && m[0].contains(":3")
+                && m[0].contains("field `key`")
+                && m[0].contains("at least 8"),
+            "{m:?}"
+        );
     }
 
     #[test]

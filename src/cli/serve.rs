@@ -64,6 +64,12 @@ pub struct ServeArgs {
     /// Bearer token that enables `POST /api/articles`.
     #[arg(long, env = "TOPICFEED_API_TOKEN", hide_env_values = true)]
     api_token: Option<String>,
+    /// Make every feed and page private: served only with `?key=KEY` in
+    /// the URL or KEY as the HTTP Basic password (a topic file's `key`
+    /// makes one topic private). Prefer the environment variable: a
+    /// command line is visible to every user of the machine.
+    #[arg(long, value_name = "KEY", env = "TOPICFEED_READ_KEY", hide_env_values = true, value_parser = topicfeed::model::ReadKey::new)]
+    read_key: Option<topicfeed::model::ReadKey>,
     /// Shortest feed TTL / max-age, in minutes.
     #[arg(long, env = "TOPICFEED_TTL_FLOOR", default_value_t = D.ttl_floor_minutes)]
     ttl_floor: u32,
@@ -130,6 +136,7 @@ impl ServeArgs {
                 poll_burst: self.poll_burst,
                 limit_loopback: self.limit_loopback,
                 api_token: self.api_token.clone().filter(|t| !t.is_empty()),
+                read_key: self.read_key.clone(),
                 max_body_bytes: self.max_body,
                 max_connections: self.max_connections,
                 header_timeout: Duration::from_secs(self.header_timeout.max(1)),

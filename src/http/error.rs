@@ -25,6 +25,8 @@ pub enum HttpError {
     BadRequest(String),
     MethodNotAllowed(&'static str),
     Unauthorized,
+    /// 401 for a private feed or page: no read key, or a wrong one.
+    NeedsReadKey(String),
     Forbidden(String),
     TooLarge(usize),
     UnsupportedMedia(String),
@@ -61,7 +63,7 @@ impl HttpError {
             HttpError::NotFound(_) => StatusCode::NOT_FOUND,
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            HttpError::Unauthorized => StatusCode::UNAUTHORIZED,
+            HttpError::Unauthorized | HttpError::NeedsReadKey(_) => StatusCode::UNAUTHORIZED,
             HttpError::Forbidden(_) => StatusCode::FORBIDDEN,
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -80,6 +82,7 @@ impl HttpError {
             HttpError::NotFound(m)
             | HttpError::BadRequest(m)
             | HttpError::Forbidden(m)
+            | HttpError::NeedsReadKey(m)
             | HttpError::Misdirected(m)
             | HttpError::InsufficientStorage(m)
             | HttpError::UnsupportedMedia(m) => m.clone(),
@@ -119,6 +122,13 @@ impl HttpError {
             }
             HttpError::Unauthorized => {
                 h.insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // Readers and browsers ask their user for Basic credentials.
+            HttpError::NeedsReadKey(_) => {
+                h.insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"topicfeed\", charset=\"UTF-8\""),
+                );
             }
             HttpError::TooManyRequests(after) => {
                 if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {

@@ -47,8 +47,9 @@ pub(super) async fn feed(
         req.uri().query(),
         &known,
     )?;
+    let access = super::private::feed(state.config.read_key.as_ref(), &topics, &fr, req.headers())?;
     let base = base_url(state, req.headers());
-    let location = fr.path_and_query(format, fr.query.cursor.as_deref());
+    let location = fr.location(format, fr.query.cursor.as_deref());
     if req.uri().path_and_query().map(|pq| pq.as_str()) != Some(location.as_str()) {
         // One URL per variant: the self link then equals the document's
         // location, and shared caches hold one copy, not one per spelling.
@@ -70,11 +71,14 @@ pub(super) async fn feed(
             .metrics
             .record_subscribers(&fr.path_and_query(fr.format, None), ua);
     }
-    if browser {
-        return browser_view(state, &fr, &base, &topics).await;
-    }
-    let entry = load_feed(state, &fr, &key, &base).await?;
-    feed_response(req, state, entry).await
+    let mut resp = if browser {
+        browser_view(state, &fr, &base, &topics).await?
+    } else {
+        let entry = load_feed(state, &fr, &key, &base).await?;
+        feed_response(req, state, entry).await?
+    };
+    super::private::mark(&mut resp, access);
+    Ok(resp)
 }
 
 /// `us.rss` → (`us`, RSS); no extension is the web page (`None`).
@@ -91,7 +95,13 @@ fn split_name(name: &str) -> Result<(&str, Option<Format>), HttpError> {
 
 fn unknown_topic(slug: &str, topics: &Classifier) -> HttpError {
     let list: Vec<String> = std::iter::once("all".to_owned())
-        .chain(topics.topics().iter().map(|t| t.slug.clone()))
+        .chain(
+            topics
+                .topics()
+                .iter()
+                .filter(|t| t.key.is_none())
+                .map(|t| t.slug.clone()),
+        )
         .collect();
     HttpError::NotFound(format!(
         "no topic `{slug}`. Topics: {}.\nFeeds are at /feeds/<topic>.rss, .atom or .json",
@@ -335,14 +345,16 @@ pub(crate) fn describe(
         },
         description,
         id: format!("{base}{}", fr.path_and_query(fr.format, None)),
+        // The feed's own pages carry its read key, if it was asked with
+        // one; the web page, another document, does not.
         self_url: format!(
             "{base}{}",
-            fr.path_and_query(fr.format, fr.query.cursor.as_deref())
+            fr.location(fr.format, fr.query.cursor.as_deref())
         ),
         home_url: format!("{base}{}", fr.path_and_query(None, None)),
-        first_url: Some(format!("{base}{}", fr.path_and_query(fr.format, None))),
-        next_url: next.map(|c| format!("{base}{}", fr.path_and_query(fr.format, Some(c)))),
-        previous_url: previous.map(|c| format!("{base}{}", fr.path_and_query(fr.format, c))),
+        first_url: Some(format!("{base}{}", fr.location(fr.format, None))),
+        next_url: next.map(|c| format!("{base}{}", fr.location(fr.format, Some(c)))),
+        previous_url: previous.map(|c| format!("{base}{}", fr.location(fr.format, c))),
         ttl_minutes,
         updated,
         base_url: base.to_owned(),

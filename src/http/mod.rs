@@ -20,6 +20,7 @@ pub mod error;
 pub(crate) mod feeds;
 pub mod metrics;
 pub(crate) mod pages;
+mod private;
 pub use pages::last_change;
 pub mod query;
 pub mod ratelimit;
@@ -58,6 +59,9 @@ pub struct Config {
     pub limit_loopback: bool,
     /// Bearer token for `POST /api/articles`; `None` disables the API.
     pub api_token: Option<String>,
+    /// Set: every feed and page is private, served only to a request that
+    /// presents this key (`serve --read-key`; see `http::private`).
+    pub read_key: Option<crate::model::ReadKey>,
     pub max_body_bytes: usize,
     pub max_connections: usize,
     pub header_timeout: Duration,
@@ -88,6 +92,7 @@ impl Config {
         poll_burst: 6,
         limit_loopback: false,
         api_token: None,
+        read_key: None,
         max_body_bytes: 2 * 1024 * 1024,
         max_connections: 1024,
         header_timeout: Duration::from_secs(10),

@@ -70,7 +70,9 @@ pub fn last_change(stats: &[crate::store::TopicStats]) -> Option<chrono::DateTim
     stats.iter().filter_map(|t| t.last_changed).max()
 }
 
-/// The index page's row for each topic, with its count and last change.
+/// The index page's row for each public topic, with its count and last
+/// change. A private topic (one with a read key) is not listed anywhere a
+/// request without its key can read.
 pub(crate) fn topic_rows<'a>(
     topics: &'a crate::classify::Classifier,
     stats: &[crate::store::TopicStats],
@@ -78,6 +80,7 @@ pub(crate) fn topic_rows<'a>(
     topics
         .topics()
         .iter()
+        .filter(|t| t.key.is_none())
         .map(|t| {
             let s = stats.iter().find(|s| s.slug == t.slug);
             render::html::TopicRow {
@@ -91,7 +94,7 @@ pub(crate) fn topic_rows<'a>(
         .collect()
 }
 
-/// The OPML list of every topic feed under `base`.
+/// The OPML list of every public topic feed under `base`.
 pub(crate) fn opml_body(
     topics: &crate::classify::Classifier,
     base: &str,
@@ -100,6 +103,7 @@ pub(crate) fn opml_body(
     let outlines: Vec<render::opml::Outline<'_>> = topics
         .topics()
         .iter()
+        .filter(|t| t.key.is_none())
         .map(|t| render::opml::Outline {
             title: &t.title,
             description: &t.description,

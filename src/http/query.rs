@@ -16,7 +16,7 @@ pub const DEFAULT_LIMIT: usize = Query::DEFAULT_LIMIT;
 pub const MAX_LIMIT: usize = 500;
 
 const PARAMS: &[&str] = &[
-    "any", "all", "not", "q", "source", "since", "limit", "cursor",
+    "any", "all", "not", "q", "source", "since", "limit", "cursor", "key",
 ];
 
 /// A parsed, validated feed request.
@@ -28,6 +28,9 @@ pub struct FeedRequest {
     pub query: Query,
     /// The canonical query string without the cursor (the feed's identity).
     pub canonical: String,
+    /// A private feed's read key as the URL gave it (`?key=`). Not part
+    /// of the feed's identity: only [`FeedRequest::location`] carries it.
+    pub key: Option<String>,
 }
 
 impl FeedRequest {
@@ -59,6 +62,23 @@ impl FeedRequest {
         s
     }
 
+    /// Where this very document is: [`FeedRequest::path_and_query`] plus
+    /// the read key it was asked for with, last. Its self and paging links
+    /// carry the key, so a reader can refresh and page what it subscribed
+    /// to; links to other feeds and pages do not.
+    pub fn location(&self, format: impl Into<Option<Format>>, cursor: Option<&str>) -> String {
+        let mut s = self.path_and_query(format, cursor);
+        if let Some(key) = &self.key {
+            s.push(if s.contains('?') { '&' } else { '?' });
+            s.push_str(
+                &form_urlencoded::Serializer::new(String::new())
+                    .append_pair("key", key)
+                    .finish(),
+            );
+        }
+        s
+    }
+
     /// The cache key: format, topic and canonical query with the cursor.
     pub fn cache_key(&self) -> String {
         format!(
@@ -73,7 +93,7 @@ impl FeedRequest {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum QueryError {
     #[error(
-        "unknown parameter `{0}`; known parameters: any, all, not, q, source, since, limit, cursor"
+        "unknown parameter `{0}`; known parameters: any, all, not, q, source, since, limit, cursor, key"
     )]
     UnknownParam(String),
     #[error("parameter `{param}`: {reason}")]
@@ -148,6 +168,7 @@ pub fn parse(
         format,
         query,
         canonical,
+        key: params.single("key")?,
     })
 }
 

@@ -29,10 +29,16 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
     let read = matches!(method, Method::GET | Method::HEAD);
     let (route, result) = match (segments.as_slice(), read) {
         _ if let Err(e) = super::check_host(&state.config, req.headers()) => ("other", Err(e)),
-        ([""], true) => ("index", pages::index(&req, &state).await),
-        (["feeds.opml"], true) => ("opml", pages::opml(&req, &state).await),
+        ([""], true) => (
+            "index",
+            keyed(&req, &state, pages::index(&req, &state)).await,
+        ),
+        (["feeds.opml"], true) => ("opml", keyed(&req, &state, pages::opml(&req, &state)).await),
         (["feeds", name], true) => ("feed", feeds::feed(&req, name, peer, &state).await),
-        (["articles", id], true) => ("article", pages::article(id, &state).await),
+        (["articles", id], true) => (
+            "article",
+            keyed(&req, &state, pages::article(id, &state)).await,
+        ),
         (["healthz"], true) => ("healthz", Ok(pages::healthz())),
         ([name], true) if let Some(png) = crate::render::identity::picture(name) => {
             ("picture", Ok(pages::picture(png)))
@@ -73,6 +79,23 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
         });
     }
     resp
+}
+
+/// A page behind the server's global read key, if it has one (feeds
+/// check their own keys: `feeds::feed`).
+async fn keyed(
+    req: &Request<Incoming>,
+    state: &AppState,
+    page: impl Future<Output = Result<Resp, HttpError>>,
+) -> Result<Resp, HttpError> {
+    let access = super::private::page(
+        state.config.read_key.as_ref(),
+        req.headers(),
+        req.uri().query(),
+    )?;
+    let mut resp = page.await?;
+    super::private::mark(&mut resp, access);
+    Ok(resp)
 }
 
 /// No script runs on any page topicfeed serves: the pages have none, and

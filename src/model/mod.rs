@@ -6,10 +6,12 @@
 //! keeps it as a story, render turns stories into feed entries. Nothing in
 //! here does IO, and nothing here imports a stage.
 
+mod read_key;
 mod story;
 mod summary;
 pub mod xml;
 
+pub use read_key::ReadKey;
 pub use story::{SourceRef, Story};
 pub use summary::{Cause, DISK_FULL, Failure, Outcome, Summary};
 

@@ -1,0 +1,208 @@
+//! Private feeds: which requests may read what.
+//!
+//! A feed is private when the server has a global read key (`serve
+//! --read-key`: every feed and page) or when a topic it shows has a key of
+//! its own (`key = "…"` in the topic file). Readers present a key the two
+//! ways every feed reader supports: `?key=…` in the subscribed URL, or HTTP
+//! Basic auth (the key as the password, any user name; or as the user name
+//! with no password). A topic's key opens that topic's feeds, and filters
+//! that ask for its stories (`any=`/`all=`); the global key opens
+//! everything.
+//!
+//! Keys are credentials. They are compared in constant time, never logged
+//! (the access log has the path, not the query), kept out of links to other
+//! feeds and pages, and a private response is `Cache-Control: private` so
+//! that no shared cache hands it to someone without the key. A topic key
+//! guards the topic's feeds, not the stories in it: a story that also
+//! matches a public topic is in that topic's feed too.
+
+use base64::Engine;
+use http::HeaderMap;
+use http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderValue};
+use url::form_urlencoded;
+
+use super::error::HttpError;
+use super::query::FeedRequest;
+use super::response::Resp;
+use crate::classify::Classifier;
+use crate::model::ReadKey;
+
+/// Whether a response may be kept by shared caches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Access {
+    Public,
+    Private,
+}
+
+/// May `fr` be served to a request with these headers? Every topic the
+/// feed shows (its path's topic, `any=` and `all=`) is a lock: its own key
+/// if it has one, else the global key. `not=` shows nothing of a topic.
+pub(super) fn feed(
+    global: Option<&ReadKey>,
+    topics: &Classifier,
+    fr: &FeedRequest,
+    headers: &HeaderMap,
+) -> Result<Access, HttpError> {
+    let shown = fr.query.any.iter().chain(&fr.query.all);
+    let mut locks: Vec<&ReadKey> = shown
+        .filter_map(|slug| topics.topic(slug))
+        .filter_map(|t| t.key.as_ref().or(global))
+        .collect();
+    // `/feeds/all` (or a filter of public topics only) is locked by the
+    // global key alone.
+    if locks.is_empty()
+        && let Some(g) = global
+    {
+        locks.push(g);
+    }
+    check(
+        &locks,
+        global,
+        presented(headers, fr.key.as_deref()),
+        "feed",
+    )
+}
+
+/// May a page other than a feed (`/`, `/feeds.opml`, `/articles/…`) be
+/// served? Only the global key locks them: private topics are simply not
+/// listed there.
+pub(super) fn page(
+    global: Option<&ReadKey>,
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> Result<Access, HttpError> {
+    let Some(g) = global else {
+        return Ok(Access::Public);
+    };
+    let url_key = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "key")
+            .map(|(_, v)| v.into_owned())
+    });
+    check(&[g], global, presented(headers, url_key.as_deref()), "page")
+}
+
+fn check(
+    locks: &[&ReadKey],
+    global: Option<&ReadKey>,
+    presented: Option<String>,
+    what: &str,
+) -> Result<Access, HttpError> {
+    if locks.is_empty() {
+        return Ok(Access::Public);
+    }
+    let Some(key) = presented else {
+        return Err(HttpError::NeedsReadKey(format!(
+            "this {what} is private: add ?key=<read key> to its URL, or send the key as the password of HTTP Basic auth"
+        )));
+    };
+    // Every lock is checked even after one fails, so the time taken does
+    // not tell which topic's key was right.
+    let master = global.is_some_and(|g| g.opens(&key));
+    let all_open = locks.iter().fold(true, |ok, lock| lock.opens(&key) & ok);
+    if master || all_open {
+        Ok(Access::Private)
+    } else {
+        Err(HttpError::NeedsReadKey(format!(
+            "wrong read key for this {what}: the key in ?key= or in Basic auth does not open it"
+        )))
+    }
+}
+
+/// The key a request presents: `?key=` in its URL, else the password
+/// (or, with none, the user name) of its Basic credentials.
+fn presented(headers: &HeaderMap, url_key: Option<&str>) -> Option<String> {
+    if let Some(k) = url_key {
+        return Some(k.to_owned());
+    }
+    let auth = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = auth.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let credentials = String::from_utf8(decoded).ok()?;
+    let (user, password) = credentials.split_once(':').unwrap_or((&credentials, ""));
+    let key = if password.is_empty() { user } else { password };
+    (!key.is_empty()).then(|| key.to_owned())
+}
+
+/// Marks a response to a keyed request as one no shared cache may keep.
+pub(super) fn mark(resp: &mut Resp, access: Access) {
+    if access == Access::Public {
+        return;
+    }
+    let h = resp.headers_mut();
+    let value = match h.get(CACHE_CONTROL).and_then(|v| v.to_str().ok()) {
+        Some(v) => format!(
+            "private, {}",
+            v.trim_start_matches("public")
+                .trim_start_matches([',', ' '])
+        ),
+        None => "private".to_owned(),
+    };
+    if let Ok(v) = HeaderValue::from_str(value.trim_end_matches([',', ' '])) {
+        h.insert(CACHE_CONTROL, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(credentials: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let v = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        );
+        h.insert(AUTHORIZATION, HeaderValue::from_str(&v).unwrap());
+        h
+    }
+
+    #[test]
+    fn keys_come_from_the_url_or_basic_auth() {
+        assert_eq!(presented(&HeaderMap::new(), Some("k1")), Some("k1".into()));
+        assert_eq!(
+            presented(&basic("reader:s3cret-key"), None),
+            Some("s3cret-key".into())
+        );
+        assert_eq!(
+            presented(&basic("s3cret-key:"), None),
+            Some("s3cret-key".into())
+        );
+        assert_eq!(
+            presented(&basic("s3cret-key"), None),
+            Some("s3cret-key".into())
+        );
+        assert_eq!(presented(&HeaderMap::new(), None), None);
+        let mut bearer = HeaderMap::new();
+        bearer.insert(AUTHORIZATION, HeaderValue::from_static("Bearer abc"));
+        assert_eq!(presented(&bearer, None), None);
+        let mut junk = HeaderMap::new();
+        junk.insert(AUTHORIZATION, HeaderValue::from_static("Basic %%%"));
+        assert_eq!(presented(&junk, None), None);
+    }
+
+    #[test]
+    fn every_lock_must_open_unless_the_global_key_is_given() {
+        let global = ReadKey::new("global-key-1").unwrap();
+        let a = ReadKey::new("topic-a-key").unwrap();
+        let b = ReadKey::new("topic-b-key").unwrap();
+        let ok = |locks: &[&ReadKey], g: Option<&ReadKey>, k: &str| {
+            check(locks, g, Some(k.to_owned()), "feed").is_ok()
+        };
+        assert!(ok(&[&a], None, "topic-a-key"));
+        assert!(!ok(&[&a], None, "topic-b-key"));
+        assert!(
+            !ok(&[&a, &b], None, "topic-a-key"),
+            "one key does not open two locks"
+        );
+        assert!(ok(&[&a, &b], Some(&global), "global-key-1"));
+        assert!(ok(&[&global], Some(&global), "global-key-1"));
+        assert!(check(&[&a], None, None, "feed").is_err());
+        assert_eq!(check(&[], None, None, "feed").unwrap(), Access::Public);
+    }
+}

@@ -1,0 +1,268 @@
+//! Private feeds (`key = "…"` in a topic file, `serve --read-key`) as a
+//! feed reader meets them: the real binary, a real HTTP client, feeds
+//! parsed back with `feed-rs`.
+
+use std::path::Path;
+
+use base64::Engine;
+
+use crate::support::server::{Server, get, get_once, serve_command};
+
+const TOPIC_KEY: &str = "quay-7f3k-22";
+const GLOBAL_KEY: &str = "harbour-master-9";
+
+/// The shipped topics plus `board`, a private copy of `climate`.
+fn feeds_with_private_topic(dir: &Path) {
+    for entry in std::fs::read_dir(crate::support::root().join("feeds")).expect("feeds") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml")
+            && path.file_name().is_some_and(|n| n != "sources.toml")
+        {
+            std::fs::copy(&path, dir.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    let climate = std::fs::read_to_string(dir.join("climate.toml")).expect("climate.toml");
+    let board = climate.replacen("title = \"Climate\"", "title = \"Board\"", 1);
+    std::fs::write(
+        dir.join("board.toml"),
+        format!("key = \"{TOPIC_KEY}\"\n{board}"),
+    )
+    .expect("board.toml");
+}
+
+fn basic(credentials: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(credentials)
+    )
+}
+
+fn links(body: &[u8]) -> (Vec<String>, usize) {
+    let feed = feed_rs::parser::parse(body).expect("a feed that parses");
+    (
+        feed.links.iter().map(|l| l.href.clone()).collect(),
+        feed.entries.len(),
+    )
+}
+
+#[test]
+fn a_topic_key_guards_its_feeds_and_nothing_else() {
+    let feeds = tempfile::tempdir().expect("tempdir");
+    feeds_with_private_topic(feeds.path());
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut cmd = serve_command();
+    // Access-log lines are INFO: on, to see that the key stays out.
+    cmd.env("TOPICFEED_LOG", "info")
+        .current_dir(crate::support::root())
+        .arg("--data")
+        .arg(data.path())
+        .args(crate::support::backend::database_args(data.path()))
+        .args(["--no-sources", "--feeds"])
+        .arg(feeds.path());
+    let s = Server::spawn(cmd);
+
+    // No key, a wrong key: 401 asking for Basic credentials, saying how.
+    let none = get(&s.url("/feeds/board.atom"), &[]);
+    assert_eq!(none.status, 401, "{}", none.text());
+    assert!(
+        none.header("www-authenticate")
+            .is_some_and(|v| v.starts_with("Basic"))
+    );
+    assert!(none.text().contains("?key="), "{}", none.text());
+    let wrong = get(&s.url("/feeds/board.atom?key=quay-0000-00"), &[]);
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text().contains("wrong read key"), "{}", wrong.text());
+    let wrong_basic = get(
+        &s.url("/feeds/board.rss"),
+        &[("authorization", &basic("me:nope-nope-nope"))],
+    );
+    assert_eq!(wrong_basic.status, 401);
+    // A filter that asks for the private topic's stories is locked too.
+    assert_eq!(
+        get(&s.url("/feeds/all.atom?any=board,science"), &[]).status,
+        401
+    );
+    assert_eq!(
+        get(&s.url("/feeds/science.atom?all=board"), &[]).status,
+        401
+    );
+
+    // The key in the URL: served, private to the reader, and the feed's own
+    // links (self, paging) carry the key while the web page's does not.
+    let url = s.url(&format!("/feeds/board.atom?key={TOPIC_KEY}"));
+    let ok = get(&url, &[]);
+    assert_eq!(ok.status, 200, "{}", ok.text());
+    let cc = ok.header("cache-control").unwrap_or_default();
+    assert!(
+        cc.starts_with("private") && cc.contains("max-age=") && !cc.contains("public"),
+        "{cc}"
+    );
+    let (hrefs, entries) = links(&ok.body);
+    assert!(entries > 0, "the private topic has the climate stories");
+    assert!(
+        hrefs.iter().any(|h| h == &url),
+        "self link is the document's location: {hrefs:?}"
+    );
+    assert!(
+        hrefs
+            .iter()
+            .any(|h| h.ends_with("/feeds/board") && !h.contains("key")),
+        "the web page link has no key: {hrefs:?}"
+    );
+    // A reader's conditional poll gets its 304, still private.
+    let etag = ok.header("etag").expect("etag");
+    let again = get(&url, &[("if-none-match", &etag)]);
+    assert_eq!(again.status, 304);
+    assert!(
+        again
+            .header("cache-control")
+            .is_some_and(|v| v.starts_with("private"))
+    );
+    // Basic auth (key as password, or as user name): served, no key in links.
+    for credentials in [format!("reader:{TOPIC_KEY}"), format!("{TOPIC_KEY}:")] {
+        let r = get(
+            &s.url("/feeds/board.rss"),
+            &[("authorization", &basic(&credentials))],
+        );
+        assert_eq!(r.status, 200, "{credentials}: {}", r.text());
+        assert!(
+            !r.text().contains(TOPIC_KEY),
+            "no key in a feed asked for by Basic auth"
+        );
+        links(&r.body);
+    }
+    let filtered = get(
+        &s.url(&format!(
+            "/feeds/all.atom?any=board,science&key={TOPIC_KEY}"
+        )),
+        &[],
+    );
+    assert_eq!(filtered.status, 200, "{}", filtered.text());
+    // A key given out of canonical order is moved, not dropped.
+    let moved = get_once(
+        &s.url(&format!(
+            "/feeds/all.atom?key={TOPIC_KEY}&any=science,board"
+        )),
+        &[],
+    );
+    assert_eq!(moved.status, 301);
+    assert!(
+        moved
+            .header("location")
+            .is_some_and(|l| l.ends_with(&format!("?any=board,science&key={TOPIC_KEY}"))),
+        "{:?}",
+        moved.header("location")
+    );
+
+    // Public feeds stay public, and nothing public lists the private topic.
+    let public = get(&s.url("/feeds/climate.atom"), &[]);
+    assert_eq!(public.status, 200);
+    assert!(
+        public
+            .header("cache-control")
+            .is_some_and(|v| v.starts_with("public"))
+    );
+    assert_eq!(get(&s.url("/feeds/all.json"), &[]).status, 200);
+    for page in ["/", "/feeds.opml", "/feeds/nosuch.atom"] {
+        let body = get(&s.url(page), &[]).text();
+        assert!(
+            !body.contains("board"),
+            "{page} lists the private topic:\n{body}"
+        );
+    }
+
+    // The access log has the requests but never the key.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let log = s.stderr();
+    assert!(
+        log.contains("/feeds/board.atom"),
+        "access log lines expected:\n{log}"
+    );
+    assert!(!log.contains(TOPIC_KEY), "the key reached the log:\n{log}");
+}
+
+#[test]
+fn a_global_key_makes_the_whole_server_private() {
+    let mut cmd = serve_command();
+    let data = tempfile::tempdir().expect("tempdir");
+    // From the environment, as the help advises (a command line is public).
+    cmd.env("TOPICFEED_READ_KEY", GLOBAL_KEY)
+        .current_dir(crate::support::root())
+        .arg("--data")
+        .arg(data.path())
+        .args(crate::support::backend::database_args(data.path()))
+        .arg("--no-sources");
+    let s = Server::spawn(cmd);
+    for path in [
+        "/",
+        "/feeds.opml",
+        "/feeds/all.atom",
+        "/feeds/science.rss",
+        "/feeds/world",
+    ] {
+        let r = get(&s.url(path), &[]);
+        assert_eq!(r.status, 401, "{path}: {}", r.text());
+    }
+    // The operator's probes and the feed pictures stay open.
+    assert_eq!(get(&s.url("/healthz"), &[]).status, 200);
+    let feed = get(&s.url(&format!("/feeds/all.json?key={GLOBAL_KEY}")), &[]);
+    assert_eq!(feed.status, 200, "{}", feed.text());
+    let (_, entries) = links(&feed.body);
+    assert!(entries > 0);
+    let index = get(
+        &s.url("/"),
+        &[("authorization", &basic(&format!("me:{GLOBAL_KEY}")))],
+    );
+    assert_eq!(index.status, 200);
+    assert!(
+        index
+            .header("cache-control")
+            .is_some_and(|v| v.starts_with("private"))
+    );
+    // A story's own page is behind the key too.
+    let json: serde_json::Value = serde_json::from_slice(&feed.body).expect("json feed");
+    let item_url = json["items"][0]["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path = item_url
+        .find("/articles/")
+        .map(|i| item_url[i..].to_owned())
+        .unwrap_or_else(|| panic!("items link their page on this server: {item_url}"));
+    assert_eq!(get(&s.url(&path), &[]).status, 401);
+    assert_eq!(
+        get(&s.url(&format!("{path}?key={GLOBAL_KEY}")), &[]).status,
+        200
+    );
+}
+
+#[test]
+fn a_bad_key_is_refused_at_start_naming_where_it_was_written() {
+    let feeds = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        feeds.path().join("board.toml"),
+        "title = \"Board\"\nany = [\"minutes\"]\nkey = \"short\"\n",
+    )
+    .expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_topicfeed"))
+        .args(["check", "--feeds"])
+        .arg(feeds.path())
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("board.toml:3") && err.contains("field `key`"),
+        "{err}"
+    );
+    let out = serve_command()
+        .args(["--no-sources", "--no-samples", "--read-key", "short"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("--read-key") && err.contains("at least 8"),
+        "{err}"
+    );
+}

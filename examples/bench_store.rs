@@ -146,6 +146,8 @@ fn story(i: u64, rng: &mut Rng, pool: &[String], start: DateTime<Utc>) -> Articl
         fingerprint: fingerprint(&body),
         blocks,
         notes: Vec::new(),
+        image: None,
+        enclosures: Vec::new(),
     }
 }
 

@@ -32,6 +32,8 @@ fn story(id: &str, title: &str, url: Option<&str>, minute: u32) -> Story {
             tags: vec!["Rotterdam".into()],
             fingerprint: 0,
             notes: Vec::new(),
+            image: None,
+            enclosures: Vec::new(),
         },
         sources: vec![SourceRef {
             site: Some("Daily Ledger".into()),
@@ -546,4 +548,139 @@ fn a_topics_own_pictures_replace_topicfeeds() {
         feed.logo.unwrap().uri,
         "https://cdn.example/harbour-logo.png"
     );
+}
+
+/// Two stories: one with a lead picture, one podcast episode with its
+/// audio file and a picture.
+fn with_media() -> Vec<Story> {
+    let mut pictured = story(
+        "p1",
+        "Port strike",
+        Some("https://ledger.example/strike"),
+        5,
+    );
+    pictured.article.image = Some(topicfeed::model::Image {
+        caption: Some("Workers at the gate".into()),
+        credit: Some("Ana Ruiz".into()),
+        ..topicfeed::model::Image::new("https://ledger.example/img/gate.jpg?w=1200&h=800")
+    });
+    let mut episode = story("e1", "Episode 12", Some("https://radio.example/ep12"), 4);
+    episode.article.enclosures = vec![topicfeed::model::Enclosure {
+        url: "https://cdn.radio.example/ep12.mp3".into(),
+        mime: "audio/mpeg".into(),
+        length: 48_213_001,
+    }];
+    episode.article.image = Some(topicfeed::model::Image::new(
+        "https://cdn.radio.example/ep12.png",
+    ));
+    vec![pictured, episode]
+}
+
+#[test]
+fn lead_images_and_podcast_files_reach_readers_in_every_format() {
+    let media = with_media();
+    // RSS: media:content + media:thumbnail for the picture; one <enclosure>
+    // per item, the podcast's file unchanged where there is one.
+    let body = render::render(Format::Rss, &info(Format::Rss), &media).body;
+    xml(&body);
+    let feed = feed_rs::parser::parse(&body[..]).unwrap();
+    let pictured = &feed.entries[0];
+    let urls: Vec<String> = pictured
+        .media
+        .iter()
+        .flat_map(|m| {
+            m.content
+                .iter()
+                .filter_map(|c| c.url.as_ref().map(|u| u.to_string()))
+        })
+        .collect();
+    assert!(
+        urls.contains(&"https://ledger.example/img/gate.jpg?w=1200&h=800".to_owned()),
+        "{urls:?}"
+    );
+    assert!(pictured.media.iter().any(|m| {
+        m.thumbnails
+            .iter()
+            .any(|t| t.image.uri == "https://ledger.example/img/gate.jpg?w=1200&h=800")
+    }));
+    assert!(content_of(pictured).contains("<img src=\"https://ledger.example/img/gate.jpg?w=1200&amp;h=800\" alt=\"Workers at the gate\">"));
+    let text = String::from_utf8(body.clone()).unwrap();
+    assert_eq!(text.matches("<enclosure ").count(), 2, "one per item");
+    // feed-rs keeps Media RSS over an <enclosure> (it drops the audio), so
+    // the episode's file is read back with roxmltree.
+    let doc = xml(&body);
+    let episode = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("item"))
+        .nth(1)
+        .unwrap();
+    let enclosure = child(episode, None, "enclosure");
+    assert_eq!(enclosure.len(), 1);
+    assert_eq!(
+        (
+            enclosure[0].attribute("url"),
+            enclosure[0].attribute("length"),
+            enclosure[0].attribute("type")
+        ),
+        (
+            Some("https://cdn.radio.example/ep12.mp3"),
+            Some("48213001"),
+            Some("audio/mpeg")
+        )
+    );
+
+    // Atom: rel="enclosure" links, the file with its length.
+    let body = render::render(Format::Atom, &info(Format::Atom), &media).body;
+    let feed = feed_rs::parser::parse(&body[..]).unwrap();
+    let enclosures = |e: &feed_rs::model::Entry| -> Vec<(String, Option<String>, Option<u64>)> {
+        e.links
+            .iter()
+            .filter(|l| l.rel.as_deref() == Some("enclosure"))
+            .map(|l| (l.href.clone(), l.media_type.clone(), l.length))
+            .collect()
+    };
+    assert_eq!(
+        enclosures(&feed.entries[0]),
+        vec![(
+            "https://ledger.example/img/gate.jpg?w=1200&h=800".to_owned(),
+            Some("image/jpeg".to_owned()),
+            None
+        )]
+    );
+    assert_eq!(
+        enclosures(&feed.entries[1]),
+        vec![
+            (
+                "https://cdn.radio.example/ep12.mp3".to_owned(),
+                Some("audio/mpeg".to_owned()),
+                Some(48_213_001)
+            ),
+            (
+                "https://cdn.radio.example/ep12.png".to_owned(),
+                Some("image/png".to_owned()),
+                None
+            )
+        ]
+    );
+
+    // JSON Feed: `image`, and `attachments` for the file.
+    let body = render::render(Format::Json, &info(Format::Json), &media).body;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v["items"][0]["image"],
+        "https://ledger.example/img/gate.jpg?w=1200&h=800"
+    );
+    assert!(v["items"][0].get("attachments").is_none());
+    assert_eq!(
+        v["items"][1]["attachments"][0],
+        serde_json::json!({"url": "https://cdn.radio.example/ep12.mp3", "mime_type": "audio/mpeg", "size_in_bytes": 48_213_001})
+    );
+    let feed = feed_rs::parser::parse(&body[..]).unwrap();
+    assert_eq!(feed.entries.len(), 2);
+
+    // Stories without media carry none of it.
+    let plain = stories();
+    let body = render::render(Format::Rss, &info(Format::Rss), &plain).body;
+    let text = String::from_utf8(body).unwrap();
+    assert!(!text.contains("<enclosure") && !text.contains("xmlns:media"));
 }

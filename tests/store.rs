@@ -75,6 +75,8 @@ fn article(title: &str, text: &str, topics: &[&str]) -> Article {
         fingerprint: fingerprint(text),
         blocks,
         notes: Vec::new(),
+        image: None,
+        enclosures: Vec::new(),
     }
 }
 

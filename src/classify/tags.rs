@@ -273,6 +273,8 @@ mod tests {
             topics: vec![],
             tags: vec![],
             fingerprint: 0,
+            image: None,
+            enclosures: Vec::new(),
             notes: Vec::new(),
         }
     }

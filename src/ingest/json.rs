@@ -39,6 +39,15 @@ const HTML: &[&str] = &["html", "content_html", "body_html"];
 const SITE: &[&str] = &["site", "site_name", "siteName", "source", "publisher"];
 const LANGUAGE: &[&str] = &["language", "lang", "inLanguage"];
 const SUMMARY: &[&str] = &["summary", "description", "standfirst", "excerpt"];
+const IMAGE: &[&str] = &[
+    "image",
+    "image_url",
+    "imageUrl",
+    "featured_image",
+    "cover_image",
+    "cover",
+    "thumbnail",
+];
 
 pub fn parse(input: &str, rules: &Boilerplate) -> Result<Draft, IngestError> {
     let value: Value = serde_json::from_str(input).map_err(|e| IngestError::Field {
@@ -128,6 +137,7 @@ pub(crate) fn metadata(
     let published = dropped_on_error(date_field(obj, PUBLISHED, rules), named, &mut notes);
     let updated = dropped_on_error(date_field(obj, UPDATED, rules), named, &mut notes);
     let authors = dropped_on_error(authors(obj).map(Some), named, &mut notes).unwrap_or_default();
+    let image = dropped_on_error(image_field(obj), named, &mut notes);
     Ok(Draft {
         title: clean_line(&title),
         url,
@@ -138,8 +148,46 @@ pub(crate) fn metadata(
         language,
         summary,
         notes,
+        image,
         ..Draft::default()
     })
+}
+
+/// The lead image: a URL, a schema.org `ImageObject` (`url`, `contentUrl`,
+/// `caption`), or a list of either (the first is taken).
+fn image_field(obj: &Map<String, Value>) -> Result<Option<crate::model::Image>, IngestError> {
+    for name in IMAGE {
+        let mut v = match obj.get(*name) {
+            None | Some(Value::Null) => continue,
+            Some(v) => v,
+        };
+        if let Value::Array(items) = v {
+            match items.first() {
+                Some(first) => v = first,
+                None => continue,
+            }
+        }
+        let text = |o: &Map<String, Value>, keys: &[&str]| {
+            keys.iter()
+                .find_map(|k| o.get(*k).and_then(Value::as_str))
+                .map(clean_line)
+                .filter(|s| !s.is_empty())
+        };
+        return match v {
+            Value::String(u) if u.trim().is_empty() => continue,
+            Value::String(u) => Ok(Some(crate::model::Image::new(u.trim()))),
+            Value::Object(o) => match text(o, &["url", "contentUrl", "src"]) {
+                Some(url) => Ok(Some(crate::model::Image {
+                    caption: text(o, &["caption", "description", "alt"]),
+                    credit: text(o, &["credit", "creditText", "copyrightHolder"]),
+                    ..crate::model::Image::new(url)
+                })),
+                None => Err(wrong_type(name, "an object without a `url`")),
+            },
+            other => Err(wrong_type(name, type_name(other))),
+        };
+    }
+    Ok(None)
 }
 
 /// The field's value, or None with a note saying why it was dropped.

@@ -43,6 +43,8 @@ pub mod lang;
 mod lines;
 pub mod markdown;
 mod masthead;
+#[cfg(test)]
+mod media_tests;
 mod meta;
 pub mod nesting;
 mod prose;
@@ -179,6 +181,11 @@ pub struct Draft {
     /// Fields dropped on the way (a date that is not one, a field of the
     /// wrong type): they become the article's notes.
     pub notes: Vec<String>,
+    /// The lead image the source named (relative URLs are resolved against
+    /// `url` here in assemble).
+    pub image: Option<crate::model::Image>,
+    /// Media files of a feed entry, republished as given.
+    pub enclosures: Vec<crate::model::Enclosure>,
 }
 
 /// Compiles the built-in rules on a thread of their own, once per
@@ -253,6 +260,17 @@ pub fn parse_with(input: Input<'_>, rules: &Boilerplate) -> Result<Parsed, Inges
     Ok(Parsed::Article(Box::new(draft)))
 }
 
+/// A media URL made absolute against the article's page, if it is
+/// http(s) then: nothing else may leave topicfeed.
+fn media_url(href: &str, page: Option<&str>) -> Option<String> {
+    let href = href.trim();
+    let url = match page.and_then(|p| url::Url::parse(p).ok()) {
+        Some(base) => base.join(href).ok()?,
+        None => url::Url::parse(href).ok()?,
+    };
+    crate::model::is_http(&url).then(|| url.to_string())
+}
+
 /// How far ahead of now a stated date may be (time zones, clocks, embargoed
 /// stories published a little early) before it is taken for garbage.
 const FUTURE_DAYS: i64 = 2;
@@ -274,6 +292,8 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         guid_scope,
         feed_entry,
         notes: draft_notes,
+        image,
+        enclosures,
     } = draft;
     let title = clean::clean_line(&title);
     if title.is_empty() {
@@ -326,6 +346,28 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
             clean::truncate_words(raw, 80)
         ));
     }
+    let image = image.and_then(|img| {
+        let absolute = media_url(&img.url, url.as_deref());
+        if absolute.is_none() {
+            notes.push(format!(
+                "dropped the image `{}`: not an http(s) URL",
+                clean::truncate_words(&img.url, 80)
+            ));
+        }
+        Some(crate::model::Image {
+            url: absolute?,
+            ..img
+        })
+    });
+    let enclosures = enclosures
+        .into_iter()
+        .filter_map(|e| {
+            Some(crate::model::Enclosure {
+                url: media_url(&e.url, url.as_deref())?,
+                ..e
+            })
+        })
+        .collect();
     Ok(Article {
         id,
         title,
@@ -342,6 +384,8 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         content_html,
         topics: Vec::new(),
         tags: Vec::new(),
+        image,
+        enclosures,
         notes,
     })
 }

@@ -6,11 +6,13 @@
 //! keeps it as a story, render turns stories into feed entries. Nothing in
 //! here does IO, and nothing here imports a stage.
 
+mod media;
 mod read_key;
 mod story;
 mod summary;
 pub mod xml;
 
+pub use media::{Enclosure, Image, looks_like_image};
 pub use read_key::ReadKey;
 pub use story::{SourceRef, Story};
 pub use summary::{Cause, DISK_FULL, Failure, Outcome, Summary};
@@ -70,6 +72,12 @@ pub struct Article {
     pub tags: Vec<String>,
     /// SimHash of the body's word shingles, for near-duplicate detection.
     pub fingerprint: u64,
+    /// The lead image, from the page's or entry's metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+    /// Media files of an upstream item (a podcast episode's audio).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enclosures: Vec<Enclosure>,
     /// What ingest dropped on the way in (a link in another scheme than
     /// http(s)…): reported to whoever sent the article, never stored.
     #[serde(skip)]
@@ -123,6 +131,10 @@ pub struct ArticleJson {
     pub content_html: String,
     pub topics: Vec<String>,
     pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Image>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub enclosures: Vec<Enclosure>,
 }
 
 /// Whether `link` is an absolute http(s) URL: the only kind that leaves
@@ -178,6 +190,8 @@ impl From<&Article> for ArticleJson {
             content_html: a.content_html.clone(),
             topics: a.topics.clone(),
             tags: a.tags.clone(),
+            image: a.image.clone(),
+            enclosures: a.enclosures.clone(),
         }
     }
 }

@@ -77,17 +77,30 @@ fn entry(info: &FeedInfo, story: &Story) -> Entry {
         authors.push(person(a.site.as_deref().unwrap_or("topicfeed")));
     }
     e.set_authors(authors);
-    e.set_links(vec![link(
-        "alternate",
-        &item_link(info, story),
-        "text/html",
-    )]);
+    let mut links = vec![link("alternate", &item_link(info, story), "text/html")];
+    // Files first, as upstream gave them; then the picture.
+    for file in &a.enclosures {
+        let mut l = link("enclosure", &file.url, &file.mime);
+        if file.length > 0 {
+            l.set_length(Some(file.length.to_string()));
+        }
+        links.push(l);
+    }
+    if let Some(img) = &a.image {
+        links.push(link("enclosure", &img.url, img.mime_or_guess()));
+    }
+    e.set_links(links);
     e.set_summary(Some(Text::plain(xml_text(&a.summary))));
     let credits = super::provenance::credits(story);
     let mut content = Content::default();
     content.set_content_type(Some("html".to_owned()));
-    let html =
-        super::provenance::with_credits(super::content::for_feeds(&a.content_html), &credits);
+    let html = super::provenance::with_credits(
+        super::content::with_lead_image(
+            super::content::for_feeds(&a.content_html),
+            a.image.as_ref(),
+        ),
+        &credits,
+    );
     content.set_value(Some(xml_text(&html)));
     e.set_content(Some(content));
     // The first-seen copy's source (RFC 4287 4.2.11), with what a reader

@@ -10,6 +10,8 @@
 
 use std::borrow::Cow;
 
+use crate::model::Image;
+
 /// HTML5 block elements, served as `div`.
 const AS_DIV: &[&str] = &[
     "article",
@@ -70,6 +72,23 @@ pub fn for_feeds(html: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `html` led by the article's picture when the body shows none: readers
+/// that ignore enclosures and `media:*` still show it.
+pub fn with_lead_image<'h>(html: Cow<'h, str>, image: Option<&Image>) -> Cow<'h, str> {
+    let Some(img) = image.filter(|i| crate::model::is_http_url(&i.url)) else {
+        return html;
+    };
+    if html.contains("<img") {
+        return html;
+    }
+    let attr = |s: &str| html_escape::encode_double_quoted_attribute(s).into_owned();
+    Cow::Owned(format!(
+        "<p><img src=\"{}\" alt=\"{}\"></p>{html}",
+        attr(&img.url),
+        attr(img.caption.as_deref().unwrap_or(""))
+    ))
+}
+
 /// The index just past the `>` closing the tag whose name ends at `from`,
 /// skipping quoted attribute values (which may hold `>`).
 fn tag_end(b: &[u8], from: usize) -> usize {
@@ -103,6 +122,24 @@ mod tests {
         let html =
             "<p>Plain &lt;figure&gt; text, <a href=\"https://x.example/?a=<b>\">link</a></p>";
         assert!(matches!(for_feeds(html), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_body_without_a_picture_gets_the_lead_image_first() {
+        let mut img = Image::new("https://x.example/a.jpg?w=1&h=2");
+        img.caption = Some("Dock \"A\" <at> dawn".into());
+        let led = with_lead_image(Cow::Borrowed("<p>Text</p>"), Some(&img));
+        assert_eq!(
+            led,
+            "<p><img src=\"https://x.example/a.jpg?w=1&amp;h=2\" alt=\"Dock &quot;A&quot; &lt;at&gt; dawn\"></p><p>Text</p>"
+        );
+        let shown = "<p><img src=\"https://x.example/b.jpg\"></p>";
+        assert_eq!(with_lead_image(Cow::Borrowed(shown), Some(&img)), shown);
+        let bad = Image::new("javascript:alert(1)");
+        assert_eq!(
+            with_lead_image(Cow::Borrowed("<p>T</p>"), Some(&bad)),
+            "<p>T</p>"
+        );
     }
 
     #[test]

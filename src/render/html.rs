@@ -14,7 +14,8 @@ const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:46rem;mar
 a{color:#0645ad}table{border-collapse:collapse;width:100%}td,th{padding:.35rem .5rem;border-bottom:1px solid #ddd;text-align:left}\
 .hint{background:#fff8dc;border:1px solid #e6d9a8;padding:.75rem 1rem;border-radius:6px}\
 code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px;word-break:break-all}\
-article{border-bottom:1px solid #eee;padding:.5rem 0}.meta{color:#666;font-size:.9em}";
+article{border-bottom:1px solid #eee;padding:.5rem 0;overflow:auto}.meta{color:#666;font-size:.9em}\
+img{max-width:100%;height:auto}.lead{float:right;width:9rem;max-height:7rem;object-fit:cover;margin:.5rem 0 .5rem 1rem;border-radius:4px}";
 
 fn page(title: &str, head_extra: &str, body: &str) -> Vec<u8> {
     format!(
@@ -138,9 +139,21 @@ pub fn feed_page(info: &FeedInfo, feed_url: &str, stories: &[Story]) -> Vec<u8> 
     }
     for s in stories {
         let a = &s.article;
+        let picture = a
+            .image
+            .as_ref()
+            .filter(|i| crate::model::is_http_url(&i.url))
+            .map(|i| {
+                format!(
+                    "<img class=\"lead\" src=\"{}\" alt=\"{}\" loading=\"lazy\">",
+                    attr(&i.url),
+                    attr(i.caption.as_deref().unwrap_or(""))
+                )
+            })
+            .unwrap_or_default();
         let _ = write!(
             body,
-            "<article><h2><a href=\"{}\">{}</a></h2><p class=\"meta\">{} · {}</p><p>{}</p></article>",
+            "<article>{picture}<h2><a href=\"{}\">{}</a></h2><p class=\"meta\">{} · {}</p><p>{}</p></article>",
             attr(&item_link(info, s)),
             text(&a.title),
             text(a.site.as_deref().unwrap_or("")),
@@ -184,7 +197,10 @@ pub fn article_page(story: &Story) -> Vec<u8> {
     }
     body.push_str(&meta.join(" · "));
     body.push_str("</p>");
-    body.push_str(&a.content_html);
+    body.push_str(&super::content::with_lead_image(
+        std::borrow::Cow::Borrowed(a.content_html.as_str()),
+        a.image.as_ref(),
+    ));
     if let Some(line) = super::provenance::also_reported_html(&super::provenance::credits(story)) {
         body.push_str(&line);
     }

@@ -45,9 +45,21 @@ struct JsonItem<'a> {
     tags: Vec<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<Attachment<'a>>,
     /// topicfeed's extension (JSON Feed allows keys starting with `_`).
     #[serde(skip_serializing_if = "Option::is_none")]
     _topicfeed: Option<Extension<'a>>,
+}
+
+#[derive(Serialize)]
+struct Attachment<'a> {
+    url: &'a str,
+    mime_type: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_in_bytes: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -69,8 +81,13 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
         .map(|s| {
             let a = &s.article;
             let credits = super::provenance::credits(s);
-            let content_html =
-                super::provenance::with_credits(Cow::Borrowed(a.content_html.as_str()), &credits);
+            let content_html = super::provenance::with_credits(
+                super::content::with_lead_image(
+                    Cow::Borrowed(a.content_html.as_str()),
+                    a.image.as_ref(),
+                ),
+                &credits,
+            );
             let extension = (!credits.is_empty()).then(|| Extension {
                 sources: credits
                     .into_iter()
@@ -91,6 +108,20 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
                 authors: a.authors.iter().map(|n| Author { name: n }).collect(),
                 tags: a.topics.iter().chain(&a.tags).map(String::as_str).collect(),
                 language: a.language.as_deref(),
+                image: a
+                    .image
+                    .as_ref()
+                    .map(|i| i.url.as_str())
+                    .filter(|u| crate::model::is_http_url(u)),
+                attachments: a
+                    .enclosures
+                    .iter()
+                    .map(|f| Attachment {
+                        url: &f.url,
+                        mime_type: &f.mime,
+                        size_in_bytes: (f.length > 0).then_some(f.length),
+                    })
+                    .collect(),
                 _topicfeed: extension,
             }
         })

@@ -3,12 +3,15 @@
 
 use std::collections::BTreeMap;
 
+use rss::extension::Extension;
 use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item};
 
 use super::{FeedInfo, GENERATOR, feed_updated, item_link, item_published, xml_text};
 use crate::model::Story;
+
+const MEDIA_NS: &str = "http://search.yahoo.com/mrss/";
 
 fn atom_link(rel: &str, href: &str) -> Link {
     let mut l = Link::default();
@@ -60,6 +63,9 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
         "dc".to_owned(),
         "http://purl.org/dc/elements/1.1/".to_owned(),
     );
+    if stories.iter().any(|s| s.article.image.is_some()) {
+        namespaces.insert("media".to_owned(), MEDIA_NS.to_owned());
+    }
     channel.set_namespaces(namespaces);
     let mut out = Vec::new();
     // Writing to a Vec cannot fail; an error here would be a bug in the writer.
@@ -96,9 +102,15 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
     // so "<script>" in it stays text.
     item.set_description(Some(xml_text(&html_escape::encode_text(&a.summary))));
     let credits = super::provenance::credits(story);
-    let content =
-        super::provenance::with_credits(super::content::for_feeds(&a.content_html), &credits);
+    let content = super::provenance::with_credits(
+        super::content::with_lead_image(
+            super::content::for_feeds(&a.content_html),
+            a.image.as_ref(),
+        ),
+        &credits,
+    );
     item.set_content(Some(xml_text(&content)));
+    media(&mut item, story);
     // The first-seen copy's source, where it has a page.
     if let Some(first) = credits.first()
         && let Some(url) = first.url
@@ -122,4 +134,70 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
     );
     item.set_dublin_core_ext(Some(dc));
     item
+}
+
+/// The item's files and picture where readers look for them. RSS has one
+/// `<enclosure>` per item (readers take the first, validators warn at a
+/// second): an upstream media file (a podcast's audio) keeps it, unchanged;
+/// else the picture takes it. The picture is also Media RSS
+/// `media:content medium="image"` and `media:thumbnail`, which is where
+/// most readers find item images.
+fn media(item: &mut Item, story: &Story) {
+    let a = &story.article;
+    let enclosure = match (a.enclosures.first(), &a.image) {
+        (Some(file), _) => Some((file.url.as_str(), file.length, file.mime.as_str())),
+        (None, Some(img)) => Some((img.url.as_str(), 0, img.mime_or_guess())),
+        (None, None) => None,
+    };
+    if let Some((url, length, mime)) = enclosure {
+        let mut e = rss::Enclosure::default();
+        e.set_url(xml_text(url));
+        e.set_length(length.to_string());
+        e.set_mime_type(xml_text(mime));
+        item.set_enclosure(Some(e));
+    }
+    let Some(img) = &a.image else {
+        return;
+    };
+    let element = |name: &str, attrs: &[(&str, &str)], children: Vec<(&str, Extension)>| {
+        let mut e = Extension::default();
+        e.set_name(format!("media:{name}"));
+        e.attrs = attrs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), xml_text(v)))
+            .collect();
+        for (child, ext) in children {
+            e.children.entry(child.to_owned()).or_default().push(ext);
+        }
+        e
+    };
+    let text = |name: &str, value: &str| {
+        let mut e = Extension::default();
+        e.set_name(format!("media:{name}"));
+        e.set_value(Some(xml_text(value)));
+        e
+    };
+    let mut about = Vec::new();
+    if let Some(c) = &img.caption {
+        about.push(("description", text("description", c)));
+    }
+    if let Some(c) = &img.credit {
+        about.push(("credit", text("credit", c)));
+    }
+    let content = element(
+        "content",
+        &[
+            ("url", &img.url),
+            ("medium", "image"),
+            ("type", img.mime_or_guess()),
+        ],
+        about,
+    );
+    let thumbnail = element("thumbnail", &[("url", &img.url)], Vec::new());
+    let mut media: BTreeMap<String, Vec<Extension>> = BTreeMap::new();
+    media.insert("content".to_owned(), vec![content]);
+    media.insert("thumbnail".to_owned(), vec![thumbnail]);
+    let mut map = rss::extension::ExtensionMap::new();
+    map.insert("media".to_owned(), media);
+    item.set_extensions(map);
 }

@@ -54,8 +54,46 @@ pub(super) struct RawEntry {
     pub language: Option<String>,
     /// The `xml:base` in scope, for the body's relative URLs.
     pub base: Option<String>,
-    /// Media URLs: a podcast episode's only link may be its audio file.
-    pub enclosures: Vec<String>,
+    /// Media files and pictures of the entry: a podcast episode's only
+    /// link may be its audio file, and readers show its picture.
+    pub media: Vec<RawMedia>,
+}
+
+/// An entry's media file or picture, as the feed stated it.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RawMedia {
+    pub url: String,
+    pub mime: Option<String>,
+    pub length: Option<u64>,
+    /// Media RSS `medium="image"`, a thumbnail, a JSON Feed `image`: a
+    /// picture whatever its type says.
+    pub picture: bool,
+    /// A preview of the item rather than one of its own files.
+    pub thumbnail: bool,
+}
+
+impl RawMedia {
+    pub(super) fn file(url: String, mime: Option<String>, length: Option<u64>) -> RawMedia {
+        RawMedia {
+            url,
+            mime: mime.filter(|m| !m.trim().is_empty()),
+            length,
+            ..RawMedia::default()
+        }
+    }
+
+    pub(super) fn thumbnail(url: String) -> RawMedia {
+        RawMedia {
+            url,
+            picture: true,
+            thumbnail: true,
+            ..RawMedia::default()
+        }
+    }
+
+    fn is_image(&self) -> bool {
+        self.picture || crate::model::looks_like_image(self.mime.as_deref(), &self.url)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -96,15 +134,20 @@ pub(super) fn from_feed_rs(feed: model::Feed) -> RawFeed {
         .entries
         .into_iter()
         .map(|e| {
-            let mut enclosures: Vec<String> = e
+            // RSS <enclosure> and Media RSS content come as media objects.
+            let mut media: Vec<RawMedia> = e
                 .media
                 .iter()
                 .flat_map(|m| m.content.iter())
-                .filter_map(|c| c.url.as_ref().map(|u| u.to_string()))
+                .filter_map(|c| {
+                    let url = c.url.as_ref()?.to_string();
+                    let mime = c.content_type.as_ref().map(ToString::to_string);
+                    Some(RawMedia::file(url, mime, c.size))
+                })
                 .collect();
             // Atom's rel="enclosure"; JSON Feed attachments come from
             // feed-rs as rel-less links with a media type other than a page.
-            enclosures.extend(
+            media.extend(
                 e.links
                     .iter()
                     .filter(|l| match l.rel.as_deref() {
@@ -114,7 +157,13 @@ pub(super) fn from_feed_rs(feed: model::Feed) -> RawFeed {
                             .as_deref()
                             .is_some_and(|t| !t.is_empty() && !t.contains("html")),
                     })
-                    .map(|l| l.href.clone()),
+                    .map(|l| RawMedia::file(l.href.clone(), l.media_type.clone(), l.length)),
+            );
+            media.extend(
+                e.media
+                    .iter()
+                    .flat_map(|m| &m.thumbnails)
+                    .map(|t| RawMedia::thumbnail(t.image.uri.clone())),
             );
             let id = e.id.trim().to_owned();
             // Podcast and Media RSS items may carry their text, title and
@@ -166,7 +215,7 @@ pub(super) fn from_feed_rs(feed: model::Feed) -> RawFeed {
                 updated: e.updated,
                 language: e.language,
                 base: e.base,
-                enclosures,
+                media,
             }
         })
         .collect();
@@ -272,6 +321,7 @@ fn entry_draft(
     }
     .or_else(|| feed_base.cloned());
     let link = entry_link(&entry, base.as_ref());
+    let (image, enclosures) = entry_media(&entry.media, base.as_ref());
     // Relative links in the body resolve against the entry's own page when
     // there is one: that is where they were written.
     let body_base = link
@@ -326,6 +376,8 @@ fn entry_draft(
         blocks,
         html,
         feed_entry: true,
+        image,
+        enclosures,
         ..Draft::default()
     })
 }
@@ -355,7 +407,57 @@ fn entry_link(entry: &RawEntry, base: Option<&url::Url>) -> Option<String> {
         })
         .find_map(|l| resolve(&l.href))
         .or_else(|| entry.id_is_link.then(|| resolve(&entry.id)).flatten())
-        .or_else(|| entry.enclosures.iter().find_map(|e| resolve(e)))
+        .or_else(|| {
+            entry
+                .media
+                .iter()
+                .filter(|m| !m.thumbnail)
+                .find_map(|m| resolve(&m.url))
+        })
+}
+
+/// The entry's picture (its first image file, else its first thumbnail)
+/// and its other media files, republished as stated. URLs are resolved
+/// against `base` here; the page URL is not the base for feed media.
+fn entry_media(
+    media: &[RawMedia],
+    base: Option<&url::Url>,
+) -> (Option<crate::model::Image>, Vec<crate::model::Enclosure>) {
+    let resolve = |href: &str| -> Option<String> {
+        let url = match base {
+            Some(b) => b.join(href.trim()).ok()?,
+            None => url::Url::parse(href.trim()).ok()?,
+        };
+        crate::model::is_http(&url).then(|| url.to_string())
+    };
+    let picture = media
+        .iter()
+        .filter(|m| m.is_image() && !m.thumbnail)
+        .chain(media.iter().filter(|m| m.thumbnail))
+        .find_map(|m| {
+            Some(crate::model::Image {
+                mime: m.mime.clone().filter(|t| t.starts_with("image/")),
+                ..crate::model::Image::new(resolve(&m.url)?)
+            })
+        });
+    let mut files: Vec<crate::model::Enclosure> = Vec::new();
+    for m in media.iter().filter(|m| !m.is_image()) {
+        let Some(url) = resolve(&m.url) else { continue };
+        // feed-rs reports an RSS enclosure that is also Media RSS content
+        // twice; a file is republished once.
+        if files.iter().any(|f| f.url == url) {
+            continue;
+        }
+        files.push(crate::model::Enclosure {
+            url,
+            mime: m
+                .mime
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".to_owned()),
+            length: m.length.unwrap_or(0),
+        });
+    }
+    (picture, files)
 }
 
 /// Blocks and sanitized HTML from an entry body.

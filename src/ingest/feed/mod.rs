@@ -127,7 +127,11 @@ pub fn parse_feed_with(
     // feed-rs when it read the whole document; else whatever complete
     // items the salvage reader kept; else feed-rs's partial reading.
     let (feed, reader, damage) = match first {
-        Ok(feed) if clean(&feed) => (convert::from_feed_rs(feed), FeedReader::FeedRs, None),
+        Ok(feed) if clean(&feed) => {
+            let mut raw = convert::from_feed_rs(feed);
+            media_rss(&text, doc_base, &mut raw);
+            (raw, FeedReader::FeedRs, None)
+        }
         first => match (salvage::read(&text, doc_base), first) {
             (Some(s), _) if !s.feed.entries.is_empty() => {
                 (s.feed, FeedReader::Salvage, s.damage.or_else(cut))
@@ -153,8 +157,10 @@ fn parse_json(
             parse_raw(&fixed, None).map_err(unreadable)?
         }
     };
+    let mut raw = convert::from_feed_rs(feed);
+    json_item_images(text, &mut raw);
     Ok(document(
-        convert::from_feed_rs(feed),
+        raw,
         text,
         url,
         rules,
@@ -162,6 +168,57 @@ fn parse_json(
         FeedReader::FeedRs,
         None,
     ))
+}
+
+/// feed-rs keeps one kind of an item's media: with Media RSS beside an
+/// `<enclosure>` it drops the podcast's audio file for the picture, and
+/// an item-level `media:thumbnail` not inside `media:content` is lost.
+/// Only documents that declare Media RSS pay for a second reading, by the
+/// salvage reader, whose entries list every media element as written.
+fn media_rss(text: &str, doc_base: Option<&str>, raw: &mut convert::RawFeed) {
+    if !text.contains("search.yahoo.com/mrss") {
+        return;
+    }
+    let Some(salvaged) = salvage::read(text, doc_base) else {
+        return;
+    };
+    // Paired by position; only when both readers saw the same items.
+    if salvaged.feed.entries.len() != raw.entries.len() {
+        return;
+    }
+    for (entry, seen) in raw.entries.iter_mut().zip(salvaged.feed.entries) {
+        if (entry.id == seen.id || seen.id.is_empty()) && !seen.media.is_empty() {
+            entry.media = seen.media;
+        }
+    }
+}
+
+/// JSON Feed items' `image` (the item's main picture) and `banner_image`,
+/// which feed-rs does not keep, by item id.
+fn json_item_images(text: &str, raw: &mut convert::RawFeed) {
+    let Ok(serde_json::Value::Object(doc)) = serde_json::from_str::<serde_json::Value>(text) else {
+        return;
+    };
+    let Some(items) = doc.get("items").and_then(|i| i.as_array()) else {
+        return;
+    };
+    for item in items {
+        let id = match item.get("id") {
+            Some(serde_json::Value::String(s)) => s.trim().to_owned(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            _ => continue,
+        };
+        let Some(entry) = raw.entries.iter_mut().find(|e| e.id == id) else {
+            continue;
+        };
+        for (field, banner) in [("image", false), ("banner_image", true)] {
+            if let Some(u) = item.get(field).and_then(|v| v.as_str()) {
+                let mut m = convert::RawMedia::thumbnail(u.trim().to_owned());
+                m.thumbnail = banner;
+                entry.media.push(m);
+            }
+        }
+    }
 }
 
 fn document(

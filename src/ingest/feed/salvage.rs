@@ -8,7 +8,7 @@
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::convert::{RawEntry, RawFeed, RawLink, RawText};
+use super::convert::{RawEntry, RawFeed, RawLink, RawMedia, RawText};
 use crate::ingest::dates::parse_feed_date;
 
 /// What the salvage reader made of a document.
@@ -230,7 +230,11 @@ fn entry_field(open: &Open, inner: &str, entry: &mut RawEntry) {
                 .map_or_else(|| text_content(inner), str::to_owned);
             let rel = open.attr("rel").map(str::to_owned);
             if rel.as_deref() == Some("enclosure") {
-                entry.enclosures.push(resolve(open, &href));
+                entry.media.push(RawMedia::file(
+                    resolve(open, &href),
+                    open.attr("type").map(str::to_owned),
+                    open.attr("length").and_then(|l| l.trim().parse().ok()),
+                ));
             }
             entry.links.push(RawLink {
                 href: resolve(open, &href),
@@ -250,7 +254,18 @@ fn entry_field(open: &Open, inner: &str, entry: &mut RawEntry) {
         // Media RSS's <media:content url="…"/> shares Atom's local name.
         "content" if open.attr("url").is_some() && inner.trim().is_empty() => {
             if let Some(u) = open.attr("url") {
-                entry.enclosures.push(resolve(open, u));
+                let mut m = RawMedia::file(
+                    resolve(open, u),
+                    open.attr("type").map(str::to_owned),
+                    open.attr("fileSize").and_then(|l| l.trim().parse().ok()),
+                );
+                m.picture = open.attr("medium") == Some("image");
+                entry.media.push(m);
+            }
+        }
+        "thumbnail" => {
+            if let Some(u) = open.attr("url") {
+                entry.media.push(RawMedia::thumbnail(resolve(open, u)));
             }
         }
         "content" | "encoded" => entry.content = Some(body_construct(open, inner)),
@@ -267,7 +282,11 @@ fn entry_field(open: &Open, inner: &str, entry: &mut RawEntry) {
         }
         "enclosure" => {
             if let Some(u) = open.attr("url") {
-                entry.enclosures.push(resolve(open, u));
+                entry.media.push(RawMedia::file(
+                    resolve(open, u),
+                    open.attr("type").map(str::to_owned),
+                    open.attr("length").and_then(|l| l.trim().parse().ok()),
+                ));
             }
         }
         "language" => entry.language = Some(text_content(inner)),

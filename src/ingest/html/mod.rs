@@ -85,10 +85,28 @@ pub fn parse_page(
         // Readability's excerpt falls back to the first paragraph, which may
         // be the byline; the body's own standfirst or opening is better.
         summary: None,
+        image: lead_image(article.image.as_deref(), &extracted.html),
         blocks: extracted.blocks,
         html: Some(extracted.html),
         ..Draft::default()
     })
+}
+
+/// The page's lead image: its `og:image` or `twitter:image` (Readability's
+/// metadata), else the first image in the article's own content. Relative
+/// URLs are resolved with the rest in `assemble`.
+fn lead_image(meta: Option<&str>, content_html: &str) -> Option<crate::model::Image> {
+    let stated = meta.map(str::trim).filter(|u| !u.is_empty());
+    let url = match stated {
+        Some(u) => u.to_owned(),
+        None if content_html.contains("<img") => Document::from(content_html)
+            .select("img[src]")
+            .iter()
+            .find_map(|img| img.attr("src").map(|s| s.trim().to_owned()))
+            .filter(|s| !s.is_empty())?,
+        None => return None,
+    };
+    Some(crate::model::Image::new(url))
 }
 
 /// Elements (after parsing, so with the formatting elements the parser

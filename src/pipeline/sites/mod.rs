@@ -368,6 +368,8 @@ pub(super) mod tests {
             fingerprint: identity::fingerprint(&crate::model::blocks_text(&blocks)),
             blocks,
             notes: Vec::new(),
+            image: None,
+            enclosures: Vec::new(),
         }
     }
 

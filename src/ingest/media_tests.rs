@@ -46,6 +46,30 @@ fn html_pages_give_their_og_image_made_absolute_else_their_first_figure() {
 }
 
 #[test]
+fn a_page_sent_without_its_url_takes_the_one_it_states() {
+    let page = format!(
+        "<html><head><title>Port strike</title><link rel=\"canonical\" href=\"https://ledger.example/news/strike\"><meta property=\"og:image\" content=\"/img/lead.jpg\"></head><body><article>{BODY}</article></body></html>"
+    );
+    let a = article(&page, None);
+    assert_eq!(a.url.as_deref(), Some("https://ledger.example/news/strike"));
+    assert_eq!(
+        a.image.map(|i| i.url).as_deref(),
+        Some("https://ledger.example/img/lead.jpg")
+    );
+    let page = format!(
+        "<html><head><title>Port strike</title><meta property=\"og:url\" content=\"https://ledger.example/s\"></head><body><article>{BODY}</article></body></html>"
+    );
+    assert_eq!(
+        article(&page, None).url.as_deref(),
+        Some("https://ledger.example/s")
+    );
+    let page = format!(
+        "<html><head><title>Port strike</title><link rel=\"canonical\" href=\"ftp://ledger.example/s\"></head><body><article>{BODY}</article></body></html>"
+    );
+    assert_eq!(article(&page, None).url, None);
+}
+
+#[test]
 fn rss_media_and_podcast_enclosures() {
     let xml = r#"<?xml version="1.0"?>
 <rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Harbour Radio</title><link>https://radio.example/</link>

@@ -47,6 +47,7 @@ pub fn parse_page(
     // class names and styles that tell them apart from its output.
     let doc = Document::from(&*super::nesting::flatten_html(page));
     let elements = prune(&doc.root(), rules, Scope::Page);
+    let canonical = canonical_url(&doc, base);
     let (article, content) = main_content(doc, base, elements)?;
     let mut extracted = match content {
         Content::Html(html) => parse_fragment(&html, base, rules),
@@ -77,7 +78,13 @@ pub fn parse_page(
     Ok(Draft {
         title,
         site,
-        url: article.url.clone().or_else(|| base.map(str::to_owned)),
+        // Where the page was fetched from wins over what it says of itself:
+        // a page must not claim another story's address (and so its id).
+        url: article
+            .url
+            .clone()
+            .or_else(|| base.map(str::to_owned))
+            .or(canonical),
         authors,
         published: date(&article.published_time).or(meta.published),
         updated: date(&article.modified_time).or(meta.updated),
@@ -90,6 +97,25 @@ pub fn parse_page(
         html: Some(extracted.html),
         ..Draft::default()
     })
+}
+
+/// The page's own address as it states it (`<link rel="canonical">`, else
+/// `og:url`): a page sent without its URL (the ingest API, a saved file)
+/// still gets its link.
+fn canonical_url(doc: &Document, base: Option<&str>) -> Option<String> {
+    let stated = doc
+        .select(r#"link[rel="canonical"][href]"#)
+        .attr("href")
+        .or_else(|| {
+            doc.select(r#"meta[property="og:url"][content]"#)
+                .attr("content")
+        })?;
+    let stated = stated.trim();
+    let url = match base.and_then(|b| url::Url::parse(b).ok()) {
+        Some(b) => b.join(stated).ok()?,
+        None => url::Url::parse(stated).ok()?,
+    };
+    crate::model::is_http(&url).then(|| url.to_string())
 }
 
 /// The page's lead image: its `og:image` or `twitter:image` (Readability's

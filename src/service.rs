@@ -109,7 +109,17 @@ pub async fn run(
         state.sources = health;
         chores.poller = Some(poller);
     }
+    let hub_jobs = if config.http.websub.enabled {
+        let (hub, jobs) = http::websub::Hub::new();
+        state.websub = Some(hub);
+        Some(jobs)
+    } else {
+        None
+    };
     let state = Arc::new(state);
+    if let Some(jobs) = hub_jobs {
+        tokio::spawn(http::websub::run(state.clone(), jobs));
+    }
     tokio::spawn(watch_topics(config.feeds.clone(), topics));
     let retention = config.retention.clone();
     if retention.max_age.is_some() || retention.max_per_topic.is_some() {

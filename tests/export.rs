@@ -78,10 +78,11 @@ fn export_writes_every_feed_as_served_and_rewrites_only_changes() {
     let opml = std::fs::read_to_string(out.join("feeds.opml")).unwrap();
     assert!(opml.contains(&format!("{BASE}/feeds/world.rss")), "{opml}");
 
-    // The same bytes and validators as `serve --base-url` for the variant.
+    // The same bytes and validators as `serve --base-url` for the variant,
+    // on a server without a WebSub hub: static files have none to name.
     let mut cmd = serve_command();
     cmd.current_dir(root())
-        .args(["--no-samples", "--no-sources", "--base-url", BASE, "--data"])
+        .args(["--no-samples", "--no-sources", "--no-websub", "--base-url", BASE, "--data"])
         .arg(&data)
         .args(crate::support::backend::database_args(&data));
     let s = Server::spawn(cmd);

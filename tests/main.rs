@@ -29,4 +29,5 @@ mod site_learning;
 mod store;
 mod store_cli;
 mod topic_fixtures;
+mod websub;
 mod zoo;

@@ -63,6 +63,7 @@ fn info(format: Format) -> FeedInfo {
             .expect("valid time"),
         base_url: "http://127.0.0.1:8080".into(),
         images: render::identity::Images::new("http://127.0.0.1:8080", None, None),
+        hub_url: Some("http://127.0.0.1:8080/websub".into()),
     }
 }
 
@@ -683,4 +684,36 @@ fn lead_images_and_podcast_files_reach_readers_in_every_format() {
     let body = render::render(Format::Rss, &info(Format::Rss), &plain).body;
     let text = String::from_utf8(body).unwrap();
     assert!(!text.contains("<enclosure") && !text.contains("xmlns:media"));
+}
+
+#[test]
+fn every_format_names_its_websub_hub_beside_its_self_link() {
+    let hub = "http://127.0.0.1:8080/websub";
+    for format in [Format::Rss, Format::Atom] {
+        let body = render::render(format, &info(format), &stories()).body;
+        let doc = xml(&body);
+        let rels: Vec<(&str, &str)> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name((ATOM, "link")))
+            .filter_map(|n| Some((n.attribute("rel")?, n.attribute("href")?)))
+            .collect();
+        assert!(rels.contains(&("hub", hub)), "{format:?}: {rels:?}");
+        assert!(
+            rels.contains(&("self", info(format).self_url.as_str())),
+            "{format:?}: {rels:?}"
+        );
+        let feed = feed_rs::parser::parse(&body[..]).unwrap();
+        assert!(
+            feed.links
+                .iter()
+                .any(|l| l.rel.as_deref() == Some("hub") && l.href == hub),
+            "{format:?}"
+        );
+    }
+    let body = render::render(Format::Json, &info(Format::Json), &stories()).body;
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v["hubs"],
+        serde_json::json!([{"type": "WebSub", "url": hub}])
+    );
 }

@@ -70,6 +70,13 @@ pub struct ServeArgs {
     /// command line is visible to every user of the machine.
     #[arg(long, value_name = "KEY", env = "TOPICFEED_READ_KEY", hide_env_values = true, value_parser = topicfeed::model::ReadKey::new)]
     read_key: Option<topicfeed::model::ReadKey>,
+    /// Run no WebSub hub: feeds name none, and `/websub` is 404.
+    #[arg(long, env = "TOPICFEED_NO_WEBSUB")]
+    no_websub: bool,
+    /// Let the WebSub hub call back subscribers on loopback and private
+    /// networks (refused by default, like any fetch of a stranger's URL).
+    #[arg(long, env = "TOPICFEED_WEBSUB_ALLOW_PRIVATE")]
+    websub_allow_private: bool,
     /// Shortest feed TTL / max-age, in minutes.
     #[arg(long, env = "TOPICFEED_TTL_FLOOR", default_value_t = D.ttl_floor_minutes)]
     ttl_floor: u32,
@@ -137,6 +144,11 @@ impl ServeArgs {
                 limit_loopback: self.limit_loopback,
                 api_token: self.api_token.clone().filter(|t| !t.is_empty()),
                 read_key: self.read_key.clone(),
+                websub: http::websub::HubConfig {
+                    enabled: !self.no_websub,
+                    allow_private: self.websub_allow_private,
+                    ..http::websub::HubConfig::DEFAULT
+                },
                 max_body_bytes: self.max_body,
                 max_connections: self.max_connections,
                 header_timeout: Duration::from_secs(self.header_timeout.max(1)),

@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use http::header::{
     CACHE_CONTROL, CONTENT_ENCODING, CONTENT_TYPE, ETAG, HeaderMap, HeaderValue, LAST_MODIFIED,
-    VARY,
+    LINK, VARY,
 };
 
 use super::conditional::{self, Coding, compress};
@@ -30,6 +30,8 @@ pub struct Entry {
     /// Per coding, the headers of a 304 and of a 200: built once per
     /// version, so a poll copies them instead of formatting dates and tags.
     headers: [OnceLock<(HeaderMap, HeaderMap)>; 4],
+    /// `Link: <hub>; rel="hub", <self>; rel="self"` (WebSub discovery).
+    link: Option<HeaderValue>,
 }
 
 impl Entry {
@@ -45,7 +47,16 @@ impl Entry {
             brotli: OnceLock::new(),
             zstd: OnceLock::new(),
             headers: Default::default(),
+            link: None,
         }
+    }
+
+    /// The entry with WebSub's discovery links in its headers.
+    pub fn with_links(mut self, hub: &str, self_url: &str) -> Entry {
+        self.link =
+            HeaderValue::from_str(&format!("<{hub}>; rel=\"hub\", <{self_url}>; rel=\"self\""))
+                .ok();
+        self
     }
 
     /// The headers of a 304 (validators and caching) for `coding`.
@@ -77,6 +88,9 @@ impl Entry {
                 h.insert(CACHE_CONTROL, v);
             }
             h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+            if let Some(link) = &self.link {
+                h.insert(LINK, link.clone());
+            }
             let mut ok = h.clone();
             ok.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
             if let Some(c) = coding.header() {

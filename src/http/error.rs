@@ -35,6 +35,8 @@ pub enum HttpError {
     Misdirected(String),
     /// 507: the store's disk is full; the write can be sent again later.
     InsufficientStorage(String),
+    /// 503: busy for now; the request can be sent again shortly.
+    Unavailable(String),
     Internal(String),
 }
 
@@ -70,6 +72,7 @@ impl HttpError {
             HttpError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             HttpError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
             HttpError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
+            HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -85,6 +88,7 @@ impl HttpError {
             | HttpError::NeedsReadKey(m)
             | HttpError::Misdirected(m)
             | HttpError::InsufficientStorage(m)
+            | HttpError::Unavailable(m)
             | HttpError::UnsupportedMedia(m) => m.clone(),
             HttpError::MethodNotAllowed(allow) => {
                 format!("method not allowed here; allowed: {allow}")
@@ -129,6 +133,9 @@ impl HttpError {
                     WWW_AUTHENTICATE,
                     HeaderValue::from_static("Basic realm=\"topicfeed\", charset=\"UTF-8\""),
                 );
+            }
+            HttpError::Unavailable(_) => {
+                h.insert(RETRY_AFTER, HeaderValue::from_static("5"));
             }
             HttpError::TooManyRequests(after) => {
                 if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {

@@ -240,7 +240,11 @@ async fn render_feed(
     let format = fr.format;
     blocking(move || {
         let rendered = render::render(format, &info, &page.stories);
-        Arc::new(Entry::new(rendered, signature, ttl))
+        let entry = Entry::new(rendered, signature, ttl);
+        Arc::new(match &info.hub_url {
+            Some(hub) => entry.with_links(hub, &info.self_url),
+            None => entry,
+        })
     })
     .await
 }
@@ -299,7 +303,7 @@ fn feed_info(
     previous: Option<Option<&str>>,
     topics: &Classifier,
 ) -> FeedInfo {
-    describe(
+    let mut info = describe(
         fr,
         base,
         next,
@@ -307,7 +311,25 @@ fn feed_info(
         topics,
         state.config.ttl_floor_minutes,
         state.started,
-    )
+    );
+    if state.websub.is_some() {
+        info.hub_url = Some(format!("{base}/websub"));
+    }
+    info
+}
+
+/// The feed a WebSub topic URL names, as polls of it get it (through the
+/// same cache).
+pub(super) async fn for_topic(state: &Arc<AppState>, topic: &str) -> Result<Arc<Entry>, HttpError> {
+    let base = topic
+        .find("/feeds/")
+        .map(|i| &topic[..i])
+        .ok_or_else(|| HttpError::BadRequest(format!("not a feed URL: {topic}")))?;
+    let (feed, _) = super::websub::feed_of(topic, base, state)?;
+    let fr = feed.request;
+    let location = fr.location(fr.format, fr.query.cursor.as_deref());
+    let key = format!("{base}|{}|{location}", fr.format.ext());
+    load_feed(state, &fr, &key, base).await
 }
 
 /// The feed-level metadata of `fr`'s feed: title, links for paging (RFC
@@ -359,6 +381,7 @@ pub(crate) fn describe(
         updated,
         base_url: base.to_owned(),
         images,
+        hub_url: None,
     }
 }
 

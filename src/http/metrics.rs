@@ -49,6 +49,8 @@ pub struct Metrics {
     pub subscribers: Family<FeedLabels, Gauge>,
     pub rate_limited: Counter,
     pub connections_refused: Counter,
+    pub websub_delivered: Counter,
+    pub websub_dropped: Counter,
     source_healthy: Family<SourceLabels, Gauge>,
     source_failures: Family<SourceLabels, Gauge>,
     source_polls: Family<SourcePollLabels, Gauge>,
@@ -77,6 +79,8 @@ impl Metrics {
             subscribers: Family::default(),
             rate_limited: Counter::default(),
             connections_refused: Counter::default(),
+            websub_delivered: Counter::default(),
+            websub_dropped: Counter::default(),
             source_healthy: Family::default(),
             source_failures: Family::default(),
             source_polls: Family::default(),
@@ -122,6 +126,16 @@ impl Metrics {
             "feed_cache_entries",
             "Feed variants held by the render cache",
             m.cache_entries.clone(),
+        );
+        registry.register(
+            "websub_deliveries",
+            "Feed changes the WebSub hub delivered to a subscriber",
+            m.websub_delivered.clone(),
+        );
+        registry.register(
+            "websub_dropped",
+            "WebSub deliveries given up after every retry failed",
+            m.websub_dropped.clone(),
         );
         registry.register(
             "ingested_articles",

@@ -26,6 +26,7 @@ pub mod query;
 pub mod ratelimit;
 pub mod response;
 pub mod routes;
+pub mod websub;
 pub mod workers;
 
 use std::convert::Infallible;
@@ -62,6 +63,8 @@ pub struct Config {
     /// Set: every feed and page is private, served only to a request that
     /// presents this key (`serve --read-key`; see `http::private`).
     pub read_key: Option<crate::model::ReadKey>,
+    /// The built-in WebSub hub (`http::websub`).
+    pub websub: websub::HubConfig,
     pub max_body_bytes: usize,
     pub max_connections: usize,
     pub header_timeout: Duration,
@@ -93,6 +96,7 @@ impl Config {
         limit_loopback: false,
         api_token: None,
         read_key: None,
+        websub: websub::HubConfig::DEFAULT,
         max_body_bytes: 2 * 1024 * 1024,
         max_connections: 1024,
         header_timeout: Duration::from_secs(10),
@@ -124,6 +128,8 @@ pub struct AppState {
     pub started: DateTime<Utc>,
     /// Upstream sources' health (`snapshot()`); empty when none are polled.
     pub sources: crate::sources::HealthBoard,
+    /// The WebSub hub's queue, when it runs (see [`websub::run`]).
+    pub websub: Option<websub::Hub>,
 }
 
 impl AppState {
@@ -137,6 +143,7 @@ impl AppState {
             config,
             started: Utc::now(),
             sources: crate::sources::HealthBoard::new(),
+            websub: None,
         }
     }
 }

@@ -44,6 +44,10 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
             ("picture", Ok(pages::picture(png)))
         }
         (["metrics"], true) => ("metrics", Ok(pages::metrics(&state))),
+        (["websub"], _) if method == Method::POST => {
+            ("websub", super::websub::request(req, &state).await)
+        }
+        (["websub"], _) => ("websub", Err(HttpError::MethodNotAllowed("POST"))),
         (["api", "articles"], _) if method == Method::POST => {
             ("ingest", api::ingest(req, &state).await)
         }

@@ -52,6 +52,12 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
     // RFC 4287 wants an author on the feed or on every entry; the feed's
     // own is the service, entries name their writers where known.
     feed.set_authors(vec![person("topicfeed")]);
+    if let Some(hub) = &info.hub_url {
+        let mut l = Link::default();
+        l.set_rel("hub");
+        l.set_href(hub.clone());
+        links.push(l);
+    }
     feed.set_links(links);
     feed.set_generator(Some(generator));
     feed.set_icon(Some(xml_text(&info.images.icon)));

@@ -22,7 +22,16 @@ struct JsonFeed<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     next_url: Option<&'a str>,
     authors: [Author<'a>; 1],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub<'a>>,
     items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct Hub<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: &'a str,
 }
 
 #[derive(Serialize)]
@@ -137,6 +146,14 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
         language: super::identity::shared_language(stories),
         next_url: info.next_url.as_deref(),
         authors: [Author { name: "topicfeed" }],
+        hubs: info
+            .hub_url
+            .iter()
+            .map(|url| Hub {
+                kind: "WebSub",
+                url,
+            })
+            .collect(),
         items,
     };
     // Serializing plain structs of strings cannot fail.

@@ -82,6 +82,9 @@ pub struct FeedInfo {
     pub base_url: String,
     /// The feed's pictures, absolute: see [`identity`].
     pub images: identity::Images,
+    /// The WebSub hub that pushes this feed's changes (`rel="hub"`), when
+    /// the server runs one.
+    pub hub_url: Option<String>,
 }
 
 /// A rendered document and its validators.

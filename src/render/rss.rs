@@ -32,6 +32,12 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
     if let Some(previous) = &info.previous_url {
         links.push(atom_link("previous", previous));
     }
+    if let Some(hub) = &info.hub_url {
+        let mut l = Link::default();
+        l.set_rel("hub");
+        l.set_href(hub.clone());
+        links.push(l);
+    }
     let mut atom = AtomExtension::default();
     atom.set_links(links);
 

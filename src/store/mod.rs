@@ -157,6 +157,17 @@ pub struct LearnedBlock {
     pub sample: String,
 }
 
+/// A WebSub subscription as the hub keeps it: one per callback and topic
+/// (a canonical feed URL of this server), until `expires`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscription {
+    pub callback: String,
+    pub topic: String,
+    /// The subscriber's `hub.secret`, for the signature of each delivery.
+    pub secret: Option<String>,
+    pub expires: DateTime<Utc>,
+}
+
 /// The storage boundary that ingest and serving use.
 pub trait Store: Send + Sync {
     /// Stores one article; see [`Outcome`]. On `Updated` the stored `updated`
@@ -214,6 +225,13 @@ pub trait Store: Send + Sync {
     fn sites(&self, min_stories: u64) -> Result<Vec<SiteInfo>, StoreError>;
     /// Monotonic counter bumped by every write that changed any story (used to invalidate caches).
     fn generation(&self) -> u64;
+    /// Adds a WebSub subscription, or renews the one for its callback and
+    /// topic. Subscriptions change no story: the generation stays.
+    fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError>;
+    /// Removes the subscription of `callback` to `topic`; whether there was one.
+    fn delete_subscription(&self, callback: &str, topic: &str) -> Result<bool, StoreError>;
+    /// Every subscription still current at `now`; expired ones are deleted.
+    fn subscriptions(&self, now: DateTime<Utc>) -> Result<Vec<Subscription>, StoreError>;
     /// The cursor of the page before `q`'s: `Some(None)` is the first page,
     /// `None` means there is none (or it is too far back to find). Provided:
     /// any store whose cursors lead forward gets it from [`cursor::previous`];

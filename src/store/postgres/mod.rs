@@ -29,6 +29,7 @@ mod pending;
 mod read;
 mod schema;
 mod sites;
+mod websub;
 mod write;
 
 use std::collections::HashSet;
@@ -472,6 +473,18 @@ impl Store for PostgresStore {
             let mut client = self.pool.get().await.map_err(pool_err("list sites"))?;
             sites::sites(&mut client, min_stories).await
         })
+    }
+
+    fn put_subscription(&self, sub: &super::Subscription) -> Result<(), StoreError> {
+        self.put_sub(sub)
+    }
+
+    fn delete_subscription(&self, callback: &str, topic: &str) -> Result<bool, StoreError> {
+        self.delete_sub(callback, topic)
+    }
+
+    fn subscriptions(&self, now: DateTime<Utc>) -> Result<Vec<super::Subscription>, StoreError> {
+        self.subs(now)
     }
 
     fn generation(&self) -> u64 {

@@ -140,8 +140,21 @@ const V2_LZ4: &str = "ALTER TABLE stories ALTER COLUMN article SET COMPRESSION l
 /// autovacuum, on another core, merges most of them first.
 const V3_GIN_PENDING: &str = "ALTER INDEX stories_search SET (gin_pending_list_limit = 16384);";
 
+/// Version 4: the WebSub hub's subscriptions (`http::websub`), which must
+/// outlive a restart and are shared by every instance on the store.
+/// `expires` is Unix seconds, as on SQLite.
+const V4_WEBSUB: &str = r#"
+CREATE TABLE websub_subscriptions (
+    callback TEXT        NOT NULL,
+    topic    TEXT        NOT NULL,
+    secret   TEXT,
+    expires  BIGINT      NOT NULL,
+    PRIMARY KEY (callback, topic)
+);
+"#;
+
 /// Every migration, in order; the schema version is how many have run.
-pub const MIGRATIONS: &[&str] = &[V1, V2_LZ4, V3_GIN_PENDING];
+pub const MIGRATIONS: &[&str] = &[V1, V2_LZ4, V3_GIN_PENDING, V4_WEBSUB];
 
 /// Creates the version table; the version is the highest row in it.
 pub const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -9,6 +9,7 @@ mod open;
 mod read;
 mod schema;
 mod sites;
+mod websub;
 mod write;
 
 use std::collections::HashSet;
@@ -335,6 +336,18 @@ impl Store for SqliteStore {
 
     fn sites(&self, min_stories: u64) -> Result<Vec<SiteInfo>, StoreError> {
         sites::sites(&*self.reader()?, min_stories)
+    }
+
+    fn put_subscription(&self, sub: &super::Subscription) -> Result<(), StoreError> {
+        self.put_sub(sub)
+    }
+
+    fn delete_subscription(&self, callback: &str, topic: &str) -> Result<bool, StoreError> {
+        self.delete_sub(callback, topic)
+    }
+
+    fn subscriptions(&self, now: DateTime<Utc>) -> Result<Vec<super::Subscription>, StoreError> {
+        self.subs(now)
     }
 
     fn generation(&self) -> u64 {

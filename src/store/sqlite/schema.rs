@@ -194,6 +194,18 @@ UPDATE topics SET last_changed = last_changed * 1000000 WHERE last_changed IS NO
 const V7_LEGACY_INDEX: &str =
     "CREATE INDEX sources_legacy ON sources (article_id) WHERE legacy = 1;";
 
+/// Version 8: the WebSub hub's subscriptions (`http::websub`), which must
+/// outlive a restart. Times are Unix seconds.
+const V8_WEBSUB: &str = r#"
+CREATE TABLE websub_subscriptions (
+    callback TEXT    NOT NULL,
+    topic    TEXT    NOT NULL,
+    secret   TEXT,
+    expires  INTEGER NOT NULL,
+    PRIMARY KEY (callback, topic)
+) WITHOUT ROWID;
+"#;
+
 /// Every migration, in order; the schema version is how many have run.
 pub const MIGRATIONS: &[&str] = &[
     V1_STORIES,
@@ -203,6 +215,7 @@ pub const MIGRATIONS: &[&str] = &[
     V5_ITEM_KEYS,
     V6_MICROS,
     V7_LEGACY_INDEX,
+    V8_WEBSUB,
 ];
 
 pub fn version(conn: &Connection) -> rusqlite::Result<i64> {

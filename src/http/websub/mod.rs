@@ -1,0 +1,292 @@
+//! A WebSub hub (W3C WebSub Recommendation), built in: subscribers get a
+//! feed's new content pushed when its items change, instead of polling.
+//!
+//! Every feed names the hub (`rel="hub"` beside `rel="self"`, in the
+//! document and in a `Link` header). A subscriber `POST`s `/websub` with
+//! `hub.mode`, `hub.callback`, `hub.topic` (a feed URL exactly as its self
+//! link gives it), and optionally `hub.lease_seconds` and `hub.secret`.
+//! This module checks the request and answers 202; `deliver` then verifies
+//! the subscriber's intent at its callback, keeps the subscription in the
+//! store (so it survives a restart, on either backend), and pushes each
+//! change of the topic's items to it.
+//!
+//! What is pushed is the whole feed document, as a poll would fetch it
+//! (a "fat ping" of the new feed content): the subscriber reads it with the
+//! parser it polls with, keeps the items it has not seen by their ids, and
+//! needs no per-subscriber state here.
+
+mod deliver;
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use url::form_urlencoded;
+
+pub use deliver::{Hub, run};
+
+use super::error::HttpError;
+use super::query::{self, FeedRequest};
+use super::response::Resp;
+use super::{AppState, base_url};
+
+/// How the hub works (`serve --websub-*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HubConfig {
+    /// Off: feeds name no hub and `/websub` is 404.
+    pub enabled: bool,
+    /// Callbacks on loopback and private networks are allowed (tests, a
+    /// reader on the same host); off, they are refused like any fetch of a
+    /// stranger's URL (`sources::outbound`).
+    pub allow_private: bool,
+    /// A lease asked without `hub.lease_seconds`, and the longest granted.
+    pub default_lease: Duration,
+    pub max_lease: Duration,
+    /// Subscriptions in all, and topics per callback URL.
+    pub max_subscriptions: usize,
+    pub max_per_callback: usize,
+}
+
+impl HubConfig {
+    pub const DEFAULT: HubConfig = HubConfig {
+        enabled: true,
+        allow_private: false,
+        default_lease: Duration::from_secs(10 * 24 * 3600),
+        max_lease: Duration::from_secs(30 * 24 * 3600),
+        max_subscriptions: 10_000,
+        max_per_callback: 100,
+    };
+}
+
+/// The shortest lease granted: a subscriber asking for less would spend
+/// its time renewing.
+const MIN_LEASE: Duration = Duration::from_secs(3600);
+/// The spec's bound on `hub.secret`.
+const MAX_SECRET_BYTES: usize = 200;
+const MAX_CALLBACK_BYTES: usize = 2048;
+const MAX_REQUEST_BYTES: usize = 16 * 1024;
+
+/// Subscribe or unsubscribe: what the subscriber asked for, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intent {
+    pub subscribe: bool,
+    pub callback: String,
+    pub topic: String,
+    pub lease: Duration,
+    pub secret: Option<String>,
+}
+
+/// `POST /websub`.
+pub(super) async fn request(req: Request<Incoming>, state: &AppState) -> Result<Resp, HttpError> {
+    let Some(hub) = state.websub.as_ref() else {
+        return Err(HttpError::NotFound("this server runs no WebSub hub".into()));
+    };
+    let form_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            t.trim_start()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !form_type {
+        return Err(HttpError::UnsupportedMedia(
+            "a WebSub request is a form: Content-Type: application/x-www-form-urlencoded".into(),
+        ));
+    }
+    let base = base_url(state, req.headers());
+    let headers = req.headers().clone();
+    let body = Limited::new(req.into_body(), MAX_REQUEST_BYTES)
+        .collect()
+        .await
+        .map_err(|_| HttpError::TooLarge(MAX_REQUEST_BYTES))?
+        .to_bytes();
+    let intent = parse(&body, &base, state, &headers)?;
+    hub.submit(intent)?;
+    let mut r = http::Response::new(Full::new(Bytes::from_static(
+        b"202 Accepted\nthe hub will verify this request at hub.callback (a GET with hub.challenge)\n",
+    )));
+    *r.status_mut() = StatusCode::ACCEPTED;
+    Ok(r)
+}
+
+/// The form's fields, each checked; an error names the field and why.
+fn parse(
+    body: &[u8],
+    base: &str,
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Intent, HttpError> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        if fields.iter().any(|(name, _)| *name == k) {
+            return Err(bad(&k, "given more than once"));
+        }
+        fields.push((k.into_owned(), v.into_owned()));
+    }
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    let subscribe = match field("hub.mode") {
+        Some("subscribe") => true,
+        Some("unsubscribe") => false,
+        Some("publish") => {
+            return Err(bad(
+                "hub.mode",
+                "this hub pushes this server's own feeds when they change: nothing to publish",
+            ));
+        }
+        Some(other) => {
+            return Err(bad(
+                "hub.mode",
+                &format!("`{other}`; use subscribe or unsubscribe"),
+            ));
+        }
+        None => return Err(bad("hub.mode", "missing; use subscribe or unsubscribe")),
+    };
+    let callback = field("hub.callback").ok_or_else(|| bad("hub.callback", "missing"))?;
+    let callback = check_callback(callback, state.config.websub.allow_private)?;
+    let topic = field("hub.topic").ok_or_else(|| bad("hub.topic", "missing"))?;
+    check_topic(topic, base, state, headers)?;
+    let lease = match field("hub.lease_seconds") {
+        None => state.config.websub.default_lease,
+        Some(s) => {
+            let secs: u64 = s
+                .parse()
+                .map_err(|_| bad("hub.lease_seconds", "not a whole number of seconds"))?;
+            Duration::from_secs(secs).clamp(MIN_LEASE, state.config.websub.max_lease)
+        }
+    };
+    let secret = field("hub.secret").map(str::to_owned);
+    if secret.as_ref().is_some_and(|s| s.len() > MAX_SECRET_BYTES) {
+        return Err(bad("hub.secret", "longer than 200 bytes"));
+    }
+    Ok(Intent {
+        subscribe,
+        callback,
+        topic: topic.to_owned(),
+        lease,
+        secret,
+    })
+}
+
+fn bad(field: &str, why: &str) -> HttpError {
+    HttpError::BadRequest(format!("`{field}`: {why}"))
+}
+
+/// An absolute http(s) URL the outbound policy lets the hub reach.
+fn check_callback(callback: &str, allow_private: bool) -> Result<String, HttpError> {
+    if callback.len() > MAX_CALLBACK_BYTES {
+        return Err(bad("hub.callback", "longer than 2048 bytes"));
+    }
+    let url = url::Url::parse(callback)
+        .map_err(|e| bad("hub.callback", &format!("not an absolute URL ({e})")))?;
+    if !crate::model::is_http(&url) {
+        return Err(bad("hub.callback", "not an http(s) URL"));
+    }
+    if !allow_private {
+        crate::sources::outbound::OutboundPolicy::default()
+            .check_url(&url)
+            .map_err(|why| {
+                bad(
+                    "hub.callback",
+                    &format!("{why} (the operator may allow it: serve --websub-allow-private)"),
+                )
+            })?;
+    }
+    Ok(url.to_string())
+}
+
+/// A feed of this server, exactly as its self link names it: a subscriber
+/// gets pushes for the document it would poll.
+pub(super) fn check_topic(
+    topic: &str,
+    base: &str,
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<FeedRequest, HttpError> {
+    let (fr, canonical) = feed_of(topic, base, state)?;
+    if fr.format_given && canonical == topic {
+        // A private feed is pushed to whoever holds its key (in the URL).
+        super::private::feed(
+            state.config.read_key.as_ref(),
+            &state.topics.get(),
+            &fr.request,
+            headers,
+        )
+        .map_err(|_| {
+            HttpError::Forbidden(
+                "`hub.topic`: a private feed; subscribe with its URL including ?key=".into(),
+            )
+        })?;
+        return Ok(fr.request);
+    }
+    if !fr.format_given {
+        return Err(bad(
+            "hub.topic",
+            "a web page, not a feed: use its .rss, .atom or .json URL",
+        ));
+    }
+    Err(bad(
+        "hub.topic",
+        &format!("not in canonical form; subscribe to {canonical} (the feed's self link)"),
+    ))
+}
+
+/// A feed URL of this server, parsed.
+pub(super) struct TopicFeed {
+    pub(super) request: FeedRequest,
+    /// `/feeds/x.rss`, not the web page `/feeds/x`.
+    pub(super) format_given: bool,
+}
+
+/// Parses `topic` as one of this server's feed URLs under `base`; also
+/// returns the canonical spelling of it.
+pub(super) fn feed_of(
+    topic: &str,
+    base: &str,
+    state: &AppState,
+) -> Result<(TopicFeed, String), HttpError> {
+    let not_ours = || {
+        bad(
+            "hub.topic",
+            &format!("not a feed of this server (its feeds are under {base}/feeds/)"),
+        )
+    };
+    let rest = topic.strip_prefix(base).ok_or_else(not_ours)?;
+    let (path, q) = rest
+        .split_once('?')
+        .map_or((rest, None), |(p, q)| (p, Some(q)));
+    let name = path.strip_prefix("/feeds/").ok_or_else(not_ours)?;
+    let topics = state.topics.get();
+    let (slug, ext) = name.rsplit_once('.').unwrap_or((name, ""));
+    if slug != "all" && topics.topic(slug).is_none() {
+        return Err(bad(
+            "hub.topic",
+            &format!("no topic `{slug}` on this server"),
+        ));
+    }
+    let format = crate::render::Format::from_ext(ext);
+    let known = |t: &str| topics.topic(t).is_some();
+    let fr = query::parse(
+        slug,
+        format.unwrap_or(crate::render::Format::Atom),
+        q,
+        &known,
+    )
+    .map_err(|e| bad("hub.topic", &e.to_string()))?;
+    let canonical = format!("{base}{}", fr.location(format, fr.query.cursor.as_deref()));
+    Ok((
+        TopicFeed {
+            request: fr,
+            format_given: format.is_some(),
+        },
+        canonical,
+    ))
+}

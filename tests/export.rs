@@ -82,7 +82,14 @@ fn export_writes_every_feed_as_served_and_rewrites_only_changes() {
     // on a server without a WebSub hub: static files have none to name.
     let mut cmd = serve_command();
     cmd.current_dir(root())
-        .args(["--no-samples", "--no-sources", "--no-websub", "--base-url", BASE, "--data"])
+        .args([
+            "--no-samples",
+            "--no-sources",
+            "--no-websub",
+            "--base-url",
+            BASE,
+            "--data",
+        ])
         .arg(&data)
         .args(crate::support::backend::database_args(&data));
     let s = Server::spawn(cmd);

@@ -22,11 +22,18 @@ enum Call {
     Verify(Vec<(String, String)>),
     /// A push: its headers (lower-cased names) and body.
     Push(Vec<(String, String)>, Vec<u8>, Instant),
+    /// A push the subscriber answered with 503.
+    Refused(Instant),
 }
 
 /// A subscriber: answers every verification by echoing `hub.challenge`,
 /// takes every push with 204, and reports each call.
 fn subscriber() -> (String, mpsc::Receiver<Call>) {
+    failing_subscriber(0)
+}
+
+/// A subscriber whose first `failures` pushes get a 503.
+fn failing_subscriber(failures: usize) -> (String, mpsc::Receiver<Call>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!(
         "http://{}/callback?reader=7",
@@ -34,9 +41,10 @@ fn subscriber() -> (String, mpsc::Receiver<Call>) {
     );
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
+        let mut failures = failures;
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
-            if let Some(call) = answer(stream)
+            if let Some(call) = answer(stream, &mut failures)
                 && tx.send(call).is_err()
             {
                 return;
@@ -46,7 +54,7 @@ fn subscriber() -> (String, mpsc::Receiver<Call>) {
     (url, rx)
 }
 
-fn answer(mut stream: TcpStream) -> Option<Call> {
+fn answer(mut stream: TcpStream, failures: &mut usize) -> Option<Call> {
     stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     let mut reader = BufReader::new(stream.try_clone().ok()?);
     let mut line = String::new();
@@ -92,6 +100,12 @@ fn answer(mut stream: TcpStream) -> Option<Call> {
             .write_all(reply("200 OK", &challenge).as_bytes())
             .ok()?;
         Call::Verify(query)
+    } else if *failures > 0 {
+        *failures -= 1;
+        stream
+            .write_all(reply("503 Service Unavailable", "").as_bytes())
+            .ok()?;
+        Call::Refused(Instant::now())
     } else {
         let at = Instant::now();
         stream
@@ -140,6 +154,10 @@ fn ingest(s: &Server, title: &str) -> Instant {
 }
 
 fn start(data: &Path) -> Server {
+    start_with(data, &[])
+}
+
+fn start_with(data: &Path, extra: &[&str]) -> Server {
     let mut cmd = serve_command();
     cmd.current_dir(crate::support::root())
         .arg("--data")
@@ -151,7 +169,8 @@ fn start(data: &Path) -> Server {
             "--websub-allow-private",
             "--api-token",
             TOKEN,
-        ]);
+        ])
+        .args(extra);
     Server::spawn(cmd)
 }
 
@@ -406,4 +425,56 @@ fn loopback_callbacks_need_the_operators_leave() {
     );
     assert_eq!(r.status, 400, "{}", r.text());
     assert!(r.text().contains("--websub-allow-private"), "{}", r.text());
+}
+
+#[test]
+fn a_failed_push_is_retried_and_a_subscription_over_a_cap_is_denied() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let s = start_with(data.path(), &["--websub-max-per-callback", "1"]);
+    let (callback, calls) = failing_subscriber(1);
+    let topic = s.url("/feeds/climate.json");
+    let r = hub_request(
+        &s,
+        &[
+            ("hub.mode", "subscribe"),
+            ("hub.callback", &callback),
+            ("hub.topic", &topic),
+        ],
+    );
+    assert_eq!(r.status, 202);
+    next_verify(&calls);
+    // A second topic for the same callback is over its cap: denied there.
+    let r = hub_request(
+        &s,
+        &[
+            ("hub.mode", "subscribe"),
+            ("hub.callback", &callback),
+            ("hub.topic", &s.url("/feeds/science.json")),
+        ],
+    );
+    assert_eq!(r.status, 202);
+    let q = next_verify(&calls);
+    assert_eq!(param(&q, "hub.mode"), Some("denied"), "{q:?}");
+    assert!(
+        param(&q, "hub.reason").is_some_and(|r| r.contains("callback")),
+        "{q:?}"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+
+    ingest(&s, "Climate adaptation fund doubles after summit");
+    let refused = match calls.recv_timeout(Duration::from_secs(10)) {
+        Ok(Call::Refused(at)) => at,
+        other => panic!("expected the first push (refused), got {other:?}"),
+    };
+    match calls.recv_timeout(Duration::from_secs(10)) {
+        Ok(Call::Push(_, body, at)) => {
+            let wait = at.duration_since(refused);
+            assert!(
+                wait >= Duration::from_millis(1500),
+                "retried after {wait:?}"
+            );
+            assert!(String::from_utf8_lossy(&body).contains("Climate adaptation fund"));
+        }
+        other => panic!("expected the retried push, got {other:?}"),
+    }
 }

@@ -77,6 +77,12 @@ pub struct ServeArgs {
     /// networks (refused by default, like any fetch of a stranger's URL).
     #[arg(long, env = "TOPICFEED_WEBSUB_ALLOW_PRIVATE")]
     websub_allow_private: bool,
+    /// Most WebSub subscriptions the hub keeps; more are denied.
+    #[arg(long, env = "TOPICFEED_WEBSUB_MAX_SUBSCRIPTIONS", default_value_t = http::websub::HubConfig::DEFAULT.max_subscriptions)]
+    websub_max_subscriptions: usize,
+    /// Most topics one callback URL may subscribe to; more are denied.
+    #[arg(long, env = "TOPICFEED_WEBSUB_MAX_PER_CALLBACK", default_value_t = http::websub::HubConfig::DEFAULT.max_per_callback)]
+    websub_max_per_callback: usize,
     /// Shortest feed TTL / max-age, in minutes.
     #[arg(long, env = "TOPICFEED_TTL_FLOOR", default_value_t = D.ttl_floor_minutes)]
     ttl_floor: u32,
@@ -147,6 +153,8 @@ impl ServeArgs {
                 websub: http::websub::HubConfig {
                     enabled: !self.no_websub,
                     allow_private: self.websub_allow_private,
+                    max_subscriptions: self.websub_max_subscriptions,
+                    max_per_callback: self.websub_max_per_callback,
                     ..http::websub::HubConfig::DEFAULT
                 },
                 max_body_bytes: self.max_body,

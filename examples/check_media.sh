@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Lead images, a podcast's file and a merged story's provenance, end to
 # end: serves the pictures of examples/media from a local web server,
-# ingests two copies of a story (an HTML page with og:image, the same
-# story from another site) and a podcast feed through the API, then reads
+# ingests two copies of a story (an HTML page with og:image, and the same
+# story as another site ran it) and a podcast feed through the API, then reads
 # the feeds back with feedparser and screenshots the pages in Chromium.
 #
 #   bash examples/check_media.sh [OUTDIR]
@@ -37,7 +37,10 @@ post() { # file content-type
   echo
 }
 post examples/media/ledger.html text/html
-post examples/media/chronicle.html text/html
+# The same story as another site ran it: merged into the first.
+sed -e 's/Coastal Ledger/Bay Chronicle/g' -e 's|https://ledger.example/cranes|https://chronicle.example/2026/cranes|' \
+  examples/media/ledger.html >"$work/chronicle.html"
+post "$work/chronicle.html" text/html
 post examples/media/podcast.xml application/rss+xml
 
 python3 examples/media/feedparser_check.py "$base" "$media"

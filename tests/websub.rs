@@ -123,6 +123,18 @@ fn form(pairs: &[(&str, &str)]) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Subscribes `callback` to `topic`, without a lease or a secret.
+fn subscribe(s: &Server, callback: &str, topic: &str) -> crate::support::server::Got {
+    hub_request(
+        s,
+        &[
+            ("hub.mode", "subscribe"),
+            ("hub.callback", callback),
+            ("hub.topic", topic),
+        ],
+    )
+}
+
 fn hub_request(s: &Server, pairs: &[(&str, &str)]) -> crate::support::server::Got {
     post(
         &s.url("/websub"),
@@ -289,14 +301,7 @@ fn subscriptions_survive_a_restart() {
     let (callback, calls) = subscriber();
     let s = start(data.path());
     let topic = s.url("/feeds/all.json");
-    let r = hub_request(
-        &s,
-        &[
-            ("hub.mode", "subscribe"),
-            ("hub.callback", &callback),
-            ("hub.topic", &topic),
-        ],
-    );
+    let r = subscribe(&s, &callback, &topic);
     assert_eq!(r.status, 202);
     next_verify(&calls);
     std::thread::sleep(Duration::from_millis(500));
@@ -433,14 +438,7 @@ fn a_failed_push_is_retried_and_a_subscription_over_a_cap_is_denied() {
     let s = start_with(data.path(), &["--websub-max-per-callback", "1"]);
     let (callback, calls) = failing_subscriber(1);
     let topic = s.url("/feeds/climate.json");
-    let r = hub_request(
-        &s,
-        &[
-            ("hub.mode", "subscribe"),
-            ("hub.callback", &callback),
-            ("hub.topic", &topic),
-        ],
-    );
+    let r = subscribe(&s, &callback, &topic);
     assert_eq!(r.status, 202);
     next_verify(&calls);
     // A second topic for the same callback is over its cap: denied there.

@@ -86,6 +86,8 @@ fn a_topic_key_guards_its_feeds_and_nothing_else() {
         get(&s.url("/feeds/science.atom?all=board"), &[]).status,
         401
     );
+    // So is one that leaves it out: the difference would list its stories.
+    assert_eq!(get(&s.url("/feeds/all.atom?not=board"), &[]).status, 401);
 
     // The key in the URL: served, private to the reader, and the feed's own
     // links (self, paging) carry the key while the web page's does not.
@@ -162,14 +164,31 @@ fn a_topic_key_guards_its_feeds_and_nothing_else() {
             .header("cache-control")
             .is_some_and(|v| v.starts_with("public"))
     );
-    assert_eq!(get(&s.url("/feeds/all.json"), &[]).status, 200);
-    for page in ["/", "/feeds.opml", "/feeds/nosuch.atom"] {
+    // Public feeds name no private topic among their stories' categories.
+    for page in [
+        "/",
+        "/feeds.opml",
+        "/feeds/nosuch.atom",
+        "/feeds/all.json",
+        "/feeds/all.rss",
+        "/feeds/climate.atom",
+        "/metrics",
+    ] {
         let body = get(&s.url(page), &[]).text();
+        // The slug as a name (a category, a tag, a link, a list entry), not
+        // the word inside article text.
+        let named = ["\"board\"", ">board<", "/feeds/board", " board,"]
+            .iter()
+            .find(|n| body.contains(*n));
         assert!(
-            !body.contains("board"),
-            "{page} lists the private topic:\n{body}"
+            named.is_none(),
+            "{page} names the private topic ({named:?}):\n{body}"
         );
     }
+    // The stories the private topic holds still carry it where it was asked
+    // for with its key.
+    let own = get(&s.url(&format!("/feeds/board.json?key={TOPIC_KEY}")), &[]).text();
+    assert!(own.contains("\"board\""), "{own}");
 
     // The access log has the requests but never the key.
     std::thread::sleep(std::time::Duration::from_millis(400));

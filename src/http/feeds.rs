@@ -53,7 +53,9 @@ pub(super) async fn feed(
     if req.uri().path_and_query().map(|pq| pq.as_str()) != Some(location.as_str()) {
         // One URL per variant: the self link then equals the document's
         // location, and shared caches hold one copy, not one per spelling.
-        return Ok(super::response::moved(&format!("{base}{location}")));
+        let mut moved = super::response::moved(&format!("{base}{location}"));
+        super::private::mark(&mut moved, access);
+        return Ok(moved);
     }
     // A feed's canonical location is its cache key's path already; only
     // the web page (no format) is keyed by its Atom variant.
@@ -65,6 +67,7 @@ pub(super) async fn feed(
     // One series per canonical topic feed: filter variants are as many as
     // clients care to invent, and each would be a series kept forever.
     if fr.canonical.is_empty()
+        && access == super::private::Access::Public
         && let Some(ua) = req.headers().get(USER_AGENT).and_then(|u| u.to_str().ok())
     {
         state
@@ -382,6 +385,15 @@ pub(crate) fn describe(
         base_url: base.to_owned(),
         images,
         hub_url: None,
+        // A private topic is named only in a feed that asked for it, which
+        // showed its key to get here.
+        hidden_topics: topics
+            .topics()
+            .iter()
+            .filter(|t| t.key.is_some())
+            .map(|t| t.slug.clone())
+            .filter(|slug| !fr.query.any.contains(slug) && !fr.query.all.contains(slug))
+            .collect(),
     }
 }
 

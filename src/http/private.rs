@@ -35,15 +35,21 @@ pub(super) enum Access {
 }
 
 /// May `fr` be served to a request with these headers? Every topic the
-/// feed shows (its path's topic, `any=` and `all=`) is a lock: its own key
-/// if it has one, else the global key. `not=` shows nothing of a topic.
+/// feed names (its path's topic, `any=`, `all=`, and `not=`, since the
+/// difference a `not=` makes lists a topic's stories) is a lock: its own
+/// key if it has one, else the global key.
 pub(super) fn feed(
     global: Option<&ReadKey>,
     topics: &Classifier,
     fr: &FeedRequest,
     headers: &HeaderMap,
 ) -> Result<Access, HttpError> {
-    let shown = fr.query.any.iter().chain(&fr.query.all);
+    let shown = fr
+        .query
+        .any
+        .iter()
+        .chain(&fr.query.all)
+        .chain(&fr.query.not);
     let mut locks: Vec<&ReadKey> = shown
         .filter_map(|slug| topics.topic(slug))
         .filter_map(|t| t.key.as_ref().or(global))

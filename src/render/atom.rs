@@ -125,8 +125,7 @@ fn entry(info: &FeedInfo, story: &Story) -> Entry {
         e.set_source(Some(source));
     }
     e.set_categories(
-        a.topics
-            .iter()
+        info.shown_topics(a)
             .map(|t| {
                 let mut c = Category::default();
                 c.set_term(xml_text(t));

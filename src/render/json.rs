@@ -115,7 +115,11 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
                 date_published: rfc3339(&item_published(s)),
                 date_modified: rfc3339(&item_updated(s)),
                 authors: a.authors.iter().map(|n| Author { name: n }).collect(),
-                tags: a.topics.iter().chain(&a.tags).map(String::as_str).collect(),
+                tags: info
+                    .shown_topics(a)
+                    .chain(&a.tags)
+                    .map(String::as_str)
+                    .collect(),
                 language: a.language.as_deref(),
                 image: a
                     .image

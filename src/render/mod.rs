@@ -85,6 +85,19 @@ pub struct FeedInfo {
     /// The WebSub hub that pushes this feed's changes (`rel="hub"`), when
     /// the server runs one.
     pub hub_url: Option<String>,
+    /// Topics not named as items' categories: private ones this request
+    /// did not ask for (and so showed no key for).
+    pub hidden_topics: Vec<String>,
+}
+
+impl FeedInfo {
+    /// The topics of `a` this feed may name.
+    pub fn shown_topics<'a>(
+        &'a self,
+        a: &'a crate::model::Article,
+    ) -> impl Iterator<Item = &'a String> {
+        a.topics.iter().filter(|t| !self.hidden_topics.contains(t))
+    }
 }
 
 /// A rendered document and its validators.

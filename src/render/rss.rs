@@ -129,8 +129,7 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
     item.set_guid(Some(guid));
     item.set_pub_date(Some(item_published(story).to_rfc2822()));
     item.set_categories(
-        a.topics
-            .iter()
+        info.shown_topics(a)
             .map(|t| {
                 let mut c = Category::default();
                 c.set_name(xml_text(t));

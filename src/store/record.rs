@@ -84,7 +84,13 @@ pub fn content_hash(a: &Article) -> Result<Vec<u8>, StoreError> {
         &a.blocks,
         &a.content_html,
     );
-    hash16(&fields, &a.id)
+    // Media joins the hash only when there is some, so that articles
+    // without any keep the hash they were stored with.
+    if a.image.is_none() && a.enclosures.is_empty() {
+        hash16(&fields, &a.id)
+    } else {
+        hash16(&(fields, &a.image, &a.enclosures), &a.id)
+    }
 }
 
 /// Hash of the classification, which changes when the topic rules do.

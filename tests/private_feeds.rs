@@ -8,11 +8,11 @@ use base64::Engine;
 
 use crate::support::server::{Server, get, get_once, serve_command};
 
-const TOPIC_KEY: &str = "quay-7f3k-22";
+pub(crate) const TOPIC_KEY: &str = "quay-7f3k-22";
 const GLOBAL_KEY: &str = "harbour-master-9";
 
 /// The shipped topics plus `board`, a private copy of `climate`.
-fn feeds_with_private_topic(dir: &Path) {
+pub(crate) fn feeds_with_private_topic(dir: &Path) {
     for entry in std::fs::read_dir(crate::support::root().join("feeds")).expect("feeds") {
         let path = entry.expect("entry").path();
         if path.extension().is_some_and(|e| e == "toml")
@@ -283,5 +283,9 @@ fn a_bad_key_is_refused_at_start_naming_where_it_was_written() {
     assert!(
         err.contains("--read-key") && err.contains("at least 8"),
         "{err}"
+    );
+    assert!(
+        !err.contains("short"),
+        "the refused key is not echoed: {err}"
     );
 }

@@ -476,3 +476,77 @@ fn a_failed_push_is_retried_and_a_subscription_over_a_cap_is_denied() {
         other => panic!("expected the retried push, got {other:?}"),
     }
 }
+
+#[test]
+fn a_private_feed_is_pushed_only_while_its_key_opens_it() {
+    use crate::private_feeds::{TOPIC_KEY, feeds_with_private_topic};
+    let feeds = tempfile::tempdir().expect("tempdir");
+    feeds_with_private_topic(feeds.path());
+    let data = tempfile::tempdir().expect("tempdir");
+    let mut cmd = serve_command();
+    cmd.env("TOPICFEED_LOG", "info")
+        .current_dir(crate::support::root())
+        .arg("--data")
+        .arg(data.path())
+        .args(crate::support::backend::database_args(data.path()))
+        .args([
+            "--no-sources",
+            "--no-samples",
+            "--websub-allow-private",
+            "--api-token",
+            TOKEN,
+        ])
+        .arg("--feeds")
+        .arg(feeds.path());
+    let s = Server::spawn(cmd);
+    let (callback, calls) = subscriber();
+    // Without the key in the topic: refused, whatever else the request shows.
+    let bare = s.url("/feeds/board.atom");
+    let r = subscribe(&s, &callback, &bare);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(r.text().contains("?key="), "{}", r.text());
+    let topic = s.url(&format!("/feeds/board.atom?key={TOPIC_KEY}"));
+    assert_eq!(subscribe(&s, &callback, &topic).status, 202);
+    next_verify(&calls);
+    std::thread::sleep(Duration::from_millis(500));
+    ingest(&s, "Harbour board approves climate plan for the quays");
+    match calls.recv_timeout(Duration::from_secs(10)) {
+        Ok(Call::Push(_, body, _)) => {
+            assert!(String::from_utf8_lossy(&body).contains("Harbour board approves"))
+        }
+        other => panic!("expected a push of the private feed, got {other:?}"),
+    }
+    // The operator changes the key: the old one no longer opens the feed,
+    // so the subscription ends (and is told so) instead of pushing on.
+    let board = std::fs::read_to_string(feeds.path().join("board.toml")).expect("board.toml");
+    std::fs::write(
+        feeds.path().join("board.toml"),
+        board.replace(TOPIC_KEY, "a-new-key-for-the-board"),
+    )
+    .expect("rewrite board.toml");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while get(&s.url(&format!("/feeds/board.atom?key={TOPIC_KEY}")), &[]).status != 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new key was never loaded"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    ingest(&s, "Second climate vote at the harbour board");
+    match calls.recv_timeout(Duration::from_secs(10)) {
+        Ok(Call::Verify(q)) => {
+            assert_eq!(param(&q, "hub.mode"), Some("denied"), "{q:?}");
+        }
+        other => panic!("expected the end of the subscription, got {other:?}"),
+    }
+    match calls.recv_timeout(Duration::from_secs(2)) {
+        Err(mpsc::RecvTimeoutError::Timeout) => {}
+        other => panic!("nothing may be pushed after the key changed, got {other:?}"),
+    }
+    let log = s.stderr();
+    assert!(
+        log.contains("WebSub: verified"),
+        "hub log lines expected:\n{log}"
+    );
+    assert!(!log.contains(TOPIC_KEY), "the key reached the log:\n{log}");
+}

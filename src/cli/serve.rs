@@ -68,8 +68,13 @@ pub struct ServeArgs {
     /// the URL or KEY as the HTTP Basic password (a topic file's `key`
     /// makes one topic private). Prefer the environment variable: a
     /// command line is visible to every user of the machine.
-    #[arg(long, value_name = "KEY", env = "TOPICFEED_READ_KEY", hide_env_values = true, value_parser = topicfeed::model::ReadKey::new)]
-    read_key: Option<topicfeed::model::ReadKey>,
+    #[arg(
+        long,
+        value_name = "KEY",
+        env = "TOPICFEED_READ_KEY",
+        hide_env_values = true
+    )]
+    read_key: Option<String>,
     /// Run no WebSub hub: feeds name none, and `/websub` is 404.
     #[arg(long, env = "TOPICFEED_NO_WEBSUB")]
     no_websub: bool,
@@ -80,7 +85,7 @@ pub struct ServeArgs {
     /// Most WebSub subscriptions the hub keeps; more are denied.
     #[arg(long, env = "TOPICFEED_WEBSUB_MAX_SUBSCRIPTIONS", default_value_t = http::websub::HubConfig::DEFAULT.max_subscriptions)]
     websub_max_subscriptions: usize,
-    /// Most topics one callback URL may subscribe to; more are denied.
+    /// Most subscriptions with callbacks on one host and port; more are denied.
     #[arg(long, env = "TOPICFEED_WEBSUB_MAX_PER_CALLBACK", default_value_t = http::websub::HubConfig::DEFAULT.max_per_callback)]
     websub_max_per_callback: usize,
     /// Shortest feed TTL / max-age, in minutes.
@@ -149,7 +154,7 @@ impl ServeArgs {
                 poll_burst: self.poll_burst,
                 limit_loopback: self.limit_loopback,
                 api_token: self.api_token.clone().filter(|t| !t.is_empty()),
-                read_key: self.read_key.clone(),
+                read_key: None,
                 websub: http::websub::HubConfig {
                     enabled: !self.no_websub,
                     allow_private: self.websub_allow_private,
@@ -174,6 +179,14 @@ impl ServeArgs {
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = args.config();
+    // Checked here, not by the argument parser, whose error would print
+    // the refused value (a credential) into the log.
+    config.http.read_key = args
+        .read_key
+        .as_deref()
+        .map(topicfeed::model::ReadKey::new)
+        .transpose()
+        .map_err(|why| anyhow::anyhow!("--read-key (or TOPICFEED_READ_KEY): {why}"))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -166,6 +166,10 @@ pub struct Subscription {
     /// The subscriber's `hub.secret`, for the signature of each delivery.
     pub secret: Option<String>,
     pub expires: DateTime<Utc>,
+    /// The signature of the topic's item set the subscriber last got (or
+    /// had when it subscribed): a change is what differs from it. Kept in
+    /// the store, so a restart or another instance pushes what changed.
+    pub seen: Option<u64>,
 }
 
 /// The storage boundary that ingest and serving use.

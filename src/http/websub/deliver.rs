@@ -4,9 +4,11 @@
 //! One task runs it on the main runtime. It learns of changed stories the
 //! way the feed cache does, by the store's generation, checked every
 //! [`TICK`] while anyone subscribes (and every [`IDLE_TICK`] otherwise, to
-//! see subscriptions another instance took). A topic is pushed when the
-//! signature of its item set moved. Only the instance that leads the
-//! store's chores pushes, so a shared store's subscribers get one copy.
+//! see subscriptions another instance took). A subscriber is pushed the
+//! feed when the signature of its item set differs from the one stored
+//! with the subscription (what it last got), so a restart or a change of
+//! leader misses nothing. Only the instance that leads the store's chores
+//! pushes, so a shared store's subscribers get one copy.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,8 +31,11 @@ const TICK: Duration = Duration::from_millis(250);
 const IDLE_TICK: Duration = Duration::from_secs(30);
 /// Requests waiting for verification; past this, new ones get 503.
 const QUEUE: usize = 256;
-/// Callbacks in flight at once (verifications and deliveries together).
-const IN_FLIGHT: usize = 16;
+/// Verifications, and deliveries, in flight at once.
+const VERIFYING: usize = 8;
+const SENDING: usize = 16;
+/// The most of a verification's answer read: a challenge is short.
+const MAX_ANSWER_BYTES: usize = 1024;
 /// Waits before each retry of a failed delivery; it is dropped after the last.
 const RETRIES: [Duration; 4] = [
     Duration::from_secs(2),
@@ -61,7 +66,8 @@ impl Hub {
     }
 }
 
-/// The hub's loop; returns when every [`Hub`] handle is gone.
+/// The hub's loop. It runs for the life of the server (the state it
+/// serves holds the [`Hub`] handle); pending retries end with the process.
 pub async fn run(state: Arc<AppState>, mut jobs: mpsc::Receiver<Intent>) {
     let client = match client(state.config.websub.allow_private) {
         Ok(c) => c,
@@ -73,22 +79,31 @@ pub async fn run(state: Arc<AppState>, mut jobs: mpsc::Receiver<Intent>) {
     let hub = Arc::new(Worker {
         state,
         client,
-        slots: Arc::new(Semaphore::new(IN_FLIGHT)),
-        pushed: Mutex::new(HashMap::new()),
+        verifying: Arc::new(Semaphore::new(VERIFYING)),
+        sending: Arc::new(Semaphore::new(SENDING)),
+        deliveries: Mutex::new(HashMap::new()),
     });
     let mut generation = hub.state.store.generation();
-    // What subscribers of a restarted hub have is the feed as it is now.
-    let subs = hub.load().await.unwrap_or_default();
-    hub.remember(&subs).await;
-    let mut subscribed = subs.len();
+    // A restart (or another instance) may have missed changes: the stored
+    // signatures say what each subscriber has.
+    let mut subscribed = match hub.load().await {
+        Some(subs) => {
+            hub.push_changed(&subs).await;
+            subs.len()
+        }
+        None => 0,
+    };
     let mut since_load = Duration::ZERO;
     loop {
         let tick = if subscribed > 0 { TICK } else { IDLE_TICK };
         tokio::select! {
-            job = jobs.recv() => {
+            // Taken off the queue only with a verification slot free: the
+            // queue then fills, and new requests get 503 (`Hub::submit`).
+            job = jobs.recv(), if hub.verifying.available_permits() > 0 => {
                 let Some(intent) = job else { return };
+                let Ok(permit) = hub.verifying.clone().try_acquire_owned() else { continue };
                 let hub = hub.clone();
-                tokio::spawn(async move { hub.verify(intent).await });
+                tokio::spawn(async move { hub.verify(intent, permit).await });
                 // The new subscriber is counted at the next look.
                 subscribed = subscribed.max(1);
             }
@@ -111,10 +126,14 @@ pub async fn run(state: Arc<AppState>, mut jobs: mpsc::Receiver<Intent>) {
 struct Worker {
     state: Arc<AppState>,
     client: reqwest::Client,
-    slots: Arc<Semaphore>,
-    /// Each subscribed topic's item-set signature when last pushed (or
-    /// first seen): what the next change is told by.
-    pushed: Mutex<HashMap<String, u64>>,
+    /// Verifications in flight (each a GET of a stranger's URL).
+    verifying: Arc<Semaphore>,
+    /// Deliveries sending at once.
+    sending: Arc<Semaphore>,
+    /// The delivery under way (or retrying) per callback and topic: a newer
+    /// version replaces it, so a subscriber never gets an older document
+    /// after a newer one, and tasks stay one per subscription.
+    deliveries: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
 }
 
 /// The client for callbacks: a stranger's URLs, so through the outbound
@@ -155,16 +174,40 @@ impl Worker {
         }
     }
 
+    async fn store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn crate::store::Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+    ) -> Option<T> {
+        let store = self.state.store.clone();
+        match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
+            Ok(Ok(v)) => Some(v),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "WebSub: store");
+                None
+            }
+            Err(_) => None,
+        }
+    }
+
     /// Verification of intent (WebSub 5.3): the callback must echo a
     /// challenge. A subscription over a cap is denied at the callback.
-    async fn verify(self: Arc<Self>, intent: Intent) {
-        let _slot = self.slots.clone().acquire_owned().await;
+    async fn verify(self: Arc<Self>, intent: Intent, _slot: tokio::sync::OwnedSemaphorePermit) {
         if intent.subscribe
             && let Some(reason) = self.over_cap(&intent).await
         {
-            self.deny(&intent, reason).await;
+            self.deny(&intent.callback, &intent.topic, reason).await;
             return;
         }
+        // What the subscriber has from now on, taken before it is asked:
+        // a change after this is pushed.
+        let seen = if intent.subscribe {
+            super::super::feeds::for_topic(&self.state, &intent.topic)
+                .await
+                .ok()
+                .map(|e| e.signature)
+        } else {
+            None
+        };
         let challenge = challenge();
         let mode = if intent.subscribe {
             "subscribe"
@@ -186,52 +229,42 @@ impl Worker {
             .send()
             .await
         {
-            Ok(r) if r.status().is_success() => r.text().await.is_ok_and(|b| b.trim() == challenge),
+            Ok(r) if r.status().is_success() => echoes(r, &challenge).await,
             Ok(_) | Err(_) => false,
         };
+        let topic = redacted(&intent.topic);
         if !echoed {
-            tracing::info!(callback = %intent.callback, topic = %intent.topic, mode, "WebSub: intent not verified");
+            tracing::info!(callback = %intent.callback, %topic, mode, "WebSub: intent not verified");
             return;
         }
-        let store = self.state.store.clone();
-        let topic = intent.topic.clone();
-        let done = tokio::task::spawn_blocking(move || {
-            if intent.subscribe {
-                let expires = Utc::now()
-                    + chrono::Duration::from_std(intent.lease)
-                        .unwrap_or(chrono::Duration::days(10));
-                store.put_subscription(&Subscription {
-                    callback: intent.callback,
-                    topic: intent.topic,
-                    secret: intent.secret,
-                    expires,
-                })
-            } else {
-                store
-                    .delete_subscription(&intent.callback, &intent.topic)
-                    .map(|_| ())
-            }
-        })
-        .await;
-        match done {
-            Ok(Ok(())) => {
-                tracing::info!(mode, "WebSub: verified");
-                // The feed as it is now is what the subscriber has; the
-                // next change is pushed.
-                if let Ok(entry) = super::super::feeds::for_topic(&self.state, &topic).await {
-                    self.pushed().entry(topic).or_insert(entry.signature);
+        let stored = self
+            .store(move |store| {
+                if intent.subscribe {
+                    let expires = Utc::now()
+                        + chrono::Duration::from_std(intent.lease)
+                            .unwrap_or(chrono::Duration::days(10));
+                    store.put_subscription(&Subscription {
+                        callback: intent.callback,
+                        topic: intent.topic,
+                        secret: intent.secret,
+                        expires,
+                        seen,
+                    })
+                } else {
+                    store
+                        .delete_subscription(&intent.callback, &intent.topic)
+                        .map(|_| ())
                 }
-            }
-            Ok(Err(e)) => tracing::warn!(error = %e, "WebSub: cannot store the subscription"),
-            Err(_) => {}
+            })
+            .await;
+        if stored.is_some() {
+            tracing::info!(%topic, mode, "WebSub: verified");
         }
     }
 
-    fn pushed(&self) -> std::sync::MutexGuard<'_, HashMap<String, u64>> {
-        self.pushed.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Why a new subscription would exceed a cap, if it would.
+    /// Why a new subscription would exceed a cap, if it would. The cap per
+    /// callback counts its host and port, not its whole URL: a query
+    /// string per subscription must not buy more.
     async fn over_cap(&self, intent: &Intent) -> Option<&'static str> {
         let subs = self.load().await?;
         let renewal = |s: &Subscription| s.callback == intent.callback && s.topic == intent.topic;
@@ -242,42 +275,28 @@ impl Worker {
         if subs.len() >= cfg.max_subscriptions {
             return Some("the hub has as many subscriptions as it takes");
         }
-        let same_callback = subs
+        let host = callback_host(&intent.callback);
+        let same_host = subs
             .iter()
-            .filter(|s| s.callback == intent.callback)
+            .filter(|s| callback_host(&s.callback) == host)
             .count();
-        (same_callback >= cfg.max_per_callback)
-            .then_some("this callback has as many topics as one may")
+        (same_host >= cfg.max_per_callback)
+            .then_some("this callback's host has as many subscriptions as one may")
     }
 
-    /// Tells the subscriber its subscription was refused (WebSub 5.2).
-    async fn deny(&self, intent: &Intent, reason: &str) {
+    /// Tells the subscriber its subscription was refused, or has ended
+    /// (WebSub 5.2).
+    async fn deny(&self, callback: &str, topic: &str, reason: &str) {
         let query = [
             ("hub.mode", "denied"),
-            ("hub.topic", intent.topic.as_str()),
+            ("hub.topic", topic),
             ("hub.reason", reason),
         ];
-        let _ = self
-            .client
-            .get(with_query(&intent.callback, &query))
-            .send()
-            .await;
+        let _ = self.client.get(with_query(callback, &query)).send().await;
     }
 
-    /// Notes each subscribed topic's signature without pushing it.
-    async fn remember(&self, subs: &[Subscription]) {
-        for s in subs {
-            if self.pushed().contains_key(&s.topic) {
-                continue;
-            }
-            if let Ok(entry) = super::super::feeds::for_topic(&self.state, &s.topic).await {
-                self.pushed().insert(s.topic.clone(), entry.signature);
-            }
-        }
-    }
-
-    /// Pushes every topic whose items changed since it was last looked at;
-    /// a topic seen for the first time is only remembered.
+    /// Pushes each subscribed topic whose item set differs from what its
+    /// subscribers last got, and records what they get now.
     async fn push_changed(self: &Arc<Self>, subs: &[Subscription]) {
         let store = self.state.store.clone();
         let leads = tokio::task::spawn_blocking(move || store.lead()).await;
@@ -288,24 +307,72 @@ impl Worker {
         for s in subs {
             by_topic.entry(s.topic.as_str()).or_default().push(s);
         }
-        self.pushed()
-            .retain(|topic, _| by_topic.contains_key(topic.as_str()));
         for (topic, subscribers) in by_topic {
+            if let Err(why) = self.may_read(topic) {
+                self.end(&subscribers, why).await;
+                continue;
+            }
             let entry = match super::super::feeds::for_topic(&self.state, topic).await {
                 Ok(e) => e,
                 Err(e) => {
-                    tracing::warn!(topic, error = ?e, "WebSub: cannot render a subscribed feed");
+                    tracing::warn!(topic = %redacted(topic), error = ?e, "WebSub: cannot render a subscribed feed");
                     continue;
                 }
             };
-            let before = self.pushed().insert(topic.to_owned(), entry.signature);
-            if before.is_none_or(|b| b == entry.signature) {
-                continue;
-            }
             for sub in subscribers {
-                let (hub, sub, entry) = (self.clone(), sub.clone(), entry.clone());
-                tokio::spawn(async move { hub.deliver(&sub, &entry).await });
+                if sub.seen == Some(entry.signature) {
+                    continue;
+                }
+                let now = Subscription {
+                    seen: Some(entry.signature),
+                    ..sub.clone()
+                };
+                self.store(move |store| store.put_subscription(&now)).await;
+                // A subscription from before signatures were kept learns
+                // the current one without a push.
+                if sub.seen.is_some() {
+                    self.send(sub.clone(), entry.clone());
+                }
             }
+        }
+    }
+
+    /// Whether a topic may still be pushed: its key (in the topic URL)
+    /// must still open it, after a key was set or changed since.
+    fn may_read(&self, topic: &str) -> Result<(), &'static str> {
+        let base = topic.find("/feeds/").map_or(topic, |i| &topic[..i]);
+        let (feed, _) = super::feed_of(topic, base, &self.state)
+            .map_err(|_| "the topic is no longer a feed of this server")?;
+        super::super::private::feed(
+            self.state.config.read_key.as_ref(),
+            &self.state.topics.get(),
+            &feed.request,
+            &http::HeaderMap::new(),
+        )
+        .map(|_| ())
+        .map_err(|_| "the feed is private and the key in the topic no longer opens it")
+    }
+
+    /// Ends subscriptions the hub may no longer serve, telling each.
+    async fn end(&self, subs: &[&Subscription], why: &'static str) {
+        for sub in subs {
+            let (cb, topic) = (sub.callback.clone(), sub.topic.clone());
+            self.store(move |store| store.delete_subscription(&cb, &topic))
+                .await;
+            self.deny(&sub.callback, &sub.topic, why).await;
+        }
+    }
+
+    /// Starts the delivery of `entry` to `sub`, replacing one still under
+    /// way for the same subscription.
+    fn send(self: &Arc<Self>, sub: Subscription, entry: Arc<crate::http::cache::Entry>) {
+        let key = (sub.callback.clone(), sub.topic.clone());
+        let hub = self.clone();
+        let task = tokio::spawn(async move { hub.deliver(&sub, &entry).await });
+        let mut deliveries = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        deliveries.retain(|_, d| !d.is_finished());
+        if let Some(older) = deliveries.insert(key, task.abort_handle()) {
+            older.abort();
         }
     }
 
@@ -314,9 +381,10 @@ impl Worker {
         let hub_url = hub_url_of(&sub.topic);
         let link = format!("<{hub_url}>; rel=\"hub\", <{}>; rel=\"self\"", sub.topic);
         let signature = sub.secret.as_deref().map(|s| sign(s, &entry.body));
+        let topic = redacted(&sub.topic);
         for (attempt, wait) in std::iter::once(Duration::ZERO).chain(RETRIES).enumerate() {
             tokio::time::sleep(wait).await;
-            let _slot = self.slots.clone().acquire_owned().await;
+            let _slot = self.sending.clone().acquire_owned().await;
             let mut req = self
                 .client
                 .post(&sub.callback)
@@ -332,26 +400,67 @@ impl Worker {
                     return;
                 }
                 Ok(r) if r.status() == reqwest::StatusCode::GONE => {
-                    let (store, cb, topic) = (
-                        self.state.store.clone(),
-                        sub.callback.clone(),
-                        sub.topic.clone(),
-                    );
-                    let _ =
-                        tokio::task::spawn_blocking(move || store.delete_subscription(&cb, &topic))
-                            .await;
+                    let (cb, t) = (sub.callback.clone(), sub.topic.clone());
+                    self.store(move |store| store.delete_subscription(&cb, &t))
+                        .await;
                     return;
                 }
                 Ok(r) => {
-                    tracing::debug!(attempt, status = %r.status(), callback = %sub.callback, "WebSub: delivery refused")
+                    tracing::debug!(attempt, status = %r.status(), callback = %sub.callback, %topic, "WebSub: delivery refused")
                 }
                 Err(e) => {
-                    tracing::debug!(attempt, error = %e, callback = %sub.callback, "WebSub: delivery failed")
+                    tracing::debug!(attempt, error = %e, callback = %sub.callback, %topic, "WebSub: delivery failed")
                 }
             }
         }
         self.state.metrics.websub_dropped.inc();
-        tracing::info!(callback = %sub.callback, topic = %sub.topic, "WebSub: delivery dropped after retries");
+        tracing::info!(callback = %sub.callback, %topic, "WebSub: delivery dropped after retries");
+    }
+}
+
+/// Whether the verification's answer is the challenge; at most
+/// [`MAX_ANSWER_BYTES`] of a stranger's body are read.
+async fn echoes(mut r: reqwest::Response, challenge: &str) -> bool {
+    let mut body = Vec::new();
+    while let Ok(Some(chunk)) = r.chunk().await {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_ANSWER_BYTES {
+            return false;
+        }
+    }
+    std::str::from_utf8(&body).is_ok_and(|b| b.trim() == challenge)
+}
+
+/// `host:port` of a callback, what its cap counts by.
+fn callback_host(callback: &str) -> String {
+    url::Url::parse(callback).map_or_else(
+        |_| callback.to_owned(),
+        |u| {
+            format!(
+                "{}:{}",
+                u.host_str().unwrap_or(""),
+                u.port_or_known_default().unwrap_or(0)
+            )
+        },
+    )
+}
+
+/// A topic URL as logs may show it: a read key in it is a credential.
+fn redacted(topic: &str) -> String {
+    match url::Url::parse(topic) {
+        Ok(mut url) if url.query_pairs().any(|(k, _)| k == "key") => {
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| k != "key")
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.query_pairs_mut()
+                .clear()
+                .extend_pairs(kept)
+                .append_pair("key", "…");
+            url.to_string()
+        }
+        _ => topic.to_owned(),
     }
 }
 

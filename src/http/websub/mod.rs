@@ -44,7 +44,7 @@ pub struct HubConfig {
     /// A lease asked without `hub.lease_seconds`, and the longest granted.
     pub default_lease: Duration,
     pub max_lease: Duration,
-    /// Subscriptions in all, and topics per callback URL.
+    /// Subscriptions in all, and per callback host and port.
     pub max_subscriptions: usize,
     pub max_per_callback: usize,
 }
@@ -97,13 +97,12 @@ pub(super) async fn request(req: Request<Incoming>, state: &AppState) -> Result<
         ));
     }
     let base = base_url(state, req.headers());
-    let headers = req.headers().clone();
     let body = Limited::new(req.into_body(), MAX_REQUEST_BYTES)
         .collect()
         .await
         .map_err(|_| HttpError::TooLarge(MAX_REQUEST_BYTES))?
         .to_bytes();
-    let intent = parse(&body, &base, state, &headers)?;
+    let intent = parse(&body, &base, state)?;
     hub.submit(intent)?;
     let mut r = http::Response::new(Full::new(Bytes::from_static(
         b"202 Accepted\nthe hub will verify this request at hub.callback (a GET with hub.challenge)\n",
@@ -113,12 +112,7 @@ pub(super) async fn request(req: Request<Incoming>, state: &AppState) -> Result<
 }
 
 /// The form's fields, each checked; an error names the field and why.
-fn parse(
-    body: &[u8],
-    base: &str,
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Intent, HttpError> {
+fn parse(body: &[u8], base: &str, state: &AppState) -> Result<Intent, HttpError> {
     let mut fields: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded::parse(body) {
         if fields.iter().any(|(name, _)| *name == k) {
@@ -153,7 +147,7 @@ fn parse(
     let callback = field("hub.callback").ok_or_else(|| bad("hub.callback", "missing"))?;
     let callback = check_callback(callback, state.config.websub.allow_private)?;
     let topic = field("hub.topic").ok_or_else(|| bad("hub.topic", "missing"))?;
-    check_topic(topic, base, state, headers)?;
+    check_topic(topic, base, state)?;
     let lease = match field("hub.lease_seconds") {
         None => state.config.websub.default_lease,
         Some(s) => {
@@ -205,20 +199,17 @@ fn check_callback(callback: &str, allow_private: bool) -> Result<String, HttpErr
 
 /// A feed of this server, exactly as its self link names it: a subscriber
 /// gets pushes for the document it would poll.
-pub(super) fn check_topic(
-    topic: &str,
-    base: &str,
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<FeedRequest, HttpError> {
+fn check_topic(topic: &str, base: &str, state: &AppState) -> Result<FeedRequest, HttpError> {
     let (fr, canonical) = feed_of(topic, base, state)?;
     if fr.format_given && canonical == topic {
-        // A private feed is pushed to whoever holds its key (in the URL).
+        // A private feed is pushed to whoever holds its key, in the topic
+        // URL (not in Basic auth, which the hub could not check again
+        // before each push).
         super::private::feed(
             state.config.read_key.as_ref(),
             &state.topics.get(),
             &fr.request,
-            headers,
+            &HeaderMap::new(),
         )
         .map_err(|_| {
             HttpError::Forbidden(

@@ -149,6 +149,7 @@ CREATE TABLE websub_subscriptions (
     topic    TEXT        NOT NULL,
     secret   TEXT,
     expires  BIGINT      NOT NULL,
+    seen     BIGINT,
     PRIMARY KEY (callback, topic)
 );
 "#;

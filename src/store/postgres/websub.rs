@@ -13,15 +13,17 @@ impl PostgresStore {
             let client = self.pool.get().await.map_err(pool_err(op))?;
             client
                 .execute(
-                    "INSERT INTO websub_subscriptions (callback, topic, secret, expires)
-                     VALUES ($1, $2, $3, $4)
+                    "INSERT INTO websub_subscriptions (callback, topic, secret, expires, seen)
+                     VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (callback, topic) DO UPDATE
-                     SET secret = excluded.secret, expires = excluded.expires",
+                     SET secret = excluded.secret, expires = excluded.expires,
+                         seen = excluded.seen",
                     &[
                         &sub.callback,
                         &sub.topic,
                         &sub.secret,
                         &sub.expires.timestamp(),
+                        &sub.seen.map(|s| s as i64),
                     ],
                 )
                 .await
@@ -59,7 +61,7 @@ impl PostgresStore {
                 .map_err(pg_err(op))?;
             let rows = client
                 .query(
-                    "SELECT callback, topic, secret, expires FROM websub_subscriptions
+                    "SELECT callback, topic, secret, expires, seen FROM websub_subscriptions
                      WHERE expires > $1 ORDER BY topic, callback",
                     &[&now_s],
                 )
@@ -68,11 +70,13 @@ impl PostgresStore {
             rows.iter()
                 .map(|r| {
                     let expires: i64 = r.try_get(3).map_err(pg_err(op))?;
+                    let seen: Option<i64> = r.try_get(4).map_err(pg_err(op))?;
                     Ok(Subscription {
                         callback: r.try_get(0).map_err(pg_err(op))?,
                         topic: r.try_get(1).map_err(pg_err(op))?,
                         secret: r.try_get(2).map_err(pg_err(op))?,
                         expires: DateTime::from_timestamp(expires, 0).unwrap_or(now),
+                        seen: seen.map(|s| s as u64),
                     })
                 })
                 .collect()

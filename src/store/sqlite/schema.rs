@@ -202,6 +202,8 @@ CREATE TABLE websub_subscriptions (
     topic    TEXT    NOT NULL,
     secret   TEXT,
     expires  INTEGER NOT NULL,
+    -- the item-set signature the subscriber last got (u64 bits as i64)
+    seen     INTEGER,
     PRIMARY KEY (callback, topic)
 ) WITHOUT ROWID;
 "#;

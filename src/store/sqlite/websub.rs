@@ -11,11 +11,17 @@ impl SqliteStore {
     pub(super) fn put_sub(&self, sub: &Subscription) -> Result<(), StoreError> {
         self.write("websub subscribe", |w| {
             w.tx.execute(
-                "INSERT INTO websub_subscriptions (callback, topic, secret, expires)
-                 VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO websub_subscriptions (callback, topic, secret, expires, seen)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (callback, topic) DO UPDATE
-                 SET secret = excluded.secret, expires = excluded.expires",
-                params![sub.callback, sub.topic, sub.secret, sub.expires.timestamp()],
+                 SET secret = excluded.secret, expires = excluded.expires, seen = excluded.seen",
+                params![
+                    sub.callback,
+                    sub.topic,
+                    sub.secret,
+                    sub.expires.timestamp(),
+                    sub.seen.map(|s| s as i64)
+                ],
             )
             .map_err(|e| StoreError::backend("websub subscribe", e))?;
             Ok(())
@@ -58,7 +64,7 @@ impl SqliteStore {
         let reader = self.reader()?;
         let mut stmt = reader
             .prepare_cached(
-                "SELECT callback, topic, secret, expires FROM websub_subscriptions
+                "SELECT callback, topic, secret, expires, seen FROM websub_subscriptions
                  WHERE expires > ?1 ORDER BY topic, callback",
             )
             .map_err(|e| StoreError::backend(op, e))?;
@@ -69,17 +75,20 @@ impl SqliteStore {
                     r.get::<_, String>(1)?,
                     r.get::<_, Option<String>>(2)?,
                     r.get::<_, i64>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
                 ))
             })
             .map_err(|e| StoreError::backend(op, e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (callback, topic, secret, expires) = row.map_err(|e| StoreError::backend(op, e))?;
+            let (callback, topic, secret, expires, seen) =
+                row.map_err(|e| StoreError::backend(op, e))?;
             out.push(Subscription {
                 callback,
                 topic,
                 secret,
                 expires: DateTime::from_timestamp(expires, 0).unwrap_or(now),
+                seen: seen.map(|s| s as u64),
             });
         }
         Ok(out)

@@ -37,6 +37,22 @@ fn basic(credentials: &str) -> String {
     )
 }
 
+/// A server on `feeds` (see [`feeds_with_private_topic`]) with no sources,
+/// logging at INFO (access-log lines included), to see that keys stay out.
+pub(crate) fn serve_private(feeds: &Path, data: &Path, extra: &[&str]) -> Server {
+    let mut cmd = serve_command();
+    cmd.env("TOPICFEED_LOG", "info")
+        .current_dir(crate::support::root())
+        .arg("--data")
+        .arg(data)
+        .args(crate::support::backend::database_args(data))
+        .arg("--no-sources")
+        .arg("--feeds")
+        .arg(feeds)
+        .args(extra);
+    Server::spawn(cmd)
+}
+
 fn links(body: &[u8]) -> (Vec<String>, usize) {
     let feed = feed_rs::parser::parse(body).expect("a feed that parses");
     (
@@ -50,16 +66,7 @@ fn a_topic_key_guards_its_feeds_and_nothing_else() {
     let feeds = tempfile::tempdir().expect("tempdir");
     feeds_with_private_topic(feeds.path());
     let data = tempfile::tempdir().expect("tempdir");
-    let mut cmd = serve_command();
-    // Access-log lines are INFO: on, to see that the key stays out.
-    cmd.env("TOPICFEED_LOG", "info")
-        .current_dir(crate::support::root())
-        .arg("--data")
-        .arg(data.path())
-        .args(crate::support::backend::database_args(data.path()))
-        .args(["--no-sources", "--feeds"])
-        .arg(feeds.path());
-    let s = Server::spawn(cmd);
+    let s = serve_private(feeds.path(), data.path(), &[]);
 
     // No key, a wrong key: 401 asking for Basic credentials, saying how.
     let none = get(&s.url("/feeds/board.atom"), &[]);

@@ -479,26 +479,20 @@ fn a_failed_push_is_retried_and_a_subscription_over_a_cap_is_denied() {
 
 #[test]
 fn a_private_feed_is_pushed_only_while_its_key_opens_it() {
-    use crate::private_feeds::{TOPIC_KEY, feeds_with_private_topic};
+    use crate::private_feeds::{TOPIC_KEY, feeds_with_private_topic, serve_private};
     let feeds = tempfile::tempdir().expect("tempdir");
     feeds_with_private_topic(feeds.path());
     let data = tempfile::tempdir().expect("tempdir");
-    let mut cmd = serve_command();
-    cmd.env("TOPICFEED_LOG", "info")
-        .current_dir(crate::support::root())
-        .arg("--data")
-        .arg(data.path())
-        .args(crate::support::backend::database_args(data.path()))
-        .args([
-            "--no-sources",
+    let s = serve_private(
+        feeds.path(),
+        data.path(),
+        &[
             "--no-samples",
             "--websub-allow-private",
             "--api-token",
             TOKEN,
-        ])
-        .arg("--feeds")
-        .arg(feeds.path());
-    let s = Server::spawn(cmd);
+        ],
+    );
     let (callback, calls) = subscriber();
     // Without the key in the topic: refused, whatever else the request shows.
     let bare = s.url("/feeds/board.atom");

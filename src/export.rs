@@ -91,13 +91,7 @@ pub fn export(
         report: ExportReport::default(),
     };
     // A static file cannot ask for a read key: private topics stay out.
-    let slugs = std::iter::once("all").chain(
-        topics
-            .topics()
-            .iter()
-            .filter(|t| t.key.is_none())
-            .map(|t| t.slug.as_str()),
-    );
+    let slugs = std::iter::once("all").chain(topics.public_topics().map(|t| t.slug.as_str()));
     for slug in slugs {
         export_topic(store, topics, cfg, base, slug, &mut out)?;
     }

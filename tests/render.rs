@@ -680,6 +680,19 @@ fn lead_images_and_podcast_files_reach_readers_in_every_format() {
     let feed = feed_rs::parser::parse(&body[..]).unwrap();
     assert_eq!(feed.entries.len(), 2);
 
+    // A stored picture that is not http(s) reaches no format.
+    let mut hostile = stories();
+    hostile[0].article.image = Some(topicfeed::model::Image::new("javascript:alert(1)"));
+    for format in [Format::Rss, Format::Atom, Format::Json] {
+        let body = render::render(format, &info(format), &hostile).body;
+        assert!(
+            !String::from_utf8_lossy(&body).contains("javascript:"),
+            "{format:?}"
+        );
+    }
+    let page = render::html::article_page(&hostile[0]);
+    assert!(!String::from_utf8_lossy(&page).contains("javascript:"));
+
     // Stories without media carry none of it.
     let plain = stories();
     let body = render::render(Format::Rss, &info(Format::Rss), &plain).body;

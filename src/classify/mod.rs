@@ -120,6 +120,11 @@ impl Classifier {
         self.topics().iter().find(|t| t.slug == slug)
     }
 
+    /// The topics any reader may see listed: those without a read key.
+    pub fn public_topics(&self) -> impl Iterator<Item = &Topic> {
+        self.topics().iter().filter(|t| t.key.is_none())
+    }
+
     /// Classifies by title and body text, with explanations: the terms
     /// that matched and where, and why near misses missed.
     pub fn classify_text(

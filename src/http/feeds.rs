@@ -57,12 +57,7 @@ pub(super) async fn feed(
         super::private::mark(&mut moved, access);
         return Ok(moved);
     }
-    // A feed's canonical location is its cache key's path already; only
-    // the web page (no format) is keyed by its Atom variant.
-    let key = match format {
-        Some(_) => format!("{base}|{}|{location}", fr.format.ext()),
-        None => format!("{base}|{}", fr.cache_key()),
-    };
+    let key = cache_key(&base, &fr, format, &location);
     limit_polls(state, peer, req.headers(), slug, &key)?;
     // One series per canonical topic feed: filter variants are as many as
     // clients care to invent, and each would be a series kept forever.
@@ -85,7 +80,7 @@ pub(super) async fn feed(
 }
 
 /// `us.rss` → (`us`, RSS); no extension is the web page (`None`).
-fn split_name(name: &str) -> Result<(&str, Option<Format>), HttpError> {
+pub(super) fn split_name(name: &str) -> Result<(&str, Option<Format>), HttpError> {
     let (slug, ext) = name.rsplit_once('.').unwrap_or((name, "html"));
     let format = match ext {
         "html" => None,
@@ -98,13 +93,7 @@ fn split_name(name: &str) -> Result<(&str, Option<Format>), HttpError> {
 
 fn unknown_topic(slug: &str, topics: &Classifier) -> HttpError {
     let list: Vec<String> = std::iter::once("all".to_owned())
-        .chain(
-            topics
-                .topics()
-                .iter()
-                .filter(|t| t.key.is_none())
-                .map(|t| t.slug.clone()),
-        )
+        .chain(topics.public_topics().map(|t| t.slug.clone()))
         .collect();
     HttpError::NotFound(format!(
         "no topic `{slug}`. Topics: {}.\nFeeds are at /feeds/<topic>.rss, .atom or .json",
@@ -324,15 +313,21 @@ fn feed_info(
 /// The feed a WebSub topic URL names, as polls of it get it (through the
 /// same cache).
 pub(super) async fn for_topic(state: &Arc<AppState>, topic: &str) -> Result<Arc<Entry>, HttpError> {
-    let base = topic
-        .find("/feeds/")
-        .map(|i| &topic[..i])
-        .ok_or_else(|| HttpError::BadRequest(format!("not a feed URL: {topic}")))?;
-    let (feed, _) = super::websub::feed_of(topic, base, state)?;
-    let fr = feed.request;
-    let location = fr.location(fr.format, fr.query.cursor.as_deref());
-    let key = format!("{base}|{}|{location}", fr.format.ext());
-    load_feed(state, &fr, &key, base).await
+    let feed = super::websub::feed_of(topic, state)?;
+    let fr = &feed.request;
+    let location = fr.location(feed.format, fr.query.cursor.as_deref());
+    let key = cache_key(feed.base, fr, feed.format, &location);
+    load_feed(state, fr, &key, feed.base).await
+}
+
+/// The render cache's key for `fr` at `location` under `base`. A feed's
+/// canonical location is its key's path already; only the web page (no
+/// format) is keyed by its Atom variant.
+fn cache_key(base: &str, fr: &FeedRequest, format: Option<Format>, location: &str) -> String {
+    match format {
+        Some(_) => format!("{base}|{}|{location}", fr.format.ext()),
+        None => format!("{base}|{}", fr.cache_key()),
+    }
 }
 
 /// The feed-level metadata of `fr`'s feed: title, links for paging (RFC

@@ -78,9 +78,7 @@ pub(crate) fn topic_rows<'a>(
     stats: &[crate::store::TopicStats],
 ) -> Vec<render::html::TopicRow<'a>> {
     topics
-        .topics()
-        .iter()
-        .filter(|t| t.key.is_none())
+        .public_topics()
         .map(|t| {
             let s = stats.iter().find(|s| s.slug == t.slug);
             render::html::TopicRow {
@@ -101,9 +99,7 @@ pub(crate) fn opml_body(
     created: chrono::DateTime<chrono::Utc>,
 ) -> Vec<u8> {
     let outlines: Vec<render::opml::Outline<'_>> = topics
-        .topics()
-        .iter()
-        .filter(|t| t.key.is_none())
+        .public_topics()
         .map(|t| render::opml::Outline {
             title: &t.title,
             description: &t.description,

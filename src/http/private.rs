@@ -6,8 +6,8 @@
 //! ways every feed reader supports: `?key=…` in the subscribed URL, or HTTP
 //! Basic auth (the key as the password, any user name; or as the user name
 //! with no password). A topic's key opens that topic's feeds, and filters
-//! that ask for its stories (`any=`/`all=`); the global key opens
-//! everything.
+//! that name it (`any=`, `all=`, `not=`); the global key opens everything.
+//! Public feeds do not name private topics among their items' categories.
 //!
 //! Keys are credentials. They are compared in constant time, never logged
 //! (the access log has the path, not the query), kept out of links to other

@@ -4,7 +4,7 @@
 
 use super::boilerplate::{Boilerplate, word_count};
 use super::lines::{Line, ends_sentence};
-use super::text::{fold, holds_words};
+use super::text::{fold, fold_starts_with, holds_words};
 
 /// How many lines at the top may be the masthead.
 const MASTHEAD_WINDOW: usize = 8;
@@ -24,15 +24,7 @@ pub(super) fn drop(lines: &mut Vec<Line>, site: &str, rules: &Boilerplate) {
         if index > MASTHEAD_WINDOW {
             return true;
         }
-        // Most lines open with another letter than the name: no need to
-        // fold them whole to know they do not open with it.
-        let opens_like_key = l
-            .text
-            .chars()
-            .find(|c| c.is_alphanumeric())
-            .and_then(|c| c.to_lowercase().next())
-            == key.chars().next();
-        if !opens_like_key {
+        if !fold_starts_with(&l.text, &key) {
             return true;
         }
         let folded = fold(&l.text);

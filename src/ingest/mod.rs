@@ -260,17 +260,6 @@ pub fn parse_with(input: Input<'_>, rules: &Boilerplate) -> Result<Parsed, Inges
     Ok(Parsed::Article(Box::new(draft)))
 }
 
-/// A media URL made absolute against the article's page, if it is
-/// http(s) then: nothing else may leave topicfeed.
-fn media_url(href: &str, page: Option<&str>) -> Option<String> {
-    let href = href.trim();
-    let url = match page.and_then(|p| url::Url::parse(p).ok()) {
-        Some(base) => base.join(href).ok()?,
-        None => url::Url::parse(href).ok()?,
-    };
-    crate::model::is_http(&url).then(|| url.to_string())
-}
-
 /// How far ahead of now a stated date may be (time zones, clocks, embargoed
 /// stories published a little early) before it is taken for garbage.
 const FUTURE_DAYS: i64 = 2;
@@ -346,8 +335,10 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
             clean::truncate_words(raw, 80)
         ));
     }
+    // Media URLs resolve against the article's page.
+    let page = url.as_deref().and_then(|u| url::Url::parse(u).ok());
     let image = image.and_then(|img| {
-        let absolute = media_url(&img.url, url.as_deref());
+        let absolute = crate::model::absolute_http(&img.url, page.as_ref());
         if absolute.is_none() {
             notes.push(format!(
                 "dropped the image `{}`: not an http(s) URL",
@@ -363,7 +354,7 @@ pub fn assemble(draft: Draft) -> Result<Article, IngestError> {
         .into_iter()
         .filter_map(|e| {
             Some(crate::model::Enclosure {
-                url: media_url(&e.url, url.as_deref())?,
+                url: crate::model::absolute_http(&e.url, page.as_ref())?,
                 ..e
             })
         })

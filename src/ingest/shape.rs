@@ -16,7 +16,7 @@ use super::boilerplate::{Boilerplate, word_count};
 use super::byline::is_role;
 use super::lines::{Line, ends_sentence, is_body_paragraph};
 use super::prose::{self, Prose, Verdict};
-use super::text::{fold, holds_words};
+use super::text::{fold, fold_holds_words};
 use crate::model::{Block, BlockKind};
 
 /// Cleans up and shapes content lines. `ended` says the page had an end
@@ -138,23 +138,7 @@ const MIN_SITE_CHARS: usize = 5;
 
 /// Whether `text` names the site whose folded name is `site`, as whole words.
 fn names(text: &str, site: &str) -> bool {
-    // Folding keeps a word's letters together: an ASCII line that lacks
-    // the name's first word in any case cannot hold the name, and most
-    // lines are told so without folding them.
-    let first = site.split(' ').next().unwrap_or(site);
-    if text.is_ascii() && first.is_ascii() && !contains_ignoring_case(text, first) {
-        return false;
-    }
-    holds_words(&fold(text), site)
-}
-
-/// Whether `needle` occurs in `text`, ASCII letters compared without case.
-fn contains_ignoring_case(text: &str, needle: &str) -> bool {
-    needle.is_empty()
-        || text
-            .as_bytes()
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    fold_holds_words(text, site)
 }
 
 /// Where the lead (captions, standfirst) ends and the story begins.

@@ -28,23 +28,31 @@ impl Image {
     }
 
     /// The media type to announce: the stated one, else what the file name
-    /// says, else the generic `image/*` family's most common member.
+    /// says, else the most common image type.
     pub fn mime_or_guess(&self) -> &str {
-        if let Some(m) = self.mime.as_deref() {
-            return m;
-        }
-        let path = self.url.split(['?', '#']).next().unwrap_or(&self.url);
-        let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-        match ext.as_deref() {
-            Some("png") => "image/png",
-            Some("gif") => "image/gif",
-            Some("webp") => "image/webp",
-            Some("avif") => "image/avif",
-            Some("svg") => "image/svg+xml",
-            _ => "image/jpeg",
-        }
+        self.mime
+            .as_deref()
+            .or_else(|| image_type_of(&self.url))
+            .unwrap_or("image/jpeg")
     }
 }
+
+/// The image type a URL's file name says, if it names one.
+fn image_type_of(url: &str) -> Option<&'static str> {
+    let path = url.split(['?', '#']).next().unwrap_or(url);
+    let ext = path.rsplit_once('.')?.1.to_ascii_lowercase();
+    IMAGE_TYPES.iter().find(|(e, _)| *e == ext).map(|(_, t)| *t)
+}
+
+const IMAGE_TYPES: &[(&str, &str)] = &[
+    ("jpg", "image/jpeg"),
+    ("jpeg", "image/jpeg"),
+    ("png", "image/png"),
+    ("gif", "image/gif"),
+    ("webp", "image/webp"),
+    ("avif", "image/avif"),
+    ("svg", "image/svg+xml"),
+];
 
 /// A media file attached to an upstream item (RSS `<enclosure>`, Atom
 /// `rel="enclosure"`, a JSON Feed attachment), republished unchanged.
@@ -60,17 +68,10 @@ pub struct Enclosure {
 
 /// Whether a media type or file name says "image".
 pub fn looks_like_image(mime: Option<&str>, url: &str) -> bool {
-    if let Some(m) = mime {
-        return m.trim().to_ascii_lowercase().starts_with("image/");
+    match mime {
+        Some(m) => m.trim().to_ascii_lowercase().starts_with("image/"),
+        None => image_type_of(url).is_some(),
     }
-    let path = url
-        .split(['?', '#'])
-        .next()
-        .unwrap_or(url)
-        .to_ascii_lowercase();
-    [".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"]
-        .iter()
-        .any(|e| path.ends_with(e))
 }
 
 #[cfg(test)]

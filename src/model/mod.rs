@@ -137,6 +137,21 @@ pub struct ArticleJson {
     pub enclosures: Vec<Enclosure>,
 }
 
+/// `href` made absolute against `base` (or taken as absolute without
+/// one), if it is then an http(s) URL: what a document's links, pictures
+/// and files become before anything keeps them.
+pub fn absolute_http(href: &str, base: Option<&url::Url>) -> Option<String> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    let url = match base {
+        Some(b) => b.join(href).ok()?,
+        None => url::Url::parse(href).ok()?,
+    };
+    is_http(&url).then(|| url.to_string())
+}
+
 /// Whether `link` is an absolute http(s) URL: the only kind that leaves
 /// topicfeed. Ingest drops the others; output checks again, because stored
 /// rows may predate that rule.

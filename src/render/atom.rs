@@ -92,7 +92,7 @@ fn entry(info: &FeedInfo, story: &Story) -> Entry {
         }
         links.push(l);
     }
-    if let Some(img) = &a.image {
+    if let Some(img) = super::lead_image(a) {
         links.push(link("enclosure", &img.url, img.mime_or_guess()));
     }
     e.set_links(links);
@@ -100,14 +100,7 @@ fn entry(info: &FeedInfo, story: &Story) -> Entry {
     let credits = super::provenance::credits(story);
     let mut content = Content::default();
     content.set_content_type(Some("html".to_owned()));
-    let html = super::provenance::with_credits(
-        super::content::with_lead_image(
-            super::content::for_feeds(&a.content_html),
-            a.image.as_ref(),
-        ),
-        &credits,
-    );
-    content.set_value(Some(xml_text(&html)));
+    content.set_value(Some(xml_text(&super::item_html(a, &credits, true))));
     e.set_content(Some(content));
     // The first-seen copy's source (RFC 4287 4.2.11), with what a reader
     // shows of it: a title, an id, a link.

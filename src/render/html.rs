@@ -139,10 +139,7 @@ pub fn feed_page(info: &FeedInfo, feed_url: &str, stories: &[Story]) -> Vec<u8> 
     }
     for s in stories {
         let a = &s.article;
-        let picture = a
-            .image
-            .as_ref()
-            .filter(|i| crate::model::is_http_url(&i.url))
+        let picture = super::lead_image(a)
             .map(|i| {
                 format!(
                     "<img class=\"lead\" src=\"{}\" alt=\"{}\" loading=\"lazy\">",
@@ -199,7 +196,7 @@ pub fn article_page(story: &Story) -> Vec<u8> {
     body.push_str("</p>");
     body.push_str(&super::content::with_lead_image(
         std::borrow::Cow::Borrowed(a.content_html.as_str()),
-        a.image.as_ref(),
+        super::lead_image(a),
     ));
     if let Some(line) = super::provenance::also_reported_html(&super::provenance::credits(story)) {
         body.push_str(&line);

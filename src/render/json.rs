@@ -90,13 +90,7 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
         .map(|s| {
             let a = &s.article;
             let credits = super::provenance::credits(s);
-            let content_html = super::provenance::with_credits(
-                super::content::with_lead_image(
-                    Cow::Borrowed(a.content_html.as_str()),
-                    a.image.as_ref(),
-                ),
-                &credits,
-            );
+            let content_html = super::item_html(a, &credits, false);
             let extension = (!credits.is_empty()).then(|| Extension {
                 sources: credits
                     .into_iter()
@@ -121,11 +115,7 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
                     .map(String::as_str)
                     .collect(),
                 language: a.language.as_deref(),
-                image: a
-                    .image
-                    .as_ref()
-                    .map(|i| i.url.as_str())
-                    .filter(|u| crate::model::is_http_url(u)),
+                image: super::lead_image(a).map(|i| i.url.as_str()),
                 attachments: a
                     .enclosures
                     .iter()

@@ -90,6 +90,30 @@ pub struct FeedInfo {
     pub hidden_topics: Vec<String>,
 }
 
+/// The article's lead image, if it may be shown: stored rows are checked
+/// again, as every link that leaves topicfeed is.
+pub(crate) fn lead_image(a: &crate::model::Article) -> Option<&crate::model::Image> {
+    a.image
+        .as_ref()
+        .filter(|i| crate::model::is_http_url(&i.url))
+}
+
+/// An item's HTML as a feed carries it: the lead image first when the body
+/// shows none, the "also reported by" line last; HTML4-only elements for
+/// RSS and Atom (`content::for_feeds`), the stored HTML5 for JSON Feed.
+pub(crate) fn item_html<'a>(
+    a: &'a crate::model::Article,
+    credits: &[provenance::Credit<'_>],
+    html4: bool,
+) -> std::borrow::Cow<'a, str> {
+    let body = if html4 {
+        content::for_feeds(&a.content_html)
+    } else {
+        std::borrow::Cow::Borrowed(a.content_html.as_str())
+    };
+    provenance::with_credits(content::with_lead_image(body, lead_image(a)), credits)
+}
+
 impl FeedInfo {
     /// The topics of `a` this feed may name.
     pub fn shown_topics<'a>(

@@ -69,7 +69,10 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
         "dc".to_owned(),
         "http://purl.org/dc/elements/1.1/".to_owned(),
     );
-    if stories.iter().any(|s| s.article.image.is_some()) {
+    if stories
+        .iter()
+        .any(|s| super::lead_image(&s.article).is_some())
+    {
         namespaces.insert("media".to_owned(), MEDIA_NS.to_owned());
     }
     channel.set_namespaces(namespaces);
@@ -108,14 +111,7 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
     // so "<script>" in it stays text.
     item.set_description(Some(xml_text(&html_escape::encode_text(&a.summary))));
     let credits = super::provenance::credits(story);
-    let content = super::provenance::with_credits(
-        super::content::with_lead_image(
-            super::content::for_feeds(&a.content_html),
-            a.image.as_ref(),
-        ),
-        &credits,
-    );
-    item.set_content(Some(xml_text(&content)));
+    item.set_content(Some(xml_text(&super::item_html(a, &credits, true))));
     media(&mut item, story);
     // The first-seen copy's source, where it has a page.
     if let Some(first) = credits.first()
@@ -149,7 +145,8 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
 /// most readers find item images.
 fn media(item: &mut Item, story: &Story) {
     let a = &story.article;
-    let enclosure = match (a.enclosures.first(), &a.image) {
+    let image = super::lead_image(a);
+    let enclosure = match (a.enclosures.first(), image) {
         (Some(file), _) => Some((file.url.as_str(), file.length, file.mime.as_str())),
         (None, Some(img)) => Some((img.url.as_str(), 0, img.mime_or_guess())),
         (None, None) => None,
@@ -161,7 +158,7 @@ fn media(item: &mut Item, story: &Story) {
         e.set_mime_type(xml_text(mime));
         item.set_enclosure(Some(e));
     }
-    let Some(img) = &a.image else {
+    let Some(img) = image else {
         return;
     };
     let element = |name: &str, attrs: &[(&str, &str)], children: Vec<(&str, Extension)>| {

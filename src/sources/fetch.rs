@@ -136,6 +136,14 @@ fn build_client(b: reqwest::ClientBuilder) -> Result<reqwest::Client, SourceErro
         .map_err(|e| SourceError::Internal(format!("cannot build the HTTP client: {e}")))
 }
 
+/// A client for URLs a stranger named (links in documents, WebSub
+/// callbacks): `opts.outbound` decides where it may connect, after DNS;
+/// no redirects are followed.
+pub fn guarded_client(opts: &FetchOptions) -> Result<reqwest::Client, SourceError> {
+    install_crypto_provider();
+    build_client(client_builder(opts).dns_resolver(opts.outbound.resolver()))
+}
+
 impl Fetcher {
     pub fn new(opts: FetchOptions) -> Result<Fetcher, SourceError> {
         install_crypto_provider();
@@ -153,8 +161,7 @@ impl Fetcher {
         if let Some(client) = self.guarded.get() {
             return Ok(client);
         }
-        let built =
-            build_client(client_builder(&self.opts).dns_resolver(self.opts.outbound.resolver()))?;
+        let built = guarded_client(&self.opts)?;
         // Two first uses at once build two; either will do.
         Ok(self.guarded.get_or_init(|| built))
     }

@@ -136,44 +136,32 @@ struct Worker {
     deliveries: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
 }
 
-/// The client for callbacks: a stranger's URLs, so through the outbound
-/// policy (unless the operator allows private addresses), no redirects.
-fn client(allow_private: bool) -> Result<reqwest::Client, reqwest::Error> {
-    crate::sources::fetch::install_crypto_provider();
-    let mut policy = crate::sources::outbound::OutboundPolicy::default();
+/// The client for callbacks: a stranger's URLs, so the outbound policy
+/// applies (unless the operator allows private addresses).
+fn client(allow_private: bool) -> Result<reqwest::Client, crate::sources::SourceError> {
+    let mut outbound = crate::sources::outbound::OutboundPolicy::default();
     if allow_private {
-        policy.allow = ["0.0.0.0/0", "::/0"]
+        outbound.allow = ["0.0.0.0/0", "::/0"]
             .iter()
             .filter_map(|net| net.parse().ok())
             .collect();
     }
-    reqwest::Client::builder()
-        .user_agent(format!(
-            "topicfeed/{} (WebSub hub)",
-            env!("CARGO_PKG_VERSION")
-        ))
-        .connect_timeout(CALLBACK_TIMEOUT)
-        .timeout(CALLBACK_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .retry(reqwest::retry::never())
-        .no_proxy()
-        .dns_resolver(policy.resolver())
-        .build()
+    crate::sources::fetch::guarded_client(&crate::sources::fetch::FetchOptions {
+        user_agent: format!("topicfeed/{} (WebSub hub)", env!("CARGO_PKG_VERSION")),
+        connect_timeout: CALLBACK_TIMEOUT,
+        timeout: CALLBACK_TIMEOUT,
+        env_proxy: false,
+        outbound,
+        ..Default::default()
+    })
 }
 
 impl Worker {
     async fn load(&self) -> Option<Vec<Subscription>> {
-        let store = self.state.store.clone();
-        match tokio::task::spawn_blocking(move || store.subscriptions(Utc::now())).await {
-            Ok(Ok(subs)) => Some(subs),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "WebSub: cannot read subscriptions");
-                None
-            }
-            Err(_) => None,
-        }
+        self.store(|store| store.subscriptions(Utc::now())).await
     }
 
+    /// A store call off the runtime's threads; a failure is logged.
     async fn store<T: Send + 'static>(
         &self,
         f: impl FnOnce(&dyn crate::store::Store) -> Result<T, crate::store::StoreError> + Send + 'static,
@@ -340,17 +328,13 @@ impl Worker {
     /// Whether a topic may still be pushed: its key (in the topic URL)
     /// must still open it, after a key was set or changed since.
     fn may_read(&self, topic: &str) -> Result<(), &'static str> {
-        let base = topic.find("/feeds/").map_or(topic, |i| &topic[..i]);
-        let (feed, _) = super::feed_of(topic, base, &self.state)
+        let feed = super::feed_of(topic, &self.state)
             .map_err(|_| "the topic is no longer a feed of this server")?;
-        super::super::private::feed(
-            self.state.config.read_key.as_ref(),
-            &self.state.topics.get(),
-            &feed.request,
-            &http::HeaderMap::new(),
-        )
-        .map(|_| ())
-        .map_err(|_| "the feed is private and the key in the topic no longer opens it")
+        if super::key_opens(&feed, &self.state) {
+            Ok(())
+        } else {
+            Err("the feed is private and the key in the topic no longer opens it")
+        }
     }
 
     /// Ends subscriptions the hub may no longer serve, telling each.
@@ -478,8 +462,7 @@ fn with_query(callback: &str, pairs: &[(&str, &str)]) -> String {
 
 /// The hub that serves `topic`: `{base}/websub` for `{base}/feeds/…`.
 pub(in crate::http) fn hub_url_of(topic: &str) -> String {
-    let base = topic.find("/feeds/").map_or(topic, |i| &topic[..i]);
-    format!("{base}/websub")
+    format!("{}/websub", super::topic_base(topic).unwrap_or(topic))
 }
 
 /// `sha256=` and the HMAC-SHA256 of `body` under `secret`, in hex.

@@ -197,87 +197,102 @@ fn check_callback(callback: &str, allow_private: bool) -> Result<String, HttpErr
     Ok(url.to_string())
 }
 
-/// A feed of this server, exactly as its self link names it: a subscriber
-/// gets pushes for the document it would poll.
-fn check_topic(topic: &str, base: &str, state: &AppState) -> Result<FeedRequest, HttpError> {
-    let (fr, canonical) = feed_of(topic, base, state)?;
-    if fr.format_given && canonical == topic {
-        // A private feed is pushed to whoever holds its key, in the topic
-        // URL (not in Basic auth, which the hub could not check again
-        // before each push).
-        super::private::feed(
-            state.config.read_key.as_ref(),
-            &state.topics.get(),
-            &fr.request,
-            &HeaderMap::new(),
-        )
-        .map_err(|_| {
-            HttpError::Forbidden(
-                "`hub.topic`: a private feed; subscribe with its URL including ?key=".into(),
-            )
-        })?;
-        return Ok(fr.request);
+/// A feed of this server under the base this request came by, exactly as
+/// its self link names it: a subscriber gets pushes for the document it
+/// would poll.
+fn check_topic(topic: &str, base: &str, state: &AppState) -> Result<(), HttpError> {
+    if topic_base(topic) != Some(base) {
+        return Err(bad(
+            "hub.topic",
+            &format!("not a feed of this server (its feeds are under {base}/feeds/)"),
+        ));
     }
-    if !fr.format_given {
+    let feed = feed_of(topic, state)?;
+    if feed.format.is_none() {
         return Err(bad(
             "hub.topic",
             "a web page, not a feed: use its .rss, .atom or .json URL",
         ));
     }
-    Err(bad(
-        "hub.topic",
-        &format!("not in canonical form; subscribe to {canonical} (the feed's self link)"),
-    ))
+    if feed.canonical != topic {
+        return Err(bad(
+            "hub.topic",
+            &format!(
+                "not in canonical form; subscribe to {} (the feed's self link)",
+                feed.canonical
+            ),
+        ));
+    }
+    if !key_opens(&feed, state) {
+        return Err(HttpError::Forbidden(
+            "`hub.topic`: a private feed; subscribe with its URL including ?key=".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the key in a topic URL (if any) opens its feed now. Only the
+/// URL counts, not a request's Basic auth: the hub asks again before each
+/// push, when there is no request.
+pub(super) fn key_opens(feed: &TopicFeed<'_>, state: &AppState) -> bool {
+    super::private::feed(
+        state.config.read_key.as_ref(),
+        &state.topics.get(),
+        &feed.request,
+        &HeaderMap::new(),
+    )
+    .is_ok()
+}
+
+/// `{base}` of a `{base}/feeds/…` URL.
+pub(super) fn topic_base(topic: &str) -> Option<&str> {
+    topic.find("/feeds/").map(|i| &topic[..i])
 }
 
 /// A feed URL of this server, parsed.
-pub(super) struct TopicFeed {
+pub(super) struct TopicFeed<'t> {
+    pub(super) base: &'t str,
     pub(super) request: FeedRequest,
-    /// `/feeds/x.rss`, not the web page `/feeds/x`.
-    pub(super) format_given: bool,
+    /// `None` for the web page (`/feeds/x`), which is no feed.
+    pub(super) format: Option<crate::render::Format>,
+    /// The URL as the feed's self link spells it.
+    pub(super) canonical: String,
 }
 
-/// Parses `topic` as one of this server's feed URLs under `base`; also
-/// returns the canonical spelling of it.
-pub(super) fn feed_of(
-    topic: &str,
-    base: &str,
-    state: &AppState,
-) -> Result<(TopicFeed, String), HttpError> {
-    let not_ours = || {
-        bad(
-            "hub.topic",
-            &format!("not a feed of this server (its feeds are under {base}/feeds/)"),
-        )
-    };
-    let rest = topic.strip_prefix(base).ok_or_else(not_ours)?;
-    let (path, q) = rest
+/// Parses `topic` as one of this server's feed URLs, the way a request
+/// for it is parsed (`feeds::feed`).
+pub(super) fn feed_of<'t>(topic: &'t str, state: &AppState) -> Result<TopicFeed<'t>, HttpError> {
+    let not_ours = || bad("hub.topic", "not a feed URL of this server");
+    let base = topic_base(topic).ok_or_else(not_ours)?;
+    let rest = &topic[base.len() + "/feeds/".len()..];
+    let (name, q) = rest
         .split_once('?')
         .map_or((rest, None), |(p, q)| (p, Some(q)));
-    let name = path.strip_prefix("/feeds/").ok_or_else(not_ours)?;
+    let (slug, format) = super::feeds::split_name(name)
+        .map_err(|_| bad("hub.topic", "not a feed format: use .rss, .atom or .json"))?;
     let topics = state.topics.get();
-    let (slug, ext) = name.rsplit_once('.').unwrap_or((name, ""));
     if slug != "all" && topics.topic(slug).is_none() {
         return Err(bad(
             "hub.topic",
             &format!("no topic `{slug}` on this server"),
         ));
     }
-    let format = crate::render::Format::from_ext(ext);
     let known = |t: &str| topics.topic(t).is_some();
-    let fr = query::parse(
+    let request = query::parse(
         slug,
         format.unwrap_or(crate::render::Format::Atom),
         q,
         &known,
     )
     .map_err(|e| bad("hub.topic", &e.to_string()))?;
-    let canonical = format!("{base}{}", fr.location(format, fr.query.cursor.as_deref()));
-    Ok((
-        TopicFeed {
-            request: fr,
-            format_given: format.is_some(),
-        },
+    let canonical = format!(
+        "{base}{}",
+        request.location(format, request.query.cursor.as_deref())
+    );
+    Ok(TopicFeed {
+        base,
+        request,
+        format,
         canonical,
-    ))
+    })
 }

@@ -385,17 +385,7 @@ fn entry_draft(
 /// The entry's web page: the first alternate (or untyped) link, else a
 /// GUID that is a URL, else (podcasts) the enclosure, absolute against `base`.
 fn entry_link(entry: &RawEntry, base: Option<&url::Url>) -> Option<String> {
-    let resolve = |href: &str| -> Option<String> {
-        let href = href.trim();
-        if href.is_empty() {
-            return None;
-        }
-        let url = match base {
-            Some(b) => b.join(href).ok()?,
-            None => url::Url::parse(href).ok()?,
-        };
-        crate::model::is_http(&url).then(|| url.to_string())
-    };
+    let resolve = |href: &str| crate::model::absolute_http(href, base);
     entry
         .links
         .iter()
@@ -423,13 +413,7 @@ fn entry_media(
     media: &[RawMedia],
     base: Option<&url::Url>,
 ) -> (Option<crate::model::Image>, Vec<crate::model::Enclosure>) {
-    let resolve = |href: &str| -> Option<String> {
-        let url = match base {
-            Some(b) => b.join(href.trim()).ok()?,
-            None => url::Url::parse(href.trim()).ok()?,
-        };
-        crate::model::is_http(&url).then(|| url.to_string())
-    };
+    let resolve = |href: &str| crate::model::absolute_http(href, base);
     let picture = media
         .iter()
         .filter(|m| m.is_image() && !m.thumbnail)

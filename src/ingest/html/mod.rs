@@ -110,12 +110,8 @@ fn canonical_url(doc: &Document, base: Option<&str>) -> Option<String> {
             doc.select(r#"meta[property="og:url"][content]"#)
                 .attr("content")
         })?;
-    let stated = stated.trim();
-    let url = match base.and_then(|b| url::Url::parse(b).ok()) {
-        Some(b) => b.join(stated).ok()?,
-        None => url::Url::parse(stated).ok()?,
-    };
-    crate::model::is_http(&url).then(|| url.to_string())
+    let base = base.and_then(|b| url::Url::parse(b).ok());
+    crate::model::absolute_http(&stated, base.as_ref())
 }
 
 /// The page's lead image: its `og:image` or `twitter:image` (Readability's

@@ -411,8 +411,7 @@ mod tests {
     use super::*;
 
     proptest::proptest! {
-        /// The byte-wise word splitter finds the runs of letters and
-        /// figures `char::is_alphanumeric` finds.
+        /// The run-at-a-time lowercasing gives what the standard one gives.
         #[test]
         fn lowercase_is_the_standard_lowercase(text in "[a-zA-Z0-9 .,’“ÉéİΣσΑ-]{0,40}") {
             proptest::prop_assert_eq!(lowercase(&text), text.to_lowercase());

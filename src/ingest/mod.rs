@@ -161,7 +161,8 @@ pub struct Draft {
     pub authors: Vec<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
-    /// A language the source stated; detection fills it otherwise.
+    /// A language the source stated, or that the parser's classifier
+    /// found beyond doubt; detection on the body fills it otherwise.
     pub language: Option<String>,
     /// A summary the source stated; otherwise taken from the body.
     pub summary: Option<String>,
@@ -416,7 +417,8 @@ pub fn blocks_html(blocks: &[Block]) -> String {
             out.push_str("</ul>");
             in_list = false;
         }
-        let text = html_escape::encode_text(&b.text);
+        // Byte-wise: html-escape reads text a character at a time.
+        let text = quick_xml::escape::partial_escape(&b.text);
         match b.kind {
             BlockKind::Standfirst => {
                 out.push_str("<p><strong>");

@@ -22,7 +22,8 @@ use crate::model::{Block, BlockKind};
 /// Cleans up and shapes content lines. `ended` says the page had an end
 /// marker (after which reader comments may follow); `after_meta` is the
 /// index of the first line after a byline or date line; `headline_at` the
-/// page line of the on-page headline.
+/// page line of the on-page headline. Also returns the page's language
+/// when the classifier's reading of its stopwords leaves no doubt.
 pub(super) fn shape(
     mut content: Vec<Line>,
     ended: bool,
@@ -30,7 +31,7 @@ pub(super) fn shape(
     rules: &Boilerplate,
     site: Option<&str>,
     headline_at: Option<usize>,
-) -> Vec<Block> {
+) -> (Vec<Block>, Option<&'static str>) {
     let after_meta = drop_above_headline(&mut content, after_meta, headline_at);
     if ended {
         drop_trailing_comments(&mut content, rules);
@@ -38,7 +39,7 @@ pub(super) fn shape(
     drop_pull_quotes(&mut content);
     drop_credited_captions(&mut content, rules);
     join_wrapped_lines(&mut content);
-    let after_meta = drop_clutter(&mut content, after_meta, site);
+    let (after_meta, language) = drop_clutter(&mut content, after_meta, site);
     let body_start = body_start(&content, after_meta);
     let mut blocks = Vec::with_capacity(content.len());
     shape_lead(
@@ -52,7 +53,7 @@ pub(super) fn shape(
     // part of the lede, as readers of the wire and the annotation
     // conventions have it.
     blocks.retain(|b| !b.text.is_empty());
-    blocks
+    (blocks, language)
 }
 
 /// Lines above the on-page headline are the page's furniture (a station's
@@ -80,14 +81,15 @@ fn drop_above_headline(
 }
 
 /// What the statistical classifier (`prose`) finds to be clutter goes;
-/// returns `after_meta` moved to the same line among those kept. A line it
+/// returns `after_meta` moved to the same line among those kept, and the
+/// language the classifier found decisive. A line it
 /// reads as an item of the list above it gets a bullet, so it is shaped
 /// (and written out, and read back) as a list item.
 fn drop_clutter(
     content: &mut Vec<Line>,
     after_meta: Option<usize>,
     site: Option<&str>,
-) -> Option<usize> {
+) -> (Option<usize>, Option<&'static str>) {
     // A short name ("Local", "News") would be found in ordinary sentences.
     let site = site.map(fold).filter(|s| s.len() >= MIN_SITE_CHARS);
     // A line right against one that an earlier pass dropped (a table, a
@@ -112,7 +114,7 @@ fn drop_clutter(
                 .is_some_and(|s| l.words < prose::PROSE_WORDS && names(&l.text, s)),
         })
         .collect();
-    let verdicts = Prose::builtin().keep(&blocks);
+    let (verdicts, language) = Prose::builtin().keep_reading_language(&blocks);
     let kept = |v: &Verdict| *v != Verdict::Drop;
     let after_meta = after_meta.map(|m| {
         verdicts[..m.min(verdicts.len())]
@@ -130,7 +132,7 @@ fn drop_clutter(
         out.push(line);
     }
     *content = out;
-    after_meta
+    (after_meta, language)
 }
 
 /// Site names shorter than this are not looked for in lines.

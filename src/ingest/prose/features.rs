@@ -163,26 +163,91 @@ pub(super) fn age_gate(text: &str) -> bool {
 /// Lowercased words with surrounding punctuation trimmed; borrowed when
 /// already lower case, as most words are.
 pub(super) fn words_of(text: &str) -> Vec<Word<'_>> {
-    text.split_whitespace().filter_map(word_of).collect()
+    // Sized for a word of every six bytes, so a line's words rarely
+    // outgrow it: growing one word at a time reallocated it four times.
+    let mut words = Vec::with_capacity(text.len() / 6 + 1);
+    words.extend(text_words(text));
+    words
+}
+
+/// The words of `text` one by one: [`word_of`] on each of its
+/// whitespace-separated tokens. ASCII text, most of any Latin-script
+/// page, is split and lowered byte by byte: decoding each character to
+/// test it for whitespace and case cost more than the word lookups that
+/// follow.
+pub(super) fn text_words(text: &str) -> impl Iterator<Item = Word<'_>> {
+    let ascii = text.is_ascii();
+    let (mut bytes, mut unicode) = if ascii {
+        (Some(AsciiTokens { text, at: 0 }), None)
+    } else {
+        (None, Some(text.split_whitespace()))
+    };
+    std::iter::from_fn(move || {
+        if let Some(tokens) = bytes.as_mut() {
+            tokens.find_map(ascii_word)
+        } else {
+            unicode.as_mut()?.find_map(word_of)
+        }
+    })
+}
+
+/// The whitespace-separated tokens of ASCII text (the whitespace of
+/// `char::is_whitespace`: space, tab to carriage return).
+struct AsciiTokens<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Iterator for AsciiTokens<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let b = self.text.as_bytes();
+        let space = |c: u8| matches!(c, b' ' | b'\t'..=b'\r');
+        while self.at < b.len() && space(b[self.at]) {
+            self.at += 1;
+        }
+        let start = self.at;
+        while self.at < b.len() && !space(b[self.at]) {
+            self.at += 1;
+        }
+        (start < self.at).then(|| &self.text[start..self.at])
+    }
+}
+
+/// [`word_of`] for an ASCII token.
+fn ascii_word(token: &str) -> Option<Word<'_>> {
+    let w = trimmed_ascii(token)?;
+    if w.bytes().any(|b| b.is_ascii_uppercase()) {
+        Some(Cow::Owned(w.to_ascii_lowercase()))
+    } else {
+        Some(Cow::Borrowed(w))
+    }
 }
 
 /// One whitespace-separated token as a word, if it has any letters or
 /// figures left once its punctuation is trimmed.
 pub(super) fn word_of(token: &str) -> Option<Word<'_>> {
-    let w = trimmed(token)?;
-    if w.chars().any(char::is_uppercase) {
+    if token.is_ascii() {
+        return ascii_word(token);
+    }
+    let w = token
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
+        .trim_matches(['\'', '’', '-']);
+    if w.is_empty() {
+        None
+    } else if w.chars().any(char::is_uppercase) {
         Some(Cow::Owned(w.to_lowercase()))
     } else {
         Some(Cow::Borrowed(w))
     }
 }
 
-/// A token with its surrounding punctuation trimmed, if any letters or
-/// figures are left. ASCII tokens, most of any Latin-script text, are
-/// trimmed byte by byte instead of through Unicode tables.
-fn trimmed(token: &str) -> Option<&str> {
-    let w = if token.is_ascii() {
-        // The two trims of the general case below, as index moves.
+/// An ASCII token with its surrounding punctuation trimmed, if any
+/// letters or figures are left: the two trims of [`word_of`]'s general
+/// case, as index moves.
+fn trimmed_ascii(token: &str) -> Option<&str> {
+    let w = {
         let b = token.as_bytes();
         let (mut start, mut end) = (0, b.len());
         let kept = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'-');
@@ -199,10 +264,6 @@ fn trimmed(token: &str) -> Option<&str> {
             end -= 1;
         }
         &token[start..end]
-    } else {
-        token
-            .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
-            .trim_matches(['\'', '’', '-'])
     };
     (!w.is_empty()).then_some(w)
 }
@@ -347,11 +408,9 @@ fn quotes(text: &str) -> Vec<Quote> {
 /// Where the first of `marks` stands in `text`. The marks are '"' or
 /// start with byte 0xC2 or 0xE2, so only bytes like those are decoded.
 fn find_mark(text: &str, marks: &[char]) -> Option<usize> {
-    text.bytes().enumerate().find_map(|(i, b)| {
-        (matches!(b, b'"' | 0xC2 | 0xE2)
-            && text[i..].chars().next().is_some_and(|c| marks.contains(&c)))
-        .then_some(i)
-    })
+    // 0xC2 and 0xE2 lead a character, so each hit is a char boundary.
+    memchr::memchr3_iter(b'"', 0xC2, 0xE2, text.as_bytes())
+        .find(|&i| text[i..].chars().next().is_some_and(|c| marks.contains(&c)))
 }
 
 /// British papers quote speech in single marks (`said: 'It's like losing

@@ -3,7 +3,7 @@
 //! it, and an article whose stopwords leave no doubt needs no trigram
 //! detection.
 
-use super::features::{Word, word_of};
+use super::features::{Word, text_words};
 use super::{Block, Lexicon, Prose};
 
 /// How many of a text's first words each language's list holds, in the
@@ -45,7 +45,7 @@ impl Prose {
 
     /// The stopword hits of the first [`LANGUAGE_SAMPLE`] words of `text`.
     fn text_hits(&self, text: &str, hits: &mut Hits) -> bool {
-        for word in text.split_whitespace().filter_map(word_of) {
+        for word in text_words(text) {
             if !hits.add(self.word_bits(&word)) {
                 return false;
             }
@@ -61,6 +61,12 @@ impl Prose {
     pub(in crate::ingest) fn stopword_language(&self, text: &str) -> Option<&str> {
         let mut hits = Hits::new();
         self.text_hits(text, &mut hits);
+        self.decisive(&hits)
+    }
+
+    /// The language one list leaves no doubt about, by the rule of
+    /// [`Prose::stopword_language`].
+    fn decisive(&self, hits: &Hits) -> Option<&str> {
         if hits.words < DECISIVE_MIN_WORDS {
             return None;
         }
@@ -81,7 +87,14 @@ impl Prose {
     /// the unknown language when none covers enough of them.
     /// `words` holds each block's words where the classifier read them
     /// (short blocks), and nothing for the others: those are read here.
-    pub(super) fn language_of(&self, blocks: &[Block], words: &[Vec<Word>]) -> &Lexicon {
+    /// Also returns the language when the page's stopwords leave no doubt
+    /// ([`Prose::stopword_language`]'s rule): the article's language then
+    /// needs no second reading of its body.
+    pub(super) fn language_of(
+        &self,
+        blocks: &[Block],
+        words: &[Vec<Word>],
+    ) -> (&Lexicon, Option<&str>) {
         let mut hits = Hits::new();
         for (b, read) in blocks.iter().zip(words) {
             let more = if read.is_empty() {
@@ -94,7 +107,8 @@ impl Prose {
             }
         }
         let total = hits.words.max(1);
-        self.languages
+        let lexicon = self
+            .languages
             .iter()
             .enumerate()
             .map(|(i, lex)| (hits.per_language[i], lex))
@@ -102,7 +116,8 @@ impl Prose {
             // A language none of the lists knows (Polish, say) would look
             // like text without stopwords: judge it by its other features.
             .filter(|(h, _)| *h as f32 / total as f32 >= self.t.known_language_share)
-            .map_or(&self.unknown, |(_, lex)| lex)
+            .map_or(&self.unknown, |(_, lex)| lex);
+        (lexicon, self.decisive(&hits))
     }
 }
 

@@ -74,7 +74,9 @@ impl Prose {
         let Some(outside) = outside_speech(text) else {
             return false;
         };
-        let imperative = sentence_openers(text).any(|w| {
+        // Read once for both tests below.
+        let openers: Vec<Word> = sentence_openers(text).collect();
+        let imperative = openers.iter().any(|w| {
             let w: &str = w.as_ref();
             // "Signalez-la", "Écrivez-nous": the imperative with its pronoun.
             lex.first.contains(w)
@@ -83,7 +85,9 @@ impl Prose {
                 })
         }) || formal_imperative(text, &lex.formal);
         let button = words.len() <= self.button_words
-            && sentence_openers(text).any(|w| self.button_first.contains(AsRef::<str>::as_ref(&w)));
+            && openers
+                .iter()
+                .any(|w| self.button_first.contains(AsRef::<str>::as_ref(w)));
         if imperative || button {
             return true;
         }

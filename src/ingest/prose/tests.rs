@@ -114,13 +114,19 @@ fn language_is_the_one_whose_stopwords_cover_most() {
         glued_above: false,
         glued_below: false,
     };
-    // Words the classifier already read are the words read again.
+    // Words the classifier already read are the words read again; the
+    // language it calls decisive is the one `stopword_language` would
+    // find in the same text.
     let language_of = |blocks: &[Block]| {
         let unread = vec![Vec::new(); blocks.len()];
         let read: Vec<_> = blocks.iter().map(|b| features::words_of(b.text)).collect();
-        let code = p.language_of(blocks, &unread).code.as_str();
-        assert_eq!(code, p.language_of(blocks, &read).code);
-        code
+        let (lexicon, decided) = p.language_of(blocks, &unread);
+        let (again, decided_again) = p.language_of(blocks, &read);
+        assert_eq!(lexicon.code, again.code);
+        let text: Vec<&str> = blocks.iter().map(|b| b.text).collect();
+        assert_eq!(decided, p.stopword_language(&text.join(" ")));
+        assert_eq!(decided, decided_again);
+        lexicon.code.as_str()
     };
     let fr = [block(
         "Le conseil a voté mardi pour fermer le vieux pont aux camions, et les habitants sont inquiets.",
@@ -516,5 +522,29 @@ proptest::proptest! {
         let digits = chars.iter().filter(|c| c.is_ascii_digit()).count();
         let share = if chars.is_empty() { 0.0 } else { digits as f32 / chars.len() as f32 };
         proptest::prop_assert_eq!(digit_share(&text), share);
+    }
+
+    /// A line's words, split and lowered byte by byte when it is ASCII,
+    /// are the words of its whitespace-separated tokens by the plain
+    /// definition, whatever the line holds.
+    #[test]
+    fn a_lines_words_are_its_tokens_words(
+        text in proptest::prop_oneof![
+            "[a-zA-Z0-9 \t\n\x0b\x0c\r.,:;!?|'\"()-]{0,60}",
+            "[a-zA-Z0-9 .,'\"’“«»éÉßİΣ\u{a0}\u{2009}-]{0,60}",
+        ]
+    ) {
+        use super::features::words_of;
+        let expected: Vec<String> = text
+            .split_whitespace()
+            .filter_map(|token| {
+                let w = token
+                    .trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’' && c != '-')
+                    .trim_matches(['\'', '’', '-']);
+                (!w.is_empty()).then(|| w.to_lowercase())
+            })
+            .collect();
+        let words: Vec<String> = words_of(&text).into_iter().map(|w| w.into_owned()).collect();
+        proptest::prop_assert_eq!(words, expected);
     }
 }

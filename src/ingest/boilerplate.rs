@@ -403,6 +403,14 @@ impl Boilerplate {
         // "— Story continues below —": the tables read the words, not
         // the rule a site draws around them.
         let line = line.trim_start_matches(LEAD_DECORATION);
+        // Most lines match no table: one search that stops at the first
+        // match says so, cheaper than gathering every table's matches.
+        if !self.line_set.is_match(line) {
+            return LineClass {
+                junk: self.is_share_bar(line),
+                ..LineClass::default()
+            };
+        }
         let m = self.line_set.matches(line);
         let words = word_count(line);
         let short = words <= 40;

@@ -8,6 +8,8 @@
 
 use std::collections::HashSet;
 
+use super::text::find_ignore_ascii_case;
+
 /// How far into the line the cookie word may stand: a banner opens it.
 const COOKIE_WITHIN_BYTES: usize = 200;
 
@@ -27,7 +29,8 @@ const OPENERS: &[&str] = &[
 
 /// `line` without a cookie banner in front, or as it is.
 pub(super) fn strip_banner<'a>(line: &'a str, buttons: &HashSet<String>) -> &'a str {
-    let Some(at) = find_ascii_ci(&line[..floor(line, COOKIE_WITHIN_BYTES)], "cookie") else {
+    let Some(at) = find_ignore_ascii_case(&line[..floor(line, COOKIE_WITHIN_BYTES)], "cookie")
+    else {
         return line;
     };
     // The end of the cookie word ("Cookie-Einstellungen" is one).
@@ -112,13 +115,6 @@ fn floor(s: &str, max: usize) -> usize {
         i -= 1;
     }
     i
-}
-
-/// Byte offset of `needle` (ASCII, lower case) in `hay`, ignoring ASCII case.
-fn find_ascii_ci(hay: &str, needle: &str) -> Option<usize> {
-    hay.as_bytes()
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 #[cfg(test)]

@@ -502,21 +502,34 @@ pub(super) fn fold_starts_with(text: &str, key: &str) -> bool {
 
 /// Whether `fold(text)` holds `key` (folded already) as whole words, as
 /// [`holds_words`] tells of a folded text. Folding keeps a word's letters
-/// together, so an ASCII text that lacks the key's first (ASCII) word in
-/// any case cannot hold the key: most lines are told so without folding.
+/// together, so a text that lacks the key's first (ASCII) word in any case
+/// cannot hold the key: most lines are told so without folding. Only two
+/// characters outside ASCII lower-case to ASCII letters (İ and the Kelvin
+/// sign K); a text with either is folded to tell.
 pub(super) fn fold_holds_words(text: &str, key: &str) -> bool {
     let first = key.split(' ').next().unwrap_or(key);
-    if text.is_ascii()
+    if !text.contains('\u{130}')
+        && !text.contains('\u{212a}')
         && first.is_ascii()
-        && !first.is_empty()
-        && !text
-            .as_bytes()
-            .windows(first.len())
-            .any(|w| w.eq_ignore_ascii_case(first.as_bytes()))
+        && find_ignore_ascii_case(text, first).is_none()
     {
         return false;
     }
     holds_words(&fold(text), key)
+}
+
+/// Byte offset of `needle` (ASCII) in `hay`, ignoring ASCII case: compared
+/// only where its first letter stands, in either case, instead of at every
+/// byte.
+pub(super) fn find_ignore_ascii_case(hay: &str, needle: &str) -> Option<usize> {
+    let (hay, needle) = (hay.as_bytes(), needle.as_bytes());
+    let Some(&head) = needle.first() else {
+        return Some(0);
+    };
+    memchr::memchr2_iter(head.to_ascii_lowercase(), head.to_ascii_uppercase(), hay).find(|&at| {
+        hay.get(at..at + needle.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// [`fold`] a character at a time: a space is given only before the next
@@ -656,12 +669,26 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn folding_lazily_agrees_with_folding_whole(
-            text in "[A-Za-zÀ-ÿİẞ0-9 .,'’—-]{0,40}",
+            text in "[A-Za-zÀ-ÿİẞ\u{212a}0-9 .,'’“—-]{0,40}",
             key in "[A-Za-zÀ-ÿ0-9 ]{1,12}",
         ) {
             let (folded, key) = (fold(&text), fold(&key));
             proptest::prop_assert_eq!(fold_starts_with(&text, &key), folded.starts_with(key.as_str()));
             proptest::prop_assert_eq!(fold_holds_words(&text, &key), holds_words(&folded, &key));
+        }
+
+        /// The search from the first letter's places finds what a search
+        /// at every byte finds.
+        #[test]
+        fn finding_ignoring_case_finds_the_first_place(
+            hay in "[A-Za-z’ -]{0,30}",
+            needle in "[A-Za-z]{1,4}",
+        ) {
+            let expected = hay
+                .as_bytes()
+                .windows(needle.len())
+                .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()));
+            proptest::prop_assert_eq!(find_ignore_ascii_case(&hay, &needle), expected);
         }
     }
 
@@ -675,6 +702,12 @@ mod tests {
         ));
         assert!(!fold_holds_words("News from KestrelFM", "kestrel fm"));
         assert!(fold_holds_words("İstanbul Gazetesi", &fold("İstanbul")));
+        // The Kelvin sign lower-cases to an ASCII k.
+        assert!(fold_holds_words("“\u{212a}estrel FM” news", "kestrel fm"));
+        assert!(!fold_holds_words(
+            "“Kestrel” FM news",
+            "kestrel fm news today"
+        ));
     }
 
     #[test]

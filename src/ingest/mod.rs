@@ -496,6 +496,29 @@ mod tests {
     }
 
     #[test]
+    fn the_language_is_the_bodys_whoever_reads_it() {
+        let language = |text: &str| normalize(Input::new(text.as_bytes())).unwrap().language;
+        // Long enough for the classifier's stopword count to decide, with
+        // an English promotion above a French story.
+        let fr = "Le port ferme ses quais aux camions | Le Courrier du Port\n\n\
+            Subscribe to our newsletter for the latest news and offers from the team.\n\n\
+            Le conseil municipal a voté mardi soir la fermeture des quais aux camions, et les \
+            habitants du quartier se disent inquiets pour leurs commerces.\n\n\
+            Selon la mairie, les travaux dureront au moins deux ans et la circulation sera \
+            déviée par le boulevard du front de mer pendant toute la durée du chantier.";
+        assert_eq!(language(fr).as_deref(), Some("fr"));
+        let de = "Die Brücke bleibt gesperrt | Der Hafenbote\n\n\
+            Der Stadtrat hat am Dienstag beschlossen, die alte Brücke für Lastwagen zu sperren, \
+            und die Anwohner sind besorgt, weil der Verkehr nun durch die engen Gassen der \
+            Altstadt fließen wird und die Arbeiten mindestens zwei Jahre dauern sollen.";
+        assert_eq!(language(de).as_deref(), Some("de"));
+        // Too short for the count: the trigram detector reads the body.
+        let es = "Huelga en el puerto\n\nLos estibadores dejaron de trabajar el lunes por la \
+            mañana, según informó el sindicato.";
+        assert_eq!(language(es).as_deref(), Some("es"));
+    }
+
+    #[test]
     fn same_input_same_id_and_url_wins() {
         let a = normalize(Input::new(
             b"Port strike\n\nDock workers walked out on Monday, the union said.",

@@ -1,9 +1,10 @@
-//! What `normalize` decides, as one digest: for speed work that must not
-//! change a single decision. Normalizes the generated benchmark corpus
-//! (the same documents `bench_normalize` times) and every plain-text
-//! fixture scrape, and prints a BLAKE3 digest of all the articles as JSON,
-//! in order. The same digest before and after a change means byte-identical
-//! output on every document.
+//! What ingest decides, as one digest: for speed work that must not
+//! change a single decision. Reads the generated benchmark corpus (the
+//! same documents `bench_normalize` times), every fixture scrape, the
+//! sample articles in every format and the upstream feed fixtures (each
+//! entry assembled), and prints a BLAKE3 digest of all the articles as
+//! JSON, in order. The same digest before and after a change means
+//! byte-identical output on every document.
 //!
 //! `cargo run --release --example normalize_digest -- [N] [--dump FILE]`
 //! (N generated scrapes, 10,000 by default; `--dump` also writes the
@@ -18,7 +19,7 @@ mod corpus;
 use std::io::Write;
 use std::path::Path;
 
-use topicfeed::ingest::{self, Input};
+use topicfeed::ingest::{self, Document, Input};
 
 fn main() -> anyhow::Result<()> {
     let mut n = 10_000usize;
@@ -42,42 +43,53 @@ fn main() -> anyhow::Result<()> {
         .into_iter()
         .map(String::into_bytes)
         .collect();
-    // The fixtures as they are on disk (any encoding), not only the UTF-8
-    // ones the generator varies.
-    for dir in [
-        "tests/fixtures/quality",
-        "tests/fixtures/scrapes",
-        "examples/articles",
-    ] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-            continue;
-        };
+    // The fixtures as they are on disk (any encoding, any format), not
+    // only the UTF-8 scrapes the generator varies. The quality corpus's
+    // `.json` files are its expected values, not inputs.
+    let fixtures: [(&str, &[&str]); 4] = [
+        ("tests/fixtures/quality", &["txt"]),
+        ("tests/fixtures/topics", &["txt"]),
+        ("examples/articles", &["txt", "html", "json", "md"]),
+        ("tests/fixtures/upstream", &["xml", "rdf", "json", "html"]),
+    ];
+    for (dir, extensions) in fixtures {
+        let entries =
+            std::fs::read_dir(root.join(dir)).map_err(|e| anyhow::anyhow!("{dir}: {e}"))?;
         let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         paths.sort();
-        for p in paths
-            .into_iter()
-            .filter(|p| p.extension().is_some_and(|e| e == "txt"))
-        {
-            docs.push(std::fs::read(&p)?);
+        for p in paths {
+            if p.extension()
+                .is_some_and(|e| extensions.iter().any(|x| e == *x))
+            {
+                docs.push(std::fs::read(&p)?);
+            }
         }
     }
     let mut hasher = blake3::Hasher::new();
     let (mut articles, mut refused) = (0usize, 0usize);
     for doc in &docs {
-        let line = match ingest::normalize(Input::new(doc)) {
-            Ok(article) => {
-                articles += 1;
-                serde_json::to_string(&article)?
-            }
-            Err(e) => {
-                refused += 1;
-                format!("error: {e}")
-            }
+        // A feed is its entries, each assembled as the poller does.
+        let read = match ingest::read(Input::new(doc)) {
+            Ok(Document::Article(a)) => vec![Ok(*a)],
+            Ok(Document::Feed(feed)) => feed.drafts.into_iter().map(ingest::assemble).collect(),
+            Err(e) => vec![Err(e)],
         };
-        hasher.update(line.as_bytes());
-        hasher.update(b"\n");
-        if let Some(out) = dump.as_mut() {
-            writeln!(out, "{line}")?;
+        for outcome in read {
+            let line = match outcome {
+                Ok(article) => {
+                    articles += 1;
+                    serde_json::to_string(&article)?
+                }
+                Err(e) => {
+                    refused += 1;
+                    format!("error: {e}")
+                }
+            };
+            hasher.update(line.as_bytes());
+            hasher.update(b"\n");
+            if let Some(out) = dump.as_mut() {
+                writeln!(out, "{line}")?;
+            }
         }
     }
     if let Some(mut out) = dump {

@@ -164,6 +164,16 @@ fn a_topic_key_guards_its_feeds_and_nothing_else() {
     );
 
     // Public feeds stay public, and nothing public lists the private topic.
+    // A key a public feed does not need is sent away: one URL per feed.
+    let stray = get_once(&s.url("/feeds/climate.atom?key=anything-at-all"), &[]);
+    assert_eq!(stray.status, 301);
+    assert!(
+        stray
+            .header("location")
+            .is_some_and(|l| l.ends_with("/feeds/climate.atom")),
+        "{:?}",
+        stray.header("location")
+    );
     let public = get(&s.url("/feeds/climate.atom"), &[]);
     assert_eq!(public.status, 200);
     assert!(
@@ -270,23 +280,23 @@ fn a_bad_key_is_refused_at_start_naming_where_it_was_written() {
         "title = \"Board\"\nany = [\"minutes\"]\nkey = \"short\"\n",
     )
     .expect("write");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_topicfeed"))
-        .args(["check", "--feeds"])
-        .arg(feeds.path())
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    // What a command that must fail printed on stderr.
+    let refusal = |cmd: &mut std::process::Command| {
+        let out = cmd.output().expect("run");
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refusal(
+        std::process::Command::new(env!("CARGO_BIN_EXE_topicfeed"))
+            .args(["check", "--feeds"])
+            .arg(feeds.path()),
+    );
     assert!(
         err.contains("board.toml:3") && err.contains("field `key`"),
         "{err}"
     );
-    let out = serve_command()
-        .args(["--no-sources", "--no-samples", "--read-key", "short"])
-        .output()
-        .expect("run");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let err =
+        refusal(serve_command().args(["--no-sources", "--no-samples", "--read-key", "short"]));
     assert!(
         err.contains("--read-key") && err.contains("at least 8"),
         "{err}"

@@ -13,7 +13,7 @@ use topicfeed::ingest::{Input, normalize};
 use topicfeed::model::fingerprint_distance as distance;
 use topicfeed::model::{Article, Block, BlockKind};
 use topicfeed::store::dedup::{self, MAX_DISTANCE, MIN_SHARED};
-use topicfeed::store::{Outcome, Query, Retention, SqliteStore, Store, StoreError};
+use topicfeed::store::{Outcome, Query, Retention, SqliteStore, Store, StoreError, Subscription};
 
 use crate::support::root;
 
@@ -1241,4 +1241,33 @@ fn blind_duplicate_pairs_merge_precisely() {
         merged_dups * 100 >= dups * 95,
         "recall {merged_dups}/{dups} under 0.95"
     );
+}
+
+#[test]
+fn a_subscriptions_signature_is_kept_by_renewals_and_never_revives_it() {
+    let (_dir, store) = open();
+    let now = t(5, 12);
+    let (cb, topic) = (
+        "https://reader.example/cb",
+        "https://feeds.example/feeds/all.atom",
+    );
+    let sub = |secret: &str, days: i64, seen: Option<u64>| Subscription {
+        callback: cb.into(),
+        topic: topic.into(),
+        secret: Some(secret.into()),
+        expires: now + Duration::days(days),
+        seen,
+    };
+    store.put_subscription(&sub("s1", 1, Some(7))).unwrap();
+    assert!(store.mark_seen(cb, topic, 8).unwrap());
+    // A renewal takes its new lease and secret and keeps what was sent.
+    store.put_subscription(&sub("s2", 10, Some(9))).unwrap();
+    assert_eq!(
+        store.subscriptions(now).unwrap(),
+        vec![sub("s2", 10, Some(8))]
+    );
+    // Recording a push for a subscription ended meanwhile brings nothing back.
+    assert!(store.delete_subscription(cb, topic).unwrap());
+    assert!(!store.mark_seen(cb, topic, 10).unwrap());
+    assert!(store.subscriptions(now).unwrap().is_empty());
 }

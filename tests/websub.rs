@@ -170,20 +170,21 @@ fn start(data: &Path) -> Server {
 }
 
 fn start_with(data: &Path, extra: &[&str]) -> Server {
+    let mut cmd = guarded(data);
+    cmd.arg("--websub-allow-private").args(extra);
+    Server::spawn(cmd)
+}
+
+/// The server on `data` as an operator runs it: callbacks on this
+/// machine's addresses refused.
+fn guarded(data: &Path) -> std::process::Command {
     let mut cmd = serve_command();
     cmd.current_dir(crate::support::root())
         .arg("--data")
         .arg(data)
         .args(crate::support::backend::database_args(data))
-        .args([
-            "--no-sources",
-            "--no-samples",
-            "--websub-allow-private",
-            "--api-token",
-            TOKEN,
-        ])
-        .args(extra);
-    Server::spawn(cmd)
+        .args(["--no-sources", "--no-samples", "--api-token", TOKEN]);
+    cmd
 }
 
 /// The next verification the subscriber answered, within 10 s.
@@ -331,6 +332,27 @@ fn subscriptions_survive_a_restart() {
 }
 
 #[test]
+fn a_stored_callback_the_policy_now_refuses_is_not_pushed() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (callback, calls) = subscriber();
+    let s = start(data.path());
+    let r = subscribe(&s, &callback, &s.url("/feeds/all.json"));
+    assert_eq!(r.status, 202);
+    next_verify(&calls);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(s.terminate().success());
+    // Restarted without the operator's leave for private addresses: the
+    // loopback callback it kept is dropped, not sent to.
+    let s = Server::spawn(guarded(data.path()));
+    std::thread::sleep(Duration::from_millis(500));
+    ingest(&s, "Climate finance talks resume after restart");
+    assert!(
+        calls.recv_timeout(Duration::from_secs(3)).is_err(),
+        "nothing reaches a loopback callback without --websub-allow-private"
+    );
+}
+
+#[test]
 fn bad_hub_requests_are_refused_naming_the_field() {
     let data = tempfile::tempdir().expect("tempdir");
     let s = start(data.path());
@@ -441,6 +463,8 @@ fn a_failed_push_is_retried_and_a_subscription_over_a_cap_is_denied() {
     let r = subscribe(&s, &callback, &topic);
     assert_eq!(r.status, 202);
     next_verify(&calls);
+    // The hub stores the subscription once its callback has answered.
+    std::thread::sleep(Duration::from_millis(500));
     // A second topic for the same callback is over its cap: denied there.
     let r = hub_request(
         &s,

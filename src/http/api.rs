@@ -217,7 +217,7 @@ fn decode_body(coding: &str, body: &[u8], max: usize) -> Result<Bytes, HttpError
 
 /// The request body, at most `max` bytes. A declared length over the limit
 /// is refused before reading; an undeclared one is cut off at the limit.
-async fn read_body(req: Request<Incoming>, max: usize) -> Result<Bytes, HttpError> {
+pub(super) async fn read_body(req: Request<Incoming>, max: usize) -> Result<Bytes, HttpError> {
     if let Some(len) = req
         .headers()
         .get(CONTENT_LENGTH)

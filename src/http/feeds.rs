@@ -41,13 +41,18 @@ pub(super) async fn feed(
     }
     let known = |t: &str| topics.topic(t).is_some();
     let browser = format.is_none() || wants_html(req.headers());
-    let fr = query::parse(
+    let mut fr = query::parse(
         slug,
         format.unwrap_or(Format::Atom),
         req.uri().query(),
         &known,
     )?;
     let access = super::private::feed(state.config.read_key.as_ref(), &topics, &fr, req.headers())?;
+    if access == super::private::Access::Public {
+        // A key a public feed does not need is not its URL's: the request
+        // is sent to the URL without it, and no copy is cached per key.
+        fr.key = None;
+    }
     let base = base_url(state, req.headers());
     let location = fr.location(format, fr.query.cursor.as_deref());
     if req.uri().path_and_query().map(|pq| pq.as_str()) != Some(location.as_str()) {

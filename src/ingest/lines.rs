@@ -155,9 +155,6 @@ pub(super) struct Body {
     /// `published` came from a labelled line ("Published: …").
     pub(super) published_labelled: bool,
     pub(super) updated: Option<DateTime<Utc>>,
-    /// The language, when the classifier's count of stopwords leaves no
-    /// doubt; detection on the assembled body decides otherwise.
-    pub(super) language: Option<&'static str>,
 }
 
 /// How many lines after the byline and date a caption with its credit
@@ -247,7 +244,7 @@ pub(super) fn parse_page(
         after_meta,
         ..
     } = pass;
-    (body.blocks, body.language) = shape(content, ended, after_meta, rules, site, headline_at);
+    body.blocks = shape(content, ended, after_meta, rules, site, headline_at);
     body
 }
 

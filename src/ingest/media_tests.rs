@@ -9,6 +9,11 @@ fn article(bytes: &str, url: Option<&str>) -> Article {
     normalize(Input::new(bytes.as_bytes()).with_url(url)).expect("an article")
 }
 
+/// The lead image's URL of the page at `url`.
+fn image_of(page: &str, url: Option<&str>) -> Option<String> {
+    article(page, url).image.map(|i| i.url)
+}
+
 fn feed_articles(xml: &str, url: &str) -> Vec<Article> {
     parse_feed(xml.as_bytes(), Some(url))
         .expect("a feed")
@@ -22,27 +27,28 @@ const BODY: &str = "<p>Dock workers in the northern port walked out again on Mon
 
 #[test]
 fn html_pages_give_their_og_image_made_absolute_else_their_first_figure() {
+    let at = Some("https://ledger.example/news/strike");
     let page = format!(
         "<html><head><title>Port strike</title><meta property=\"og:image\" content=\"/img/lead.jpg\"></head><body><article><h1>Port strike</h1>{BODY}</article></body></html>"
     );
-    let a = article(&page, Some("https://ledger.example/news/strike"));
     assert_eq!(
-        a.image.map(|i| i.url).as_deref(),
+        image_of(&page, at).as_deref(),
         Some("https://ledger.example/img/lead.jpg")
     );
     let page = format!(
         "<html><head><title>Port strike</title></head><body><article><h1>Port strike</h1><figure><img src=\"pics/gate.png\"><figcaption>At the gate</figcaption></figure>{BODY}</article></body></html>"
     );
-    let a = article(&page, Some("https://ledger.example/news/strike"));
     assert_eq!(
-        a.image.map(|i| i.url).as_deref(),
+        image_of(&page, at).as_deref(),
         Some("https://ledger.example/news/pics/gate.png")
     );
     let page = format!(
         "<html><head><title>Port strike</title><meta property=\"og:image\" content=\"javascript:alert(1)\"></head><body><article>{BODY}</article></body></html>"
     );
-    let a = article(&page, Some("https://ledger.example/news/strike"));
-    assert!(a.image.is_none(), "only http(s) leaves topicfeed");
+    assert!(
+        image_of(&page, at).is_none(),
+        "only http(s) leaves topicfeed"
+    );
 }
 
 #[test]
@@ -152,9 +158,8 @@ fn atom_enclosures_and_json_feed_images() {
 #[test]
 fn markdown_front_matter_and_json_name_their_image() {
     let md = "---\ntitle: Port strike\nurl: https://ledger.example/strike\nimage: /img/strike.jpg\n---\n\nDock workers in the northern port walked out again on Monday after talks collapsed, union leaders said.\n";
-    let a = article(md, None);
     assert_eq!(
-        a.image.map(|i| i.url).as_deref(),
+        image_of(md, None).as_deref(),
         Some("https://ledger.example/img/strike.jpg")
     );
     let json = r#"{"title":"Port strike","url":"https://ledger.example/strike","image":{"@type":"ImageObject","url":"https://ledger.example/s.jpg","caption":"Workers at the gate"},
@@ -167,4 +172,57 @@ fn markdown_front_matter_and_json_name_their_image() {
     let a = article(bad, None);
     assert!(a.image.is_none());
     assert!(a.notes.iter().any(|n| n.contains("image")), "{:?}", a.notes);
+}
+
+#[test]
+fn media_either_feed_reader_finds_are_kept_together() {
+    // Audio inside `media:group`, and `media:content` with children: the
+    // salvage reader, read for the item-level thumbnail, does not see
+    // them, and must not take them away.
+    let xml = r#"<?xml version="1.0"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>Harbour Hour</title><link>https://p.example/</link><description>d</description>
+<item><title>Episode nine</title><guid isPermaLink="false">ep9</guid>
+<description>The harbour council voted on the new ferry timetable on Monday evening after a long debate.</description>
+<media:thumbnail url="https://p.example/ep9.jpg"/>
+<media:group><media:content url="https://p.example/ep9.mp3" type="audio/mpeg" fileSize="99"/></media:group>
+</item>
+<item><title>Episode ten</title><guid isPermaLink="false">ep10</guid>
+<description>The harbour council voted on the new ferry timetable on Monday evening after a long debate.</description>
+<media:content url="https://p.example/ep10.mp3" type="audio/mpeg" fileSize="99"><media:title>Ten</media:title></media:content>
+<media:thumbnail url="https://p.example/ep10.jpg"/>
+</item>
+</channel></rss>"#;
+    let items = feed_articles(xml, "https://p.example/feed.xml");
+    for (a, n) in items.iter().zip(["9", "10"]) {
+        let files: Vec<&str> = a.enclosures.iter().map(|e| e.url.as_str()).collect();
+        assert_eq!(
+            files,
+            [format!("https://p.example/ep{n}.mp3")],
+            "{}",
+            a.title
+        );
+        assert_eq!(
+            a.image.as_ref().map(|i| i.url.clone()),
+            Some(format!("https://p.example/ep{n}.jpg"))
+        );
+    }
+}
+
+#[test]
+fn an_upstream_media_type_that_is_not_one_is_dropped() {
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+{"id":"1","url":"https://j.example/1","title":"One","content_text":"The harbour council voted on the new ferry timetable on Monday evening after a long debate.","attachments":[{"url":"https://j.example/1.mp3","mime_type":"audio/mpeg\u0001\"<x>"},{"url":"https://j.example/1.ogg","mime_type":"Audio/Ogg; codecs=opus"}]}]}"#;
+    let a = &feed_articles(json, "https://j.example/feed.json")[0];
+    let types: Vec<(&str, &str)> = a
+        .enclosures
+        .iter()
+        .map(|e| (e.url.as_str(), e.mime.as_str()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("https://j.example/1.mp3", "application/octet-stream"),
+            ("https://j.example/1.ogg", "audio/ogg")
+        ]
+    );
 }

@@ -161,8 +161,7 @@ pub struct Draft {
     pub authors: Vec<String>,
     pub published: Option<DateTime<Utc>>,
     pub updated: Option<DateTime<Utc>>,
-    /// A language the source stated, or that the parser's classifier
-    /// found beyond doubt; detection on the body fills it otherwise.
+    /// A language the source stated; detection fills it otherwise.
     pub language: Option<String>,
     /// A summary the source stated; otherwise taken from the body.
     pub summary: Option<String>,
@@ -417,8 +416,7 @@ pub fn blocks_html(blocks: &[Block]) -> String {
             out.push_str("</ul>");
             in_list = false;
         }
-        // Byte-wise: html-escape reads text a character at a time.
-        let text = quick_xml::escape::partial_escape(&b.text);
+        let text = html_escape::encode_text(&b.text);
         match b.kind {
             BlockKind::Standfirst => {
                 out.push_str("<p><strong>");
@@ -496,10 +494,32 @@ mod tests {
     }
 
     #[test]
-    fn the_language_is_the_bodys_whoever_reads_it() {
+    fn the_language_is_the_bodys() {
         let language = |text: &str| normalize(Input::new(text.as_bytes())).unwrap().language;
-        // Long enough for the classifier's stopword count to decide, with
-        // an English promotion above a French story.
+        // Clutter in another language above the story is not the story's:
+        // the language is read on the body, after the clutter went.
+        let under_headlines = concat!(
+            "Le port ferme ses quais aux camions\n",
+            "\n",
+            "Ferry strike ends after talks with the union and the port\n",
+            "Council to vote on the budget for the new school in the town\n",
+            "Storm warning for the coast as the wind picks up over the weekend\n",
+            "Harbour museum to open a new wing in the spring of next year\n",
+            "Police appeal for witnesses after a crash on the coast road\n",
+            "Local team wins the cup for the third time in a row at home\n",
+            "Bus fares to rise in the new year, the operator says to the press\n",
+            "Fishing fleet returns to the port with a record catch of the year\n",
+            "Hospital waiting times are the longest in the region for a decade\n",
+            "Library hours cut as the council looks for savings in the budget\n",
+            "\n",
+            "Le conseil municipal a voté mardi soir la fermeture des quais aux camions, et les habitants du quartier se disent inquiets pour leurs commerces et pour la circulation dans le centre.\n",
+            "\n",
+            "Selon la mairie, les travaux dureront au moins deux ans et la circulation sera déviée par le boulevard du front de mer pendant toute la durée du chantier.\n",
+            "\n",
+            "Les commerçants ont demandé une réunion avec le maire pour discuter des compensations prévues par la ville.\n",
+        );
+        assert_eq!(language(under_headlines).as_deref(), Some("fr"));
+        // An English promotion above a French story.
         let fr = "Le port ferme ses quais aux camions | Le Courrier du Port\n\n\
             Subscribe to our newsletter for the latest news and offers from the team.\n\n\
             Le conseil municipal a voté mardi soir la fermeture des quais aux camions, et les \
@@ -512,7 +532,7 @@ mod tests {
             und die Anwohner sind besorgt, weil der Verkehr nun durch die engen Gassen der \
             Altstadt fließen wird und die Arbeiten mindestens zwei Jahre dauern sollen.";
         assert_eq!(language(de).as_deref(), Some("de"));
-        // Too short for the count: the trigram detector reads the body.
+        // Too short for the stopword count: the trigram detector decides.
         let es = "Huelga en el puerto\n\nLos estibadores dejaron de trabajar el lunes por la \
             mañana, según informó el sindicato.";
         assert_eq!(language(es).as_deref(), Some("es"));

@@ -22,8 +22,7 @@ use crate::model::{Block, BlockKind};
 /// Cleans up and shapes content lines. `ended` says the page had an end
 /// marker (after which reader comments may follow); `after_meta` is the
 /// index of the first line after a byline or date line; `headline_at` the
-/// page line of the on-page headline. Also returns the page's language
-/// when the classifier's reading of its stopwords leaves no doubt.
+/// page line of the on-page headline.
 pub(super) fn shape(
     mut content: Vec<Line>,
     ended: bool,
@@ -31,7 +30,7 @@ pub(super) fn shape(
     rules: &Boilerplate,
     site: Option<&str>,
     headline_at: Option<usize>,
-) -> (Vec<Block>, Option<&'static str>) {
+) -> Vec<Block> {
     let after_meta = drop_above_headline(&mut content, after_meta, headline_at);
     if ended {
         drop_trailing_comments(&mut content, rules);
@@ -39,7 +38,7 @@ pub(super) fn shape(
     drop_pull_quotes(&mut content);
     drop_credited_captions(&mut content, rules);
     join_wrapped_lines(&mut content);
-    let (after_meta, language) = drop_clutter(&mut content, after_meta, site);
+    let after_meta = drop_clutter(&mut content, after_meta, site);
     let body_start = body_start(&content, after_meta);
     let mut blocks = Vec::with_capacity(content.len());
     shape_lead(
@@ -53,7 +52,7 @@ pub(super) fn shape(
     // part of the lede, as readers of the wire and the annotation
     // conventions have it.
     blocks.retain(|b| !b.text.is_empty());
-    (blocks, language)
+    blocks
 }
 
 /// Lines above the on-page headline are the page's furniture (a station's
@@ -81,15 +80,14 @@ fn drop_above_headline(
 }
 
 /// What the statistical classifier (`prose`) finds to be clutter goes;
-/// returns `after_meta` moved to the same line among those kept, and the
-/// language the classifier found decisive. A line it
+/// returns `after_meta` moved to the same line among those kept. A line it
 /// reads as an item of the list above it gets a bullet, so it is shaped
 /// (and written out, and read back) as a list item.
 fn drop_clutter(
     content: &mut Vec<Line>,
     after_meta: Option<usize>,
     site: Option<&str>,
-) -> (Option<usize>, Option<&'static str>) {
+) -> Option<usize> {
     // A short name ("Local", "News") would be found in ordinary sentences.
     let site = site.map(fold).filter(|s| s.len() >= MIN_SITE_CHARS);
     // A line right against one that an earlier pass dropped (a table, a
@@ -111,10 +109,10 @@ fn drop_clutter(
                     .is_none_or(|below| l.at.last + 1 != below.at.first),
             names_site: site
                 .as_deref()
-                .is_some_and(|s| l.words < prose::PROSE_WORDS && names(&l.text, s)),
+                .is_some_and(|s| l.words < prose::PROSE_WORDS && fold_holds_words(&l.text, s)),
         })
         .collect();
-    let (verdicts, language) = Prose::builtin().keep_reading_language(&blocks);
+    let verdicts = Prose::builtin().keep(&blocks);
     let kept = |v: &Verdict| *v != Verdict::Drop;
     let after_meta = after_meta.map(|m| {
         verdicts[..m.min(verdicts.len())]
@@ -132,16 +130,11 @@ fn drop_clutter(
         out.push(line);
     }
     *content = out;
-    (after_meta, language)
+    after_meta
 }
 
 /// Site names shorter than this are not looked for in lines.
 const MIN_SITE_CHARS: usize = 5;
-
-/// Whether `text` names the site whose folded name is `site`, as whole words.
-fn names(text: &str, site: &str) -> bool {
-    fold_holds_words(text, site)
-}
 
 /// Where the lead (captions, standfirst) ends and the story begins.
 fn body_start(content: &[Line], after_meta: Option<usize>) -> usize {

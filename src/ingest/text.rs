@@ -111,7 +111,6 @@ pub fn parse(text: &str, rules: &Boilerplate) -> Option<Draft> {
         published: body.published,
         updated: body.updated,
         blocks: body.blocks,
-        language: body.language.map(str::to_owned),
         ..Draft::default()
     })
 }

@@ -155,6 +155,8 @@ fn merge_page(entry: &mut Draft, page: Draft, min_chars: usize) {
     }
     entry.published = entry.published.or(page.published);
     entry.language = entry.language.take().or(page.language);
+    // The feed's own picture first; the page's when the feed had none.
+    entry.image = entry.image.take().or(page.image);
 }
 
 #[cfg(test)]

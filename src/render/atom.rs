@@ -10,11 +10,12 @@ use super::{
 };
 use crate::model::Story;
 
+/// A link; its URL and type are stored text, made XML-safe as the rest is.
 fn link(rel: &str, href: &str, mime: &str) -> Link {
     let mut l = Link::default();
     l.set_rel(rel);
-    l.set_href(href);
-    l.set_mime_type(Some(mime.to_owned()));
+    l.set_href(xml_text(href));
+    l.set_mime_type(Some(xml_text(mime)));
     l
 }
 
@@ -85,7 +86,7 @@ fn entry(info: &FeedInfo, story: &Story) -> Entry {
     e.set_authors(authors);
     let mut links = vec![link("alternate", &item_link(info, story), "text/html")];
     // Files first, as upstream gave them; then the picture.
-    for file in &a.enclosures {
+    for file in super::enclosures(a) {
         let mut l = link("enclosure", &file.url, &file.mime);
         if file.length > 0 {
             l.set_length(Some(file.length.to_string()));

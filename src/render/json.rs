@@ -116,9 +116,7 @@ pub fn render(info: &FeedInfo, stories: &[Story]) -> Vec<u8> {
                     .collect(),
                 language: a.language.as_deref(),
                 image: super::lead_image(a).map(|i| i.url.as_str()),
-                attachments: a
-                    .enclosures
-                    .iter()
+                attachments: super::enclosures(a)
                     .map(|f| Attachment {
                         url: &f.url,
                         mime_type: &f.mime,

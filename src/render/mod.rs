@@ -98,6 +98,16 @@ pub(crate) fn lead_image(a: &crate::model::Article) -> Option<&crate::model::Ima
         .filter(|i| crate::model::is_http_url(&i.url))
 }
 
+/// The article's media files that may be published: stored rows are
+/// checked again, as the lead image is.
+pub(crate) fn enclosures(
+    a: &crate::model::Article,
+) -> impl Iterator<Item = &crate::model::Enclosure> {
+    a.enclosures
+        .iter()
+        .filter(|f| crate::model::is_http_url(&f.url))
+}
+
 /// An item's HTML as a feed carries it: the lead image first when the body
 /// shows none, the "also reported by" line last; HTML4-only elements for
 /// RSS and Atom (`content::for_feeds`), the stored HTML5 for JSON Feed.

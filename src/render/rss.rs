@@ -146,7 +146,7 @@ fn item(info: &FeedInfo, story: &Story) -> Item {
 fn media(item: &mut Item, story: &Story) {
     let a = &story.article;
     let image = super::lead_image(a);
-    let enclosure = match (a.enclosures.first(), image) {
+    let enclosure = match (super::enclosures(a).next(), image) {
         (Some(file), _) => Some((file.url.as_str(), file.length, file.mime.as_str())),
         (None, Some(img)) => Some((img.url.as_str(), 0, img.mime_or_guess())),
         (None, None) => None,

@@ -230,8 +230,14 @@ pub trait Store: Send + Sync {
     /// Monotonic counter bumped by every write that changed any story (used to invalidate caches).
     fn generation(&self) -> u64;
     /// Adds a WebSub subscription, or renews the one for its callback and
-    /// topic. Subscriptions change no story: the generation stays.
+    /// topic; a renewal keeps the signature last sent, so a change not yet
+    /// pushed is still pushed. Subscriptions change no story: the
+    /// generation stays.
     fn put_subscription(&self, sub: &Subscription) -> Result<(), StoreError>;
+    /// Records the item-set signature the subscriber of `callback` to
+    /// `topic` was last sent, if it is still subscribed (a subscription
+    /// ended meanwhile is not brought back); whether it was.
+    fn mark_seen(&self, callback: &str, topic: &str, seen: u64) -> Result<bool, StoreError>;
     /// Removes the subscription of `callback` to `topic`; whether there was one.
     fn delete_subscription(&self, callback: &str, topic: &str) -> Result<bool, StoreError>;
     /// Every subscription still current at `now`; expired ones are deleted.

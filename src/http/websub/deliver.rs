@@ -6,8 +6,11 @@
 //! [`TICK`] while anyone subscribes (and every [`IDLE_TICK`] otherwise, to
 //! see subscriptions another instance took). A subscriber is pushed the
 //! feed when the signature of its item set differs from the one stored
-//! with the subscription (what it last got), so a restart or a change of
-//! leader misses nothing. Only the instance that leads the store's chores
+//! with the subscription (what it was last sent), so a change made while
+//! the hub was down, or while another instance led, is still pushed. The
+//! signature is recorded when a push starts: a push that fails all its
+//! retries, or that a restart cuts off, is not sent again until the feed
+//! changes once more. Only the instance that leads the store's chores
 //! pushes, so a shared store's subscribers get one copy.
 
 use std::collections::HashMap;
@@ -17,6 +20,8 @@ use std::time::Duration;
 use chrono::Utc;
 use hmac::{KeyInit, Mac};
 use std::sync::Mutex;
+
+use crate::sources::outbound::OutboundPolicy;
 
 use tokio::sync::{Semaphore, mpsc};
 
@@ -69,7 +74,8 @@ impl Hub {
 /// The hub's loop. It runs for the life of the server (the state it
 /// serves holds the [`Hub`] handle); pending retries end with the process.
 pub async fn run(state: Arc<AppState>, mut jobs: mpsc::Receiver<Intent>) {
-    let client = match client(state.config.websub.allow_private) {
+    let policy = callback_policy(state.config.websub.allow_private);
+    let client = match client(&policy) {
         Ok(c) => c,
         Err(e) => {
             tracing::error!(error = %e, "WebSub hub not started");
@@ -79,6 +85,7 @@ pub async fn run(state: Arc<AppState>, mut jobs: mpsc::Receiver<Intent>) {
     let hub = Arc::new(Worker {
         state,
         client,
+        policy,
         verifying: Arc::new(Semaphore::new(VERIFYING)),
         sending: Arc::new(Semaphore::new(SENDING)),
         deliveries: Mutex::new(HashMap::new()),
@@ -126,6 +133,10 @@ pub async fn run(state: Arc<AppState>, mut jobs: mpsc::Receiver<Intent>) {
 struct Worker {
     state: Arc<AppState>,
     client: reqwest::Client,
+    /// Checked before every request: the client's resolver sees names
+    /// only, and a stored callback may name an address (taken under an
+    /// earlier `--websub-allow-private`, or by another instance).
+    policy: OutboundPolicy,
     /// Verifications in flight (each a GET of a stranger's URL).
     verifying: Arc<Semaphore>,
     /// Deliveries sending at once.
@@ -136,27 +147,44 @@ struct Worker {
     deliveries: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
 }
 
-/// The client for callbacks: a stranger's URLs, so the outbound policy
-/// applies (unless the operator allows private addresses).
-fn client(allow_private: bool) -> Result<reqwest::Client, crate::sources::SourceError> {
-    let mut outbound = crate::sources::outbound::OutboundPolicy::default();
+/// Where the hub may send: callbacks are a stranger's URLs, so public
+/// addresses only, unless the operator allows private ones.
+pub(super) fn callback_policy(allow_private: bool) -> OutboundPolicy {
+    let mut policy = OutboundPolicy::default();
     if allow_private {
-        outbound.allow = ["0.0.0.0/0", "::/0"]
+        policy.allow = ["0.0.0.0/0", "::/0"]
             .iter()
             .filter_map(|net| net.parse().ok())
             .collect();
     }
+    policy
+}
+
+/// The client for callbacks: its resolver refuses names that lead where
+/// `policy` does not permit.
+fn client(policy: &OutboundPolicy) -> Result<reqwest::Client, crate::sources::SourceError> {
     crate::sources::fetch::guarded_client(&crate::sources::fetch::FetchOptions {
         user_agent: format!("topicfeed/{} (WebSub hub)", env!("CARGO_PKG_VERSION")),
         connect_timeout: CALLBACK_TIMEOUT,
         timeout: CALLBACK_TIMEOUT,
         env_proxy: false,
-        outbound,
+        outbound: policy.clone(),
         ..Default::default()
     })
 }
 
 impl Worker {
+    /// Whether the hub may send to `callback` now.
+    fn reachable(&self, callback: &str) -> bool {
+        let verdict = url::Url::parse(callback)
+            .map_err(|e| e.to_string())
+            .and_then(|url| self.policy.check_url(&url));
+        if let Err(why) = &verdict {
+            tracing::info!(%callback, %why, "WebSub: callback refused by the outbound policy");
+        }
+        verdict.is_ok()
+    }
+
     async fn load(&self) -> Option<Vec<Subscription>> {
         self.store(|store| store.subscriptions(Utc::now())).await
     }
@@ -180,6 +208,9 @@ impl Worker {
     /// Verification of intent (WebSub 5.3): the callback must echo a
     /// challenge. A subscription over a cap is denied at the callback.
     async fn verify(self: Arc<Self>, intent: Intent, _slot: tokio::sync::OwnedSemaphorePermit) {
+        if !self.reachable(&intent.callback) {
+            return;
+        }
         if intent.subscribe
             && let Some(reason) = self.over_cap(&intent).await
         {
@@ -275,6 +306,9 @@ impl Worker {
     /// Tells the subscriber its subscription was refused, or has ended
     /// (WebSub 5.2).
     async fn deny(&self, callback: &str, topic: &str, reason: &str) {
+        if !self.reachable(callback) {
+            return;
+        }
         let query = [
             ("hub.mode", "denied"),
             ("hub.topic", topic),
@@ -311,14 +345,17 @@ impl Worker {
                 if sub.seen == Some(entry.signature) {
                     continue;
                 }
-                let now = Subscription {
-                    seen: Some(entry.signature),
-                    ..sub.clone()
-                };
-                self.store(move |store| store.put_subscription(&now)).await;
+                // Only the signature is written: a whole row from the
+                // start of this look would bring back a subscription ended
+                // meanwhile, or undo a renewal's lease.
+                let (callback, topic, seen) =
+                    (sub.callback.clone(), sub.topic.clone(), entry.signature);
+                let still = self
+                    .store(move |store| store.mark_seen(&callback, &topic, seen))
+                    .await;
                 // A subscription from before signatures were kept learns
                 // the current one without a push.
-                if sub.seen.is_some() {
+                if still == Some(true) && sub.seen.is_some() {
                     self.send(sub.clone(), entry.clone());
                 }
             }
@@ -362,6 +399,12 @@ impl Worker {
 
     /// One delivery, retried with backoff; a 410 ends the subscription.
     async fn deliver(&self, sub: &Subscription, entry: &crate::http::cache::Entry) {
+        if !self.reachable(&sub.callback) {
+            let (cb, topic) = (sub.callback.clone(), sub.topic.clone());
+            self.store(move |store| store.delete_subscription(&cb, &topic))
+                .await;
+            return;
+        }
         let hub_url = hub_url_of(&sub.topic);
         let link = format!("<{hub_url}>; rel=\"hub\", <{}>; rel=\"self\"", sub.topic);
         let signature = sub.secret.as_deref().map(|s| sign(s, &entry.body));

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use url::form_urlencoded;
 
@@ -97,11 +97,7 @@ pub(super) async fn request(req: Request<Incoming>, state: &AppState) -> Result<
         ));
     }
     let base = base_url(state, req.headers());
-    let body = Limited::new(req.into_body(), MAX_REQUEST_BYTES)
-        .collect()
-        .await
-        .map_err(|_| HttpError::TooLarge(MAX_REQUEST_BYTES))?
-        .to_bytes();
+    let body = super::api::read_body(req, MAX_REQUEST_BYTES).await?;
     let intent = parse(&body, &base, state)?;
     hub.submit(intent)?;
     let mut r = http::Response::new(Full::new(Bytes::from_static(
@@ -184,16 +180,14 @@ fn check_callback(callback: &str, allow_private: bool) -> Result<String, HttpErr
     if !crate::model::is_http(&url) {
         return Err(bad("hub.callback", "not an http(s) URL"));
     }
-    if !allow_private {
-        crate::sources::outbound::OutboundPolicy::default()
-            .check_url(&url)
-            .map_err(|why| {
-                bad(
-                    "hub.callback",
-                    &format!("{why} (the operator may allow it: serve --websub-allow-private)"),
-                )
-            })?;
-    }
+    deliver::callback_policy(allow_private)
+        .check_url(&url)
+        .map_err(|why| {
+            bad(
+                "hub.callback",
+                &format!("{why} (the operator may allow it: serve --websub-allow-private)"),
+            )
+        })?;
     Ok(url.to_string())
 }
 

@@ -72,11 +72,25 @@ pub(super) struct RawMedia {
     pub thumbnail: bool,
 }
 
+/// A media type as feeds publish it (`type/subtype`, lower case, no
+/// parameters), if `raw` is one: an upstream's type is written into
+/// every format served, so anything else is dropped.
+fn media_type(raw: &str) -> Option<String> {
+    let essence = raw.split(';').next()?.trim().to_ascii_lowercase();
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    let (kind, sub) = essence.split_once('/')?;
+    (token(kind) && token(sub)).then_some(essence)
+}
+
 impl RawMedia {
     pub(super) fn file(url: String, mime: Option<String>, length: Option<u64>) -> RawMedia {
         RawMedia {
             url,
-            mime: mime.filter(|m| !m.trim().is_empty()),
+            mime: mime.and_then(|m| media_type(&m)),
             length,
             ..RawMedia::default()
         }

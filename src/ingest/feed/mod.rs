@@ -174,7 +174,10 @@ fn parse_json(
 /// `<enclosure>` it drops the podcast's audio file for the picture, and
 /// an item-level `media:thumbnail` not inside `media:content` is lost.
 /// Only documents that declare Media RSS pay for a second reading, by the
-/// salvage reader, whose entries list every media element as written.
+/// salvage reader, whose entries list the item's own media elements. What
+/// it finds is added to what feed-rs found, never put in its place: each
+/// reader sees media the other misses (feed-rs reads `media:group` and
+/// `media:content` with children; the salvage reader, the enclosure).
 fn media_rss(text: &str, doc_base: Option<&str>, raw: &mut convert::RawFeed) {
     if !text.contains("search.yahoo.com/mrss") {
         return;
@@ -187,8 +190,12 @@ fn media_rss(text: &str, doc_base: Option<&str>, raw: &mut convert::RawFeed) {
         return;
     }
     for (entry, seen) in raw.entries.iter_mut().zip(salvaged.feed.entries) {
-        if (entry.id == seen.id || seen.id.is_empty()) && !seen.media.is_empty() {
-            entry.media = seen.media;
+        if entry.id == seen.id || seen.id.is_empty() {
+            for m in seen.media {
+                if !entry.media.iter().any(|known| known.url == m.url) {
+                    entry.media.push(m);
+                }
+            }
         }
     }
 }

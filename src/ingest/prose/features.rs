@@ -247,25 +247,22 @@ pub(super) fn word_of(token: &str) -> Option<Word<'_>> {
 /// letters or figures are left: the two trims of [`word_of`]'s general
 /// case, as index moves.
 fn trimmed_ascii(token: &str) -> Option<&str> {
-    let w = {
-        let b = token.as_bytes();
-        let (mut start, mut end) = (0, b.len());
-        let kept = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'-');
-        while start < end && !kept(b[start]) {
-            start += 1;
-        }
-        while end > start && !kept(b[end - 1]) {
-            end -= 1;
-        }
-        while start < end && matches!(b[start], b'\'' | b'-') {
-            start += 1;
-        }
-        while end > start && matches!(b[end - 1], b'\'' | b'-') {
-            end -= 1;
-        }
-        &token[start..end]
-    };
-    (!w.is_empty()).then_some(w)
+    let b = token.as_bytes();
+    let (mut start, mut end) = (0, b.len());
+    let kept = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'\'' | b'-');
+    while start < end && !kept(b[start]) {
+        start += 1;
+    }
+    while end > start && !kept(b[end - 1]) {
+        end -= 1;
+    }
+    while start < end && matches!(b[start], b'\'' | b'-') {
+        start += 1;
+    }
+    while end > start && matches!(b[end - 1], b'\'' | b'-') {
+        end -= 1;
+    }
+    (start < end).then(|| &token[start..end])
 }
 
 /// A word of a line, lower-cased.

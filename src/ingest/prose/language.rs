@@ -61,12 +61,6 @@ impl Prose {
     pub(in crate::ingest) fn stopword_language(&self, text: &str) -> Option<&str> {
         let mut hits = Hits::new();
         self.text_hits(text, &mut hits);
-        self.decisive(&hits)
-    }
-
-    /// The language one list leaves no doubt about, by the rule of
-    /// [`Prose::stopword_language`].
-    fn decisive(&self, hits: &Hits) -> Option<&str> {
         if hits.words < DECISIVE_MIN_WORDS {
             return None;
         }
@@ -87,14 +81,7 @@ impl Prose {
     /// the unknown language when none covers enough of them.
     /// `words` holds each block's words where the classifier read them
     /// (short blocks), and nothing for the others: those are read here.
-    /// Also returns the language when the page's stopwords leave no doubt
-    /// ([`Prose::stopword_language`]'s rule): the article's language then
-    /// needs no second reading of its body.
-    pub(super) fn language_of(
-        &self,
-        blocks: &[Block],
-        words: &[Vec<Word>],
-    ) -> (&Lexicon, Option<&str>) {
+    pub(super) fn language_of(&self, blocks: &[Block], words: &[Vec<Word>]) -> &Lexicon {
         let mut hits = Hits::new();
         for (b, read) in blocks.iter().zip(words) {
             let more = if read.is_empty() {
@@ -107,8 +94,7 @@ impl Prose {
             }
         }
         let total = hits.words.max(1);
-        let lexicon = self
-            .languages
+        self.languages
             .iter()
             .enumerate()
             .map(|(i, lex)| (hits.per_language[i], lex))
@@ -116,8 +102,7 @@ impl Prose {
             // A language none of the lists knows (Polish, say) would look
             // like text without stopwords: judge it by its other features.
             .filter(|(h, _)| *h as f32 / total as f32 >= self.t.known_language_share)
-            .map_or(&self.unknown, |(_, lex)| lex);
-        (lexicon, self.decisive(&hits))
+            .map_or(&self.unknown, |(_, lex)| lex)
     }
 }
 

@@ -80,8 +80,6 @@ struct Measured<'a, 'p> {
     /// The page's language, judged once on every line: the lines later
     /// passes drop are too few to change it.
     lexicon: &'p Lexicon,
-    /// The page's language when its stopwords leave no doubt.
-    language: Option<&'p str>,
     counts: Vec<usize>,
     /// Only lines short enough to be clutter are read word by word.
     words: Vec<Vec<Word<'a>>>,
@@ -121,12 +119,10 @@ impl<'a, 'p> Measured<'a, 'p> {
                     && (digit_share(b.text) >= t.table_digit_share || table_row(b.text))
             })
             .collect();
-        let (lexicon, language) = prose.language_of(blocks, &words);
         Measured {
             keys,
             table,
-            lexicon,
-            language,
+            lexicon: prose.language_of(blocks, &words),
             classes: vec![None; counts.len()],
             counts,
             words,
@@ -404,22 +400,12 @@ impl Prose {
         })
     }
 
-    /// [`Prose::keep_reading_language`]'s verdicts alone.
-    #[cfg(test)]
-    pub(super) fn keep(&self, blocks: &[Block]) -> Vec<Verdict> {
-        self.keep_reading_language(blocks).0
-    }
-
     /// Which lines to keep, judged again on what is left until nothing
     /// more goes. A line's class leans on its neighbours, so dropping one
     /// changes the context of the rest; without the second look, cleaning
     /// the cleaned text (a reader re-importing the feed, `reclean`) would
     /// cut what the first pass kept.
-    ///
-    /// Also returns the page's language when its stopwords leave no doubt
-    /// (`lang::detect`'s first test, read here on the page's first words,
-    /// so the body need not be read again for it).
-    pub(super) fn keep_reading_language(&self, blocks: &[Block]) -> (Vec<Verdict>, Option<&str>) {
+    pub(super) fn keep(&self, blocks: &[Block]) -> Vec<Verdict> {
         let mut measured = Measured::new(blocks, self);
         let all: Vec<usize> = (0..blocks.len()).collect();
         let mut verdicts = self.keep_once(blocks, &all, &mut measured);
@@ -439,7 +425,7 @@ impl Prose {
                 break;
             }
         }
-        (verdicts, measured.language)
+        verdicts
     }
 
     /// One pass over the lines at `at`: clutter anywhere goes, and so does

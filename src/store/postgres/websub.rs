@@ -17,7 +17,7 @@ impl PostgresStore {
                      VALUES ($1, $2, $3, $4, $5)
                      ON CONFLICT (callback, topic) DO UPDATE
                      SET secret = excluded.secret, expires = excluded.expires,
-                         seen = excluded.seen",
+                         seen = coalesce(websub_subscriptions.seen, excluded.seen)",
                     &[
                         &sub.callback,
                         &sub.topic,
@@ -29,6 +29,26 @@ impl PostgresStore {
                 .await
                 .map_err(pg_err(op))?;
             Ok(())
+        })
+    }
+
+    pub(super) fn mark_sub_seen(
+        &self,
+        callback: &str,
+        topic: &str,
+        seen: u64,
+    ) -> Result<bool, StoreError> {
+        let op = "websub seen";
+        self.run(async {
+            let client = self.pool.get().await.map_err(pool_err(op))?;
+            client
+                .execute(
+                    "UPDATE websub_subscriptions SET seen = $3 WHERE callback = $1 AND topic = $2",
+                    &[&callback, &topic, &(seen as i64)],
+                )
+                .await
+                .map(|n| n > 0)
+                .map_err(pg_err(op))
         })
     }
 

@@ -342,6 +342,10 @@ impl Store for SqliteStore {
         self.put_sub(sub)
     }
 
+    fn mark_seen(&self, callback: &str, topic: &str, seen: u64) -> Result<bool, StoreError> {
+        self.mark_sub_seen(callback, topic, seen)
+    }
+
     fn delete_subscription(&self, callback: &str, topic: &str) -> Result<bool, StoreError> {
         self.delete_sub(callback, topic)
     }

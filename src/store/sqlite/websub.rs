@@ -14,7 +14,8 @@ impl SqliteStore {
                 "INSERT INTO websub_subscriptions (callback, topic, secret, expires, seen)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (callback, topic) DO UPDATE
-                 SET secret = excluded.secret, expires = excluded.expires, seen = excluded.seen",
+                 SET secret = excluded.secret, expires = excluded.expires,
+                     seen = coalesce(websub_subscriptions.seen, excluded.seen)",
                 params![
                     sub.callback,
                     sub.topic,
@@ -25,6 +26,22 @@ impl SqliteStore {
             )
             .map_err(|e| StoreError::backend("websub subscribe", e))?;
             Ok(())
+        })
+    }
+
+    pub(super) fn mark_sub_seen(
+        &self,
+        callback: &str,
+        topic: &str,
+        seen: u64,
+    ) -> Result<bool, StoreError> {
+        self.write("websub seen", |w| {
+            w.tx.execute(
+                "UPDATE websub_subscriptions SET seen = ?3 WHERE callback = ?1 AND topic = ?2",
+                params![callback, topic, seen as i64],
+            )
+            .map(|n| n > 0)
+            .map_err(|e| StoreError::backend("websub seen", e))
         })
     }
 

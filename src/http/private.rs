@@ -64,7 +64,7 @@ pub(super) fn feed(
     check(
         &locks,
         global,
-        presented(headers, fr.key.as_deref()),
+        || presented(headers, fr.key.as_deref()),
         "feed",
     )
 }
@@ -80,24 +80,33 @@ pub(super) fn page(
     let Some(g) = global else {
         return Ok(Access::Public);
     };
-    let url_key = query.and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(k, _)| k == "key")
-            .map(|(_, v)| v.into_owned())
-    });
-    check(&[g], global, presented(headers, url_key.as_deref()), "page")
+    let url_key = || {
+        query.and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "key")
+                .map(|(_, v)| v.into_owned())
+        })
+    };
+    check(
+        &[g],
+        global,
+        || presented(headers, url_key().as_deref()),
+        "page",
+    )
 }
 
+/// `presented` is asked only when something is locked: a public feed
+/// polled with Basic credentials does not decode them.
 fn check(
     locks: &[&ReadKey],
     global: Option<&ReadKey>,
-    presented: Option<String>,
+    presented: impl FnOnce() -> Option<String>,
     what: &str,
 ) -> Result<Access, HttpError> {
     if locks.is_empty() {
         return Ok(Access::Public);
     }
-    let Some(key) = presented else {
+    let Some(key) = presented() else {
         return Err(HttpError::NeedsReadKey(format!(
             "this {what} is private: add ?key=<read key> to its URL, or send the key as the password of HTTP Basic auth"
         )));
@@ -198,7 +207,7 @@ mod tests {
         let a = ReadKey::new("topic-a-key").unwrap();
         let b = ReadKey::new("topic-b-key").unwrap();
         let ok = |locks: &[&ReadKey], g: Option<&ReadKey>, k: &str| {
-            check(locks, g, Some(k.to_owned()), "feed").is_ok()
+            check(locks, g, || Some(k.to_owned()), "feed").is_ok()
         };
         assert!(ok(&[&a], None, "topic-a-key"));
         assert!(!ok(&[&a], None, "topic-b-key"));
@@ -208,7 +217,8 @@ mod tests {
         );
         assert!(ok(&[&a, &b], Some(&global), "global-key-1"));
         assert!(ok(&[&global], Some(&global), "global-key-1"));
-        assert!(check(&[&a], None, None, "feed").is_err());
-        assert_eq!(check(&[], None, None, "feed").unwrap(), Access::Public);
+        assert!(check(&[&a], None, || None, "feed").is_err());
+        let unasked = || -> Option<String> { panic!("a public feed reads no credentials") };
+        assert_eq!(check(&[], None, unasked, "feed").unwrap(), Access::Public);
     }
 }

@@ -97,10 +97,15 @@ impl RawMedia {
     }
 
     pub(super) fn thumbnail(url: String) -> RawMedia {
+        RawMedia::picture(url, true)
+    }
+
+    /// A picture whatever its type says; a `thumbnail` previews the item.
+    pub(super) fn picture(url: String, thumbnail: bool) -> RawMedia {
         RawMedia {
             url,
             picture: true,
-            thumbnail: true,
+            thumbnail,
             ..RawMedia::default()
         }
     }

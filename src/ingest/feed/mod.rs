@@ -220,9 +220,9 @@ fn json_item_images(text: &str, raw: &mut convert::RawFeed) {
         };
         for (field, banner) in [("image", false), ("banner_image", true)] {
             if let Some(u) = item.get(field).and_then(|v| v.as_str()) {
-                let mut m = convert::RawMedia::thumbnail(u.trim().to_owned());
-                m.thumbnail = banner;
-                entry.media.push(m);
+                entry
+                    .media
+                    .push(convert::RawMedia::picture(u.trim().to_owned(), banner));
             }
         }
     }

@@ -37,7 +37,7 @@ pub struct Entry {
 impl Entry {
     pub fn new(mut rendered: Rendered, signature: u64, ttl_minutes: u32) -> Entry {
         // The bytes live once, in `body`; `rendered` keeps the validators.
-        let body = Bytes::from(std::mem::take(&mut rendered.body));
+        let body = super::zerocopy::share(std::mem::take(&mut rendered.body));
         Entry {
             body,
             rendered,
@@ -119,7 +119,7 @@ impl Entry {
             Coding::Brotli => &self.brotli,
             Coding::Zstd => &self.zstd,
         };
-        slot.get_or_init(|| Bytes::from(compress(coding, &self.body)))
+        slot.get_or_init(|| super::zerocopy::share(compress(coding, &self.body)))
             .clone()
     }
 }

@@ -28,6 +28,22 @@ pub mod response;
 pub mod routes;
 pub mod websub;
 pub mod workers;
+#[cfg(target_os = "linux")]
+pub mod zerocopy;
+/// Elsewhere bodies stay on the heap and sockets are written as they are.
+#[cfg(not(target_os = "linux"))]
+pub mod zerocopy {
+    pub fn share(body: Vec<u8>) -> bytes::Bytes {
+        bytes::Bytes::from(body)
+    }
+    pub struct ZeroCopy;
+    impl ZeroCopy {
+        #[allow(clippy::new_ret_no_self)]
+        pub fn new(inner: tokio::net::TcpStream) -> tokio::net::TcpStream {
+            inner
+        }
+    }
+}
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -332,6 +348,9 @@ fn connection_job(
                     return;
                 }
             };
+            // A response's last segment goes out at once, not after the
+            // client's delayed ACK (Nagle).
+            let _ = stream.set_nodelay(true);
             let conn_state = slot.conn.clone();
             let service = service_fn(move |req| {
                 let state = state.clone();
@@ -346,7 +365,8 @@ fn connection_job(
             // hyper's header timeout starts at a request's first byte, so a
             // client that connects and sends nothing (or idles between
             // requests) would hold its slot forever: reads time out instead.
-            let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+            // Cached bodies go out with `sendfile` (`zerocopy`).
+            let mut stream = tokio_io_timeout::TimeoutStream::new(zerocopy::ZeroCopy::new(stream));
             stream.set_read_timeout(Some(idle_timeout));
             let conn =
                 builder.serve_connection_with_upgrades(TokioIo::new(Box::pin(stream)), service);

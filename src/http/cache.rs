@@ -91,6 +91,8 @@ impl Entry {
             if let Some(link) = &self.link {
                 h.insert(LINK, link.clone());
             }
+            // Here once per version rather than into every response.
+            super::response::security_headers(&mut h);
             let mut ok = h.clone();
             ok.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
             if let Some(c) = coding.header() {

@@ -176,7 +176,11 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
     // Host names are case-insensitive: one spelling, one set of links.
-    format!("http://{}", host.trim().to_ascii_lowercase())
+    let host = host.trim();
+    let mut base = String::with_capacity(7 + host.len());
+    base.push_str("http://");
+    base.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+    base
 }
 
 /// `Host` is client input that ends up in every link of a page or feed,
@@ -203,6 +207,15 @@ pub(super) fn check_host(config: &Config, headers: &HeaderMap) -> Result<(), Htt
 }
 
 fn host_allowed(config: &Config, host: &str) -> bool {
+    // What nearly every request sends, `127.0.0.1:PORT` or `localhost:PORT`
+    // of this server, is told without parsing.
+    let listen_port = config.listen.map_or(80, |a| a.port());
+    if let Some((name, port)) = host.rsplit_once(':')
+        && matches!(name, "127.0.0.1" | "localhost" | "[::1]")
+        && port.parse::<u16>() == Ok(listen_port)
+    {
+        return true;
+    }
     let host = host.trim().to_ascii_lowercase();
     let Ok(authority) = host.parse::<http::uri::Authority>() else {
         return false;
@@ -223,7 +236,6 @@ fn host_allowed(config: &Config, host: &str) -> bool {
     {
         return true;
     }
-    let listen_port = config.listen.map_or(80, |a| a.port());
     let same_port = port.unwrap_or(80) == listen_port;
     let local = matches!(name, "localhost" | "127.0.0.1" | "::1");
     let listen_ip = config

@@ -15,7 +15,7 @@ pub const DEFAULT_LIMIT: usize = Query::DEFAULT_LIMIT;
 /// The most a feed URL may ask for; the store itself allows more.
 pub const MAX_LIMIT: usize = 500;
 
-const PARAMS: &[&str] = &[
+const PARAMS: [&str; 9] = [
     "any", "all", "not", "q", "source", "since", "limit", "cursor", "key",
 ];
 
@@ -173,12 +173,12 @@ pub fn parse(
 }
 
 /// The query string's values, by parameter name.
-struct Params(Vec<(&'static str, Vec<String>)>);
+struct Params([(&'static str, Vec<String>); PARAMS.len()]);
 
 impl Params {
     fn parse(query: Option<&str>) -> Result<Params, QueryError> {
-        let mut values: Vec<(&'static str, Vec<String>)> =
-            PARAMS.iter().map(|p| (*p, Vec::new())).collect();
+        // On the stack: most polls have no query at all.
+        let mut values = PARAMS.map(|p| (p, Vec::new()));
         for (k, v) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
             let Some(slot) = values.iter_mut().find(|(name, _)| *name == k) else {
                 return Err(QueryError::UnknownParam(k.into_owned()));
@@ -283,7 +283,12 @@ fn canonical(query: &Query) -> String {
     // there), and `any=science,technology` and `since=2026-11-01T00:00:00Z`
     // are how people write and read them. Decoding them back gives the
     // same values, so the unescaped form means the same.
-    canonical.finish().replace("%2C", ",").replace("%3A", ":")
+    let canonical = canonical.finish();
+    if canonical.contains('%') {
+        canonical.replace("%2C", ",").replace("%3A", ":")
+    } else {
+        canonical
+    }
 }
 
 #[cfg(test)]

@@ -8,9 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use http::header::{
-    CONTENT_SECURITY_POLICY, HeaderMap, HeaderValue, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS,
-};
+use http::header::CONTENT_SECURITY_POLICY;
 use http::{Method, Request};
 use hyper::body::Incoming;
 
@@ -64,7 +62,10 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
         ),
     };
     let mut resp = result.unwrap_or_else(HttpError::into_response);
-    security_headers(resp.headers_mut());
+    // Cached feeds carry them in their prebuilt headers already.
+    if !resp.headers().contains_key(CONTENT_SECURITY_POLICY) {
+        super::response::security_headers(resp.headers_mut());
+    }
     state
         .metrics
         .requests
@@ -100,19 +101,4 @@ async fn keyed(
     let mut resp = page.await?;
     super::private::mark(&mut resp, access);
     Ok(resp)
-}
-
-/// No script runs on any page topicfeed serves: the pages have none, and
-/// article HTML (sanitized at ingest) gets none through. Styles are the
-/// pages' one inline `<style>`; images may come from article sites. Sent on
-/// every response: a feed opened in a browser is a page too.
-const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src http: https:; \
-base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
-
-fn security_headers(h: &mut HeaderMap) {
-    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    // Readers following an article link tell its site nothing about which
-    // topicfeed page or filter they came from.
-    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
 }

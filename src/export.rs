@@ -152,8 +152,9 @@ fn export_topic(
     out: &mut Writer<'_>,
 ) -> Result<(), ExportError> {
     let known = |t: &str| topics.topic(t).is_some();
-    let fr = query::parse(slug, Format::Atom, None, &known)
+    let mut fr = query::parse(slug, Format::Atom, None, &known)
         .map_err(|e| ExportError::Query(slug.into(), e))?;
+    fr.hide_unnamed(topics.private_slugs());
     let page = store.query(&fr.query)?;
     let ttl = feeds::ttl_minutes(
         &page.stories,

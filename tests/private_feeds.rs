@@ -306,3 +306,84 @@ fn a_bad_key_is_refused_at_start_naming_where_it_was_written() {
         "the refused key is not echoed: {err}"
     );
 }
+
+/// A story that only a private topic holds: no public feed, filter, search
+/// or page shows it; its topic's key opens its feed and its page.
+#[test]
+fn a_story_only_in_private_topics_stays_behind_their_key() {
+    const VAULT_KEY: &str = "vault-door-4411";
+    const TOKEN: &str = "ingest-t0ken-private";
+    let feeds = tempfile::tempdir().expect("tempdir");
+    feeds_with_private_topic(feeds.path());
+    std::fs::write(
+        feeds.path().join("vault.toml"),
+        format!("key = \"{VAULT_KEY}\"\ntitle = \"Vault\"\nany = [\"zorblax\"]\n"),
+    )
+    .expect("vault.toml");
+    let data = tempfile::tempdir().expect("tempdir");
+    let s = serve_private(feeds.path(), data.path(), &["--api-token", TOKEN]);
+    let auth = format!("Bearer {TOKEN}");
+    for (title, url, word) in [
+        (
+            "Zorblax ledger moves to the night vault",
+            "https://private.example/zorblax-ledger",
+            "zorblax",
+        ),
+        (
+            "Quarry lake reopens for swimmers",
+            "https://public.example/quarry-lake",
+            "quarry",
+        ),
+    ] {
+        let body = serde_json::json!({
+            "title": title,
+            "url": url,
+            "html": format!("<p>The {word} committee met on Monday and agreed the plan after a \
+                     long debate about the {word}. Work starts in June, officials said.</p>"),
+        });
+        let r = crate::support::server::post(
+            &s.url("/api/articles"),
+            &[
+                ("Content-Type", "application/json"),
+                ("Authorization", &auth),
+            ],
+            body.to_string().as_bytes(),
+        );
+        assert!(r.status == 200 || r.status == 201, "{}", r.text());
+    }
+    let has = |path: &str, what: &str| {
+        let r = get(&s.url(path), &[]);
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        r.text().contains(what)
+    };
+    // Public: the other story is there, the private one nowhere.
+    for path in [
+        "/feeds/all.atom",
+        "/feeds/all.rss",
+        "/feeds/all.json",
+        "/feeds/all.atom?q=committee",
+        "/feeds/all.json?q=zorblax",
+        "/feeds/all",
+    ] {
+        assert!(!has(path, "Zorblax"), "{path} shows the private story");
+    }
+    assert!(has("/feeds/all.atom", "Quarry lake"));
+    assert!(has("/feeds/all.atom?q=committee", "Quarry lake"));
+    // With the key, the private topic's feed has it.
+    let vault = get(&s.url(&format!("/feeds/vault.json?key={VAULT_KEY}")), &[]);
+    assert_eq!(vault.status, 200, "{}", vault.text());
+    let json: serde_json::Value = serde_json::from_slice(&vault.body).expect("json feed");
+    let id = json["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(vault.text().contains("Zorblax"), "{}", vault.text());
+    // Its page: not there without the key (as if it did not exist), there
+    // with it.
+    let page = format!("/articles/{}", id.rsplit(':').next().unwrap_or_default());
+    let hidden = get(&s.url(&page), &[]);
+    assert_eq!(hidden.status, 404, "{page}: {}", hidden.text());
+    let shown = get(&s.url(&format!("{page}?key={VAULT_KEY}")), &[]);
+    assert_eq!(shown.status, 200, "{page}: {}", shown.text());
+    assert!(shown.text().contains("Zorblax"));
+}

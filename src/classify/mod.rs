@@ -98,13 +98,24 @@ impl Classification {
 /// A compiled topic set.
 pub struct Classifier {
     matcher: Matcher,
+    /// Which topic set this is, unique in the process: what was rendered
+    /// with one set (titles, which topics are private) is not served under
+    /// another.
+    generation: u64,
 }
 
 impl Classifier {
     pub fn new(topics: Vec<Topic>) -> Classifier {
+        static LOADED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Classifier {
             matcher: Matcher::new(topics),
+            generation: LOADED.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// See the field: distinct for every set built in this process.
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Loads and compiles `feeds/`; every problem is reported.
@@ -123,6 +134,14 @@ impl Classifier {
     /// The topics any reader may see listed: those without a read key.
     pub fn public_topics(&self) -> impl Iterator<Item = &Topic> {
         self.topics().iter().filter(|t| t.key.is_none())
+    }
+
+    /// The slugs of the topics with a read key of their own.
+    pub fn private_slugs(&self) -> impl Iterator<Item = String> + '_ {
+        self.topics()
+            .iter()
+            .filter(|t| t.key.is_some())
+            .map(|t| t.slug.clone())
     }
 
     /// Classifies by title and body text, with explanations: the terms

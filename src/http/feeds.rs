@@ -47,6 +47,7 @@ pub(super) async fn feed(
         req.uri().query(),
         &known,
     )?;
+    fr.hide_unnamed(topics.private_slugs());
     let access = super::private::feed(state.config.read_key.as_ref(), &topics, &fr, req.headers())?;
     if access == super::private::Access::Public {
         // A key a public feed does not need is not its URL's: the request
@@ -62,7 +63,7 @@ pub(super) async fn feed(
         super::private::mark(&mut moved, access);
         return Ok(moved);
     }
-    let key = cache_key(&base, &fr, format, &location);
+    let key = cache_key(&base, &fr, format, &location, &topics);
     limit_polls(state, peer, req.headers(), slug, &key)?;
     // One series per canonical topic feed: filter variants are as many as
     // clients care to invent, and each would be a series kept forever.
@@ -321,17 +322,25 @@ pub(super) async fn for_topic(state: &Arc<AppState>, topic: &str) -> Result<Arc<
     let feed = super::websub::feed_of(topic, state)?;
     let fr = &feed.request;
     let location = fr.location(feed.format, fr.query.cursor.as_deref());
-    let key = cache_key(feed.base, fr, feed.format, &location);
+    let key = cache_key(feed.base, fr, feed.format, &location, &state.topics.get());
     load_feed(state, fr, &key, feed.base).await
 }
 
-/// The render cache's key for `fr` at `location` under `base`. A feed's
-/// canonical location is its key's path already; only the web page (no
-/// format) is keyed by its Atom variant.
-fn cache_key(base: &str, fr: &FeedRequest, format: Option<Format>, location: &str) -> String {
+/// The render cache's key for `fr` at `location` under `base`, rendered
+/// with the topic set `topics` (a reload changes titles and what is
+/// private). A feed's canonical location is its key's path already; only
+/// the web page (no format) is keyed by its Atom variant.
+fn cache_key(
+    base: &str,
+    fr: &FeedRequest,
+    format: Option<Format>,
+    location: &str,
+    topics: &Classifier,
+) -> String {
+    let set = topics.generation();
     match format {
-        Some(_) => format!("{base}|{}|{location}", fr.format.ext()),
-        None => format!("{base}|{}", fr.cache_key()),
+        Some(_) => format!("{set}|{base}|{}|{location}", fr.format.ext()),
+        None => format!("{set}|{base}|{}", fr.cache_key()),
     }
 }
 
@@ -386,14 +395,9 @@ pub(crate) fn describe(
         images,
         hub_url: None,
         // A private topic is named only in a feed that asked for it, which
-        // showed its key to get here.
-        hidden_topics: topics
-            .topics()
-            .iter()
-            .filter(|t| t.key.is_some())
-            .map(|t| t.slug.clone())
-            .filter(|slug| !fr.query.any.contains(slug) && !fr.query.all.contains(slug))
-            .collect(),
+        // showed its key to get here: the ones it did not name are those
+        // whose stories `hide_unnamed` left out.
+        hidden_topics: fr.query.hidden.clone(),
     }
 }
 

@@ -111,13 +111,30 @@ pub(crate) fn opml_body(
 }
 
 /// `GET /articles/{id}`: one story as a page.
-pub(super) async fn article(id: &str, state: &Arc<AppState>) -> Result<Resp, HttpError> {
+pub(super) async fn article(
+    id: &str,
+    req: &Request<Incoming>,
+    state: &Arc<AppState>,
+) -> Result<Resp, HttpError> {
     let store = state.store.clone();
     let key = id.to_owned();
-    match blocking(move || store.get(&key)).await?? {
-        Some(story) => Ok(html(render::html::article_page(&story), 3600)),
-        None => Err(HttpError::NotFound(format!("no article with id {id}"))),
+    let missing = || HttpError::NotFound(format!("no article with id {id}"));
+    let story = blocking(move || store.get(&key))
+        .await??
+        .ok_or_else(missing)?;
+    // A story only in private topics is in no feed a reader without their
+    // key can read; to such a reader its page does not exist either.
+    let topics = state.topics.get();
+    if !super::private::story(
+        state.config.read_key.as_ref(),
+        &topics,
+        &story.article.topics,
+        req.headers(),
+        req.uri().query(),
+    ) {
+        return Err(missing());
     }
+    Ok(html(render::html::article_page(&story), 3600))
 }
 
 /// One of topicfeed's own pictures (feed icon, favicon, logo): fixed

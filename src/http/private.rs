@@ -13,8 +13,10 @@
 //! (the access log has the path, not the query), kept out of links to other
 //! feeds and pages, and a private response is `Cache-Control: private` so
 //! that no shared cache hands it to someone without the key. A topic key
-//! guards the topic's feeds, not the stories in it: a story that also
-//! matches a public topic is in that topic's feed too.
+//! guards the stories only it holds: a story whose every topic is private
+//! is left out of every feed, filter and search that does not name one of
+//! them, and its page is not found without one of their keys. A story
+//! that also matches a public topic is public through that topic.
 
 use base64::Engine;
 use http::HeaderMap;
@@ -80,19 +82,47 @@ pub(super) fn page(
     let Some(g) = global else {
         return Ok(Access::Public);
     };
-    let url_key = || {
-        query.and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
-                .find(|(k, _)| k == "key")
-                .map(|(_, v)| v.into_owned())
-        })
-    };
     check(
         &[g],
         global,
-        || presented(headers, url_key().as_deref()),
+        || presented(headers, url_key(query).as_deref()),
         "page",
     )
+}
+
+/// May a story with these topics be shown on its own page? Yes unless
+/// every one of them is private (see `FeedRequest::hide_unnamed`); then
+/// only to a request presenting the key of one of them, or the global key.
+pub(super) fn story(
+    global: Option<&ReadKey>,
+    topics: &Classifier,
+    story_topics: &[String],
+    headers: &HeaderMap,
+    query: Option<&str>,
+) -> bool {
+    let keys: Vec<&ReadKey> = story_topics
+        .iter()
+        .map(|slug| topics.topic(slug).and_then(|t| t.key.as_ref()))
+        .collect::<Option<_>>()
+        .unwrap_or_default();
+    if keys.is_empty() {
+        return true;
+    }
+    let Some(key) = presented(headers, url_key(query).as_deref()) else {
+        return false;
+    };
+    // Every key is tried, so the time taken does not tell which one opened.
+    let master = global.is_some_and(|g| g.opens(&key));
+    keys.iter().fold(master, |ok, k| k.opens(&key) | ok)
+}
+
+/// `?key=` of a query string.
+fn url_key(query: Option<&str>) -> Option<String> {
+    query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "key")
+            .map(|(_, v)| v.into_owned())
+    })
 }
 
 /// `presented` is asked only when something is locked: a public feed

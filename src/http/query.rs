@@ -79,6 +79,18 @@ impl FeedRequest {
         s
     }
 
+    /// Leaves out the stories of the private topics in `private` that this
+    /// request does not name (see [`crate::store::Query::hidden`]); to name
+    /// one, it showed that topic's key. Public feeds then neither list
+    /// those stories nor name those topics.
+    pub fn hide_unnamed(&mut self, private: impl IntoIterator<Item = String>) {
+        let q = &mut self.query;
+        q.hidden = private
+            .into_iter()
+            .filter(|s| !q.any.contains(s) && !q.all.contains(s))
+            .collect();
+    }
+
     /// The cache key: format, topic and canonical query with the cursor.
     pub fn cache_key(&self) -> String {
         format!(
@@ -155,6 +167,8 @@ pub fn parse(
         since,
         limit,
         cursor: params.single("cursor")?,
+        // The server's to set (`hide_unnamed`), from its topic files.
+        hidden: Vec::new(),
     };
     // Before the path's topic is added: it is in the path already.
     let canonical = canonical(&query);

@@ -35,7 +35,7 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
         (["feeds", name], true) => ("feed", feeds::feed(&req, name, peer, &state).await),
         (["articles", id], true) => (
             "article",
-            keyed(&req, &state, pages::article(id, &state)).await,
+            keyed(&req, &state, pages::article(id, &req, &state)).await,
         ),
         (["healthz"], true) => ("healthz", Ok(pages::healthz())),
         ([name], true) if let Some(png) = crate::render::identity::picture(name) => {

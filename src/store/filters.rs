@@ -22,6 +22,8 @@ pub struct Filters {
     pub any: BTreeSet<String>,
     pub all: BTreeSet<String>,
     pub not: BTreeSet<String>,
+    /// See [`Query::hidden`].
+    pub hidden: BTreeSet<String>,
     /// The keyword search's words, when there is one.
     pub words: Option<Vec<String>>,
     /// The `source` site key (trimmed, lower-cased).
@@ -64,6 +66,7 @@ impl Filters {
             any,
             all,
             not,
+            hidden: set(&q.hidden),
             words,
             source,
             since: q.since.as_ref().map(DateTime::timestamp),

@@ -69,6 +69,11 @@ pub struct Query {
     pub limit: usize,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,
+    /// Private topics the request has not unlocked: a story every one of
+    /// whose topics is among these is left out. A story with no topic, or
+    /// with any topic not listed, stays. Set by the server from its topic
+    /// configuration, never from the URL.
+    pub hidden: Vec<String>,
 }
 
 impl Query {

@@ -133,6 +133,18 @@ impl Sql {
             .list(f.not.iter().map(String::as_str))
             .push(")");
         }
+        if !f.hidden.is_empty() {
+            // Out when it has a hidden topic and no other.
+            self.push(&format!(
+                " AND (NOT EXISTS (SELECT 1 FROM story_topics x WHERE x.sid = {sid} AND x.topic IN "
+            ))
+            .list(f.hidden.iter().map(String::as_str))
+            .push(&format!(
+                ") OR EXISTS (SELECT 1 FROM story_topics x WHERE x.sid = {sid} AND x.topic NOT IN "
+            ))
+            .list(f.hidden.iter().map(String::as_str))
+            .push("))");
+        }
         if with_any && !f.any.is_empty() {
             self.push(&format!(
                 " AND EXISTS (SELECT 1 FROM story_topics x WHERE x.sid = {sid} AND x.topic IN "

@@ -272,13 +272,14 @@ pub(super) fn feed_of<'t>(topic: &'t str, state: &AppState) -> Result<TopicFeed<
         ));
     }
     let known = |t: &str| topics.topic(t).is_some();
-    let request = query::parse(
+    let mut request = query::parse(
         slug,
         format.unwrap_or(crate::render::Format::Atom),
         q,
         &known,
     )
     .map_err(|e| bad("hub.topic", &e.to_string()))?;
+    request.hide_unnamed(topics.private_slugs());
     let canonical = format!(
         "{base}{}",
         request.location(format, request.query.cursor.as_deref())

@@ -739,6 +739,24 @@ fn slow_clients_are_cut_off_and_shutdown_is_graceful() {
         started.elapsed() < Duration::from_secs(4),
         "closed by the header timeout"
     );
+    // A keep-alive connection idle after its answer: closed by the same
+    // timer, which starts when the server waits for the next request.
+    let mut idle = std::net::TcpStream::connect(s.addr()).expect("connect");
+    idle.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr()).as_bytes())
+        .expect("write");
+    idle.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut first = [0u8; 512];
+    let n = idle.read(&mut first).expect("an answer");
+    assert!(first[..n].starts_with(b"HTTP/1.1 200"));
+    let started = Instant::now();
+    let mut rest = Vec::new();
+    let _ = idle.read_to_end(&mut rest);
+    let waited = started.elapsed();
+    assert!(
+        waited > Duration::from_millis(500) && waited < Duration::from_secs(4),
+        "idle connection closed after {waited:?}"
+    );
 
     let pid = s.child.id().to_string();
     let status = std::process::Command::new("kill")

@@ -110,11 +110,15 @@ pub struct ServeArgs {
     /// Largest accepted ingest request body, in bytes.
     #[arg(long, env = "TOPICFEED_MAX_BODY", default_value_t = D.max_body_bytes)]
     max_body: usize,
-    /// Seconds a client may take to send a request's headers once it has started.
+    /// Seconds a client may take to send a request's headers, counted from
+    /// when the server is ready for the request (the connection's start, or
+    /// the end of the previous response): a silent or idle keep-alive
+    /// connection is closed after it too.
     #[arg(long, env = "TOPICFEED_HEADER_TIMEOUT", default_value_t = D.header_timeout.as_secs())]
     header_timeout: u64,
-    /// Seconds a connection may stay silent (before its first request or
-    /// between requests) before it is closed.
+    /// Seconds any one read from a connection may wait (a stalled request
+    /// body, say) before the connection is closed; also the HTTP/2
+    /// keep-alive ping interval.
     #[arg(long, env = "TOPICFEED_IDLE_TIMEOUT", default_value_t = D.idle_timeout.as_secs())]
     idle_timeout: u64,
     /// Bytes of rendered feeds (with their compressed copies) kept in

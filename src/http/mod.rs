@@ -374,9 +374,9 @@ fn connection_job(
                     Ok::<_, Infallible>(resp)
                 }
             });
-            // hyper's header timeout starts at a request's first byte, so a
-            // client that connects and sends nothing (or idles between
-            // requests) would hold its slot forever: reads time out instead.
+            // hyper's header timer runs from when it waits for a request, so
+            // it also closes silent and idle connections; this one bounds
+            // every other read (a request body that stalls).
             // Cached bodies go out with `sendfile` (`zerocopy`).
             let mut stream = tokio_io_timeout::TimeoutStream::new(zerocopy::ZeroCopy::new(stream));
             stream.set_read_timeout(Some(idle_timeout));

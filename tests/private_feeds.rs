@@ -387,3 +387,51 @@ fn a_story_only_in_private_topics_stays_behind_their_key() {
     assert_eq!(shown.status, 200, "{page}: {}", shown.text());
     assert!(shown.text().contains("Zorblax"));
 }
+
+/// Guessing a key over HTTP: after ten wrong keys an address gets 429 for
+/// any key, the right one included; others are not affected.
+#[test]
+fn wrong_keys_are_throttled_per_address() {
+    let feeds = tempfile::tempdir().expect("tempdir");
+    feeds_with_private_topic(feeds.path());
+    let data = tempfile::tempdir().expect("tempdir");
+    let s = serve_private(
+        feeds.path(),
+        data.path(),
+        &["--trusted-proxy", "127.0.0.1/32"],
+    );
+    let from = |ip: &str, key: &str| {
+        get(
+            &s.url(&format!("/feeds/board.atom?key={key}")),
+            &[("x-forwarded-for", ip)],
+        )
+    };
+    for i in 0..10 {
+        let r = from("203.0.113.9", &format!("guess-{i:04}-xx"));
+        assert_eq!(r.status, 401, "guess {i}: {}", r.text());
+    }
+    let locked = from("203.0.113.9", TOPIC_KEY);
+    assert_eq!(locked.status, 429, "{}", locked.text());
+    assert!(
+        locked.text().contains("wrong read keys"),
+        "{}",
+        locked.text()
+    );
+    let retry: u64 = locked
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((500..=600).contains(&retry), "{retry}");
+    // Another reader, and public feeds for the same address, go on.
+    assert_eq!(from("203.0.113.10", TOPIC_KEY).status, 200);
+    let public = get(
+        &s.url("/feeds/climate.atom"),
+        &[("x-forwarded-for", "203.0.113.9")],
+    );
+    assert_eq!(public.status, 200);
+    let metrics = get(&s.url("/metrics"), &[]).text();
+    assert!(
+        metrics.contains("topicfeed_read_key_refused_total 10"),
+        "{metrics}"
+    );
+}

@@ -31,6 +31,8 @@ pub enum HttpError {
     TooLarge(usize),
     UnsupportedMedia(String),
     TooManyRequests(Duration),
+    /// 429: too many wrong read keys from this address (`keyguard`).
+    KeyLockout(Duration),
     /// 421: a `Host` this server does not answer for (links would follow it).
     Misdirected(String),
     /// 507: the store's disk is full; the write can be sent again later.
@@ -69,7 +71,9 @@ impl HttpError {
             HttpError::Forbidden(_) => StatusCode::FORBIDDEN,
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            HttpError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            HttpError::TooManyRequests(_) | HttpError::KeyLockout(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             HttpError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
             HttpError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -97,6 +101,10 @@ impl HttpError {
                 "missing or wrong bearer token: send `Authorization: Bearer <token>`".into()
             }
             HttpError::TooLarge(max) => format!("request body larger than {max} bytes"),
+            HttpError::KeyLockout(after) => format!(
+                "too many wrong read keys from your address; keys are not checked for it for another {} s",
+                after.as_secs().max(1)
+            ),
             HttpError::TooManyRequests(after) => format!(
                 "this feed was polled too often from your address; try again in {} s (its Cache-Control max-age says how often to poll)",
                 after.as_secs()
@@ -137,7 +145,7 @@ impl HttpError {
             HttpError::Unavailable(_) => {
                 h.insert(RETRY_AFTER, HeaderValue::from_static("5"));
             }
-            HttpError::TooManyRequests(after) => {
+            HttpError::TooManyRequests(after) | HttpError::KeyLockout(after) => {
                 if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {
                     h.insert(RETRY_AFTER, v);
                 }

@@ -48,7 +48,13 @@ pub(super) async fn feed(
         &known,
     )?;
     fr.hide_unnamed(topics.private_slugs());
-    let access = super::private::feed(state.config.read_key.as_ref(), &topics, &fr, req.headers())?;
+    let access = super::private::feed(
+        state.config.read_key.as_ref(),
+        &topics,
+        &fr,
+        req.headers(),
+        Some(super::key_client(state, peer, req.headers())),
+    )?;
     if access == super::private::Access::Public {
         // A key a public feed does not need is not its URL's: the request
         // is sent to the URL without it, and no copy is cached per key.

@@ -48,6 +48,7 @@ pub struct Metrics {
     pub ingested: Family<OutcomeLabels, Counter>,
     pub subscribers: Family<FeedLabels, Gauge>,
     pub rate_limited: Counter,
+    pub read_key_refused: Counter,
     pub connections_refused: Counter,
     pub websub_delivered: Counter,
     pub websub_dropped: Counter,
@@ -78,6 +79,7 @@ impl Metrics {
             ingested: Family::default(),
             subscribers: Family::default(),
             rate_limited: Counter::default(),
+            read_key_refused: Counter::default(),
             connections_refused: Counter::default(),
             websub_delivered: Counter::default(),
             websub_dropped: Counter::default(),
@@ -126,6 +128,11 @@ impl Metrics {
             "feed_cache_entries",
             "Feed variants held by the render cache",
             m.cache_entries.clone(),
+        );
+        registry.register(
+            "read_key_refused",
+            "Requests that presented a wrong read key",
+            m.read_key_refused.clone(),
         );
         registry.register(
             "websub_deliveries",

@@ -18,6 +18,7 @@ pub mod conditional;
 pub mod conns;
 pub mod error;
 pub(crate) mod feeds;
+pub(crate) mod keyguard;
 pub mod metrics;
 pub(crate) mod pages;
 mod private;
@@ -146,15 +147,19 @@ pub struct AppState {
     pub sources: crate::sources::HealthBoard,
     /// The WebSub hub's queue, when it runs (see [`websub::run`]).
     pub websub: Option<websub::Hub>,
+    /// Wrong read keys per client address.
+    pub keys: keyguard::KeyGuard,
 }
 
 impl AppState {
     pub fn new(store: Arc<dyn Store>, topics: Arc<LiveTopics>, config: Config) -> AppState {
+        let metrics = metrics::Metrics::new();
         AppState {
             store,
             topics,
             cache: cache::FeedCache::new(config.cache_bytes),
-            metrics: metrics::Metrics::new(),
+            keys: keyguard::KeyGuard::new(metrics.read_key_refused.clone()),
+            metrics,
             limiter: ratelimit::RateLimiter::new(config.poll_burst, config.limit_loopback),
             config,
             started: Utc::now(),
@@ -181,6 +186,19 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     base.push_str("http://");
     base.extend(host.chars().map(|c| c.to_ascii_lowercase()));
     base
+}
+
+/// The client presenting a read key, as `keyguard` counts it: behind a
+/// trusted proxy, the address the proxy names.
+fn key_client<'a>(
+    state: &'a AppState,
+    peer: std::net::SocketAddr,
+    headers: &HeaderMap,
+) -> private::Client<'a> {
+    private::Client {
+        guard: &state.keys,
+        ip: ratelimit::client_ip(peer.ip(), headers, &state.config.trusted_proxies),
+    }
 }
 
 /// `Host` is client input that ends up in every link of a page or feed,

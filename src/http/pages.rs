@@ -114,6 +114,7 @@ pub(crate) fn opml_body(
 pub(super) async fn article(
     id: &str,
     req: &Request<Incoming>,
+    peer: std::net::SocketAddr,
     state: &Arc<AppState>,
 ) -> Result<Resp, HttpError> {
     let store = state.store.clone();
@@ -131,7 +132,8 @@ pub(super) async fn article(
         &story.article.topics,
         req.headers(),
         req.uri().query(),
-    ) {
+        super::key_client(state, peer, req.headers()),
+    )? {
         return Err(missing());
     }
     Ok(html(render::html::article_page(&story), 3600))

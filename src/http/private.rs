@@ -9,7 +9,8 @@
 //! that name it (`any=`, `all=`, `not=`); the global key opens everything.
 //! Public feeds do not name private topics among their items' categories.
 //!
-//! Keys are credentials. They are compared in constant time, never logged
+//! Keys are credentials. Wrong ones are counted per address and lock it
+//! out for a while (`keyguard`). They are compared in constant time, never logged
 //! (the access log has the path, not the query), kept out of links to other
 //! feeds and pages, and a private response is `Cache-Control: private` so
 //! that no shared cache hands it to someone without the key. A topic key
@@ -24,10 +25,19 @@ use http::header::{AUTHORIZATION, CACHE_CONTROL, HeaderValue};
 use url::form_urlencoded;
 
 use super::error::HttpError;
+use super::keyguard::KeyGuard;
 use super::query::FeedRequest;
 use super::response::Resp;
 use crate::classify::Classifier;
 use crate::model::ReadKey;
+
+/// Who presents a key, for [`super::keyguard`]: `None` when no client
+/// does (the WebSub hub re-checking a stored URL before a push).
+#[derive(Clone, Copy)]
+pub(super) struct Client<'a> {
+    pub guard: &'a KeyGuard,
+    pub ip: std::net::IpAddr,
+}
 
 /// Whether a response may be kept by shared caches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +55,7 @@ pub(super) fn feed(
     topics: &Classifier,
     fr: &FeedRequest,
     headers: &HeaderMap,
+    client: Option<Client<'_>>,
 ) -> Result<Access, HttpError> {
     let shown = fr
         .query
@@ -68,6 +79,7 @@ pub(super) fn feed(
         global,
         || presented(headers, fr.key.as_deref()),
         "feed",
+        client,
     )
 }
 
@@ -78,6 +90,7 @@ pub(super) fn page(
     global: Option<&ReadKey>,
     headers: &HeaderMap,
     query: Option<&str>,
+    client: Client<'_>,
 ) -> Result<Access, HttpError> {
     let Some(g) = global else {
         return Ok(Access::Public);
@@ -87,6 +100,7 @@ pub(super) fn page(
         global,
         || presented(headers, url_key(query).as_deref()),
         "page",
+        Some(client),
     )
 }
 
@@ -99,21 +113,30 @@ pub(super) fn story(
     story_topics: &[String],
     headers: &HeaderMap,
     query: Option<&str>,
-) -> bool {
+    client: Client<'_>,
+) -> Result<bool, HttpError> {
     let keys: Vec<&ReadKey> = story_topics
         .iter()
         .map(|slug| topics.topic(slug).and_then(|t| t.key.as_ref()))
         .collect::<Option<_>>()
         .unwrap_or_default();
     if keys.is_empty() {
-        return true;
+        return Ok(true);
     }
     let Some(key) = presented(headers, url_key(query).as_deref()) else {
-        return false;
+        return Ok(false);
     };
+    let now = std::time::Instant::now();
+    if let Some(after) = client.guard.locked(client.ip, now) {
+        return Err(HttpError::KeyLockout(after));
+    }
     // Every key is tried, so the time taken does not tell which one opened.
     let master = global.is_some_and(|g| g.opens(&key));
-    keys.iter().fold(master, |ok, k| k.opens(&key) | ok)
+    let open = keys.iter().fold(master, |ok, k| k.opens(&key) | ok);
+    if !open {
+        client.guard.wrong(client.ip, now);
+    }
+    Ok(open)
 }
 
 /// `?key=` of a query string.
@@ -132,6 +155,7 @@ fn check(
     global: Option<&ReadKey>,
     presented: impl FnOnce() -> Option<String>,
     what: &str,
+    client: Option<Client<'_>>,
 ) -> Result<Access, HttpError> {
     if locks.is_empty() {
         return Ok(Access::Public);
@@ -141,6 +165,12 @@ fn check(
             "this {what} is private: add ?key=<read key> to its URL, or send the key as the password of HTTP Basic auth"
         )));
     };
+    let now = std::time::Instant::now();
+    if let Some(c) = client
+        && let Some(after) = c.guard.locked(c.ip, now)
+    {
+        return Err(HttpError::KeyLockout(after));
+    }
     // Every lock is checked even after one fails, so the time taken does
     // not tell which topic's key was right.
     let master = global.is_some_and(|g| g.opens(&key));
@@ -148,6 +178,9 @@ fn check(
     if master || all_open {
         Ok(Access::Private)
     } else {
+        if let Some(c) = client {
+            c.guard.wrong(c.ip, now);
+        }
         Err(HttpError::NeedsReadKey(format!(
             "wrong read key for this {what}: the key in ?key= or in Basic auth does not open it"
         )))
@@ -237,7 +270,7 @@ mod tests {
         let a = ReadKey::new("topic-a-key").unwrap();
         let b = ReadKey::new("topic-b-key").unwrap();
         let ok = |locks: &[&ReadKey], g: Option<&ReadKey>, k: &str| {
-            check(locks, g, || Some(k.to_owned()), "feed").is_ok()
+            check(locks, g, || Some(k.to_owned()), "feed", None).is_ok()
         };
         assert!(ok(&[&a], None, "topic-a-key"));
         assert!(!ok(&[&a], None, "topic-b-key"));
@@ -247,8 +280,44 @@ mod tests {
         );
         assert!(ok(&[&a, &b], Some(&global), "global-key-1"));
         assert!(ok(&[&global], Some(&global), "global-key-1"));
-        assert!(check(&[&a], None, || None, "feed").is_err());
+        assert!(check(&[&a], None, || None, "feed", None).is_err());
         let unasked = || -> Option<String> { panic!("a public feed reads no credentials") };
-        assert_eq!(check(&[], None, unasked, "feed").unwrap(), Access::Public);
+        assert_eq!(
+            check(&[], None, unasked, "feed", None).unwrap(),
+            Access::Public
+        );
+    }
+
+    #[test]
+    fn wrong_keys_lock_their_address_out_even_for_the_right_key() {
+        let a = ReadKey::new("topic-a-key").unwrap();
+        let guard = KeyGuard::new(Default::default());
+        let client = Client {
+            guard: &guard,
+            ip: "198.51.100.7".parse().unwrap(),
+        };
+        let try_key = |k: &str| check(&[&a], None, || Some(k.to_owned()), "feed", Some(client));
+        for _ in 0..super::super::keyguard::MAX_WRONG {
+            assert!(matches!(
+                try_key("guess-guess"),
+                Err(HttpError::NeedsReadKey(_))
+            ));
+        }
+        assert!(matches!(
+            try_key("topic-a-key"),
+            Err(HttpError::KeyLockout(_))
+        ));
+        let other = Client {
+            ip: "198.51.100.8".parse().unwrap(),
+            ..client
+        };
+        let from_other = check(
+            &[&a],
+            None,
+            || Some("topic-a-key".into()),
+            "feed",
+            Some(other),
+        );
+        assert_eq!(from_other.unwrap(), Access::Private);
     }
 }

@@ -29,13 +29,16 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
         _ if let Err(e) = super::check_host(&state.config, req.headers()) => ("other", Err(e)),
         ([""], true) => (
             "index",
-            keyed(&req, &state, pages::index(&req, &state)).await,
+            keyed(&req, peer, &state, pages::index(&req, &state)).await,
         ),
-        (["feeds.opml"], true) => ("opml", keyed(&req, &state, pages::opml(&req, &state)).await),
+        (["feeds.opml"], true) => (
+            "opml",
+            keyed(&req, peer, &state, pages::opml(&req, &state)).await,
+        ),
         (["feeds", name], true) => ("feed", feeds::feed(&req, name, peer, &state).await),
         (["articles", id], true) => (
             "article",
-            keyed(&req, &state, pages::article(id, &req, &state)).await,
+            keyed(&req, peer, &state, pages::article(id, &req, peer, &state)).await,
         ),
         (["healthz"], true) => ("healthz", Ok(pages::healthz())),
         ([name], true) if let Some(png) = crate::render::identity::picture(name) => {
@@ -43,7 +46,7 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
         }
         (["metrics"], true) => ("metrics", Ok(pages::metrics(&state))),
         (["websub"], _) if method == Method::POST => {
-            ("websub", super::websub::request(req, &state).await)
+            ("websub", super::websub::request(req, peer, &state).await)
         }
         (["websub"], _) => ("websub", Err(HttpError::MethodNotAllowed("POST"))),
         (["api", "articles"], _) if method == Method::POST => {
@@ -90,6 +93,7 @@ pub async fn handle(req: Request<Incoming>, peer: SocketAddr, state: Arc<AppStat
 /// check their own keys: `feeds::feed`).
 async fn keyed(
     req: &Request<Incoming>,
+    peer: SocketAddr,
     state: &AppState,
     page: impl Future<Output = Result<Resp, HttpError>>,
 ) -> Result<Resp, HttpError> {
@@ -97,6 +101,7 @@ async fn keyed(
         state.config.read_key.as_ref(),
         req.headers(),
         req.uri().query(),
+        super::key_client(state, peer, req.headers()),
     )?;
     let mut resp = page.await?;
     super::private::mark(&mut resp, access);

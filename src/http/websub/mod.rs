@@ -79,7 +79,11 @@ pub struct Intent {
 }
 
 /// `POST /websub`.
-pub(super) async fn request(req: Request<Incoming>, state: &AppState) -> Result<Resp, HttpError> {
+pub(super) async fn request(
+    req: Request<Incoming>,
+    peer: std::net::SocketAddr,
+    state: &AppState,
+) -> Result<Resp, HttpError> {
     let Some(hub) = state.websub.as_ref() else {
         return Err(HttpError::NotFound("this server runs no WebSub hub".into()));
     };
@@ -97,8 +101,9 @@ pub(super) async fn request(req: Request<Incoming>, state: &AppState) -> Result<
         ));
     }
     let base = base_url(state, req.headers());
+    let client = super::key_client(state, peer, req.headers());
     let body = super::api::read_body(req, MAX_REQUEST_BYTES).await?;
-    let intent = parse(&body, &base, state)?;
+    let intent = parse(&body, &base, state, client)?;
     hub.submit(intent)?;
     let mut r = http::Response::new(Full::new(Bytes::from_static(
         b"202 Accepted\nthe hub will verify this request at hub.callback (a GET with hub.challenge)\n",
@@ -108,7 +113,12 @@ pub(super) async fn request(req: Request<Incoming>, state: &AppState) -> Result<
 }
 
 /// The form's fields, each checked; an error names the field and why.
-fn parse(body: &[u8], base: &str, state: &AppState) -> Result<Intent, HttpError> {
+fn parse(
+    body: &[u8],
+    base: &str,
+    state: &AppState,
+    client: super::private::Client<'_>,
+) -> Result<Intent, HttpError> {
     let mut fields: Vec<(String, String)> = Vec::new();
     for (k, v) in form_urlencoded::parse(body) {
         if fields.iter().any(|(name, _)| *name == k) {
@@ -143,7 +153,7 @@ fn parse(body: &[u8], base: &str, state: &AppState) -> Result<Intent, HttpError>
     let callback = field("hub.callback").ok_or_else(|| bad("hub.callback", "missing"))?;
     let callback = check_callback(callback, state.config.websub.allow_private)?;
     let topic = field("hub.topic").ok_or_else(|| bad("hub.topic", "missing"))?;
-    check_topic(topic, base, state)?;
+    check_topic(topic, base, state, client)?;
     let lease = match field("hub.lease_seconds") {
         None => state.config.websub.default_lease,
         Some(s) => {
@@ -194,7 +204,12 @@ fn check_callback(callback: &str, allow_private: bool) -> Result<String, HttpErr
 /// A feed of this server under the base this request came by, exactly as
 /// its self link names it: a subscriber gets pushes for the document it
 /// would poll.
-fn check_topic(topic: &str, base: &str, state: &AppState) -> Result<(), HttpError> {
+fn check_topic(
+    topic: &str,
+    base: &str,
+    state: &AppState,
+    client: super::private::Client<'_>,
+) -> Result<(), HttpError> {
     if topic_base(topic) != Some(base) {
         return Err(bad(
             "hub.topic",
@@ -217,12 +232,21 @@ fn check_topic(topic: &str, base: &str, state: &AppState) -> Result<(), HttpErro
             ),
         ));
     }
-    if !key_opens(&feed, state) {
-        return Err(HttpError::Forbidden(
+    // Only the URL's key counts (see `key_opens`); a wrong one is counted
+    // against the subscriber's address like any other.
+    match super::private::feed(
+        state.config.read_key.as_ref(),
+        &state.topics.get(),
+        &feed.request,
+        &HeaderMap::new(),
+        Some(client),
+    ) {
+        Ok(_) => Ok(()),
+        Err(e @ HttpError::KeyLockout(_)) => Err(e),
+        Err(_) => Err(HttpError::Forbidden(
             "`hub.topic`: a private feed; subscribe with its URL including ?key=".into(),
-        ));
+        )),
     }
-    Ok(())
 }
 
 /// Whether the key in a topic URL (if any) opens its feed now. Only the
@@ -234,6 +258,7 @@ pub(super) fn key_opens(feed: &TopicFeed<'_>, state: &AppState) -> bool {
         &state.topics.get(),
         &feed.request,
         &HeaderMap::new(),
+        None,
     )
     .is_ok()
 }

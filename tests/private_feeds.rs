@@ -435,3 +435,56 @@ fn wrong_keys_are_throttled_per_address() {
         "{metrics}"
     );
 }
+
+/// A topic made private while the server runs: nothing rendered or
+/// worked out before the reload is served after it.
+#[test]
+fn a_topic_made_private_at_run_time_takes_its_stories_out_of_public_feeds() {
+    const TOKEN: &str = "ingest-t0ken-reload";
+    let feeds = tempfile::tempdir().expect("tempdir");
+    feeds_with_private_topic(feeds.path());
+    let vault = feeds.path().join("vault.toml");
+    std::fs::write(&vault, "title = \"Vault\"\nany = [\"zorblax\"]\n").expect("vault.toml");
+    let data = tempfile::tempdir().expect("tempdir");
+    let s = serve_private(feeds.path(), data.path(), &["--api-token", TOKEN]);
+    let body = serde_json::json!({
+        "title": "Zorblax ledger moves to the night vault",
+        "url": "https://private.example/zorblax-ledger",
+        "html": "<p>The zorblax committee met on Monday and agreed the plan after a long \
+                 debate about the zorblax. Work starts in June, officials said.</p>",
+    });
+    let r = crate::support::server::post(
+        &s.url("/api/articles"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &format!("Bearer {TOKEN}")),
+        ],
+        body.to_string().as_bytes(),
+    );
+    assert!(r.status == 200 || r.status == 201, "{}", r.text());
+    // Polled twice each: rendered, cached and remembered.
+    for _ in 0..2 {
+        assert!(
+            get(&s.url("/feeds/all.atom"), &[])
+                .text()
+                .contains("Zorblax")
+        );
+        assert_eq!(get(&s.url("/feeds/vault.atom"), &[]).status, 200);
+    }
+    std::fs::write(
+        &vault,
+        format!("key = \"{TOPIC_KEY}\"\ntitle = \"Vault\"\nany = [\"zorblax\"]\n"),
+    )
+    .expect("vault.toml");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while get(&s.url("/feeds/vault.atom"), &[]).status != 401 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the topic file was not reloaded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let all = get(&s.url("/feeds/all.atom"), &[]);
+    assert_eq!(all.status, 200);
+    assert!(!all.text().contains("Zorblax"), "{}", all.text());
+}

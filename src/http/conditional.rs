@@ -90,15 +90,21 @@ pub fn negotiate(headers: &HeaderMap) -> Coding {
     let Some(value) = headers.get(ACCEPT_ENCODING).and_then(|v| v.to_str().ok()) else {
         return Coding::Identity;
     };
-    // Every poll from a real reader carries this header: read it in place,
-    // with no allocation.
-    let q_of = |wanted: &str| {
-        value.split(',').find_map(|part| {
-            let mut pieces = part.split(';');
-            let name = pieces.next().unwrap_or("").trim();
-            let matches = name.eq_ignore_ascii_case(wanted)
-                || (wanted == "gzip" && name.eq_ignore_ascii_case("x-gzip"));
-            matches.then(|| {
+    // Every poll from a real reader carries this header: one pass over it,
+    // in place. Per coding (`*`, br, zstd, gzip) its first listing's q.
+    let mut listed: [Option<f32>; 4] = [None; 4];
+    for part in value.split(',') {
+        let mut pieces = part.split(';');
+        let name = pieces.next().unwrap_or("").trim();
+        let slot = match name {
+            "*" => 0,
+            _ if name.eq_ignore_ascii_case("br") => 1,
+            _ if name.eq_ignore_ascii_case("zstd") => 2,
+            _ if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") => 3,
+            _ => continue,
+        };
+        if listed[slot].is_none() {
+            listed[slot] = Some(
                 pieces
                     .filter_map(|p| {
                         p.trim()
@@ -106,18 +112,18 @@ pub fn negotiate(headers: &HeaderMap) -> Coding {
                             .and_then(|q| q.trim().parse::<f32>().ok())
                     })
                     .next()
-                    .unwrap_or(1.0)
-            })
-        })
-    };
-    let star = q_of("*");
+                    .unwrap_or(1.0),
+            );
+        }
+    }
+    let star = listed[0];
     let mut best = (0.0f32, 0u8, Coding::Identity);
-    for (coding, name, rank) in [
-        (Coding::Brotli, "br", 3u8),
-        (Coding::Zstd, "zstd", 2),
-        (Coding::Gzip, "gzip", 1),
+    for (coding, slot, rank) in [
+        (Coding::Brotli, 1, 3u8),
+        (Coding::Zstd, 2, 2),
+        (Coding::Gzip, 3, 1),
     ] {
-        let q = q_of(name).or(star).unwrap_or(0.0);
+        let q = listed[slot].or(star).unwrap_or(0.0);
         if q > 0.0 && (q > best.0 || (q == best.0 && rank > best.1)) {
             best = (q, rank, coding);
         }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http::header::{ACCEPT, CONTENT_LENGTH, USER_AGENT, VARY};
+use http::header::{ACCEPT, CONTENT_LENGTH, HOST, USER_AGENT, VARY};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -20,7 +20,9 @@ use hyper::body::Incoming;
 use super::cache::{self, Entry};
 use super::conditional::{self, Coding};
 use super::error::HttpError;
+use super::private::Access;
 use super::query::{self, FeedRequest};
+use super::resolved;
 use super::response::{Resp, html};
 use super::{AppState, base_url, blocking};
 use crate::classify::Classifier;
@@ -36,11 +38,17 @@ pub(super) async fn feed(
 ) -> Result<Resp, HttpError> {
     let topics = state.topics.get();
     let (slug, format) = split_name(name)?;
+    let browser = format.is_none() || wants_html(req.headers());
+    let pq = req.uri().path_and_query().map_or("", |pq| pq.as_str());
+    let host = req.headers().get(HOST).map_or(&[][..], |h| h.as_bytes());
+    if !browser && let Some(r) = resolved::get(pq, host, topics.generation()) {
+        // A public feed at its canonical URL, seen before on this worker.
+        return serve_feed(req, peer, state, &r).await;
+    }
     if slug != "all" && topics.topic(slug).is_none() {
         return Err(unknown_topic(slug, &topics));
     }
     let known = |t: &str| topics.topic(t).is_some();
-    let browser = format.is_none() || wants_html(req.headers());
     let mut fr = query::parse(
         slug,
         format.unwrap_or(Format::Atom),
@@ -55,14 +63,14 @@ pub(super) async fn feed(
         req.headers(),
         Some(super::key_client(state, peer, req.headers())),
     )?;
-    if access == super::private::Access::Public {
+    if access == Access::Public {
         // A key a public feed does not need is not its URL's: the request
         // is sent to the URL without it, and no copy is cached per key.
         fr.key = None;
     }
     let base = base_url(state, req.headers());
     let location = fr.location(format, fr.query.cursor.as_deref());
-    if req.uri().path_and_query().map(|pq| pq.as_str()) != Some(location.as_str()) {
+    if pq != location {
         // One URL per variant: the self link then equals the document's
         // location, and shared caches hold one copy, not one per spelling.
         let mut moved = super::response::moved(&format!("{base}{location}"));
@@ -70,25 +78,53 @@ pub(super) async fn feed(
         return Ok(moved);
     }
     let key = cache_key(&base, &fr, format, &location, &topics);
-    limit_polls(state, peer, req.headers(), slug, &key)?;
     // One series per canonical topic feed: filter variants are as many as
     // clients care to invent, and each would be a series kept forever.
-    if fr.canonical.is_empty()
-        && access == super::private::Access::Public
+    let series = (fr.canonical.is_empty() && access == Access::Public)
+        .then(|| fr.path_and_query(fr.format, None));
+    let r = resolved::Resolved::new(fr, base, key, series, pq, host, topics.generation());
+    if browser {
+        poll_checks(req, peer, state, &r)?;
+        let mut resp = browser_view(state, &r.fr, &r.base, &topics).await?;
+        super::private::mark(&mut resp, access);
+        return Ok(resp);
+    }
+    if access == Access::Private {
+        let mut resp = serve_feed(req, peer, state, &r).await?;
+        super::private::mark(&mut resp, access);
+        return Ok(resp);
+    }
+    let resp = serve_feed(req, peer, state, &r).await;
+    resolved::put(r);
+    resp
+}
+
+/// The poll limit, and the subscriber count a reader's User-Agent reports.
+fn poll_checks(
+    req: &Request<Incoming>,
+    peer: SocketAddr,
+    state: &AppState,
+    r: &resolved::Resolved,
+) -> Result<(), HttpError> {
+    limit_polls(state, peer, req.headers(), &r.fr.topic, &r.key)?;
+    if let Some(series) = &r.series
         && let Some(ua) = req.headers().get(USER_AGENT).and_then(|u| u.to_str().ok())
     {
-        state
-            .metrics
-            .record_subscribers(&fr.path_and_query(fr.format, None), ua);
+        state.metrics.record_subscribers(series, ua);
     }
-    let mut resp = if browser {
-        browser_view(state, &fr, &base, &topics).await?
-    } else {
-        let entry = load_feed(state, &fr, &key, &base).await?;
-        feed_response(req, state, entry).await?
-    };
-    super::private::mark(&mut resp, access);
-    Ok(resp)
+    Ok(())
+}
+
+/// A feed worked out (`r`): the poll checks, then the cached feed.
+async fn serve_feed(
+    req: &Request<Incoming>,
+    peer: SocketAddr,
+    state: &Arc<AppState>,
+    r: &resolved::Resolved,
+) -> Result<Resp, HttpError> {
+    poll_checks(req, peer, state, r)?;
+    let entry = load_feed(state, &r.fr, &r.key, &r.base).await?;
+    feed_response(req, state, entry).await
 }
 
 /// `us.rss` → (`us`, RSS); no extension is the web page (`None`).

@@ -25,6 +25,7 @@ mod private;
 pub use pages::last_change;
 pub mod query;
 pub mod ratelimit;
+mod resolved;
 pub mod response;
 pub mod routes;
 pub mod websub;

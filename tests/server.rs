@@ -1083,3 +1083,52 @@ fn a_burst_of_variants_stays_within_the_cache_budget_and_popular_feeds_stay_cach
     let grown = rss_kib(s.child.id()).saturating_sub(before);
     assert!(grown < 64 * 1024, "resident memory grew {grown} KiB");
 }
+
+/// Quiet connections the header timer does not cover: one that never says
+/// anything, and a request body that stops arriving.
+#[test]
+fn silent_connections_and_stalled_bodies_are_cut_off() {
+    let s = Server::start(&[
+        "--no-samples",
+        "--api-token",
+        "t0ken",
+        "--idle-timeout",
+        "1",
+        "--header-timeout",
+        "30",
+    ]);
+    let mut silent = std::net::TcpStream::connect(s.addr()).expect("connect");
+    silent
+        .set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("timeout");
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let _ = silent.read_to_end(&mut buf);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(900) && waited < Duration::from_secs(5),
+        "a silent connection closed after {waited:?}"
+    );
+
+    let mut stalled = std::net::TcpStream::connect(s.addr()).expect("connect");
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(8)))
+        .expect("timeout");
+    stalled
+        .write_all(
+            format!(
+                "POST /api/articles HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer t0ken\r\n\
+                 Content-Type: text/plain\r\nContent-Length: 500\r\n\r\nHalf a story",
+                s.addr()
+            )
+            .as_bytes(),
+        )
+        .expect("write");
+    let started = Instant::now();
+    let answer = read_all(stalled);
+    assert!(
+        answer.starts_with("HTTP/1.1 408"),
+        "a stalled body gets 408: {answer}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

@@ -116,9 +116,10 @@ pub struct ServeArgs {
     /// connection is closed after it too.
     #[arg(long, env = "TOPICFEED_HEADER_TIMEOUT", default_value_t = D.header_timeout.as_secs())]
     header_timeout: u64,
-    /// Seconds any one read from a connection may wait (a stalled request
-    /// body, say) before the connection is closed; also the HTTP/2
-    /// keep-alive ping interval.
+    /// Seconds a connection with no request being answered may send
+    /// nothing (silent from the start, an idle HTTP/2 connection) before it
+    /// is closed; also the most a request body may take to arrive (408 past
+    /// it) and the HTTP/2 keep-alive ping interval.
     #[arg(long, env = "TOPICFEED_IDLE_TIMEOUT", default_value_t = D.idle_timeout.as_secs())]
     idle_timeout: u64,
     /// Bytes of rendered feeds (with their compressed copies) kept in

@@ -49,7 +49,7 @@ pub(super) async fn ingest(
         .get(CONTENT_ENCODING)
         .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
     let max = state.config.max_body_bytes;
-    let body = read_body(req, max).await?;
+    let body = read_body(req, max, state.config.idle_timeout).await?;
     let body = match encoding.as_deref() {
         None | Some("" | "identity") => body,
         Some(coding) => {
@@ -217,7 +217,13 @@ fn decode_body(coding: &str, body: &[u8], max: usize) -> Result<Bytes, HttpError
 
 /// The request body, at most `max` bytes. A declared length over the limit
 /// is refused before reading; an undeclared one is cut off at the limit.
-pub(super) async fn read_body(req: Request<Incoming>, max: usize) -> Result<Bytes, HttpError> {
+/// `stall` bounds the whole read: a body that stops arriving is a 408, and
+/// its connection's slot is not held for it.
+pub(super) async fn read_body(
+    req: Request<Incoming>,
+    max: usize,
+    stall: std::time::Duration,
+) -> Result<Bytes, HttpError> {
     if let Some(len) = req
         .headers()
         .get(CONTENT_LENGTH)
@@ -226,9 +232,10 @@ pub(super) async fn read_body(req: Request<Incoming>, max: usize) -> Result<Byte
     {
         return Err(HttpError::TooLarge(max));
     }
-    Ok(Limited::new(req.into_body(), max)
-        .collect()
+    let collected = tokio::time::timeout(stall, Limited::new(req.into_body(), max).collect())
         .await
+        .map_err(|_| HttpError::RequestTimeout(stall))?;
+    Ok(collected
         .map_err(|e| {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()

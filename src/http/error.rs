@@ -31,6 +31,8 @@ pub enum HttpError {
     TooLarge(usize),
     UnsupportedMedia(String),
     TooManyRequests(Duration),
+    /// 408: the request body stopped arriving for this long.
+    RequestTimeout(Duration),
     /// 429: too many wrong read keys from this address (`keyguard`).
     KeyLockout(Duration),
     /// 421: a `Host` this server does not answer for (links would follow it).
@@ -71,6 +73,7 @@ impl HttpError {
             HttpError::Forbidden(_) => StatusCode::FORBIDDEN,
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            HttpError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             HttpError::TooManyRequests(_) | HttpError::KeyLockout(_) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -101,6 +104,10 @@ impl HttpError {
                 "missing or wrong bearer token: send `Authorization: Bearer <token>`".into()
             }
             HttpError::TooLarge(max) => format!("request body larger than {max} bytes"),
+            HttpError::RequestTimeout(stall) => format!(
+                "the request body was not complete after {} s (serve --idle-timeout)",
+                stall.as_secs()
+            ),
             HttpError::KeyLockout(after) => format!(
                 "too many wrong read keys from your address; keys are not checked for it for another {} s",
                 after.as_secs().max(1)

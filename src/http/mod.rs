@@ -303,6 +303,18 @@ pub async fn serve(
         state.config.max_connections,
         state.config.max_connections_per_client,
     );
+    let sweeper = tokio::spawn({
+        let (conns, idle) = (conns.clone(), state.config.idle_timeout);
+        async move {
+            loop {
+                tokio::time::sleep(idle / 4).await;
+                let closed = conns.sweep(idle);
+                if closed > 0 {
+                    tracing::debug!(closed, "quiet connections closed");
+                }
+            }
+        }
+    });
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // Without a timer hyper 1 silently ignores the header-read timeout.
     builder
@@ -346,6 +358,7 @@ pub async fn serve(
         }
     }
     drop(listener);
+    sweeper.abort();
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("shutdown: gave up waiting for connections"),
@@ -365,7 +378,6 @@ fn connection_job(
     builder: &auto::Builder<TokioExecutor>,
     watcher: hyper_util::server::graceful::Watcher,
 ) -> workers::Job {
-    let idle_timeout = state.config.idle_timeout;
     let state = state.clone();
     let builder = builder.clone();
     // Out of this runtime's reactor, into the worker's.
@@ -393,12 +405,12 @@ fn connection_job(
                     Ok::<_, Infallible>(resp)
                 }
             });
-            // hyper's header timer runs from when it waits for a request, so
-            // it also closes silent and idle connections; this one bounds
-            // every other read (a request body that stalls).
+            // hyper's header timer runs from when it waits for a request
+            // (so it closes idle HTTP/1 connections too); the table's sweep
+            // closes the quiet ones it does not see (silent before the
+            // protocol is known, idle HTTP/2), from the reads' stamps.
             // Cached bodies go out with `sendfile` (`zerocopy`).
-            let mut stream = tokio_io_timeout::TimeoutStream::new(zerocopy::ZeroCopy::new(stream));
-            stream.set_read_timeout(Some(idle_timeout));
+            let stream = conns::Watched::new(zerocopy::ZeroCopy::new(stream), slot.conn.clone());
             let conn =
                 builder.serve_connection_with_upgrades(TokioIo::new(Box::pin(stream)), service);
             let conn = watcher.watch(conn.into_owned());

@@ -102,7 +102,7 @@ pub(super) async fn request(
     }
     let base = base_url(state, req.headers());
     let client = super::key_client(state, peer, req.headers());
-    let body = super::api::read_body(req, MAX_REQUEST_BYTES).await?;
+    let body = super::api::read_body(req, MAX_REQUEST_BYTES, state.config.idle_timeout).await?;
     let intent = parse(&body, &base, state, client)?;
     hub.submit(intent)?;
     let mut r = http::Response::new(Full::new(Bytes::from_static(

@@ -53,6 +53,55 @@ pub(crate) fn serve_private(feeds: &Path, data: &Path, extra: &[&str]) -> Server
     Server::spawn(cmd)
 }
 
+/// A server from [`serve_private`] on the shipped topics, `board`, and the
+/// `extra` topic files (name, text); its directories live as long as it.
+pub(crate) struct PrivateServer {
+    server: Server,
+    pub feeds: tempfile::TempDir,
+    _data: tempfile::TempDir,
+}
+
+impl std::ops::Deref for PrivateServer {
+    type Target = Server;
+    fn deref(&self) -> &Server {
+        &self.server
+    }
+}
+
+pub(crate) fn private_server(extra: &[(&str, &str)], args: &[&str]) -> PrivateServer {
+    let feeds = tempfile::tempdir().expect("tempdir");
+    feeds_with_private_topic(feeds.path());
+    for (name, text) in extra {
+        std::fs::write(feeds.path().join(name), text).expect("topic file");
+    }
+    let data = tempfile::tempdir().expect("tempdir");
+    let server = serve_private(feeds.path(), data.path(), args);
+    PrivateServer {
+        server,
+        feeds,
+        _data: data,
+    }
+}
+
+/// Posts a story about `word` through the ingest API (`token`).
+fn post_story(s: &Server, token: &str, title: &str, url: &str, word: &str) {
+    let body = serde_json::json!({
+        "title": title,
+        "url": url,
+        "html": format!("<p>The {word} committee met on Monday and agreed the plan after a \
+                 long debate about the {word}. Work starts in June, officials said.</p>"),
+    });
+    let r = crate::support::server::post(
+        &s.url("/api/articles"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &format!("Bearer {token}")),
+        ],
+        body.to_string().as_bytes(),
+    );
+    assert!(r.status == 200 || r.status == 201, "{}", r.text());
+}
+
 fn links(body: &[u8]) -> (Vec<String>, usize) {
     let feed = feed_rs::parser::parse(body).expect("a feed that parses");
     (
@@ -63,10 +112,7 @@ fn links(body: &[u8]) -> (Vec<String>, usize) {
 
 #[test]
 fn a_topic_key_guards_its_feeds_and_nothing_else() {
-    let feeds = tempfile::tempdir().expect("tempdir");
-    feeds_with_private_topic(feeds.path());
-    let data = tempfile::tempdir().expect("tempdir");
-    let s = serve_private(feeds.path(), data.path(), &[]);
+    let s = private_server(&[], &[]);
 
     // No key, a wrong key: 401 asking for Basic credentials, saying how.
     let none = get(&s.url("/feeds/board.atom"), &[]);
@@ -313,44 +359,22 @@ fn a_bad_key_is_refused_at_start_naming_where_it_was_written() {
 fn a_story_only_in_private_topics_stays_behind_their_key() {
     const VAULT_KEY: &str = "vault-door-4411";
     const TOKEN: &str = "ingest-t0ken-private";
-    let feeds = tempfile::tempdir().expect("tempdir");
-    feeds_with_private_topic(feeds.path());
-    std::fs::write(
-        feeds.path().join("vault.toml"),
-        format!("key = \"{VAULT_KEY}\"\ntitle = \"Vault\"\nany = [\"zorblax\"]\n"),
-    )
-    .expect("vault.toml");
-    let data = tempfile::tempdir().expect("tempdir");
-    let s = serve_private(feeds.path(), data.path(), &["--api-token", TOKEN]);
-    let auth = format!("Bearer {TOKEN}");
-    for (title, url, word) in [
-        (
-            "Zorblax ledger moves to the night vault",
-            "https://private.example/zorblax-ledger",
-            "zorblax",
-        ),
-        (
-            "Quarry lake reopens for swimmers",
-            "https://public.example/quarry-lake",
-            "quarry",
-        ),
-    ] {
-        let body = serde_json::json!({
-            "title": title,
-            "url": url,
-            "html": format!("<p>The {word} committee met on Monday and agreed the plan after a \
-                     long debate about the {word}. Work starts in June, officials said.</p>"),
-        });
-        let r = crate::support::server::post(
-            &s.url("/api/articles"),
-            &[
-                ("Content-Type", "application/json"),
-                ("Authorization", &auth),
-            ],
-            body.to_string().as_bytes(),
-        );
-        assert!(r.status == 200 || r.status == 201, "{}", r.text());
-    }
+    let vault = format!("key = \"{VAULT_KEY}\"\ntitle = \"Vault\"\nany = [\"zorblax\"]\n");
+    let s = private_server(&[("vault.toml", &vault)], &["--api-token", TOKEN]);
+    post_story(
+        &s,
+        TOKEN,
+        "Zorblax ledger moves to the night vault",
+        "https://private.example/zorblax-ledger",
+        "zorblax",
+    );
+    post_story(
+        &s,
+        TOKEN,
+        "Quarry lake reopens for swimmers",
+        "https://public.example/quarry-lake",
+        "quarry",
+    );
     let has = |path: &str, what: &str| {
         let r = get(&s.url(path), &[]);
         assert_eq!(r.status, 200, "{path}: {}", r.text());
@@ -392,14 +416,7 @@ fn a_story_only_in_private_topics_stays_behind_their_key() {
 /// any key, the right one included; others are not affected.
 #[test]
 fn wrong_keys_are_throttled_per_address() {
-    let feeds = tempfile::tempdir().expect("tempdir");
-    feeds_with_private_topic(feeds.path());
-    let data = tempfile::tempdir().expect("tempdir");
-    let s = serve_private(
-        feeds.path(),
-        data.path(),
-        &["--trusted-proxy", "127.0.0.1/32"],
-    );
+    let s = private_server(&[], &["--trusted-proxy", "127.0.0.1/32"]);
     let from = |ip: &str, key: &str| {
         get(
             &s.url(&format!("/feeds/board.atom?key={key}")),
@@ -441,27 +458,16 @@ fn wrong_keys_are_throttled_per_address() {
 #[test]
 fn a_topic_made_private_at_run_time_takes_its_stories_out_of_public_feeds() {
     const TOKEN: &str = "ingest-t0ken-reload";
-    let feeds = tempfile::tempdir().expect("tempdir");
-    feeds_with_private_topic(feeds.path());
-    let vault = feeds.path().join("vault.toml");
-    std::fs::write(&vault, "title = \"Vault\"\nany = [\"zorblax\"]\n").expect("vault.toml");
-    let data = tempfile::tempdir().expect("tempdir");
-    let s = serve_private(feeds.path(), data.path(), &["--api-token", TOKEN]);
-    let body = serde_json::json!({
-        "title": "Zorblax ledger moves to the night vault",
-        "url": "https://private.example/zorblax-ledger",
-        "html": "<p>The zorblax committee met on Monday and agreed the plan after a long \
-                 debate about the zorblax. Work starts in June, officials said.</p>",
-    });
-    let r = crate::support::server::post(
-        &s.url("/api/articles"),
-        &[
-            ("Content-Type", "application/json"),
-            ("Authorization", &format!("Bearer {TOKEN}")),
-        ],
-        body.to_string().as_bytes(),
+    let public = "title = \"Vault\"\nany = [\"zorblax\"]\n";
+    let s = private_server(&[("vault.toml", public)], &["--api-token", TOKEN]);
+    let vault = s.feeds.path().join("vault.toml");
+    post_story(
+        &s,
+        TOKEN,
+        "Zorblax ledger moves to the night vault",
+        "https://private.example/zorblax-ledger",
+        "zorblax",
     );
-    assert!(r.status == 200 || r.status == 201, "{}", r.text());
     // Polled twice each: rendered, cached and remembered.
     for _ in 0..2 {
         assert!(

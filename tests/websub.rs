@@ -503,13 +503,9 @@ fn a_failed_push_is_retried_and_a_subscription_over_a_cap_is_denied() {
 
 #[test]
 fn a_private_feed_is_pushed_only_while_its_key_opens_it() {
-    use crate::private_feeds::{TOPIC_KEY, feeds_with_private_topic, serve_private};
-    let feeds = tempfile::tempdir().expect("tempdir");
-    feeds_with_private_topic(feeds.path());
-    let data = tempfile::tempdir().expect("tempdir");
-    let s = serve_private(
-        feeds.path(),
-        data.path(),
+    use crate::private_feeds::{TOPIC_KEY, private_server};
+    let s = private_server(
+        &[],
         &[
             "--no-samples",
             "--websub-allow-private",
@@ -536,9 +532,9 @@ fn a_private_feed_is_pushed_only_while_its_key_opens_it() {
     }
     // The operator changes the key: the old one no longer opens the feed,
     // so the subscription ends (and is told so) instead of pushing on.
-    let board = std::fs::read_to_string(feeds.path().join("board.toml")).expect("board.toml");
+    let board = std::fs::read_to_string(s.feeds.path().join("board.toml")).expect("board.toml");
     std::fs::write(
-        feeds.path().join("board.toml"),
+        s.feeds.path().join("board.toml"),
         board.replace(TOPIC_KEY, "a-new-key-for-the-board"),
     )
     .expect("rewrite board.toml");

@@ -83,6 +83,12 @@ pub(crate) fn private_server(extra: &[(&str, &str)], args: &[&str]) -> PrivateSe
     }
 }
 
+/// The story only the `vault` topic (`any = ["zorblax"]`) holds: title, URL.
+const ZORBLAX: (&str, &str) = (
+    "Zorblax ledger moves to the night vault",
+    "https://private.example/zorblax-ledger",
+);
+
 /// Posts a story about `word` through the ingest API (`token`).
 fn post_story(s: &Server, token: &str, title: &str, url: &str, word: &str) {
     let body = serde_json::json!({
@@ -361,13 +367,7 @@ fn a_story_only_in_private_topics_stays_behind_their_key() {
     const TOKEN: &str = "ingest-t0ken-private";
     let vault = format!("key = \"{VAULT_KEY}\"\ntitle = \"Vault\"\nany = [\"zorblax\"]\n");
     let s = private_server(&[("vault.toml", &vault)], &["--api-token", TOKEN]);
-    post_story(
-        &s,
-        TOKEN,
-        "Zorblax ledger moves to the night vault",
-        "https://private.example/zorblax-ledger",
-        "zorblax",
-    );
+    post_story(&s, TOKEN, ZORBLAX.0, ZORBLAX.1, "zorblax");
     post_story(
         &s,
         TOKEN,
@@ -461,13 +461,7 @@ fn a_topic_made_private_at_run_time_takes_its_stories_out_of_public_feeds() {
     let public = "title = \"Vault\"\nany = [\"zorblax\"]\n";
     let s = private_server(&[("vault.toml", public)], &["--api-token", TOKEN]);
     let vault = s.feeds.path().join("vault.toml");
-    post_story(
-        &s,
-        TOKEN,
-        "Zorblax ledger moves to the night vault",
-        "https://private.example/zorblax-ledger",
-        "zorblax",
-    );
+    post_story(&s, TOKEN, ZORBLAX.0, ZORBLAX.1, "zorblax");
     // Polled twice each: rendered, cached and remembered.
     for _ in 0..2 {
         assert!(

@@ -410,6 +410,8 @@ fn a_story_only_in_private_topics_stays_behind_their_key() {
     let shown = get(&s.url(&format!("{page}?key={VAULT_KEY}")), &[]);
     assert_eq!(shown.status, 200, "{page}: {}", shown.text());
     assert!(shown.text().contains("Zorblax"));
+    let cc = shown.header("cache-control").unwrap_or_default();
+    assert!(cc.starts_with("private"), "no shared cache keeps it: {cc}");
 }
 
 /// Guessing a key over HTTP: after ten wrong keys an address gets 429 for

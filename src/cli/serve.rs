@@ -119,7 +119,7 @@ pub struct ServeArgs {
     /// Seconds a connection with no request being answered may send
     /// nothing (silent from the start, an idle HTTP/2 connection) before it
     /// is closed; also the most a request body may take to arrive (408 past
-    /// it) and the HTTP/2 keep-alive ping interval.
+    /// it); HTTP/2 keep-alive pings go every twice this.
     #[arg(long, env = "TOPICFEED_IDLE_TIMEOUT", default_value_t = D.idle_timeout.as_secs())]
     idle_timeout: u64,
     /// Bytes of rendered feeds (with their compressed copies) kept in
@@ -183,6 +183,7 @@ impl ServeArgs {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    raise_open_file_limit();
     let mut config = args.config();
     // Checked here, not by the argument parser, whose error would print
     // the refused value (a credential) into the log.
@@ -239,4 +240,24 @@ async fn shutdown_signal() {
         () = term => {}
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Connections, the store and cached bodies (`http::zerocopy`) each hold a
+/// file descriptor: the soft limit (often 1,024) goes up to the hard one,
+/// as servers do.
+fn raise_open_file_limit() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+        let limit = getrlimit(Resource::Nofile);
+        if limit.current < limit.maximum {
+            let raised = Rlimit {
+                current: limit.maximum,
+                maximum: limit.maximum,
+            };
+            if let Err(e) = setrlimit(Resource::Nofile, raised) {
+                tracing::debug!(error = %e, "open-file limit left as it was");
+            }
+        }
+    }
 }

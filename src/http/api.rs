@@ -217,12 +217,12 @@ fn decode_body(coding: &str, body: &[u8], max: usize) -> Result<Bytes, HttpError
 
 /// The request body, at most `max` bytes. A declared length over the limit
 /// is refused before reading; an undeclared one is cut off at the limit.
-/// `stall` bounds the whole read: a body that stops arriving is a 408, and
-/// its connection's slot is not held for it.
+/// `limit` bounds the whole read (not each chunk): a body that has not
+/// arrived by then is a 408, and its connection's slot is not held for it.
 pub(super) async fn read_body(
     req: Request<Incoming>,
     max: usize,
-    stall: std::time::Duration,
+    limit: std::time::Duration,
 ) -> Result<Bytes, HttpError> {
     if let Some(len) = req
         .headers()
@@ -232,9 +232,9 @@ pub(super) async fn read_body(
     {
         return Err(HttpError::TooLarge(max));
     }
-    let collected = tokio::time::timeout(stall, Limited::new(req.into_body(), max).collect())
+    let collected = tokio::time::timeout(limit, Limited::new(req.into_body(), max).collect())
         .await
-        .map_err(|_| HttpError::RequestTimeout(stall))?;
+        .map_err(|_| HttpError::RequestTimeout(limit))?;
     Ok(collected
         .map_err(|e| {
             if e.downcast_ref::<http_body_util::LengthLimitError>()

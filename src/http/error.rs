@@ -31,7 +31,7 @@ pub enum HttpError {
     TooLarge(usize),
     UnsupportedMedia(String),
     TooManyRequests(Duration),
-    /// 408: the request body stopped arriving for this long.
+    /// 408: the request body had not all arrived after this long.
     RequestTimeout(Duration),
     /// 429: too many wrong read keys from this address (`keyguard`).
     KeyLockout(Duration),

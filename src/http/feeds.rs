@@ -364,7 +364,7 @@ pub(super) async fn for_topic(state: &Arc<AppState>, topic: &str) -> Result<Arc<
     let feed = super::websub::feed_of(topic, state)?;
     let fr = &feed.request;
     let location = fr.location(feed.format, fr.query.cursor.as_deref());
-    let key = cache_key(feed.base, fr, feed.format, &location, &state.topics.get());
+    let key = cache_key(feed.base, fr, feed.format, &location, &feed.topics);
     load_feed(state, fr, &key, feed.base).await
 }
 

@@ -7,7 +7,10 @@
 //! right cannot be confirmed during the lockout. Requests without a key,
 //! and public feeds, never reach this. A reader with a typo in its URL
 //! stays far below the bound; a guesser gets [`MAX_WRONG`] tries per
-//! [`WINDOW`] from each address it has.
+//! [`WINDOW`] from each address it has. An IPv6 address counts by its /64,
+//! the block one subscriber is given, so that a host cannot guess from a
+//! fresh address each time. Behind a reverse proxy every client has the
+//! proxy's address unless `--trusted-proxy` names it.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -51,6 +54,7 @@ impl KeyGuard {
 
     /// `Some(retry_after)` while `ip` is locked out.
     pub fn locked(&self, ip: IpAddr, now: Instant) -> Option<Duration> {
+        let ip = counted_as(ip);
         let wrong = self.lock();
         let (start, n) = *wrong.by_ip.get(&ip)?;
         let age = now.saturating_duration_since(start);
@@ -59,6 +63,7 @@ impl KeyGuard {
 
     /// Records a wrong key from `ip`.
     pub fn wrong(&self, ip: IpAddr, now: Instant) {
+        let ip = counted_as(ip);
         self.refused.inc();
         let mut wrong = self.lock();
         if wrong.by_ip.len() > SWEEP_ABOVE
@@ -76,6 +81,17 @@ impl KeyGuard {
             *slot = (now, 0);
         }
         slot.1 = slot.1.saturating_add(1);
+    }
+}
+
+/// The address wrong keys are counted under: IPv4 as it is, IPv6 by /64.
+fn counted_as(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !u128::from(u64::MAX);
+            IpAddr::V6(bits.into())
+        }
     }
 }
 
@@ -103,5 +119,24 @@ mod tests {
             "a new window starts from one"
         );
         assert_eq!(guard.refused.get(), u64::from(MAX_WRONG) + 1);
+    }
+
+    #[test]
+    fn ipv6_addresses_count_by_their_64() {
+        let guard = KeyGuard::new(Counter::default());
+        let t0 = Instant::now();
+        for i in 0..MAX_WRONG {
+            guard.wrong(format!("2001:db8:1:2::{i:x}").parse().unwrap(), t0);
+        }
+        assert!(
+            guard
+                .locked("2001:db8:1:2::ffff".parse().unwrap(), t0)
+                .is_some()
+        );
+        assert!(
+            guard
+                .locked("2001:db8:1:3::1".parse().unwrap(), t0)
+                .is_none()
+        );
     }
 }

@@ -325,7 +325,9 @@ pub async fn serve(
     builder
         .http2()
         .timer(TokioTimer::new())
-        .keep_alive_interval(Some(state.config.idle_timeout));
+        // Pings (whose answers are reads) must not keep a quiet connection
+        // from the sweep: they start only after two idle timeouts.
+        .keep_alive_interval(Some(state.config.idle_timeout * 2));
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -416,7 +418,7 @@ fn connection_job(
             let conn = watcher.watch(conn.into_owned());
             // A connection lives at most this long, however busy: a slow
             // or stuck client cannot hold a slot forever. (Silent ones
-            // are closed sooner by the read timeout above, idle ones when
+            // are closed sooner by the header timer or the sweep, idle ones when
             // the table needs the room.)
             tokio::select! {
                 done = tokio::time::timeout(MAX_CONNECTION_LIFETIME, conn) => {

@@ -126,17 +126,19 @@ pub(super) async fn article(
     // A story only in private topics is in no feed a reader without their
     // key can read; to such a reader its page does not exist either.
     let topics = state.topics.get();
-    if !super::private::story(
+    let access = super::private::story(
         state.config.read_key.as_ref(),
         &topics,
         &story.article.topics,
         req.headers(),
         req.uri().query(),
         super::key_client(state, peer, req.headers()),
-    )? {
-        return Err(missing());
-    }
-    Ok(html(render::html::article_page(&story), 3600))
+    )
+    .ok_or_else(missing)?;
+    let mut resp = html(render::html::article_page(&story), 3600);
+    // No shared cache may hand a private story's page to someone else.
+    super::private::mark(&mut resp, access);
+    Ok(resp)
 }
 
 /// One of topicfeed's own pictures (feed icon, favicon, logo): fixed

@@ -104,9 +104,12 @@ pub(super) fn page(
     )
 }
 
-/// May a story with these topics be shown on its own page? Yes unless
-/// every one of them is private (see `FeedRequest::hide_unnamed`); then
-/// only to a request presenting the key of one of them, or the global key.
+/// May a story with these topics be shown on its own page, and how? Public
+/// unless every one of its topics is private (see
+/// `FeedRequest::hide_unnamed`); then only to a request presenting the key
+/// of one of them, or the global key, and privately. `None`: not to this
+/// request, which is to be told the page does not exist (also while its
+/// address is locked out, so a lockout tells nothing either).
 pub(super) fn story(
     global: Option<&ReadKey>,
     topics: &Classifier,
@@ -114,21 +117,19 @@ pub(super) fn story(
     headers: &HeaderMap,
     query: Option<&str>,
     client: Client<'_>,
-) -> Result<bool, HttpError> {
+) -> Option<Access> {
     let keys: Vec<&ReadKey> = story_topics
         .iter()
         .map(|slug| topics.topic(slug).and_then(|t| t.key.as_ref()))
         .collect::<Option<_>>()
         .unwrap_or_default();
     if keys.is_empty() {
-        return Ok(true);
+        return Some(Access::Public);
     }
-    let Some(key) = presented(headers, url_key(query).as_deref()) else {
-        return Ok(false);
-    };
+    let key = presented(headers, url_key(query).as_deref())?;
     let now = std::time::Instant::now();
-    if let Some(after) = client.guard.locked(client.ip, now) {
-        return Err(HttpError::KeyLockout(after));
+    if client.guard.locked(client.ip, now).is_some() {
+        return None;
     }
     // Every key is tried, so the time taken does not tell which one opened.
     let master = global.is_some_and(|g| g.opens(&key));
@@ -136,7 +137,7 @@ pub(super) fn story(
     if !open {
         client.guard.wrong(client.ip, now);
     }
-    Ok(open)
+    open.then_some(Access::Private)
 }
 
 /// `?key=` of a query string.

@@ -276,6 +276,9 @@ pub(super) struct TopicFeed<'t> {
     pub(super) format: Option<crate::render::Format>,
     /// The URL as the feed's self link spells it.
     pub(super) canonical: String,
+    /// The topic set it was worked out with: what it hides, and the cache
+    /// key its render is kept under, come from this one set.
+    pub(super) topics: std::sync::Arc<crate::classify::Classifier>,
 }
 
 /// Parses `topic` as one of this server's feed URLs, the way a request
@@ -314,5 +317,6 @@ pub(super) fn feed_of<'t>(topic: &'t str, state: &AppState) -> Result<TopicFeed<
         request,
         format,
         canonical,
+        topics,
     })
 }

@@ -59,6 +59,11 @@ impl Entry {
         self
     }
 
+    /// `Link: <hub>; rel="hub", <self>; rel="self"`, when the hub runs.
+    pub fn link(&self) -> Option<&HeaderValue> {
+        self.link.as_ref()
+    }
+
     /// The headers of a 304 (validators and caching) for `coding`.
     pub fn not_modified_headers(&self, coding: Coding) -> &HeaderMap {
         &self.headers_for(coding).0

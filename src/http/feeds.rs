@@ -83,20 +83,19 @@ pub(super) async fn feed(
     let series = (fr.canonical.is_empty() && access == Access::Public)
         .then(|| fr.path_and_query(fr.format, None));
     let r = resolved::Resolved::new(fr, base, key, series, pq, host, topics.generation());
-    if browser {
+    let resp = if browser {
         poll_checks(req, peer, state, &r)?;
-        let mut resp = browser_view(state, &r.fr, &r.base, &topics).await?;
-        super::private::mark(&mut resp, access);
-        return Ok(resp);
+        browser_view(state, &r.fr, &r.base, &topics).await
+    } else {
+        serve_feed(req, peer, state, &r).await
+    };
+    // A private feed's key is checked on every request: never remembered.
+    if !browser && access == Access::Public {
+        resolved::put(r);
     }
-    if access == Access::Private {
-        let mut resp = serve_feed(req, peer, state, &r).await?;
-        super::private::mark(&mut resp, access);
-        return Ok(resp);
-    }
-    let resp = serve_feed(req, peer, state, &r).await;
-    resolved::put(r);
-    resp
+    let mut resp = resp?;
+    super::private::mark(&mut resp, access);
+    Ok(resp)
 }
 
 /// The poll limit, and the subscriber count a reader's User-Agent reports.

@@ -127,17 +127,10 @@ pub(super) fn story(
         return Some(Access::Public);
     }
     let key = presented(headers, url_key(query).as_deref())?;
-    let now = std::time::Instant::now();
-    if client.guard.locked(client.ip, now).is_some() {
-        return None;
-    }
-    // Every key is tried, so the time taken does not tell which one opened.
-    let master = global.is_some_and(|g| g.opens(&key));
-    let open = keys.iter().fold(master, |ok, k| k.opens(&key) | ok);
-    if !open {
-        client.guard.wrong(client.ip, now);
-    }
-    open.then_some(Access::Private)
+    // Locked out or wrong: told it does not exist, as anyone without a key.
+    try_key(&key, &keys, Need::Any, global, Some(client))
+        .ok()?
+        .then_some(Access::Private)
 }
 
 /// `?key=` of a query string.
@@ -166,26 +159,53 @@ fn check(
             "this {what} is private: add ?key=<read key> to its URL, or send the key as the password of HTTP Basic auth"
         )));
     };
+    match try_key(&key, locks, Need::All, global, client) {
+        Err(after) => Err(HttpError::KeyLockout(after)),
+        Ok(true) => Ok(Access::Private),
+        Ok(false) => Err(HttpError::NeedsReadKey(format!(
+            "wrong read key for this {what}: the key in ?key= or in Basic auth does not open it"
+        ))),
+    }
+}
+
+/// How many of a request's locks its key must open.
+#[derive(Clone, Copy, PartialEq)]
+enum Need {
+    /// A feed: every private topic it names.
+    All,
+    /// A story's page: one of its topics.
+    Any,
+}
+
+/// Whether `key` opens `locks` as `need` says, or is the global key.
+/// `Err(retry_after)` while the client is locked out, without trying the
+/// key; a wrong key is counted against the client.
+fn try_key(
+    key: &str,
+    locks: &[&ReadKey],
+    need: Need,
+    global: Option<&ReadKey>,
+    client: Option<Client<'_>>,
+) -> Result<bool, std::time::Duration> {
     let now = std::time::Instant::now();
     if let Some(c) = client
         && let Some(after) = c.guard.locked(c.ip, now)
     {
-        return Err(HttpError::KeyLockout(after));
+        return Err(after);
     }
-    // Every lock is checked even after one fails, so the time taken does
-    // not tell which topic's key was right.
-    let master = global.is_some_and(|g| g.opens(&key));
-    let all_open = locks.iter().fold(true, |ok, lock| lock.opens(&key) & ok);
-    if master || all_open {
-        Ok(Access::Private)
-    } else {
-        if let Some(c) = client {
-            c.guard.wrong(c.ip, now);
-        }
-        Err(HttpError::NeedsReadKey(format!(
-            "wrong read key for this {what}: the key in ?key= or in Basic auth does not open it"
-        )))
+    // Every lock is tried even once the answer is known, so the time taken
+    // does not tell which topic's key was right.
+    let master = global.is_some_and(|g| g.opens(key));
+    let opened = locks.iter().filter(|lock| lock.opens(key)).count();
+    let open = master
+        || match need {
+            Need::All => opened == locks.len(),
+            Need::Any => opened > 0,
+        };
+    if !open && let Some(c) = client {
+        c.guard.wrong(c.ip, now);
     }
+    Ok(open)
 }
 
 /// The key a request presents: `?key=` in its URL, else the password
@@ -215,6 +235,8 @@ pub(super) fn mark(resp: &mut Resp, access: Access) {
     }
     let h = resp.headers_mut();
     let value = match h.get(CACHE_CONTROL).and_then(|v| v.to_str().ok()) {
+        // Marked already (a private story's page behind the global key).
+        Some(v) if v.starts_with("private") => return,
         Some(v) => format!(
             "private, {}",
             v.trim_start_matches("public")
@@ -320,5 +342,13 @@ mod tests {
             Some(other),
         );
         assert_eq!(from_other.unwrap(), Access::Private);
+    }
+
+    #[test]
+    fn a_response_marked_twice_is_marked_once() {
+        let mut r = super::super::response::html(Vec::new(), 60);
+        mark(&mut r, Access::Private);
+        mark(&mut r, Access::Private);
+        assert_eq!(r.headers()[CACHE_CONTROL], "private, max-age=60");
     }
 }

@@ -367,7 +367,7 @@ impl Worker {
     fn may_read(&self, topic: &str) -> Result<(), &'static str> {
         let feed = super::feed_of(topic, &self.state)
             .map_err(|_| "the topic is no longer a feed of this server")?;
-        if super::key_opens(&feed, &self.state) {
+        if super::key_opens(&feed, &self.state, None).is_ok() {
             Ok(())
         } else {
             Err("the feed is private and the key in the topic no longer opens it")
@@ -405,8 +405,6 @@ impl Worker {
                 .await;
             return;
         }
-        let hub_url = hub_url_of(&sub.topic);
-        let link = format!("<{hub_url}>; rel=\"hub\", <{}>; rel=\"self\"", sub.topic);
         let signature = sub.secret.as_deref().map(|s| sign(s, &entry.body));
         let topic = redacted(&sub.topic);
         for (attempt, wait) in std::iter::once(Duration::ZERO).chain(RETRIES).enumerate() {
@@ -416,8 +414,12 @@ impl Worker {
                 .client
                 .post(&sub.callback)
                 .header(http::header::CONTENT_TYPE, entry.rendered.content_type)
-                .header(http::header::LINK, &link)
                 .body(entry.body.clone());
+            // The feed's own discovery links (hub and self), as polls get
+            // them: the topic URL is the feed's self link.
+            if let Some(link) = entry.link() {
+                req = req.header(http::header::LINK, link.clone());
+            }
             if let Some(sig) = &signature {
                 req = req.header("X-Hub-Signature", sig);
             }
@@ -503,11 +505,6 @@ fn with_query(callback: &str, pairs: &[(&str, &str)]) -> String {
     }
 }
 
-/// The hub that serves `topic`: `{base}/websub` for `{base}/feeds/…`.
-pub(in crate::http) fn hub_url_of(topic: &str) -> String {
-    format!("{}/websub", super::topic_base(topic).unwrap_or(topic))
-}
-
 /// `sha256=` and the HMAC-SHA256 of `body` under `secret`, in hex.
 fn sign(secret: &str, body: &[u8]) -> String {
     let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
@@ -552,9 +549,5 @@ mod tests {
         );
         assert_ne!(challenge(), challenge());
         assert_eq!(challenge().len(), 32);
-        assert_eq!(
-            hub_url_of("http://127.0.0.1:8080/feeds/all.atom?any=a,b"),
-            "http://127.0.0.1:8080/websub"
-        );
     }
 }

@@ -232,15 +232,7 @@ fn check_topic(
             ),
         ));
     }
-    // Only the URL's key counts (see `key_opens`); a wrong one is counted
-    // against the subscriber's address like any other.
-    match super::private::feed(
-        state.config.read_key.as_ref(),
-        &state.topics.get(),
-        &feed.request,
-        &HeaderMap::new(),
-        Some(client),
-    ) {
+    match key_opens(&feed, state, Some(client)) {
         Ok(_) => Ok(()),
         Err(e @ HttpError::KeyLockout(_)) => Err(e),
         Err(_) => Err(HttpError::Forbidden(
@@ -249,18 +241,23 @@ fn check_topic(
     }
 }
 
-/// Whether the key in a topic URL (if any) opens its feed now. Only the
-/// URL counts, not a request's Basic auth: the hub asks again before each
-/// push, when there is no request.
-pub(super) fn key_opens(feed: &TopicFeed<'_>, state: &AppState) -> bool {
+/// Whether the key in a topic URL (if any) opens its feed now, under the
+/// topic set the URL was worked out with. Only the URL counts, not a
+/// request's Basic auth: the hub asks again before each push, when there
+/// is no request (`client: None`); a subscriber's wrong key is counted
+/// against its address like any other.
+pub(super) fn key_opens(
+    feed: &TopicFeed<'_>,
+    state: &AppState,
+    client: Option<super::private::Client<'_>>,
+) -> Result<super::private::Access, HttpError> {
     super::private::feed(
         state.config.read_key.as_ref(),
-        &state.topics.get(),
+        &feed.topics,
         &feed.request,
         &HeaderMap::new(),
-        None,
+        client,
     )
-    .is_ok()
 }
 
 /// `{base}` of a `{base}/feeds/…` URL.

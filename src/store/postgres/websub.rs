@@ -38,29 +38,32 @@ impl PostgresStore {
         topic: &str,
         seen: u64,
     ) -> Result<bool, StoreError> {
-        let op = "websub seen";
-        self.run(async {
-            let client = self.pool.get().await.map_err(pool_err(op))?;
-            client
-                .execute(
-                    "UPDATE websub_subscriptions SET seen = $3 WHERE callback = $1 AND topic = $2",
-                    &[&callback, &topic, &(seen as i64)],
-                )
-                .await
-                .map(|n| n > 0)
-                .map_err(pg_err(op))
-        })
+        self.changes_a_row(
+            "websub seen",
+            "UPDATE websub_subscriptions SET seen = $3 WHERE callback = $1 AND topic = $2",
+            &[&callback, &topic, &(seen as i64)],
+        )
     }
 
     pub(super) fn delete_sub(&self, callback: &str, topic: &str) -> Result<bool, StoreError> {
-        let op = "websub unsubscribe";
+        self.changes_a_row(
+            "websub unsubscribe",
+            "DELETE FROM websub_subscriptions WHERE callback = $1 AND topic = $2",
+            &[&callback, &topic],
+        )
+    }
+
+    /// Runs one statement; whether it changed a row.
+    fn changes_a_row(
+        &self,
+        op: &'static str,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<bool, StoreError> {
         self.run(async {
             let client = self.pool.get().await.map_err(pool_err(op))?;
             client
-                .execute(
-                    "DELETE FROM websub_subscriptions WHERE callback = $1 AND topic = $2",
-                    &[&callback, &topic],
-                )
+                .execute(sql, params)
                 .await
                 .map(|n| n > 0)
                 .map_err(pg_err(op))

@@ -5,7 +5,9 @@
 //! so adding a site's noise is a data change.
 
 use crate::config::ConfigError;
-use std::collections::{HashMap, HashSet};
+use std::borrow::Cow;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
@@ -216,6 +218,27 @@ fn phrases(words: &[String]) -> String {
         .join("|")
 }
 
+/// The words opening a stated-date line ("Updated", "Publié le"), then
+/// the separator before the date: `^(?:words)\b\s*:?\s*` without the
+/// `\b`. A Unicode word boundary makes the regex engine leave its fast DFA
+/// on any line with a non-ASCII character (curly quotes, "Publié"), and
+/// these run on most short lines. The boundary is spelled as what may
+/// follow the words: the end, spacing, a colon, or one other non-word
+/// character, which [`Boilerplate::date_line`] gives back. Each phrase must
+/// end in a letter or figure, where `\b` and this agree.
+fn date_opener(words: &[String]) -> Result<String, String> {
+    if let Some(w) = words
+        .iter()
+        .find(|w| !w.chars().next_back().is_some_and(char::is_alphanumeric))
+    {
+        return Err(format!("date words: {w:?} must end in a letter or figure"));
+    }
+    Ok(format!(
+        r"(?i)^(?:{})(?:$|\s+:?\s*|:\s*|[^\w\s:])",
+        phrases(words)
+    ))
+}
+
 /// Byline openers as an alternation: a word needs a space after it ("By
 /// Jane", not "Diario"), an opener ending in a colon does not ("Author:Jane").
 fn openers(words: &[String]) -> String {
@@ -233,6 +256,22 @@ fn openers(words: &[String]) -> String {
         })
         .collect::<Vec<_>>()
         .join("|")
+}
+
+/// A word in lower case, copied only when it has capitals: the tables'
+/// lookups run on most tokens of a page, and most are lower case already.
+fn lower_word(word: &str) -> Cow<'_, str> {
+    if word.is_ascii() {
+        if word.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(word.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(word)
+        }
+    } else if word.chars().any(char::is_uppercase) {
+        Cow::Owned(word.to_lowercase())
+    } else {
+        Cow::Borrowed(word)
+    }
 }
 
 impl Boilerplate {
@@ -255,7 +294,7 @@ impl Boilerplate {
         let build = |table: &str, src: String| {
             Regex::new(&src).map_err(|e| format!("table `{table}`: {e}"))
         };
-        let mut months = HashMap::new();
+        let mut months = HashMap::default();
         for (number, names) in &f.months {
             let n: u32 = number
                 .parse()
@@ -359,14 +398,8 @@ impl Boilerplate {
             // Two searches, not one with a group per kind: a span search
             // never needs the slower capture engine, and trying "updated"
             // first is what the alternation's order did.
-            updated_line: build(
-                "updated_words",
-                format!(r"(?i)^(?:{})\b\s*:?\s*", phrases(&f.updated_words)),
-            )?,
-            published_line: build(
-                "published_words",
-                format!(r"(?i)^(?:{})\b\s*:?\s*", phrases(&f.published_words)),
-            )?,
+            updated_line: build("updated_words", date_opener(&f.updated_words)?)?,
+            published_line: build("published_words", date_opener(&f.published_words)?)?,
             update_split: build("updated_words/published_words", {
                 // "Updated May 21 2024 - 6:12pm, first published 5:30am":
                 // either date may come second. Short published words ("le",
@@ -477,10 +510,10 @@ impl Boilerplate {
             .split(|c: char| c.is_whitespace() || ",|·•:/()".contains(c))
             .filter(|t| !t.is_empty())
         {
-            let t = token.to_lowercase();
-            if self.social_networks.contains(&t) {
+            let t = lower_word(token);
+            if self.social_networks.contains(t.as_ref()) {
                 networks += 1;
-            } else if !self.share_words.contains(&t)
+            } else if !self.share_words.contains(t.as_ref())
                 && !t
                     .chars()
                     .all(|c| c.is_ascii_digit() || c == '.' || c == 'k')
@@ -500,12 +533,12 @@ impl Boilerplate {
     }
 
     pub fn is_role_word(&self, word: &str) -> bool {
-        self.byline_roles.contains(&word.to_lowercase())
+        self.byline_roles.contains(lower_word(word).as_ref())
     }
 
     /// "New", "San", "Bad": the first word of a place's name, not a person's.
     pub fn is_place_opener(&self, word: &str) -> bool {
-        self.place_openers.contains(&word.to_lowercase())
+        self.place_openers.contains(lower_word(word).as_ref())
     }
 
     /// Splits a stated-date line into which date it sets and the date text.
@@ -514,7 +547,15 @@ impl Boilerplate {
             Some(m) => (DateKind::Updated, m),
             None => (DateKind::Published, self.published_line.find(line)?),
         };
-        Some((kind, &line[m.end()..]))
+        // The boundary after the words took one character of punctuation
+        // that is the date text's (see `date_opener`): give it back.
+        let mut end = m.end();
+        if let Some(c) = m.as_str().chars().next_back()
+            && !(c.is_alphanumeric() || c.is_whitespace() || c == ':')
+        {
+            end -= c.len_utf8();
+        }
+        Some((kind, &line[end..]))
     }
 
     /// An HTML element's `class` or `id` value marks a caption or credit.
@@ -532,7 +573,7 @@ impl Boilerplate {
     /// The month number of a month name or abbreviation, any language.
     pub fn month(&self, word: &str) -> Option<u32> {
         self.months
-            .get(word.trim_end_matches('.').to_lowercase().as_str())
+            .get(lower_word(word.trim_end_matches('.')).as_ref())
             .copied()
     }
 }
@@ -699,6 +740,80 @@ mod tests {
         );
         assert_eq!(r.month("Sept."), Some(9));
         assert_eq!(r.month("März"), Some(3));
+    }
+
+    /// The date words end at a word boundary, spelled without `\b` (see
+    /// `date_opener`): these are the answers `^(?:words)\b\s*:?\s*` gives.
+    #[test]
+    fn date_words_end_at_a_word_boundary() {
+        let r = rules();
+        let published = |rest| Some((DateKind::Published, rest));
+        assert_eq!(
+            r.date_line("Publié le 22 octobre 2021 à 9h15"),
+            published("22 octobre 2021 à 9h15")
+        );
+        // Punctuation after the words stays with the date text.
+        assert_eq!(
+            r.date_line("Publié, le 22 octobre 2021"),
+            published(", le 22 octobre 2021")
+        );
+        assert_eq!(
+            r.date_line("Posted — 3 May 2024"),
+            published("— 3 May 2024")
+        );
+        assert_eq!(r.date_line("Published:3 May 2024"), published("3 May 2024"));
+        assert_eq!(
+            r.date_line("Published : 3 May 2024"),
+            published("3 May 2024")
+        );
+        assert_eq!(r.date_line("Publié"), published(""));
+        // A longer word that opens with date words is not one.
+        assert_eq!(r.date_line("Publiée le 3 mai"), published("3 mai"));
+        assert_eq!(r.date_line("Publiéx le 3 mai"), None);
+        assert_eq!(r.date_line("Leopold Bloom"), None);
+        assert_eq!(r.date_line("Amélie Nothomb"), None);
+        assert_eq!(r.date_line("Standort Wien"), None);
+        assert_eq!(r.date_line("Datebook: spring"), None);
+        // Words followed by a letter outside ASCII are no boundary either.
+        assert_eq!(r.date_line("Amé 3 mai"), None);
+        assert_eq!(
+            r.date_line("Atualizado há 3 horas"),
+            Some((DateKind::Updated, "3 horas"))
+        );
+        // "atualizado há" does not end there, but "atualizado" does.
+        assert_eq!(
+            r.date_line("Atualizado háx"),
+            Some((DateKind::Updated, "háx"))
+        );
+    }
+
+    proptest::proptest! {
+        /// On lines opening with the date words, then anything, the split
+        /// agrees with the regex written with `\b`.
+        #[test]
+        fn date_line_agrees_with_the_word_boundary_regex(
+            pick in 0usize..1000,
+            tail in "[ :,.—éá\u{ad}’a-zA-Z0-9]{0,6}",
+        ) {
+            let f: RulesFile = toml::from_str(RULES_TOML).unwrap();
+            let with_b = |words: &[String]| {
+                Regex::new(&format!(r"(?i)^(?:{})\b\s*:?\s*", phrases(words))).unwrap()
+            };
+            let (updated, published) = (with_b(&f.updated_words), with_b(&f.published_words));
+            let all: Vec<&String> = f.updated_words.iter().chain(&f.published_words).collect();
+            let line = format!("{}{tail}", all[pick % all.len()]);
+            let expected = match updated.find(&line) {
+                Some(m) => Some((DateKind::Updated, &line[m.end()..])),
+                None => published.find(&line).map(|m| (DateKind::Published, &line[m.end()..])),
+            };
+            proptest::prop_assert_eq!(rules().date_line(&line), expected);
+        }
+    }
+
+    #[test]
+    fn date_words_must_end_in_a_letter_or_figure() {
+        let err = date_opener(&["published:".to_owned()]).unwrap_err();
+        assert!(err.contains("\"published:\""), "{err}");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! when no sentence follows), then over its buttons: words of the
 //! `consent_buttons` table.
 
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 
 use super::text::find_ignore_ascii_case;
 

@@ -89,7 +89,7 @@ const ZONES: &[(&str, i32)] = &[
 
 static TIME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)\b(\d{1,2})\s*(?::|h|\.)\s*(\d{2})(?::(\d{2}))?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?)(?:\s|$|[,)]))?|\b(\d{1,2})\s*(a\.?m\.?|p\.?m\.?)(?:\s|$|[,)])",
+        r"(?i)(?-u:\b)(\d{1,2})\s*(?::|h|\.)\s*(\d{2})(?::(\d{2}))?(?:\s*(a\.?\s?m\.?|p\.?\s?m\.?)(?:\s|$|[,)]))?|(?-u:\b)(\d{1,2})\s*(a\.?m\.?|p\.?m\.?)(?:\s|$|[,)])",
     )
     .unwrap_or_else(|e| panic!("TIME regex: {e}"))
 });
@@ -104,7 +104,7 @@ static ZONE: LazyLock<Regex> = LazyLock::new(|| {
         })
         .collect();
     Regex::new(&format!(
-        r"(?:(?i:utc|gmt)\s*([+-])(\d{{1,2}})(?::?(\d{{2}}))?|\s([+-])(\d{{2}}):?(\d{{2}})\b|\b({})\b)",
+        r"(?:(?i:utc|gmt)\s*([+-])(\d{{1,2}})(?::?(\d{{2}}))?|\s([+-])(\d{{2}}):?(\d{{2}})(?-u:\b)|(?-u:\b)({})(?-u:\b))",
         names.join("|")
     ))
     .unwrap_or_else(|e| panic!("ZONE regex: {e}"))
@@ -112,11 +112,11 @@ static ZONE: LazyLock<Regex> = LazyLock::new(|| {
 /// "4:35 PM ET": the generic US zones, in capitals right after a time
 /// only, since "et" is French for "and".
 static US_ZONE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:\d|[AaPp]\.?[Mm]\.?)\s*(ET|CT|MT|PT)\b")
+    Regex::new(r"(?:\d|[AaPp]\.?[Mm]\.?)\s*(ET|CT|MT|PT)(?-u:\b)")
         .unwrap_or_else(|e| panic!("US_ZONE regex: {e}"))
 });
 static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})\b")
+    Regex::new(r"(?-u:\b)(\d{1,4})([./-])(\d{1,2})([./-])(\d{2,4})(?-u:\b)")
         .unwrap_or_else(|e| panic!("NUMERIC regex: {e}"))
 });
 static WORD: LazyLock<Regex> = LazyLock::new(|| {

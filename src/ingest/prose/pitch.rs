@@ -52,7 +52,7 @@ fn count(hits: [usize; 4], cue: Cue) -> usize {
 /// "Rs 500").
 fn priced(text: &str) -> bool {
     static PRICE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"(?:[$€£¥₹₦₱]|\b(?:CHF|USD|EUR|GBP|CAD|AUD|Rs|kr|Fr)\.?)\s?\d")
+        regex::Regex::new(r"(?:[$€£¥₹₦₱]|(?-u:\b)(?:CHF|USD|EUR|GBP|CAD|AUD|Rs|kr|Fr)\.?)\s?\d")
             .unwrap_or_else(|e| panic!("PRICE regex: {e}"))
     });
     PRICE.is_match(text)

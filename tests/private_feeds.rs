@@ -307,21 +307,21 @@ fn a_global_key_makes_the_whole_server_private() {
             .header("cache-control")
             .is_some_and(|v| v.starts_with("private"))
     );
-    // A story's own page is behind the key too.
+    // A story's own page is behind the key too; the feed's link to it
+    // carries the key the feed was asked for with.
     let json: serde_json::Value = serde_json::from_slice(&feed.body).expect("json feed");
     let item_url = json["items"][0]["url"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    let path = item_url
+    let linked = item_url
         .find("/articles/")
         .map(|i| item_url[i..].to_owned())
         .unwrap_or_else(|| panic!("items link their page on this server: {item_url}"));
-    assert_eq!(get(&s.url(&path), &[]).status, 401);
-    assert_eq!(
-        get(&s.url(&format!("{path}?key={GLOBAL_KEY}")), &[]).status,
-        200
-    );
+    let (path, query) = linked.split_once('?').unwrap_or((&linked, ""));
+    assert_eq!(query, format!("key={GLOBAL_KEY}"));
+    assert_eq!(get(&s.url(path), &[]).status, 401);
+    assert_eq!(get(&s.url(&linked), &[]).status, 200);
 }
 
 #[test]
@@ -412,6 +412,69 @@ fn a_story_only_in_private_topics_stays_behind_their_key() {
     assert!(shown.text().contains("Zorblax"));
     let cc = shown.header("cache-control").unwrap_or_default();
     assert!(cc.starts_with("private"), "no shared cache keeps it: {cc}");
+}
+
+/// A story with no URL of its own links to its page here: in a feed asked
+/// for with a key, that link carries the key, or the reader following it
+/// would find nothing.
+#[test]
+fn links_to_private_story_pages_carry_the_feeds_key() {
+    const VAULT_KEY: &str = "vault-door-4411";
+    const TOKEN: &str = "ingest-t0ken-private";
+    let vault = format!("key = \"{VAULT_KEY}\"\ntitle = \"Vault\"\nany = [\"zorblax\"]\n");
+    let s = private_server(&[("vault.toml", &vault)], &["--api-token", TOKEN]);
+    let body = serde_json::json!({
+        "title": "Zorblax minutes kept off the record",
+        "html": "<p>The zorblax committee met on Monday and agreed the plan after a long \
+                 debate about the zorblax. Work starts in June, officials said.</p>",
+    });
+    let r = crate::support::server::post(
+        &s.url("/api/articles"),
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", &format!("Bearer {TOKEN}")),
+        ],
+        body.to_string().as_bytes(),
+    );
+    assert!(r.status == 200 || r.status == 201, "{}", r.text());
+    for format in ["atom", "rss", "json"] {
+        let feed = get(
+            &s.url(&format!("/feeds/vault.{format}?key={VAULT_KEY}")),
+            &[],
+        );
+        assert_eq!(feed.status, 200, "{}", feed.text());
+        let parsed = feed_rs::parser::parse(&feed.body[..]).expect("a feed that parses");
+        let entry = parsed
+            .entries
+            .first()
+            .expect("the story is in its topic's feed");
+        let link = &entry.links.first().expect("an item link").href;
+        assert!(
+            link.contains("/articles/") && link.ends_with(&format!("?key={VAULT_KEY}")),
+            "{format}: {link}"
+        );
+        let path = link.split_once("127.0.0.1").map_or("", |(_, p)| p);
+        let path = path.split_once('/').map_or("", |(_, p)| p);
+        let page = get(&s.url(&format!("/{path}")), &[]);
+        assert_eq!(page.status, 200, "{format}: {link}: {}", page.text());
+        assert!(page.text().contains("Zorblax minutes"), "{}", page.text());
+    }
+    // Asked for by Basic auth, the feed holds no key: its reader sends the
+    // key the same way.
+    let basic = get(
+        &s.url("/feeds/vault.atom"),
+        &[("authorization", &basic(&format!("reader:{VAULT_KEY}")))],
+    );
+    assert_eq!(basic.status, 200, "{}", basic.text());
+    assert!(!basic.text().contains(VAULT_KEY), "{}", basic.text());
+    // The pages were logged, their key was not.
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let log = s.stderr();
+    assert!(
+        log.contains("/articles/"),
+        "access log lines expected:\n{log}"
+    );
+    assert!(!log.contains(VAULT_KEY), "the key reached the log:\n{log}");
 }
 
 /// Guessing a key over HTTP: after ten wrong keys an address gets 429 for

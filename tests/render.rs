@@ -65,6 +65,7 @@ fn info(format: Format) -> FeedInfo {
         images: render::identity::Images::new("http://127.0.0.1:8080", None, None),
         hub_url: Some("http://127.0.0.1:8080/websub".into()),
         hidden_topics: Vec::new(),
+        read_key: None,
     }
 }
 

@@ -439,6 +439,10 @@ pub(crate) fn describe(
         // showed its key to get here: the ones it did not name are those
         // whose stories `hide_unnamed` left out.
         hidden_topics: fr.query.hidden.clone(),
+        // Safe to write into the document: a feed asked for with a key is
+        // cached under a URL that holds that key, and the web page is not
+        // cached at all.
+        read_key: fr.key.clone(),
     }
 }
 

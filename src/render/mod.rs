@@ -88,6 +88,10 @@ pub struct FeedInfo {
     /// Topics not named as items' categories: private ones this request
     /// did not ask for (and so showed no key for).
     pub hidden_topics: Vec<String>,
+    /// The read key given in the feed's URL (`?key=`), if any: links to
+    /// this server's article pages carry it too, since a private story's
+    /// page is not found without it. The reader holds it already.
+    pub read_key: Option<String>,
 }
 
 /// The article's lead image, if it may be shown: stored rows are checked
@@ -177,14 +181,24 @@ pub(crate) fn xml_text(s: &str) -> String {
     strip_invalid_chars(s).into_owned()
 }
 
-/// The link of an item: its own URL, else its page on this server.
+/// The link of an item: its own URL, else its page on this server (with
+/// the feed's read key, when it was asked for with one).
 pub(crate) fn item_link(info: &FeedInfo, story: &Story) -> String {
     own_link(story).map(str::to_owned).unwrap_or_else(|| {
-        format!(
+        let page = format!(
             "{}/articles/{}",
             info.base_url.trim_end_matches('/'),
             story.article.id
-        )
+        );
+        match &info.read_key {
+            Some(key) => format!(
+                "{page}?{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("key", key)
+                    .finish()
+            ),
+            None => page,
+        }
     })
 }
 

@@ -10,7 +10,9 @@
 //! [`WINDOW`] from each address it has. An IPv6 address counts by its /64,
 //! the block one subscriber is given, so that a host cannot guess from a
 //! fresh address each time. Behind a reverse proxy every client has the
-//! proxy's address unless `--trusted-proxy` names it.
+//! proxy's address unless `--trusted-proxy` names it. At most
+//! [`MAX_ADDRESSES`] addresses are remembered, so guessing from many
+//! addresses costs the server a bounded table.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -24,8 +26,13 @@ pub const MAX_WRONG: u32 = 10;
 /// How long wrong keys are remembered, and a lockout lasts.
 pub const WINDOW: Duration = Duration::from_secs(600);
 /// Past this many addresses, expired ones are swept (at most once a
-/// second), so a spread-out guesser cannot grow the table without bound.
+/// second).
 const SWEEP_ABOVE: usize = 50_000;
+/// The most addresses remembered (a few megabytes): a guesser spread over
+/// more addresses than this within one window pushes out one remembered
+/// address, any, for each new one. That frees it to try again, but it had
+/// that many fresh addresses to try from anyway.
+const MAX_ADDRESSES: usize = 100_000;
 
 pub struct KeyGuard {
     wrong: Mutex<Wrong>,
@@ -76,6 +83,12 @@ impl KeyGuard {
                 .retain(|_, (start, _)| now.saturating_duration_since(*start) < WINDOW);
             wrong.last_sweep = Some(now);
         }
+        if wrong.by_ip.len() >= MAX_ADDRESSES
+            && !wrong.by_ip.contains_key(&ip)
+            && let Some(any) = wrong.by_ip.keys().next().copied()
+        {
+            wrong.by_ip.remove(&any);
+        }
         let slot = wrong.by_ip.entry(ip).or_insert((now, 0));
         if now.saturating_duration_since(slot.0) >= WINDOW {
             *slot = (now, 0);
@@ -119,6 +132,24 @@ mod tests {
             "a new window starts from one"
         );
         assert_eq!(guard.refused.get(), u64::from(MAX_WRONG) + 1);
+    }
+
+    #[test]
+    fn the_table_of_addresses_is_bounded() {
+        let guard = KeyGuard::new(Counter::default());
+        let t0 = Instant::now();
+        // All within one window: nothing expires, so only the bound holds.
+        for i in 0..(MAX_ADDRESSES as u32 + 5_000) {
+            guard.wrong(IpAddr::V4((0x0a00_0000 + i).into()), t0);
+        }
+        assert_eq!(guard.lock().by_ip.len(), MAX_ADDRESSES);
+        // An address already counted keeps counting at the bound.
+        let last = IpAddr::V4((0x0a00_0000 + MAX_ADDRESSES as u32 + 4_999).into());
+        for _ in 1..MAX_WRONG {
+            guard.wrong(last, t0);
+        }
+        assert!(guard.locked(last, t0).is_some());
+        assert_eq!(guard.lock().by_ip.len(), MAX_ADDRESSES);
     }
 
     #[test]

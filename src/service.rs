@@ -93,6 +93,20 @@ pub async fn run(
     } else {
         sources::SourcesConfig::default()
     };
+    // `[outbound] allow` is the operator's word on every fetch of a
+    // stranger's URL, the hub's callbacks too, whether or not sources run.
+    let mut config = config;
+    config.http.websub.outbound_allow = if config.sources {
+        sources_config.outbound.allow.clone()
+    } else {
+        match sources::config::load(&config.feeds) {
+            Ok(c) => c.outbound.allow,
+            Err(e) => {
+                tracing::warn!(error = %e, "sources.toml unreadable: the WebSub hub reaches public addresses only");
+                Vec::new()
+            }
+        }
+    };
     if let Some(samples) = &config.samples {
         let (store, topics, dir) = (store.clone(), topics.clone(), samples.clone());
         let _ = tokio::task::spawn_blocking(move || ingest_samples(&dir, store.as_ref(), &topics))

@@ -454,6 +454,49 @@ fn loopback_callbacks_need_the_operators_leave() {
     assert!(r.text().contains("--websub-allow-private"), "{}", r.text());
 }
 
+/// `[outbound] allow` in `sources.toml` is the operator's word on every
+/// fetch of a stranger's URL: a callback in an allowed range is reached
+/// without `--websub-allow-private`, even with sources off.
+#[test]
+fn callbacks_in_a_range_sources_toml_allows_are_reached() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let feeds = tempfile::tempdir().expect("tempdir");
+    for entry in std::fs::read_dir(crate::support::root().join("feeds")).expect("feeds/") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "toml") && !path.ends_with("sources.toml") {
+            std::fs::copy(&path, feeds.path().join(path.file_name().expect("name")))
+                .expect("copy a topic");
+        }
+    }
+    std::fs::write(
+        feeds.path().join("sources.toml"),
+        "[outbound]\nallow = [\"127.0.0.1/32\"]\n",
+    )
+    .expect("sources.toml");
+    let mut cmd = guarded(data.path());
+    cmd.arg("--feeds").arg(feeds.path());
+    let s = Server::spawn(cmd);
+    let (callback, calls) = subscriber();
+    let accepted = subscribe(&s, &callback, &s.url("/feeds/climate.atom"));
+    assert_eq!(accepted.status, 202, "{}", accepted.text());
+    next_verify(&calls);
+    // Another loopback address is still refused.
+    let refused = hub_request(
+        &s,
+        &[
+            ("hub.mode", "subscribe"),
+            ("hub.callback", "http://127.0.0.2:9/cb"),
+            ("hub.topic", &s.url("/feeds/climate.atom")),
+        ],
+    );
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    assert!(
+        refused.text().contains("[outbound] allow"),
+        "{}",
+        refused.text()
+    );
+}
+
 #[test]
 fn a_failed_push_is_retried_and_a_subscription_over_a_cap_is_denied() {
     let data = tempfile::tempdir().expect("tempdir");

@@ -74,7 +74,7 @@ impl Hub {
 /// The hub's loop. It runs for the life of the server (the state it
 /// serves holds the [`Hub`] handle); pending retries end with the process.
 pub async fn run(state: Arc<AppState>, mut jobs: mpsc::Receiver<Intent>) {
-    let policy = callback_policy(state.config.websub.allow_private);
+    let policy = callback_policy(&state.config.websub);
     let client = match client(&policy) {
         Ok(c) => c,
         Err(e) => {
@@ -148,16 +148,18 @@ struct Worker {
 }
 
 /// Where the hub may send: callbacks are a stranger's URLs, so public
-/// addresses only, unless the operator allows private ones.
-pub(super) fn callback_policy(allow_private: bool) -> OutboundPolicy {
-    let mut policy = OutboundPolicy::default();
-    if allow_private {
-        policy.allow = ["0.0.0.0/0", "::/0"]
+/// addresses and the ranges the operator allows every such fetch
+/// (`[outbound] allow`), or anywhere with `--websub-allow-private`.
+pub(super) fn callback_policy(hub: &super::HubConfig) -> OutboundPolicy {
+    let allow = if hub.allow_private {
+        ["0.0.0.0/0", "::/0"]
             .iter()
             .filter_map(|net| net.parse().ok())
-            .collect();
-    }
-    policy
+            .collect()
+    } else {
+        hub.outbound_allow.clone()
+    };
+    OutboundPolicy { allow }
 }
 
 /// The client for callbacks: its resolver refuses names that lead where

@@ -41,6 +41,9 @@ pub struct HubConfig {
     /// reader on the same host); off, they are refused like any fetch of a
     /// stranger's URL (`sources::outbound`).
     pub allow_private: bool,
+    /// The ranges `sources.toml`'s `[outbound] allow` opens to every fetch
+    /// of a stranger's URL, callbacks included.
+    pub outbound_allow: Vec<ipnet::IpNet>,
     /// A lease asked without `hub.lease_seconds`, and the longest granted.
     pub default_lease: Duration,
     pub max_lease: Duration,
@@ -53,6 +56,7 @@ impl HubConfig {
     pub const DEFAULT: HubConfig = HubConfig {
         enabled: true,
         allow_private: false,
+        outbound_allow: Vec::new(),
         default_lease: Duration::from_secs(10 * 24 * 3600),
         max_lease: Duration::from_secs(30 * 24 * 3600),
         max_subscriptions: 10_000,
@@ -151,7 +155,7 @@ fn parse(
         None => return Err(bad("hub.mode", "missing; use subscribe or unsubscribe")),
     };
     let callback = field("hub.callback").ok_or_else(|| bad("hub.callback", "missing"))?;
-    let callback = check_callback(callback, state.config.websub.allow_private)?;
+    let callback = check_callback(callback, &state.config.websub)?;
     let topic = field("hub.topic").ok_or_else(|| bad("hub.topic", "missing"))?;
     check_topic(topic, base, state, client)?;
     let lease = match field("hub.lease_seconds") {
@@ -181,7 +185,7 @@ fn bad(field: &str, why: &str) -> HttpError {
 }
 
 /// An absolute http(s) URL the outbound policy lets the hub reach.
-fn check_callback(callback: &str, allow_private: bool) -> Result<String, HttpError> {
+fn check_callback(callback: &str, hub: &HubConfig) -> Result<String, HttpError> {
     if callback.len() > MAX_CALLBACK_BYTES {
         return Err(bad("hub.callback", "longer than 2048 bytes"));
     }
@@ -190,12 +194,14 @@ fn check_callback(callback: &str, allow_private: bool) -> Result<String, HttpErr
     if !crate::model::is_http(&url) {
         return Err(bad("hub.callback", "not an http(s) URL"));
     }
-    deliver::callback_policy(allow_private)
+    deliver::callback_policy(hub)
         .check_url(&url)
         .map_err(|why| {
             bad(
                 "hub.callback",
-                &format!("{why} (the operator may allow it: serve --websub-allow-private)"),
+                &format!(
+                    "{why} (the operator may allow it: serve --websub-allow-private, or its range in sources.toml [outbound] allow)"
+                ),
             )
         })?;
     Ok(url.to_string())

@@ -124,9 +124,17 @@ pub async fn run(
         chores.poller = Some(poller);
     }
     let hub_jobs = if config.http.websub.enabled {
-        let (hub, jobs) = http::websub::Hub::new();
-        state.websub = Some(hub);
-        Some(jobs)
+        match http::websub::Hub::new(&config.http.websub) {
+            Ok((hub, jobs)) => {
+                state.websub = Some(hub);
+                Some(jobs)
+            }
+            Err(e) => {
+                // Feeds name a hub only when one runs.
+                tracing::error!(error = %e, "WebSub hub not started; feeds name no hub");
+                None
+            }
+        }
     } else {
         None
     };

@@ -57,9 +57,14 @@ pub struct Hub {
 
 impl Hub {
     /// The handle, and the queue [`run`] takes.
-    pub fn new() -> (Hub, mpsc::Receiver<Intent>) {
+    /// The handle requests are queued through, and what the hub's loop
+    /// ([`run`]) works from. Fails when the client for callbacks cannot be
+    /// built: the server then runs without a hub, and its feeds name none.
+    pub fn new(config: &super::HubConfig) -> Result<(Hub, Jobs), crate::sources::SourceError> {
+        let policy = callback_policy(config);
+        let client = client(&policy)?;
         let (jobs, rx) = mpsc::channel(QUEUE);
-        (Hub { jobs }, rx)
+        Ok((Hub { jobs }, Jobs { rx, client, policy }))
     }
 
     pub(in crate::http) fn submit(&self, intent: Intent) -> Result<(), HttpError> {
@@ -71,17 +76,22 @@ impl Hub {
     }
 }
 
+/// The hub's side of a [`Hub`]: its queue, and the client and policy
+/// callbacks are reached with.
+pub struct Jobs {
+    rx: mpsc::Receiver<Intent>,
+    client: reqwest::Client,
+    policy: OutboundPolicy,
+}
+
 /// The hub's loop. It runs for the life of the server (the state it
 /// serves holds the [`Hub`] handle); pending retries end with the process.
-pub async fn run(state: Arc<AppState>, mut jobs: mpsc::Receiver<Intent>) {
-    let policy = callback_policy(&state.config.websub);
-    let client = match client(&policy) {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "WebSub hub not started");
-            return;
-        }
-    };
+pub async fn run(state: Arc<AppState>, jobs: Jobs) {
+    let Jobs {
+        rx: mut jobs,
+        client,
+        policy,
+    } = jobs;
     let hub = Arc::new(Worker {
         state,
         client,

@@ -25,7 +25,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use url::form_urlencoded;
 
-pub use deliver::{Hub, run};
+pub use deliver::{Hub, Jobs, run};
 
 use super::error::HttpError;
 use super::query::{self, FeedRequest};

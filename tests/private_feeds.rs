@@ -91,12 +91,19 @@ const ZORBLAX: (&str, &str) = (
 
 /// Posts a story about `word` through the ingest API (`token`).
 fn post_story(s: &Server, token: &str, title: &str, url: &str, word: &str) {
-    let body = serde_json::json!({
+    post_story_at(s, token, title, Some(url), word);
+}
+
+/// [`post_story`], with or without a URL of its own.
+fn post_story_at(s: &Server, token: &str, title: &str, url: Option<&str>, word: &str) {
+    let mut body = serde_json::json!({
         "title": title,
-        "url": url,
         "html": format!("<p>The {word} committee met on Monday and agreed the plan after a \
                  long debate about the {word}. Work starts in June, officials said.</p>"),
     });
+    if let Some(url) = url {
+        body["url"] = url.into();
+    }
     let r = crate::support::server::post(
         &s.url("/api/articles"),
         &[
@@ -259,14 +266,15 @@ fn a_topic_key_guards_its_feeds_and_nothing_else() {
     let own = get(&s.url(&format!("/feeds/board.json?key={TOPIC_KEY}")), &[]).text();
     assert!(own.contains("\"board\""), "{own}");
 
-    // The access log has the requests but never the key.
+    logged_without_key(&s, "/feeds/board.atom", TOPIC_KEY);
+}
+
+/// The access log has requests for `path`, and never `key`.
+fn logged_without_key(s: &Server, path: &str, key: &str) {
     std::thread::sleep(std::time::Duration::from_millis(400));
     let log = s.stderr();
-    assert!(
-        log.contains("/feeds/board.atom"),
-        "access log lines expected:\n{log}"
-    );
-    assert!(!log.contains(TOPIC_KEY), "the key reached the log:\n{log}");
+    assert!(log.contains(path), "access log lines expected:\n{log}");
+    assert!(!log.contains(key), "the key reached the log:\n{log}");
 }
 
 #[test]
@@ -359,14 +367,21 @@ fn a_bad_key_is_refused_at_start_naming_where_it_was_written() {
     );
 }
 
+const VAULT_KEY: &str = "vault-door-4411";
+const TOKEN: &str = "ingest-t0ken-private";
+
+/// A server with a private topic `vault` (stories about "zorblax", key
+/// [`VAULT_KEY`]) and the ingest API open to [`TOKEN`].
+fn vault_server() -> PrivateServer {
+    let vault = format!("key = \"{VAULT_KEY}\"\ntitle = \"Vault\"\nany = [\"zorblax\"]\n");
+    private_server(&[("vault.toml", &vault)], &["--api-token", TOKEN])
+}
+
 /// A story that only a private topic holds: no public feed, filter, search
 /// or page shows it; its topic's key opens its feed and its page.
 #[test]
 fn a_story_only_in_private_topics_stays_behind_their_key() {
-    const VAULT_KEY: &str = "vault-door-4411";
-    const TOKEN: &str = "ingest-t0ken-private";
-    let vault = format!("key = \"{VAULT_KEY}\"\ntitle = \"Vault\"\nany = [\"zorblax\"]\n");
-    let s = private_server(&[("vault.toml", &vault)], &["--api-token", TOKEN]);
+    let s = vault_server();
     post_story(&s, TOKEN, ZORBLAX.0, ZORBLAX.1, "zorblax");
     post_story(
         &s,
@@ -419,24 +434,14 @@ fn a_story_only_in_private_topics_stays_behind_their_key() {
 /// would find nothing.
 #[test]
 fn links_to_private_story_pages_carry_the_feeds_key() {
-    const VAULT_KEY: &str = "vault-door-4411";
-    const TOKEN: &str = "ingest-t0ken-private";
-    let vault = format!("key = \"{VAULT_KEY}\"\ntitle = \"Vault\"\nany = [\"zorblax\"]\n");
-    let s = private_server(&[("vault.toml", &vault)], &["--api-token", TOKEN]);
-    let body = serde_json::json!({
-        "title": "Zorblax minutes kept off the record",
-        "html": "<p>The zorblax committee met on Monday and agreed the plan after a long \
-                 debate about the zorblax. Work starts in June, officials said.</p>",
-    });
-    let r = crate::support::server::post(
-        &s.url("/api/articles"),
-        &[
-            ("Content-Type", "application/json"),
-            ("Authorization", &format!("Bearer {TOKEN}")),
-        ],
-        body.to_string().as_bytes(),
+    let s = vault_server();
+    post_story_at(
+        &s,
+        TOKEN,
+        "Zorblax minutes kept off the record",
+        None,
+        "zorblax",
     );
-    assert!(r.status == 200 || r.status == 201, "{}", r.text());
     for format in ["atom", "rss", "json"] {
         let feed = get(
             &s.url(&format!("/feeds/vault.{format}?key={VAULT_KEY}")),
@@ -467,14 +472,7 @@ fn links_to_private_story_pages_carry_the_feeds_key() {
     );
     assert_eq!(basic.status, 200, "{}", basic.text());
     assert!(!basic.text().contains(VAULT_KEY), "{}", basic.text());
-    // The pages were logged, their key was not.
-    std::thread::sleep(std::time::Duration::from_millis(400));
-    let log = s.stderr();
-    assert!(
-        log.contains("/articles/"),
-        "access log lines expected:\n{log}"
-    );
-    assert!(!log.contains(VAULT_KEY), "the key reached the log:\n{log}");
+    logged_without_key(&s, "/articles/", VAULT_KEY);
 }
 
 /// Guessing a key over HTTP: after ten wrong keys an address gets 429 for

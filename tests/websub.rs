@@ -481,14 +481,7 @@ fn callbacks_in_a_range_sources_toml_allows_are_reached() {
     assert_eq!(accepted.status, 202, "{}", accepted.text());
     next_verify(&calls);
     // Another loopback address is still refused.
-    let refused = hub_request(
-        &s,
-        &[
-            ("hub.mode", "subscribe"),
-            ("hub.callback", "http://127.0.0.2:9/cb"),
-            ("hub.topic", &s.url("/feeds/climate.atom")),
-        ],
-    );
+    let refused = subscribe(&s, "http://127.0.0.2:9/cb", &s.url("/feeds/climate.atom"));
     assert_eq!(refused.status, 400, "{}", refused.text());
     assert!(
         refused.text().contains("[outbound] allow"),

@@ -490,6 +490,38 @@ fn callbacks_in_a_range_sources_toml_allows_are_reached() {
     );
 }
 
+/// Each hub request may make the hub fetch a stranger's URL: one client
+/// gets 60 a minute, then 429 with `Retry-After`.
+#[test]
+fn hub_requests_are_limited_per_client() {
+    let data = tempfile::tempdir().expect("tempdir");
+    // Loopback is limited only when asked: this client is the test.
+    let s = start_with(data.path(), &["--limit-loopback"]);
+    let topic = s.url("/feeds/climate.atom");
+    for i in 0..60 {
+        // Refused for its lease, after the limit was counted.
+        let r = hub_request(
+            &s,
+            &[
+                ("hub.mode", "subscribe"),
+                ("hub.callback", "http://127.0.0.1:9/cb"),
+                ("hub.topic", &topic),
+                ("hub.lease_seconds", "forever"),
+            ],
+        );
+        assert_eq!(r.status, 400, "request {i}: {}", r.text());
+    }
+    let limited = subscribe(&s, "http://127.0.0.1:9/cb", &topic);
+    assert_eq!(limited.status, 429, "{}", limited.text());
+    let retry: u64 = limited
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("a Retry-After in seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Polls are another budget.
+    assert_eq!(get(&topic, &[]).status, 200);
+}
+
 #[test]
 fn a_failed_push_is_retried_and_a_subscription_over_a_cap_is_denied() {
     let data = tempfile::tempdir().expect("tempdir");

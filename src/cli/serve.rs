@@ -97,7 +97,8 @@ pub struct ServeArgs {
     /// Polls of one feed per client per max-age window before 429 (0: no limit).
     #[arg(long, env = "TOPICFEED_POLL_BURST", default_value_t = D.poll_burst)]
     poll_burst: u32,
-    /// Apply the poll limit to loopback clients too (off by default).
+    /// Apply the poll limit and the WebSub hub's request limit to loopback
+    /// clients too (off by default).
     #[arg(long, env = "TOPICFEED_LIMIT_LOOPBACK")]
     limit_loopback: bool,
     /// Most simultaneous connections.

@@ -150,6 +150,9 @@ pub struct AppState {
     pub websub: Option<websub::Hub>,
     /// Wrong read keys per client address.
     pub keys: keyguard::KeyGuard,
+    /// Requests to the WebSub hub per client address: each may make the
+    /// hub fetch a stranger's URL.
+    pub hub_limiter: ratelimit::RateLimiter,
 }
 
 impl AppState {
@@ -162,6 +165,10 @@ impl AppState {
             keys: keyguard::KeyGuard::new(metrics.read_key_refused.clone()),
             metrics,
             limiter: ratelimit::RateLimiter::new(config.poll_burst, config.limit_loopback),
+            hub_limiter: ratelimit::RateLimiter::new(
+                websub::REQUESTS_PER_MINUTE,
+                config.limit_loopback,
+            ),
             config,
             started: Utc::now(),
             sources: crate::sources::HealthBoard::new(),

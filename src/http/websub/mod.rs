@@ -64,6 +64,11 @@ impl HubConfig {
     };
 }
 
+/// Hub requests (subscribe or unsubscribe) one client may send a minute;
+/// more get 429. An aggregator subscribing to every topic at once stays
+/// well inside it.
+pub const REQUESTS_PER_MINUTE: u32 = 60;
+
 /// The shortest lease granted: a subscriber asking for less would spend
 /// its time renewing.
 const MIN_LEASE: Duration = Duration::from_secs(3600);
@@ -103,6 +108,18 @@ pub(super) async fn request(
         return Err(HttpError::UnsupportedMedia(
             "a WebSub request is a form: Content-Type: application/x-www-form-urlencoded".into(),
         ));
+    }
+    // Each request may have the hub fetch a stranger's URL (its
+    // verification): no client gets to make it fetch at the rate it sends.
+    let who = super::ratelimit::client_ip(peer.ip(), req.headers(), &state.config.trusted_proxies);
+    if let Err(after) = state.hub_limiter.check(
+        who,
+        "websub",
+        Duration::from_secs(60),
+        std::time::Instant::now(),
+    ) {
+        state.metrics.rate_limited.inc();
+        return Err(HttpError::TooManyRequests(after));
     }
     let base = base_url(state, req.headers());
     let client = super::key_client(state, peer, req.headers());

@@ -331,6 +331,39 @@ fn subscriptions_survive_a_restart() {
     }
 }
 
+/// A push cut off by a restart (here: refused once, the server gone
+/// before its retry) is sent by the restarted hub, with no new change.
+#[test]
+fn a_push_a_restart_cut_off_is_sent_after_the_restart() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let (callback, calls) = failing_subscriber(1);
+    let s = start(data.path());
+    let topic = s.url("/feeds/climate.json");
+    assert_eq!(subscribe(&s, &callback, &topic).status, 202);
+    next_verify(&calls);
+    std::thread::sleep(Duration::from_millis(500));
+    ingest(&s, "Glacier survey finds faster melt than forecast");
+    match calls.recv_timeout(Duration::from_secs(10)) {
+        Ok(Call::Refused(_)) => {}
+        other => panic!("expected the first push (refused), got {other:?}"),
+    }
+    // Gone before the first retry (2 s).
+    assert!(s.terminate().success());
+
+    let _s = start(data.path());
+    match calls.recv_timeout(Duration::from_secs(10)) {
+        Ok(Call::Push(_, body, _)) => {
+            assert!(String::from_utf8_lossy(&body).contains("Glacier survey"));
+        }
+        other => panic!("expected the push again after the restart, got {other:?}"),
+    }
+    // Delivered, and recorded as such: not sent again at every look.
+    match calls.recv_timeout(Duration::from_secs(2)) {
+        Err(mpsc::RecvTimeoutError::Timeout) => {}
+        other => panic!("expected no more pushes, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_stored_callback_the_policy_now_refuses_is_not_pushed() {
     let data = tempfile::tempdir().expect("tempdir");

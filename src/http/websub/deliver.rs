@@ -8,10 +8,11 @@
 //! feed when the signature of its item set differs from the one stored
 //! with the subscription (what it was last sent), so a change made while
 //! the hub was down, or while another instance led, is still pushed. The
-//! signature is recorded when a push starts: a push that fails all its
-//! retries, or that a restart cuts off, is not sent again until the feed
-//! changes once more. Only the instance that leads the store's chores
-//! pushes, so a shared store's subscribers get one copy.
+//! signature is recorded when a push ends: delivered, or given up after
+//! its retries (then the next change is the next push). A push a restart
+//! cuts off is sent again by the restarted hub. Only the instance that
+//! leads the store's chores pushes, so a shared store's subscribers get
+//! one copy.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -154,7 +155,13 @@ struct Worker {
     /// The delivery under way (or retrying) per callback and topic: a newer
     /// version replaces it, so a subscriber never gets an older document
     /// after a newer one, and tasks stay one per subscription.
-    deliveries: Mutex<HashMap<(String, String), tokio::task::AbortHandle>>,
+    deliveries: Mutex<HashMap<(String, String), Delivery>>,
+}
+
+/// A delivery under way: which version it sends, and its task.
+struct Delivery {
+    signature: u64,
+    task: tokio::task::AbortHandle,
 }
 
 /// Where the hub may send: callbacks are a stranger's URLs, so public
@@ -354,22 +361,18 @@ impl Worker {
                 }
             };
             for sub in subscribers {
-                if sub.seen == Some(entry.signature) {
+                if sub.seen == Some(entry.signature)
+                    || self.delivering(&sub.callback, &sub.topic, entry.signature)
+                {
                     continue;
                 }
-                // Only the signature is written: a whole row from the
-                // start of this look would bring back a subscription ended
-                // meanwhile, or undo a renewal's lease.
-                let (callback, topic, seen) =
-                    (sub.callback.clone(), sub.topic.clone(), entry.signature);
-                let still = self
-                    .store(move |store| store.mark_seen(&callback, &topic, seen))
-                    .await;
-                // A subscription from before signatures were kept learns
-                // the current one without a push.
-                if still == Some(true) && sub.seen.is_some() {
-                    self.send(sub.clone(), entry.clone());
+                if sub.seen.is_none() {
+                    // A subscription from before signatures were kept
+                    // learns the current one without a push.
+                    self.mark_seen(sub, entry.signature).await;
+                    continue;
                 }
+                self.send(sub.clone(), entry.clone());
             }
         }
     }
@@ -396,16 +399,40 @@ impl Worker {
         }
     }
 
+    /// Records that `sub` has the version `seen`. Only the signature is
+    /// written: a whole row from the start of this look would bring back a
+    /// subscription ended meanwhile, or undo a renewal's lease.
+    async fn mark_seen(&self, sub: &Subscription, seen: u64) {
+        let (callback, topic) = (sub.callback.clone(), sub.topic.clone());
+        self.store(move |store| store.mark_seen(&callback, &topic, seen))
+            .await;
+    }
+
+    /// Whether the version `signature` is on its way to the subscription
+    /// (sending, or waiting to retry): the look every tick must not start
+    /// it again.
+    fn delivering(&self, callback: &str, topic: &str, signature: u64) -> bool {
+        let deliveries = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
+        deliveries
+            .get(&(callback.to_owned(), topic.to_owned()))
+            .is_some_and(|d| d.signature == signature && !d.task.is_finished())
+    }
+
     /// Starts the delivery of `entry` to `sub`, replacing one still under
     /// way for the same subscription.
     fn send(self: &Arc<Self>, sub: Subscription, entry: Arc<crate::http::cache::Entry>) {
         let key = (sub.callback.clone(), sub.topic.clone());
         let hub = self.clone();
+        let signature = entry.signature;
         let task = tokio::spawn(async move { hub.deliver(&sub, &entry).await });
         let mut deliveries = self.deliveries.lock().unwrap_or_else(|p| p.into_inner());
-        deliveries.retain(|_, d| !d.is_finished());
-        if let Some(older) = deliveries.insert(key, task.abort_handle()) {
-            older.abort();
+        deliveries.retain(|_, d| !d.task.is_finished());
+        let now = Delivery {
+            signature,
+            task: task.abort_handle(),
+        };
+        if let Some(older) = deliveries.insert(key, now) {
+            older.task.abort();
         }
     }
 
@@ -438,6 +465,7 @@ impl Worker {
             match req.send().await {
                 Ok(r) if r.status().is_success() => {
                     self.state.metrics.websub_delivered.inc();
+                    self.mark_seen(sub, entry.signature).await;
                     return;
                 }
                 Ok(r) if r.status() == reqwest::StatusCode::GONE => {
@@ -456,6 +484,8 @@ impl Worker {
         }
         self.state.metrics.websub_dropped.inc();
         tracing::info!(callback = %sub.callback, %topic, "WebSub: delivery dropped after retries");
+        // Given up: the next change is the next push, not this one again.
+        self.mark_seen(sub, entry.signature).await;
     }
 }
 

@@ -74,7 +74,7 @@ pub enum ServiceError {
 /// called once start-up work (samples, sources) is done and requests are
 /// answered from then on. Must run inside a multi-threaded tokio runtime.
 pub async fn run(
-    config: ServiceConfig,
+    mut config: ServiceConfig,
     listener: tokio::net::TcpListener,
     ready: impl FnOnce(),
     shutdown: impl std::future::Future<Output = ()>,
@@ -95,7 +95,6 @@ pub async fn run(
     };
     // `[outbound] allow` is the operator's word on every fetch of a
     // stranger's URL, the hub's callbacks too, whether or not sources run.
-    let mut config = config;
     config.http.websub.outbound_allow = if config.sources {
         sources_config.outbound.allow.clone()
     } else {

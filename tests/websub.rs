@@ -546,6 +546,11 @@ fn hub_requests_are_limited_per_client() {
     }
     let limited = subscribe(&s, "http://127.0.0.1:9/cb", &topic);
     assert_eq!(limited.status, 429, "{}", limited.text());
+    assert!(
+        limited.text().contains("WebSub requests"),
+        "{}",
+        limited.text()
+    );
     let retry: u64 = limited
         .header("retry-after")
         .and_then(|v| v.parse().ok())

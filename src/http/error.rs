@@ -35,6 +35,8 @@ pub enum HttpError {
     RequestTimeout(Duration),
     /// 429: too many wrong read keys from this address (`keyguard`).
     KeyLockout(Duration),
+    /// 429: too many WebSub hub requests from this address.
+    HubRequests(Duration),
     /// 421: a `Host` this server does not answer for (links would follow it).
     Misdirected(String),
     /// 507: the store's disk is full; the write can be sent again later.
@@ -74,9 +76,9 @@ impl HttpError {
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            HttpError::TooManyRequests(_) | HttpError::KeyLockout(_) => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            HttpError::TooManyRequests(_)
+            | HttpError::KeyLockout(_)
+            | HttpError::HubRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             HttpError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
             HttpError::InsufficientStorage(_) => StatusCode::INSUFFICIENT_STORAGE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -110,6 +112,11 @@ impl HttpError {
             ),
             HttpError::KeyLockout(after) => format!(
                 "too many wrong read keys from your address; keys are not checked for it for another {} s",
+                after.as_secs().max(1)
+            ),
+            HttpError::HubRequests(after) => format!(
+                "too many WebSub requests from your address (at most {} a minute); try again in {} s",
+                crate::http::websub::REQUESTS_PER_MINUTE,
                 after.as_secs().max(1)
             ),
             HttpError::TooManyRequests(after) => format!(
@@ -152,7 +159,9 @@ impl HttpError {
             HttpError::Unavailable(_) => {
                 h.insert(RETRY_AFTER, HeaderValue::from_static("5"));
             }
-            HttpError::TooManyRequests(after) | HttpError::KeyLockout(after) => {
+            HttpError::TooManyRequests(after)
+            | HttpError::KeyLockout(after)
+            | HttpError::HubRequests(after) => {
                 if let Ok(v) = HeaderValue::from_str(&after.as_secs().max(1).to_string()) {
                     h.insert(RETRY_AFTER, v);
                 }

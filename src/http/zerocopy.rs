@@ -28,7 +28,7 @@ use tokio::net::TcpStream;
 /// Bodies below this are copied: for them a copy costs less than a file.
 const MIN_BYTES: usize = 32 * 1024;
 /// Most mapped bodies at once: each holds a file descriptor, and
-/// connections need theirs (`main` raises the soft limit to the hard one,
+/// connections need theirs (`serve` raises the soft limit to the hard one,
 /// but a hard limit of 1,024 is common). Past it, bodies stay on the heap.
 const MAX_REGIONS: usize = 128;
 

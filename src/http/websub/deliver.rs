@@ -57,7 +57,6 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// The handle, and the queue [`run`] takes.
     /// The handle requests are queued through, and what the hub's loop
     /// ([`run`]) works from. Fails when the client for callbacks cannot be
     /// built: the server then runs without a hub, and its feeds name none.

@@ -111,18 +111,17 @@ pub(super) async fn request(
     }
     // Each request may have the hub fetch a stranger's URL (its
     // verification): no client gets to make it fetch at the rate it sends.
-    let who = super::ratelimit::client_ip(peer.ip(), req.headers(), &state.config.trusted_proxies);
+    let client = super::key_client(state, peer, req.headers());
     if let Err(after) = state.hub_limiter.check(
-        who,
+        client.ip,
         "websub",
         Duration::from_secs(60),
         std::time::Instant::now(),
     ) {
         state.metrics.rate_limited.inc();
-        return Err(HttpError::TooManyRequests(after));
+        return Err(HttpError::HubRequests(after));
     }
     let base = base_url(state, req.headers());
-    let client = super::key_client(state, peer, req.headers());
     let body = super::api::read_body(req, MAX_REQUEST_BYTES, state.config.idle_timeout).await?;
     let intent = parse(&body, &base, state, client)?;
     hub.submit(intent)?;

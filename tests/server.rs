@@ -295,6 +295,16 @@ fn conditional_get_and_head(s: &Server) {
     assert!(r.body.is_empty());
     assert_eq!(r.header("etag").as_deref(), Some(etag.as_str()));
     assert!(r.header("cache-control").is_some() && r.header("vary").is_some());
+    // RFC 9110 §15.4.5: a 304 repeats the validator and caching headers,
+    // and no other metadata, which a cache would merge into its copy.
+    for name in [
+        "last-modified",
+        "link",
+        "content-type",
+        "content-security-policy",
+    ] {
+        assert!(r.header(name).is_none(), "a 304 sent {name}");
+    }
     assert_eq!(
         get(&url, &[("if-none-match", &format!("\"x\", {etag}"))]).status,
         304
@@ -544,6 +554,27 @@ fn metrics_count_requests_304s_and_subscribers(s: &Server) {
         m.contains("topicfeed_http_requests_total{route=\"feed\",status=\"304\"}"),
         "{m}"
     );
+    // Counted exactly, whichever connection worker answers each poll.
+    let counts = |m: &str| {
+        (
+            metric(
+                m,
+                "topicfeed_http_requests_total{route=\"feed\",status=\"304\"}",
+            ),
+            metric(m, "topicfeed_feed_not_modified_total"),
+            metric(m, "topicfeed_feed_requests_total"),
+        )
+    };
+    let before = counts(&m);
+    for _ in 0..7 {
+        assert_eq!(get(&url, &[("if-none-match", &etag)]).status, 304);
+    }
+    assert_eq!(get(&url, &[]).status, 200);
+    let after = counts(&get(&s.url("/metrics"), &[]).text());
+    assert_eq!(
+        (after.0 - before.0, after.1 - before.1, after.2 - before.2),
+        (7.0, 7.0, 8.0)
+    );
     assert!(m.contains("topicfeed_feed_not_modified_ratio"), "{m}");
     assert!(m.contains("topicfeed_feed_cache_hits_total"), "{m}");
     assert!(
@@ -610,6 +641,12 @@ fn ingest_api_needs_the_token_and_feeds_show_the_new_item() {
 
     let feed_url = s.url("/feeds/climate.json");
     let before = get(&feed_url, &[]);
+    let old_etag = before.header("etag").expect("etag");
+    // Every connection worker has answered a poll of this version (each
+    // request is a new connection, handed to the workers in turn).
+    for _ in 0..4 {
+        assert_eq!(get(&feed_url, &[("if-none-match", &old_etag)]).status, 304);
+    }
     let r = post(
         &url,
         &[
@@ -636,6 +673,11 @@ fn ingest_api_needs_the_token_and_feeds_show_the_new_item() {
     );
     assert_eq!(after.status, 200, "the new item changes the feed");
     assert!(after.text().contains("https://example.org/glacier-2026"));
+    for _ in 0..4 {
+        let r = get(&feed_url, &[("if-none-match", &old_etag)]);
+        assert_eq!(r.status, 200, "no worker answers for the old version");
+        assert_eq!(r.header("etag"), after.header("etag"));
+    }
     let again = post(
         &url,
         &[

@@ -325,6 +325,10 @@ fn from_source(topic: &Topic, site: Option<&str>, url: Option<&str>) -> bool {
 pub struct LiveTopics {
     dir: std::path::PathBuf,
     current: std::sync::RwLock<std::sync::Arc<Classifier>>,
+    /// The generation of the set in `current`, readable without the lock
+    /// or a count on the set: a poll whose feed URL was worked out under
+    /// the set in force needs nothing else from it.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl LiveTopics {
@@ -333,8 +337,14 @@ impl LiveTopics {
         let classifier = Classifier::load(dir)?;
         Ok(LiveTopics {
             dir: dir.to_owned(),
+            generation: std::sync::atomic::AtomicU64::new(classifier.generation()),
             current: std::sync::RwLock::new(std::sync::Arc::new(classifier)),
         })
+    }
+
+    /// The generation of the set in force ([`Classifier::generation`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// The set in force. Cheap: an `Arc` clone under a read lock held only
@@ -353,11 +363,15 @@ impl LiveTopics {
     pub fn reload(&self) -> Result<usize, Vec<ConfigError>> {
         let classifier = Classifier::load(&self.dir)?;
         let count = classifier.topics().len();
+        let generation = classifier.generation();
         let new = std::sync::Arc::new(classifier);
         match self.current.write() {
             Ok(mut guard) => *guard = new,
             Err(poisoned) => *poisoned.into_inner() = new,
         }
+        // After the swap: whoever reads the new number finds the new set.
+        self.generation
+            .store(generation, std::sync::atomic::Ordering::Release);
         Ok(count)
     }
 }

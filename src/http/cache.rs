@@ -18,6 +18,22 @@ use super::conditional::{self, Coding, compress};
 use crate::render::Rendered;
 use crate::store::Story;
 
+/// The headers of a 304 for a version tagged `etag`, sent in `coding`,
+/// kept `ttl_minutes`: what RFC 9110 §15.4.5 has a 304 repeat (the
+/// validator, caching and `Vary`; hyper adds `Date`) and nothing else,
+/// since a cache merges what a 304 carries into the copy it holds.
+pub fn not_modified_headers(etag: &str, coding: Coding, ttl_minutes: u32) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(4);
+    if let Ok(v) = HeaderValue::from_str(&conditional::coded_etag(etag, coding)) {
+        h.insert(ETAG, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={}", ttl_minutes * 60)) {
+        h.insert(CACHE_CONTROL, v);
+    }
+    h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    h
+}
+
 /// One rendered feed version.
 pub struct Entry {
     pub rendered: Rendered,
@@ -69,8 +85,9 @@ impl Entry {
         &self.headers_for(coding).0
     }
 
-    /// The headers of a 200 for `coding`: those of a 304 plus the body's
-    /// type and coding.
+    /// The headers of a 200 for `coding`: those of a 304 plus the
+    /// representation's (type, coding, date, discovery links) and the
+    /// security headers.
     pub fn ok_headers(&self, coding: Coding) -> &HeaderMap {
         &self.headers_for(coding).1
     }
@@ -78,32 +95,23 @@ impl Entry {
     fn headers_for(&self, coding: Coding) -> &(HeaderMap, HeaderMap) {
         self.headers[coding as usize].get_or_init(|| {
             let r = &self.rendered;
-            let mut h = HeaderMap::new();
-            if let Ok(v) = HeaderValue::from_str(&conditional::coded_etag(&r.etag, coding)) {
-                h.insert(ETAG, v);
-            }
+            let not_modified = not_modified_headers(&r.etag, coding, self.ttl_minutes);
+            let mut ok = not_modified.clone();
             if let Some(lm) = r.last_modified
                 && let Ok(v) = HeaderValue::from_str(&conditional::http_date(lm))
             {
-                h.insert(LAST_MODIFIED, v);
+                ok.insert(LAST_MODIFIED, v);
             }
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("public, max-age={}", self.ttl_minutes * 60))
-            {
-                h.insert(CACHE_CONTROL, v);
-            }
-            h.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
             if let Some(link) = &self.link {
-                h.insert(LINK, link.clone());
+                ok.insert(LINK, link.clone());
             }
             // Here once per version rather than into every response.
-            super::response::security_headers(&mut h);
-            let mut ok = h.clone();
+            super::response::security_headers(&mut ok);
             ok.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
             if let Some(c) = coding.header() {
                 ok.insert(CONTENT_ENCODING, HeaderValue::from_static(c));
             }
-            (h, ok)
+            (not_modified, ok)
         })
     }
 

@@ -15,6 +15,10 @@ use http::header::{ACCEPT_ENCODING, IF_MODIFIED_SINCE, IF_NONE_MATCH};
 /// ([`coded_etag`]) matches too, since it names the same content.
 pub fn not_modified(headers: &HeaderMap, etag: &str, last_modified: Option<DateTime<Utc>>) -> bool {
     if let Some(inm) = headers.get(IF_NONE_MATCH) {
+        // What a reader sends back is nearly always the tag it was given.
+        if inm.as_bytes() == etag.as_bytes() {
+            return true;
+        }
         let Ok(inm) = inm.to_str() else { return false };
         let ours = opaque(etag);
         return inm.split(',').map(str::trim).any(|t| {

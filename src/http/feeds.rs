@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_LENGTH, HOST, USER_AGENT, VARY};
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, Request, Response};
 use http_body_util::Full;
 use hyper::body::Incoming;
 
@@ -36,15 +36,16 @@ pub(super) async fn feed(
     peer: SocketAddr,
     state: &Arc<AppState>,
 ) -> Result<Resp, HttpError> {
-    let topics = state.topics.get();
     let (slug, format) = split_name(name)?;
     let browser = format.is_none() || wants_html(req.headers());
     let pq = req.uri().path_and_query().map_or("", |pq| pq.as_str());
     let host = req.headers().get(HOST).map_or(&[][..], |h| h.as_bytes());
-    if !browser && let Some(r) = resolved::get(pq, host, topics.generation()) {
-        // A public feed at its canonical URL, seen before on this worker.
+    if !browser && let Some(r) = resolved::get(pq, host, state.topics.generation()) {
+        // A public feed at its canonical URL, seen before on this worker
+        // under the topic set in force.
         return serve_feed(req, peer, state, &r).await;
     }
+    let topics = state.topics.get();
     if slug != "all" && topics.topic(slug).is_none() {
         return Err(unknown_topic(slug, &topics));
     }
@@ -122,8 +123,18 @@ async fn serve_feed(
     r: &resolved::Resolved,
 ) -> Result<Resp, HttpError> {
     poll_checks(req, peer, state, r)?;
+    let generation = state.store.generation();
+    let coding = conditional::negotiate(req.headers());
+    if let Some(headers) = r.not_modified(generation, req.headers(), coding) {
+        // The reader's copy is the version this worker last served, and
+        // the store has not changed since: no need to look in the cache.
+        state.metrics.cache_hits.inc();
+        state.metrics.record_feed(true);
+        return Ok(super::response::not_modified(headers));
+    }
     let entry = load_feed(state, &r.fr, &r.key, &r.base).await?;
-    feed_response(req, state, entry).await
+    r.remember(generation, &entry);
+    feed_response(req, state, entry, coding, r, generation).await
 }
 
 /// `us.rss` → (`us`, RSS); no extension is the web page (`None`).
@@ -295,28 +306,30 @@ async fn feed_response(
     req: &Request<Incoming>,
     state: &AppState,
     entry: Arc<Entry>,
+    coding: Coding,
+    r: &resolved::Resolved,
+    generation: u64,
 ) -> Result<Resp, HttpError> {
     let rendered = &entry.rendered;
-    let not_modified =
+    let is_current =
         conditional::not_modified(req.headers(), &rendered.etag, rendered.last_modified);
-    state.metrics.record_feed(not_modified);
-    let coding = conditional::negotiate(req.headers());
-    if not_modified {
-        let mut r = Response::new(Full::new(Bytes::new()));
-        *r.status_mut() = StatusCode::NOT_MODIFIED;
-        *r.headers_mut() = entry.not_modified_headers(coding).clone();
-        return Ok(r);
+    state.metrics.record_feed(is_current);
+    if is_current {
+        return Ok(super::response::not_modified(
+            entry.not_modified_headers(coding).clone(),
+        ));
     }
     let body = feed_body(&entry, coding).await?;
     let len = body.len();
-    let mut r = Response::new(Full::new(body));
-    *r.headers_mut() = entry.ok_headers(coding).clone();
+    let headers = r.ok_headers(generation, &entry, coding);
+    let mut resp = Response::new(Full::new(body));
+    *resp.headers_mut() = headers;
     if req.method() == Method::HEAD {
         // hyper sends no body for HEAD but would then count it as empty.
-        r.headers_mut()
+        resp.headers_mut()
             .insert(CONTENT_LENGTH, HeaderValue::from(len));
     }
-    Ok(r)
+    Ok(resp)
 }
 
 /// The feed in `coding`; compressing a new version is blocking work.

@@ -404,12 +404,17 @@ fn connection_job(
             // client's delayed ACK (Nagle).
             let _ = stream.set_nodelay(true);
             let conn_state = slot.conn.clone();
+            // A handle of the shared state for this connection alone: each
+            // request clones this one, whose count no other thread touches,
+            // not the state's own, which every worker's requests would
+            // bounce between the cores.
+            let state = Arc::new(state);
             let service = service_fn(move |req| {
                 let state = state.clone();
                 let conn_state = conn_state.clone();
                 async move {
                     conn_state.in_flight.fetch_add(1, Ordering::AcqRel);
-                    let resp = routes::handle(req, peer, state).await;
+                    let resp = routes::handle(req, peer, &state).await;
                     conn_state.in_flight.fetch_sub(1, Ordering::AcqRel);
                     Ok::<_, Infallible>(resp)
                 }

@@ -9,12 +9,24 @@
 //! URL is canonical; a poll of such a URL goes straight to the rate limit
 //! and the feed cache. A private feed is never kept: its key is checked
 //! on every request.
+//!
+//! With the URL, each entry keeps the validators of the version it last
+//! served ([`Hot`]) and its 304 headers, built on this worker: a poll whose
+//! copy is current is answered from them without touching the feed cache
+//! (a lock every worker takes) or any count the other workers share (the
+//! entry's, its header values'): on two cores each such shared count
+//! moved a cache line between them on every poll.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
+use http::HeaderMap;
+
+use super::cache::{Entry, not_modified_headers};
+use super::conditional::Coding;
 use super::query::FeedRequest;
 
 /// URLs one worker remembers; past this the memo starts over, so a flood
@@ -34,6 +46,20 @@ pub(super) struct Resolved {
     path_and_query: Box<str>,
     host: Box<[u8]>,
     topics: u64,
+    /// The version last served, if any. A mutex only to keep `Resolved`
+    /// shareable: one worker's requests take it, one at a time.
+    hot: Mutex<Option<Hot>>,
+}
+
+/// A feed version's validators, as of a store generation, with this
+/// worker's own copies of its 304 and 200 headers per coding.
+struct Hot {
+    generation: u64,
+    etag: Box<str>,
+    last_modified: Option<DateTime<Utc>>,
+    ttl_minutes: u32,
+    headers: [Option<HeaderMap>; 4],
+    ok: [Option<HeaderMap>; 4],
 }
 
 impl Resolved {
@@ -54,8 +80,83 @@ impl Resolved {
             path_and_query: path_and_query.into(),
             host: host.into(),
             topics,
+            hot: Mutex::new(None),
         }
     }
+
+    /// Remembers `entry` as the version served at store `generation`.
+    pub fn remember(&self, generation: u64, entry: &Entry) {
+        let r = &entry.rendered;
+        if let Ok(mut hot) = self.hot.lock() {
+            if hot
+                .as_ref()
+                .is_some_and(|h| h.generation == generation && *h.etag == *r.etag)
+            {
+                return;
+            }
+            *hot = Some(Hot {
+                generation,
+                etag: r.etag.as_str().into(),
+                last_modified: r.last_modified,
+                ttl_minutes: entry.ttl_minutes,
+                headers: Default::default(),
+                ok: Default::default(),
+            });
+        }
+    }
+
+    /// The headers of a 304 in `coding` when the client's validators
+    /// (`request`) match the version remembered at store `generation`;
+    /// `None` when they do not, or nothing is remembered for it.
+    pub fn not_modified(
+        &self,
+        generation: u64,
+        request: &HeaderMap,
+        coding: Coding,
+    ) -> Option<HeaderMap> {
+        let mut hot = self.hot.lock().ok()?;
+        let hot = hot.as_mut().filter(|h| h.generation == generation)?;
+        if !super::conditional::not_modified(request, &hot.etag, hot.last_modified) {
+            return None;
+        }
+        let (etag, ttl) = (&hot.etag, hot.ttl_minutes);
+        Some(
+            hot.headers[coding as usize]
+                .get_or_insert_with(|| not_modified_headers(etag, coding, ttl))
+                .clone(),
+        )
+    }
+
+    /// The headers of a 200 of `entry` in `coding`: this worker's copy
+    /// when `entry` is the version remembered at `generation`.
+    pub fn ok_headers(&self, generation: u64, entry: &Entry, coding: Coding) -> HeaderMap {
+        let shared = entry.ok_headers(coding);
+        let Ok(mut hot) = self.hot.lock() else {
+            return shared.clone();
+        };
+        match hot
+            .as_mut()
+            .filter(|h| h.generation == generation && *h.etag == *entry.rendered.etag)
+        {
+            Some(h) => h.ok[coding as usize]
+                .get_or_insert_with(|| own_copy(shared))
+                .clone(),
+            None => shared.clone(),
+        }
+    }
+}
+
+/// `headers` with values of their own: cloning the copy counts on
+/// buffers only this worker touches.
+fn own_copy(headers: &HeaderMap) -> HeaderMap {
+    let mut copy = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers {
+        let mut own =
+            http::HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone());
+        own.set_sensitive(value.is_sensitive());
+        copy.append(name.clone(), own);
+    }
+    copy
 }
 
 thread_local! {

@@ -82,6 +82,14 @@ pub(super) fn moved(location: &str) -> Resp {
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src http: https:; \
 base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
+/// A 304 with `headers` (see `cache::not_modified_headers`).
+pub fn not_modified(headers: HeaderMap) -> Resp {
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::NOT_MODIFIED;
+    *r.headers_mut() = headers;
+    r
+}
+
 pub(super) fn security_headers(h: &mut HeaderMap) {
     h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

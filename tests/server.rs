@@ -3,7 +3,7 @@
 //! header rule. Feeds are parsed back with `feed-rs`.
 
 use std::collections::HashSet;
-use std::io::{Read, Write};
+use std::io::{ErrorKind, Read, Write};
 use std::time::{Duration, Instant};
 
 use crate::support::server::{Server, get, get_once, head, post};
@@ -1124,6 +1124,33 @@ fn a_burst_of_variants_stays_within_the_cache_budget_and_popular_feeds_stay_cach
     );
     let grown = rss_kib(s.child.id()).saturating_sub(before);
     assert!(grown < 64 * 1024, "resident memory grew {grown} KiB");
+}
+
+/// The header timeout is HTTP/1's: an HTTP/2 connection (prior knowledge)
+/// idle past it stays open, for the idle timeout to close.
+#[test]
+fn an_idle_http2_connection_outlives_the_header_timeout() {
+    let s = Server::start(&["--no-samples", "--header-timeout", "1"]);
+    let mut h2 = std::net::TcpStream::connect(s.addr()).expect("connect");
+    // The client preface, then an empty SETTINGS frame (RFC 9113 §3.4).
+    let mut hello = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    hello.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    h2.write_all(&hello).expect("write");
+    h2.set_read_timeout(Some(Duration::from_millis(3500)))
+        .expect("timeout");
+    let started = Instant::now();
+    let mut buf = [0u8; 4096];
+    let ended = loop {
+        match h2.read(&mut buf) {
+            Ok(0) => break Some(started.elapsed()),
+            Ok(_) => continue,
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                break None;
+            }
+            Err(e) => panic!("read: {e}"),
+        }
+    };
+    assert_eq!(ended, None, "an idle HTTP/2 connection was closed");
 }
 
 /// Quiet connections the header timer does not cover: one that never says

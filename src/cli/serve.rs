@@ -111,7 +111,7 @@ pub struct ServeArgs {
     /// Largest accepted ingest request body, in bytes.
     #[arg(long, env = "TOPICFEED_MAX_BODY", default_value_t = D.max_body_bytes)]
     max_body: usize,
-    /// Seconds a client may take to send a request's headers, counted from
+    /// Seconds a client may take to send a request's headers (HTTP/1), counted from
     /// when the server is ready for the request (the connection's start, or
     /// the end of the previous response): a silent or idle keep-alive
     /// connection is closed after it too.

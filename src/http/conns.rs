@@ -7,17 +7,25 @@
 //! is turned away; and a connection that still finds no room gets a quick
 //! 503 with `Retry-After` instead of waiting in the kernel's queue.
 //!
-//! The table also closes connections that have gone quiet: one with no
-//! request being answered that has sent nothing for the idle timeout
-//! ([`Conns::sweep`], a few times per timeout). Its reads only stamp the
-//! time ([`Watched`]); a timer reset per read cost 8% of a poll's
-//! instructions (callgrind).
+//! The table also keeps the connections' time limits ([`Conns::sweep`], a
+//! few times per limit), all from time stamps that reads and writes leave
+//! ([`Watched`]) rather than timers reset per request, which cost a poll
+//! 8% of its instructions (reads, callgrind) and then 5% more (hyper's
+//! header timer, a timer made and dropped per request):
+//! - a connection with no request being answered that has sent nothing
+//!   for the idle timeout is closed;
+//! - an HTTP/1 connection with no request being answered that has been
+//!   sent nothing for the header timeout (since it opened or since its
+//!   last answer went out) is closed: a request head must arrive whole in
+//!   that time, and an idle keep-alive connection gives its slot back, as
+//!   hyper's header-read timeout did;
+//! - any connection older than the lifetime limit is closed, however busy.
 
 use std::collections::HashMap;
 use std::io;
 use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -41,20 +49,69 @@ pub struct Conn {
     pub shed: Notify,
     /// When it last sent something, in ms since the table's epoch.
     last_read: AtomicU64,
+    /// When it was last sent something (or opened), in the same ms.
+    last_write: AtomicU64,
+    /// When it was opened, in the same ms.
+    opened: u64,
+    /// It speaks HTTP/2, which the header timeout does not apply to.
+    h2: AtomicBool,
     epoch: Instant,
 }
 
 impl Conn {
     /// Notes that the client just sent something.
     pub fn touch(&self) {
-        self.last_read
-            .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        self.last_read.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    /// Notes that the server just sent it something.
+    pub fn touch_write(&self) {
+        self.last_write.store(self.now_ms(), Ordering::Relaxed);
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64
+    }
+
+    fn since(&self, stamp: u64, now: Instant) -> Duration {
+        now.saturating_duration_since(self.epoch)
+            .saturating_sub(Duration::from_millis(stamp))
     }
 
     fn quiet_for(&self, now: Instant) -> Duration {
-        let last = Duration::from_millis(self.last_read.load(Ordering::Relaxed));
-        now.saturating_duration_since(self.epoch)
-            .saturating_sub(last)
+        self.since(self.last_read.load(Ordering::Relaxed), now)
+    }
+
+    fn unanswered_for(&self, now: Instant) -> Duration {
+        self.since(self.last_write.load(Ordering::Relaxed), now)
+    }
+
+    /// Whether `limits` say it should close now.
+    fn expired(&self, limits: &Limits, now: Instant) -> bool {
+        if self.since(self.opened, now) >= limits.lifetime {
+            return true;
+        }
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            return false;
+        }
+        self.quiet_for(now) >= limits.idle
+            || (!self.h2.load(Ordering::Relaxed) && self.unanswered_for(now) >= limits.header)
+    }
+}
+
+/// The time limits [`Conns::sweep`] keeps (see the module's doc).
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub idle: Duration,
+    pub header: Duration,
+    pub lifetime: Duration,
+}
+
+impl Limits {
+    /// How often to sweep: a quarter of the shortest limit, so a
+    /// connection is closed at most a quarter late.
+    pub fn sweep_every(&self) -> Duration {
+        self.idle.min(self.header).min(self.lifetime) / 4
     }
 }
 
@@ -156,12 +213,16 @@ impl Conns {
             return Err(Refused::Full);
         }
         t.next_id += 1;
+        let now = self.epoch.elapsed().as_millis() as u64;
         let conn = Arc::new(Conn {
             id: t.next_id,
             ip,
             in_flight: AtomicUsize::new(0),
             shed: Notify::new(),
-            last_read: AtomicU64::new(self.epoch.elapsed().as_millis() as u64),
+            last_read: AtomicU64::new(now),
+            last_write: AtomicU64::new(now),
+            opened: now,
+            h2: AtomicBool::new(false),
             epoch: self.epoch,
         });
         t.live.insert(conn.id, conn.clone());
@@ -188,16 +249,15 @@ impl Table {
 }
 
 impl Conns {
-    /// Closes the connections with no request being answered that have
-    /// sent nothing for `idle`: silent from the start, or an HTTP/2
-    /// connection left open. Returns how many.
-    pub fn sweep(&self, idle: Duration) -> usize {
+    /// Closes the connections past one of `limits` (see the module's
+    /// doc). Returns how many.
+    pub fn sweep(&self, limits: &Limits) -> usize {
         let now = Instant::now();
         let mut t = self.lock();
         let quiet: Vec<Arc<Conn>> = t
             .live
             .values()
-            .filter(|c| c.in_flight.load(Ordering::Acquire) == 0 && c.quiet_for(now) >= idle)
+            .filter(|c| c.expired(limits, now))
             .cloned()
             .collect();
         for c in &quiet {
@@ -207,17 +267,34 @@ impl Conns {
     }
 }
 
-/// A connection's socket, stamping [`Conn::touch`] whenever it reads.
+/// A connection's socket, stamping [`Conn::touch`] whenever it reads and
+/// [`Conn::touch_write`] whenever it writes.
 pub struct Watched<S> {
     inner: S,
     conn: Arc<Conn>,
+    /// Its first bytes have been looked at for HTTP/2's preface.
+    sniffed: bool,
 }
 
 impl<S> Watched<S> {
     pub fn new(inner: S, conn: Arc<Conn>) -> Watched<S> {
-        Watched { inner, conn }
+        Watched {
+            inner,
+            conn,
+            sniffed: false,
+        }
+    }
+
+    fn wrote(&self, done: &Poll<io::Result<usize>>) {
+        if matches!(done, Poll::Ready(Ok(n)) if *n > 0) {
+            self.conn.touch_write();
+        }
     }
 }
+
+/// How an HTTP/2 connection opens (RFC 9113 §3.4); no HTTP/1 method is
+/// `PRI`.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
 
 impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
     fn poll_read(
@@ -229,6 +306,15 @@ impl<S: AsyncRead + Unpin> AsyncRead for Watched<S> {
         let done = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
             self.conn.touch();
+            if !self.sniffed {
+                // A first read shorter than the preface counts as HTTP/1:
+                // the worst that does is close an idle HTTP/2 connection
+                // at the header timeout.
+                self.sniffed = true;
+                if buf.filled()[before..].starts_with(H2_PREFACE) {
+                    self.conn.h2.store(true, Ordering::Relaxed);
+                }
+            }
         }
         done
     }
@@ -240,7 +326,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let done = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.wrote(&done);
+        done
     }
 
     fn poll_write_vectored(
@@ -248,7 +336,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let done = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.wrote(&done);
+        done
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -325,6 +415,16 @@ mod tests {
         assert_eq!(conns.len(), 4);
     }
 
+    const LONG: Duration = Duration::from_secs(3600);
+
+    fn limits(idle: Duration, header: Duration, lifetime: Duration) -> Limits {
+        Limits {
+            idle,
+            header,
+            lifetime,
+        }
+    }
+
     #[test]
     fn quiet_idle_connections_are_swept_busy_or_talking_ones_are_not() {
         let conns = Conns::new(10, 10);
@@ -334,10 +434,44 @@ mod tests {
         let talking = conns.admit(ip("192.0.2.3")).unwrap();
         std::thread::sleep(Duration::from_millis(30));
         talking.conn.touch();
-        assert_eq!(conns.sweep(Duration::from_millis(20)), 1);
+        let idle = limits(Duration::from_millis(20), LONG, LONG);
+        assert_eq!(conns.sweep(&idle), 1);
         assert_eq!(conns.len(), 2, "only the quiet one left the table");
         drop((quiet, busy, talking));
         assert!(conns.is_empty());
+    }
+
+    #[test]
+    fn http1_connections_unanswered_past_the_header_timeout_are_swept() {
+        let conns = Conns::new(10, 10);
+        // Trickling a request head: reads, but no request, so no answer.
+        let trickling = conns.admit(ip("192.0.2.1")).unwrap();
+        let answered = conns.admit(ip("192.0.2.2")).unwrap();
+        let busy = conns.admit(ip("192.0.2.3")).unwrap();
+        busy.conn.in_flight.store(1, Ordering::Release);
+        let h2 = conns.admit(ip("192.0.2.4")).unwrap();
+        h2.conn.h2.store(true, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(30));
+        trickling.conn.touch();
+        answered.conn.touch_write();
+        let header = limits(LONG, Duration::from_millis(20), LONG);
+        assert_eq!(conns.sweep(&header), 1);
+        assert_eq!(conns.len(), 3, "only the trickling one left the table");
+        // Nothing lives past the lifetime limit, busy or not.
+        let lifetime = limits(LONG, LONG, Duration::from_millis(20));
+        assert_eq!(conns.sweep(&lifetime), 3);
+        assert!(conns.is_empty());
+        drop((trickling, answered, busy, h2));
+    }
+
+    #[test]
+    fn sweeps_come_four_times_per_shortest_limit() {
+        let l = limits(
+            Duration::from_secs(60),
+            Duration::from_secs(10),
+            Duration::from_secs(3600),
+        );
+        assert_eq!(l.sweep_every(), Duration::from_millis(2500));
     }
 
     #[test]

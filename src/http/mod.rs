@@ -281,6 +281,8 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| HttpError::Internal(format!("worker failed: {e}")))
 }
 
+/// A connection lives at most this long, however busy: a slow or stuck
+/// client cannot hold a slot forever.
 const MAX_CONNECTION_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// Answers a connection that found no room with a fixed 503 and closes it;
@@ -311,24 +313,27 @@ pub async fn serve(
         state.config.max_connections_per_client,
     );
     let sweeper = tokio::spawn({
-        let (conns, idle) = (conns.clone(), state.config.idle_timeout);
+        let conns = conns.clone();
+        let limits = conns::Limits {
+            idle: state.config.idle_timeout,
+            header: state.config.header_timeout,
+            lifetime: MAX_CONNECTION_LIFETIME,
+        };
         async move {
             loop {
-                tokio::time::sleep(idle / 4).await;
-                let closed = conns.sweep(idle);
+                tokio::time::sleep(limits.sweep_every()).await;
+                let closed = conns.sweep(&limits);
                 if closed > 0 {
-                    tracing::debug!(closed, "quiet connections closed");
+                    tracing::debug!(closed, "quiet or old connections closed");
                 }
             }
         }
     });
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    // Without a timer hyper 1 silently ignores the header-read timeout.
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(state.config.header_timeout)
-        .keep_alive(true);
+    // No timer for HTTP/1: the header timeout is the sweep's (`conns`),
+    // from stamps, not hyper's timer made anew for every request. Without
+    // a timer hyper 1 keeps no header-read timeout of its own.
+    builder.http1().keep_alive(true);
     builder
         .http2()
         .timer(TokioTimer::new())
@@ -419,22 +424,18 @@ fn connection_job(
                     Ok::<_, Infallible>(resp)
                 }
             });
-            // hyper's header timer runs from when it waits for a request
-            // (so it closes idle HTTP/1 connections too); the table's sweep
-            // closes the quiet ones it does not see (silent before the
-            // protocol is known, idle HTTP/2), from the reads' stamps.
-            // Cached bodies go out with `sendfile` (`zerocopy`).
+            // The table's sweep keeps the time limits (header, idle,
+            // lifetime) from the stamps `Watched` leaves, and asks the
+            // connection to close (`shed`); it is also shed when the
+            // table needs the room. Cached bodies go out with `sendfile`
+            // (`zerocopy`).
             let stream = conns::Watched::new(zerocopy::ZeroCopy::new(stream), slot.conn.clone());
             let conn =
                 builder.serve_connection_with_upgrades(TokioIo::new(Box::pin(stream)), service);
             let conn = watcher.watch(conn.into_owned());
-            // A connection lives at most this long, however busy: a slow
-            // or stuck client cannot hold a slot forever. (Silent ones
-            // are closed sooner by the header timer or the sweep, idle ones when
-            // the table needs the room.)
             tokio::select! {
-                done = tokio::time::timeout(MAX_CONNECTION_LIFETIME, conn) => {
-                    if let Ok(Err(e)) = done {
+                done = conn => {
+                    if let Err(e) = done {
                         tracing::debug!(error = %e, %peer, "connection ended with an error");
                     }
                 }

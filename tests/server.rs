@@ -1153,7 +1153,7 @@ fn an_idle_http2_connection_outlives_the_header_timeout() {
     assert_eq!(ended, None, "an idle HTTP/2 connection was closed");
 }
 
-/// Quiet connections the header timer does not cover: one that never says
+/// Quiet connections the header timeout does not cover: one that never says
 /// anything, and a request body that stops arriving.
 #[test]
 fn silent_connections_and_stalled_bodies_are_cut_off() {

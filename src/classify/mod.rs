@@ -365,13 +365,17 @@ impl LiveTopics {
         let count = classifier.topics().len();
         let generation = classifier.generation();
         let new = std::sync::Arc::new(classifier);
-        match self.current.write() {
-            Ok(mut guard) => *guard = new,
-            Err(poisoned) => *poisoned.into_inner() = new,
-        }
-        // After the swap: whoever reads the new number finds the new set.
+        let mut guard = self
+            .current
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard = new;
+        // Under the lock, after the swap: whoever reads the new number
+        // finds the new set, and two reloads cannot leave the number of
+        // one beside the set of the other.
         self.generation
             .store(generation, std::sync::atomic::Ordering::Release);
+        drop(guard);
         Ok(count)
     }
 }

@@ -15,10 +15,13 @@
 //! - a connection with no request being answered that has sent nothing
 //!   for the idle timeout is closed;
 //! - an HTTP/1 connection with no request being answered that has been
-//!   sent nothing for the header timeout (since it opened or since its
-//!   last answer went out) is closed: a request head must arrive whole in
-//!   that time, and an idle keep-alive connection gives its slot back, as
-//!   hyper's header-read timeout did;
+//!   sent nothing for the header timeout (since it opened or since the
+//!   last bytes of its last answer went out) is closed: a request head
+//!   must arrive whole in that time, and an idle keep-alive connection
+//!   gives its slot back, as hyper's header-read timeout did;
+//! - while an answer waits for a slow reader to take it, the connection
+//!   is closed only when the reader has taken nothing for the idle
+//!   timeout;
 //! - any connection older than the lifetime limit is closed, however busy.
 
 use std::collections::HashMap;
@@ -55,6 +58,8 @@ pub struct Conn {
     opened: u64,
     /// It speaks HTTP/2, which the header timeout does not apply to.
     h2: AtomicBool,
+    /// A write waits for the client to take what was sent before.
+    blocked: AtomicBool,
     epoch: Instant,
 }
 
@@ -93,6 +98,12 @@ impl Conn {
         }
         if self.in_flight.load(Ordering::Acquire) > 0 {
             return false;
+        }
+        if self.blocked.load(Ordering::Relaxed) {
+            // An answer still going out to a client that reads slowly:
+            // cut only when it has taken nothing for the idle timeout, not
+            // at the header timeout, which counts from the answer's end.
+            return self.unanswered_for(now) >= limits.idle;
         }
         self.quiet_for(now) >= limits.idle
             || (!self.h2.load(Ordering::Relaxed) && self.unanswered_for(now) >= limits.header)
@@ -223,6 +234,7 @@ impl Conns {
             last_write: AtomicU64::new(now),
             opened: now,
             h2: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
             epoch: self.epoch,
         });
         t.live.insert(conn.id, conn.clone());
@@ -274,6 +286,8 @@ pub struct Watched<S> {
     conn: Arc<Conn>,
     /// Its first bytes have been looked at for HTTP/2's preface.
     sniffed: bool,
+    /// What `conn.blocked` was last set to.
+    blocked: bool,
 }
 
 impl<S> Watched<S> {
@@ -282,12 +296,18 @@ impl<S> Watched<S> {
             inner,
             conn,
             sniffed: false,
+            blocked: false,
         }
     }
 
-    fn wrote(&self, done: &Poll<io::Result<usize>>) {
+    fn wrote(&mut self, done: &Poll<io::Result<usize>>) {
         if matches!(done, Poll::Ready(Ok(n)) if *n > 0) {
             self.conn.touch_write();
+        }
+        let blocked = done.is_pending();
+        if blocked != self.blocked {
+            self.blocked = blocked;
+            self.conn.blocked.store(blocked, Ordering::Relaxed);
         }
     }
 }
@@ -462,6 +482,19 @@ mod tests {
         assert_eq!(conns.sweep(&lifetime), 3);
         assert!(conns.is_empty());
         drop((trickling, answered, busy, h2));
+    }
+
+    #[test]
+    fn an_answer_a_slow_reader_is_taking_is_held_to_the_idle_timeout_only() {
+        let conns = Conns::new(10, 10);
+        let slow = conns.admit(ip("192.0.2.1")).unwrap();
+        slow.conn.blocked.store(true, Ordering::Relaxed);
+        std::thread::sleep(Duration::from_millis(30));
+        let header = limits(LONG, Duration::from_millis(20), LONG);
+        assert_eq!(conns.sweep(&header), 0, "past the header timeout");
+        let idle = limits(Duration::from_millis(20), LONG, LONG);
+        assert_eq!(conns.sweep(&idle), 1, "nothing taken for the idle timeout");
+        drop(slow);
     }
 
     #[test]

@@ -106,7 +106,7 @@ fn poll_checks(
     state: &AppState,
     r: &resolved::Resolved,
 ) -> Result<(), HttpError> {
-    limit_polls(state, peer, req.headers(), &r.fr.topic, &r.key)?;
+    limit_polls(state, peer, req.headers(), r)?;
     if let Some(series) = &r.series
         && let Some(ua) = req.headers().get(USER_AGENT).and_then(|u| u.to_str().ok())
     {
@@ -176,15 +176,14 @@ fn wants_html(headers: &HeaderMap) -> bool {
     }
 }
 
-/// The poll limit of this client for this topic (see `ratelimit`), against
-/// the variant's own max-age (the floor until it has been rendered once);
-/// `cache_key` only finds that max-age.
+/// The poll limit of this client for `r`'s topic (see `ratelimit`),
+/// against the variant's own max-age (the floor until it has been
+/// rendered once), as this worker last served it or else as cached.
 fn limit_polls(
     state: &AppState,
     peer: SocketAddr,
     headers: &http::HeaderMap,
-    slug: &str,
-    cache_key: &str,
+    r: &resolved::Resolved,
 ) -> Result<(), HttpError> {
     if state.config.poll_burst == 0 {
         return Ok(());
@@ -193,13 +192,13 @@ fn limit_polls(
     if state.limiter.exempts(client) {
         return Ok(());
     }
-    let ttl_hint = state
-        .cache
-        .get(cache_key, 0)
-        .map_or(state.config.ttl_floor_minutes, |(e, _)| e.ttl_minutes);
+    let ttl_hint = r
+        .ttl_minutes()
+        .or_else(|| state.cache.get(&r.key, 0).map(|(e, _)| e.ttl_minutes))
+        .unwrap_or(state.config.ttl_floor_minutes);
     if let Err(after) = state.limiter.check(
         client,
-        slug,
+        &r.fr.topic,
         Duration::from_secs(u64::from(ttl_hint) * 60),
         Instant::now(),
     ) {

@@ -11,11 +11,12 @@
 //! on every request.
 //!
 //! With the URL, each entry keeps the validators of the version it last
-//! served ([`Hot`]) and its 304 headers, built on this worker: a poll whose
-//! copy is current is answered from them without touching the feed cache
-//! (a lock every worker takes) or any count the other workers share (the
-//! entry's, its header values'): on two cores each such shared count
-//! moved a cache line between them on every poll.
+//! served ([`Hot`]) and its 304 and 200 headers, copied for this worker: a
+//! poll whose copy is current is answered from them without the feed
+//! cache (a lock every worker takes) or a count the other workers share
+//! (the entry's, its header values'): on two cores each such shared count
+//! moved a cache line between them on every poll. (A client the poll
+//! limit applies to still has its own entry in the limiter's table.)
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -30,8 +31,9 @@ use super::conditional::Coding;
 use super::query::FeedRequest;
 
 /// URLs one worker remembers; past this the memo starts over, so a flood
-/// of one-off URLs costs their parsing, as before, and bounded memory.
-const MAX_ENTRIES: usize = 4096;
+/// of one-off URLs costs their parsing, as before, and bounded memory:
+/// an entry with its headers is a few KB at most.
+const MAX_ENTRIES: usize = 1024;
 
 /// A canonical public feed URL, worked out.
 pub(super) struct Resolved {
@@ -125,6 +127,13 @@ impl Resolved {
                 .get_or_insert_with(|| not_modified_headers(etag, coding, ttl))
                 .clone(),
         )
+    }
+
+    /// The max-age, in minutes, of the version last served, if any: the
+    /// poll limit's hint, without the feed cache.
+    pub fn ttl_minutes(&self) -> Option<u32> {
+        let hot = self.hot.lock().ok()?;
+        hot.as_ref().map(|h| h.ttl_minutes)
     }
 
     /// The headers of a 200 of `entry` in `coding`: this worker's copy

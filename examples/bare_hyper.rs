@@ -12,11 +12,13 @@
 use std::convert::Infallible;
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, ETAG, IF_NONE_MATCH, VARY};
-use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use http::header::IF_NONE_MATCH;
+use http::{Request, Response, StatusCode};
 use http_body_util::Empty;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
+use topicfeed::http::cache::not_modified_headers;
+use topicfeed::http::conditional::Coding;
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -26,16 +28,8 @@ fn main() -> std::io::Result<()> {
         .and_then(|i| args.get(i + 1))
         .map_or("127.0.0.1:8090", String::as_str)
         .to_owned();
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        ETAG,
-        HeaderValue::from_static("\"04946c6c4978c70a07caaf3a\""),
-    );
-    headers.insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    headers.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+    // The very headers topicfeed's 304 of a feed carries.
+    let headers = not_modified_headers("\"04946c6c4978c70a07caaf3a\"", Coding::Identity, 60);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
